@@ -1,0 +1,42 @@
+"""Child process that compiles Taichi kernels into a .tcm module (run by aot.run_compiler, not by users).
+
+Argument: a JSON spec {"out": path, "caps": ["name=level", ...], "kernels": [{"module", "file", "name"}]}.
+Taichi's own errors go to stderr unchanged, so the parent can show them.
+"""
+
+import importlib
+import importlib.util
+import json
+import sys
+
+
+def load_module(module: str, file: str):
+    try:
+        loaded = importlib.import_module(module)
+        if getattr(loaded, "__file__", None) and str(loaded.__file__) == file:
+            return loaded
+    except ImportError:
+        pass
+    spec = importlib.util.spec_from_file_location(module, file)
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[module] = loaded
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+def main(spec_text: str) -> None:
+    spec = json.loads(spec_text)
+    import taichi as ti
+
+    ti.init(arch=ti.vulkan, offline_cache=False, log_level=ti.WARN, print_preprocessed_ir=False)
+    module = ti.aot.Module(arch=ti.vulkan, caps=spec["caps"])
+    for ref in spec["kernels"]:
+        kernel = getattr(load_module(ref["module"], ref["file"]), ref["name"], None)
+        if kernel is None:
+            sys.exit(f"{ref['file']} has no kernel named {ref['name']!r}")
+        module.add_kernel(kernel)
+    module.archive(spec["out"])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,222 @@
+"""Offscreen frames in flight: render targets, command buffers recorded once, the event wait, and readback.
+
+Each frame in flight (a "slot") has its own colour and depth image, readback buffer, command buffer, fence and
+event. The slot's command buffer is recorded once:
+
+    vkCmdSetEvent(event, COMPUTE_SHADER)          first scope: everything submitted before, Taichi's work too
+    vkCmdWaitEvents(event, COMPUTE_SHADER -> the draws' stages, buffer barriers SHADER_WRITE -> their reads)
+    render pass: the drawables' draws
+    copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ
+    barrier(draw stages | COMPUTE_SHADER -> COMPUTE_SHADER)   the next kernels' writes wait for these reads
+    vkCmdResetEvent(event, COMPUTE_SHADER)
+
+`submit()` flushes the runtime (so Taichi's launches precede the set on the queue) and submits with the slot's
+fence; the host waits on a fence only when it reuses that slot, F frames later, and then reads that frame's
+pixels while the GPU renders the newer ones. No ti_wait, vkQueueWaitIdle or vkDeviceWaitIdle per frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vulkan as vk
+
+from .errors import RendererError, vk_call
+from .events import Event
+from .memory import Buffer, Image
+from .pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass
+
+FENCE_TIMEOUT_S = 60.0
+COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+
+
+class FrameTimeoutError(RendererError):
+    """A frame's fence did not signal in time: the GPU is stuck (an event never set?) or lost."""
+
+
+class Slot:
+    def __init__(self, frames: OffscreenFrames, index: int):
+        ctx = frames.context
+        self.index = index
+        self.frame = None  # the frame number last submitted from this slot, until its pixels are taken
+        self.color = Image(ctx, frames.width, frames.height, COLOR_FORMAT,
+                           vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+                           name=f"colour {index}")
+        self.depth = Image(ctx, frames.width, frames.height, DEPTH_FORMAT,
+                           vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT, aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
+                           name=f"depth {index}")
+        self.readback = Buffer(ctx, frames.width * frames.height * 4, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                               host=True, name=f"readback {index}")
+        self._fb_info = vk.VkFramebufferCreateInfo(renderPass=frames.render_pass,
+                                                   pAttachments=[self.color.view, self.depth.view],
+                                                   width=frames.width, height=frames.height, layers=1)
+        self.framebuffer = vk_call(vk.vkCreateFramebuffer, ctx.device, self._fb_info, None)
+        self.fence = vk_call(vk.vkCreateFence, ctx.device,
+                             vk.VkFenceCreateInfo(flags=vk.VK_FENCE_CREATE_SIGNALED_BIT), None)
+        self.event = Event.create(frames.runtime)
+        self.cb = None
+
+    def destroy(self, device) -> None:
+        for obj in (self.event, self.readback, self.depth, self.color):
+            obj.destroy()
+        if self.framebuffer is not None:
+            vk.vkDestroyFramebuffer(device, self.framebuffer, None)
+            self.framebuffer = None
+        if self.fence is not None:
+            vk.vkDestroyFence(device, self.fence, None)
+            self.fence = None
+
+
+class OffscreenFrames:
+    """`frames_in_flight` offscreen frames of `width` x `height`, drawing `drawables`, read back to the host."""
+
+    def __init__(self, context, runtime, width: int, height: int, *, frames_in_flight: int = 2,
+                 clear_color=(0.02, 0.02, 0.03, 1.0)):
+        if frames_in_flight < 1:
+            raise RendererError(f"frames_in_flight must be at least 1, not {frames_in_flight}")
+        if not (0 < width <= 16384 and 0 < height <= 16384):
+            raise RendererError(f"frame size must be 1..16384 on each side, not {width}x{height}")
+        self.context, self.runtime, self.width, self.height = context, runtime, width, height
+        self.clear_color = clear_color
+        self.drawables: list = []
+        self.slots: list[Slot] = []
+        self.pool = None
+        self.submitted = 0
+        self.render_pass = create_render_pass(context.device, COLOR_FORMAT, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL)
+        try:
+            self.pool = vk_call(vk.vkCreateCommandPool, context.device,
+                                vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family), None)
+            for i in range(frames_in_flight):
+                self.slots.append(Slot(self, i))
+        except BaseException:
+            self.destroy()
+            raise
+
+    @property
+    def frames_in_flight(self) -> int:
+        return len(self.slots)
+
+    def set_drawables(self, drawables: list) -> None:
+        """What every frame draws; (re)records the slots' command buffers (idle slots only)."""
+        self.wait_all()
+        self.drawables = list(drawables)
+        device = self.context.device
+        old = [s.cb for s in self.slots if s.cb is not None]
+        if old:
+            vk.vkFreeCommandBuffers(device, self.pool, len(old), old)
+        cbs = vk.vkAllocateCommandBuffers(device, vk.VkCommandBufferAllocateInfo(
+            commandPool=self.pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=len(self.slots)))
+        for slot, cb in zip(self.slots, cbs, strict=True):
+            slot.cb = cb
+            self._record(slot)
+            slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[cb])
+
+    def _record(self, slot: Slot) -> None:
+        cb = slot.cb
+        vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
+        slot.event.record_signal(cb)
+        reads = [r for d in self.drawables for r in d.reads()]
+        draw_stages = 0
+        barriers = []
+        for buffer, stage, access in reads:
+            draw_stages |= stage
+            barriers.append(vk.VkBufferMemoryBarrier(
+                srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT, dstAccessMask=access,
+                srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED, dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                buffer=buffer.handle, offset=0, size=buffer.size))
+        draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
+        slot.event.record_wait(cb, draw_stages, buffer_barriers=barriers)
+        clear = [vk.VkClearValue(color=vk.VkClearColorValue(float32=list(self.clear_color))),
+                 vk.VkClearValue(depthStencil=vk.VkClearDepthStencilValue(depth=1.0, stencil=0))]
+        area = vk.VkRect2D(vk.VkOffset2D(0, 0), vk.VkExtent2D(self.width, self.height))
+        vk.vkCmdBeginRenderPass(cb, vk.VkRenderPassBeginInfo(renderPass=self.render_pass,
+                                                              framebuffer=slot.framebuffer, renderArea=area,
+                                                              pClearValues=clear), vk.VK_SUBPASS_CONTENTS_INLINE)
+        vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, self.width, self.height, 0.0, 1.0)])
+        vk.vkCmdSetScissor(cb, 0, 1, [area])
+        for drawable in self.drawables:
+            drawable.record(cb, slot.index)
+        vk.vkCmdEndRenderPass(cb)
+        layers = vk.VkImageSubresourceLayers(aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0,
+                                             layerCount=1)
+        region = vk.VkBufferImageCopy(bufferOffset=0, bufferRowLength=0, bufferImageHeight=0,
+                                      imageSubresource=layers, imageOffset=vk.VkOffset3D(0, 0, 0),
+                                      imageExtent=vk.VkExtent3D(self.width, self.height, 1))
+        vk.vkCmdCopyImageToBuffer(cb, slot.color.handle, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                                  slot.readback.handle, 1, [region])
+        host_read = vk.VkBufferMemoryBarrier(
+            srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT, dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
+            srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED, dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+            buffer=slot.readback.handle, offset=0, size=slot.readback.size)
+        vk.vkCmdPipelineBarrier(cb, vk.VK_PIPELINE_STAGE_TRANSFER_BIT, vk.VK_PIPELINE_STAGE_HOST_BIT, 0,
+                                0, None, 1, [host_read], 0, None)
+        # The next frame's kernels write what these draws read (WAR), and the event is reset after its wait.
+        slot.event.record_reset(cb, draw_stages | COMPUTE)
+        vk.vkEndCommandBuffer(cb)
+
+    # -- the frame loop
+
+    def acquire(self, frame: int) -> tuple[int | None, np.ndarray | None]:
+        """Make the slot for `frame` ready: wait for the frame it last rendered and return (its number, pixels)."""
+        slot = self.slots[frame % len(self.slots)]
+        done = self._wait(slot)
+        pixels = None
+        if done is not None:
+            pixels = self.read_pixels(slot)
+        vk.vkResetFences(self.context.device, 1, [slot.fence])
+        return done, pixels
+
+    def submit(self, frame: int) -> None:
+        """Flush Taichi's launches, then submit this frame's command buffer after them."""
+        slot = self.slots[frame % len(self.slots)]
+        if slot.cb is None:
+            raise RendererError("set_drawables() must be called before the first frame")
+        self.runtime.flush()
+        vk_call(vk.vkQueueSubmit, self.context.queue, 1, [slot.submit_info], slot.fence)
+        slot.frame = frame
+        self.submitted += 1
+
+    def uniforms_slot(self, frame: int) -> int:
+        return frame % len(self.slots)
+
+    def drain(self):
+        """Wait for every frame still in flight; yield (frame, pixels) in frame order."""
+        pending = sorted((s for s in self.slots if s.frame is not None), key=lambda s: s.frame)
+        for slot in pending:
+            frame = self._wait(slot)
+            yield frame, self.read_pixels(slot)
+
+    def read_pixels(self, slot: Slot) -> np.ndarray:
+        return slot.readback.read(np.uint8).reshape(self.height, self.width, 4)
+
+    def _wait(self, slot: Slot) -> int | None:
+        """Wait for the slot's fence; return the frame it rendered (None if nothing was pending)."""
+        timeout_ns = int(FENCE_TIMEOUT_S * 1e9)
+        try:
+            vk.vkWaitForFences(self.context.device, 1, [slot.fence], vk.VK_TRUE, timeout_ns)
+        except vk.VkTimeout as exc:
+            raise FrameTimeoutError(f"frame {slot.frame} did not finish within {FENCE_TIMEOUT_S:.0f} s: the GPU "
+                                    "is stuck (an event that is never set?) or the device was lost") from exc
+        except vk.VkErrorDeviceLost as exc:
+            raise RendererError(f"the Vulkan device was lost while rendering frame {slot.frame}") from exc
+        frame, slot.frame = slot.frame, None
+        return frame
+
+    def wait_all(self) -> None:
+        """Wait for every frame in flight, dropping their pixels (use drain() to keep them)."""
+        for slot in self.slots:
+            if slot.frame is not None:
+                self._wait(slot)
+
+    def destroy(self) -> None:
+        device = self.context.device
+        if device is None:
+            return
+        for slot in self.slots:
+            slot.destroy(device)
+        self.slots = []
+        if self.pool is not None:
+            vk.vkDestroyCommandPool(device, self.pool, None)
+            self.pool = None
+        if self.render_pass is not None:
+            vk.vkDestroyRenderPass(device, self.render_pass, None)
+            self.render_pass = None

@@ -1,0 +1,262 @@
+"""Loaded AOT modules and typed kernel launches, checked against the module's own metadata.
+
+`ti_launch_kernel` checks nothing but null pointers: a wrong arity, type, dtype or a too-small buffer would
+silently write garbage. So every launch is checked here first, with the kernel and argument named in the
+error. `Kernel.bind()` builds the argument array once; a bound launch only updates scalars per frame.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import numbers
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import taichi_api as api
+from .errors import ArgumentError, RendererError
+from .taichi_api import ffi, lib
+
+PTYPE_SCALAR, PTYPE_NDARRAY, PTYPE_TEXTURE, PTYPE_RW_TEXTURE = 0, 1, 2, 3
+DTYPE_UNKNOWN = lib.TI_DATA_TYPE_UNKNOWN
+
+# TiDataType <-> numpy
+NUMPY_DTYPES = {
+    lib.TI_DATA_TYPE_F16: np.float16, lib.TI_DATA_TYPE_F32: np.float32, lib.TI_DATA_TYPE_F64: np.float64,
+    lib.TI_DATA_TYPE_I8: np.int8, lib.TI_DATA_TYPE_I16: np.int16, lib.TI_DATA_TYPE_I32: np.int32,
+    lib.TI_DATA_TYPE_I64: np.int64, lib.TI_DATA_TYPE_U8: np.uint8, lib.TI_DATA_TYPE_U16: np.uint16,
+    lib.TI_DATA_TYPE_U32: np.uint32, lib.TI_DATA_TYPE_U64: np.uint64,
+}
+TI_DTYPES = {np.dtype(v): k for k, v in NUMPY_DTYPES.items()}
+
+
+def dtype_name(code: int) -> str:
+    return np.dtype(NUMPY_DTYPES[code]).name if code in NUMPY_DTYPES else f"TiDataType({code})"
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    """One kernel argument as the compiled module declares it."""
+
+    index: int
+    name: str
+    kind: str  # "scalar", "vector", "ndarray", "texture"
+    dtype: int
+    ndim: int = 0  # ndarray dimensions
+    element_shape: tuple = ()  # ndarray element shape, or (n,) for a vector argument
+
+    def describe(self) -> str:
+        if self.kind == "ndarray":
+            return f"ndarray(dtype={dtype_name(self.dtype)}, ndim={self.ndim}, element_shape={self.element_shape})"
+        if self.kind == "vector":
+            return f"vector of {self.element_shape[0]} {dtype_name(self.dtype)}"
+        return f"{self.kind} {dtype_name(self.dtype)}"
+
+
+def _vector_spec(args_type: dict, index: int) -> tuple[int, int]:
+    """(element dtype, length) of a vector argument, from the module's argument struct type."""
+    element = args_type["content"]["elements_"][index]["type"]
+    members = element["content"]["elements_"]
+    return members[0]["type"]["content"]["type"], len(members)
+
+
+def parse_kernels(tcm: bytes) -> dict[str, list[ArgSpec]]:
+    """Each kernel's arguments, in launch order, from the module's metadata.json."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
+            meta = json.loads(archive.read("metadata.json"))
+        kernels = {}
+        for kernel in meta["kernels"]:
+            attribs = kernel["ctx_attribs"]
+            specs = []
+            for entry in attribs["arg_attribs_vec_"]:
+                a, index = entry["value"], entry["key"][0]
+                name = a["name"].lstrip("_") if a["is_array"] else a["name"]
+                if a["ptype"] == PTYPE_NDARRAY:
+                    specs.append(ArgSpec(index, name, "ndarray", a["dtype"], a["field_dim"],
+                                         tuple(a["element_shape"])))
+                elif a["ptype"] in (PTYPE_TEXTURE, PTYPE_RW_TEXTURE):
+                    specs.append(ArgSpec(index, name, "texture", a["dtype"], a["field_dim"]))
+                elif a["dtype"] == DTYPE_UNKNOWN:
+                    dtype, length = _vector_spec(attribs["args_type_"], index)
+                    specs.append(ArgSpec(index, name, "vector", dtype, 0, (length,)))
+                else:
+                    specs.append(ArgSpec(index, name, "scalar", a["dtype"]))
+            kernels[kernel["name"]] = sorted(specs, key=lambda s: s.index)
+        return kernels
+    except (zipfile.BadZipFile, KeyError, IndexError, TypeError, ValueError) as exc:
+        raise RendererError(f"the compiled module is damaged or not a Taichi module: {exc!r}") from exc
+
+
+class NdArray:
+    """Taichi memory seen as an ndarray: `shape` of elements, each of `element_shape` values of `dtype`."""
+
+    def __init__(self, memory, shape, dtype=np.float32, element_shape=(), name: str = "ndarray"):
+        self.memory, self.name = memory, name
+        self.shape, self.element_shape = tuple(int(s) for s in shape), tuple(int(s) for s in element_shape)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in TI_DTYPES:
+            raise ArgumentError(f"{name}: dtype {self.dtype} has no Taichi equivalent")
+        if not self.shape or any(s <= 0 for s in self.shape) or len(self.shape) > 16:
+            raise ArgumentError(f"{name}: shape must have 1-16 positive dimensions, not {self.shape}")
+        self.nbytes = int(np.prod(self.shape + self.element_shape)) * self.dtype.itemsize
+        if self.nbytes > memory.size:
+            raise ArgumentError(f"{name}: shape {self.shape} x element {self.element_shape} of {self.dtype} needs "
+                                f"{self.nbytes} bytes but its memory has only {memory.size}")
+
+
+class AotModule:
+    """A loaded TiAotModule and its kernels' argument lists."""
+
+    def __init__(self, runtime, tcm: bytes, name: str = "module"):
+        self.runtime, self.name = runtime, name
+        self.arguments = parse_kernels(tcm)
+        self._bytes = ffi.from_buffer(tcm)
+        self.handle = api.call("ti_create_aot_module", runtime.handle, self._bytes, len(tcm), context=name)
+        self._kernels: dict[str, Kernel] = {}
+
+    def kernel(self, name: str) -> Kernel:
+        if name not in self._kernels:
+            if name not in self.arguments:
+                raise ArgumentError(f"{self.name} has no kernel {name!r}; it has {sorted(self.arguments)}")
+            handle = api.call("ti_get_aot_module_kernel", self.handle, name.encode(), context=f"kernel {name!r}")
+            self._kernels[name] = Kernel(self, name, handle, self.arguments[name])
+        return self._kernels[name]
+
+    def destroy(self) -> None:
+        handle, self.handle = self.handle, None
+        if handle is not None and self.runtime.handle is not None:
+            api.call("ti_destroy_aot_module", handle)
+
+
+class Kernel:
+    def __init__(self, module: AotModule, name: str, handle, args: list[ArgSpec]):
+        self.module, self.name, self.handle, self.args = module, name, handle, args
+
+    def signature(self) -> str:
+        return f"{self.name}(" + ", ".join(f"{a.name}: {a.describe()}" for a in self.args) + ")"
+
+    def bind(self, *args, **kwargs) -> BoundLaunch:
+        """Check the arguments against the module's metadata and build the C argument array once."""
+        values = self._match(args, kwargs)
+        launch = BoundLaunch(self)
+        for spec, value in zip(self.args, values, strict=True):
+            launch.set(spec.name, value)
+        return launch
+
+    def launch(self, *args, **kwargs) -> None:
+        self.bind(*args, **kwargs)()
+
+    def _match(self, args, kwargs) -> list:
+        where = f"kernel {self.signature()}"
+        if len(args) > len(self.args):
+            raise ArgumentError(f"{where} takes {len(self.args)} arguments, {len(args)} given")
+        values = dict(zip((a.name for a in self.args), args, strict=False))
+        for key, value in kwargs.items():
+            if key not in {a.name for a in self.args}:
+                raise ArgumentError(f"{where} has no argument {key!r}")
+            if key in values:
+                raise ArgumentError(f"{where}: argument {key!r} given twice")
+            values[key] = value
+        missing = [a.name for a in self.args if a.name not in values]
+        if missing:
+            raise ArgumentError(f"{where}: missing argument(s) {missing}")
+        return [values[a.name] for a in self.args]
+
+
+class BoundLaunch:
+    """A kernel with its argument array built; `set()` changes one argument, calling it launches."""
+
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+        self.array = ffi.new("TiArgument[]", max(1, len(kernel.args)))
+        self._slots = {spec.name: (i, spec) for i, spec in enumerate(kernel.args)}
+        self._keep: dict[str, object] = {}
+
+    def set(self, name: str, value) -> None:
+        if name not in self._slots:
+            raise ArgumentError(f"kernel {self.kernel.signature()} has no argument {name!r}")
+        i, spec = self._slots[name]
+        arg = self.array[i]
+        where = f"kernel {self.kernel.name!r}, argument {name!r} ({spec.describe()})"
+        if spec.kind == "scalar":
+            _set_scalar(arg, spec, value, where)
+        elif spec.kind == "vector":
+            _set_vector(arg, spec, value, where)
+        elif spec.kind == "ndarray":
+            _set_ndarray(arg, spec, value, where)
+            self._keep[name] = value
+        else:
+            raise ArgumentError(f"{where}: texture arguments are not supported yet")
+
+    def set_float(self, index: int, value: float) -> None:
+        """Fast path for a per-frame f32 (no checks beyond those done at bind)."""
+        self.array[index].value.f32 = value
+
+    def __call__(self) -> None:
+        runtime = self.kernel.module.runtime.handle
+        lib.ti_launch_kernel(runtime, self.kernel.handle, len(self.kernel.args), self.array)
+        api.check("ti_launch_kernel", self.kernel.name)
+
+
+def _set_scalar(arg, spec: ArgSpec, value, where: str) -> None:
+    dtype = np.dtype(NUMPY_DTYPES.get(spec.dtype, np.float32))
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ArgumentError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
+    if dtype.kind in "iu":
+        if not isinstance(value, numbers.Integral):
+            raise ArgumentError(f"{where}: expected an integer, got {value!r}")
+        info = np.iinfo(dtype)
+        if not info.min <= int(value) <= info.max:
+            raise ArgumentError(f"{where}: {value} is out of range for {dtype.name}")
+    if spec.dtype == lib.TI_DATA_TYPE_F32:
+        arg.type, arg.value.f32 = lib.TI_ARGUMENT_TYPE_F32, float(value)
+    elif spec.dtype == lib.TI_DATA_TYPE_I32:
+        arg.type, arg.value.i32 = lib.TI_ARGUMENT_TYPE_I32, int(value)
+    else:
+        raw = np.array([value], dtype=dtype).view(np.uint8)
+        arg.type = lib.TI_ARGUMENT_TYPE_SCALAR
+        arg.value.scalar.type = spec.dtype
+        arg.value.scalar.value.x64 = 0
+        ffi.memmove(ffi.addressof(arg.value.scalar.value), raw.tobytes(), raw.size)
+
+
+def _set_vector(arg, spec: ArgSpec, value, where: str) -> None:
+    dtype = np.dtype(NUMPY_DTYPES[spec.dtype])
+    try:
+        array = np.asarray(value, dtype=dtype).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"{where}: expected {spec.element_shape[0]} numbers, got {value!r}") from exc
+    if array.size != spec.element_shape[0]:
+        raise ArgumentError(f"{where}: expected {spec.element_shape[0]} values, got {array.size}")
+    arg.type = lib.TI_ARGUMENT_TYPE_TENSOR
+    arg.value.tensor.type = spec.dtype
+    arg.value.tensor.contents.length = array.size
+    ffi.memmove(ffi.addressof(arg.value.tensor.contents.data), array.tobytes(), array.nbytes)
+
+
+def _set_ndarray(arg, spec: ArgSpec, value, where: str) -> None:
+    if not isinstance(value, NdArray):
+        raise ArgumentError(f"{where}: expected an ndarray bound to a buffer, got {type(value).__name__}")
+    if value.memory.handle is None:
+        raise ArgumentError(f"{where}: {value.name}'s memory was released")
+    if TI_DTYPES[value.dtype] != spec.dtype:
+        raise ArgumentError(f"{where}: {value.name} has dtype {value.dtype}, the kernel wants {dtype_name(spec.dtype)}")
+    if len(value.shape) != spec.ndim:
+        raise ArgumentError(f"{where}: {value.name} has {len(value.shape)} dimensions {value.shape}, "
+                            f"the kernel wants {spec.ndim}")
+    if value.element_shape != spec.element_shape:
+        raise ArgumentError(f"{where}: {value.name} has element shape {value.element_shape}, "
+                            f"the kernel wants {spec.element_shape}")
+    arg.type = lib.TI_ARGUMENT_TYPE_NDARRAY
+    nd = arg.value.ndarray
+    nd.memory = value.memory.handle
+    nd.shape.dim_count = len(value.shape)
+    for i, s in enumerate(value.shape):
+        nd.shape.dims[i] = s
+    nd.elem_shape.dim_count = len(value.element_shape)
+    for i, s in enumerate(value.element_shape):
+        nd.elem_shape.dims[i] = s
+    nd.elem_type = spec.dtype

@@ -1,0 +1,142 @@
+"""Renderer-owned buffers and images, and the choice of memory type for them.
+
+Buffers that kernels write and the pipeline reads live in device-local memory where the device has it;
+readback buffers are host-visible (cached where possible, since the host reads them). Each object owns its
+Vulkan handles and frees them once: `destroy()` is idempotent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vulkan as vk
+
+from .errors import RendererError, vk_call
+
+DEVICE_LOCAL = vk.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
+HOST_VISIBLE = vk.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | vk.VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
+HOST_CACHED = vk.VK_MEMORY_PROPERTY_HOST_CACHED_BIT
+
+# Usage every buffer shared with Taichi needs: kernels bind it as a storage buffer; Taichi may copy it.
+TAICHI_USAGE = (vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+                | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+USAGE_NAMES = {
+    "vertex": vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
+    "index": vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT,
+    "storage": vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+    "uniform": vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+    "transfer_src": vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+    "transfer_dst": vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+}
+
+
+def find_memory_type(memory_properties, type_bits: int, required: int, preferred: int = 0) -> int:
+    """The first allowed memory type with `required` flags, preferring one that also has `preferred`."""
+    allowed = [i for i in range(memory_properties.memoryTypeCount) if type_bits & (1 << i)]
+    flags = {i: memory_properties.memoryTypes[i].propertyFlags for i in allowed}
+    for want in (required | preferred, required):
+        for i in allowed:
+            if flags[i] & want == want:
+                return i
+    raise RendererError(f"no memory type with flags {required:#x} among the allowed types {type_bits:#x}")
+
+
+class Buffer:
+    """A VkBuffer with its own memory. `host=True` makes it mappable (readback, tests)."""
+
+    def __init__(self, context, size: int, usage: int, *, host: bool = False, name: str = "buffer"):
+        if size <= 0:
+            raise RendererError(f"{name}: buffer size must be positive, not {size}")
+        self.context, self.size, self.usage, self.name, self.host = context, int(size), int(usage), name, host
+        self.handle = self.memory = None
+        self._mapped = None
+        device = context.device
+        self._create_info = vk.VkBufferCreateInfo(size=self.size, usage=self.usage,
+                                                  sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE)
+        self.handle = vk_call(vk.vkCreateBuffer, device, self._create_info, None)
+        try:
+            req = vk.vkGetBufferMemoryRequirements(device, self.handle)
+            required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
+            type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, required, preferred)
+            self.memory_flags = context.memory_properties.memoryTypes[type_index].propertyFlags
+            self.allocation_size = req.size
+            self._alloc_info = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
+            self.memory = vk_call(vk.vkAllocateMemory, device, self._alloc_info, None,
+                                  hint=f"{name} of {self.size} bytes does not fit in device memory")
+            vk_call(vk.vkBindBufferMemory, device, self.handle, self.memory, 0)
+        except BaseException:
+            self.destroy()
+            raise
+
+    def map(self) -> memoryview:
+        """The whole buffer as host memory (host buffers only); mapped once, kept mapped."""
+        if not self.host:
+            raise RendererError(f"{self.name} is device-local; create it with host=True to map it")
+        if self._mapped is None:
+            self._mapped = vk.vkMapMemory(self.context.device, self.memory, 0, self.size, 0)
+        return self._mapped
+
+    def read(self, dtype=np.uint8, count: int = -1) -> np.ndarray:
+        """A copy of the contents (host buffers only)."""
+        return np.frombuffer(self.map(), dtype=dtype, count=count).copy()
+
+    def write(self, data: np.ndarray) -> None:
+        raw = np.ascontiguousarray(data).view(np.uint8).reshape(-1)
+        if raw.size > self.size:
+            raise RendererError(f"{self.name}: {raw.size} bytes do not fit in {self.size}")
+        np.frombuffer(self.map(), dtype=np.uint8, count=raw.size)[:] = raw
+
+    def destroy(self) -> None:
+        device = self.context.device
+        if self._mapped is not None:
+            vk.vkUnmapMemory(device, self.memory)
+            self._mapped = None
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            vk.vkDestroyBuffer(device, handle, None)
+        memory, self.memory = self.memory, None
+        if memory is not None:
+            vk.vkFreeMemory(device, memory, None)
+
+
+class Image:
+    """A 2D image with its own memory and one view (colour or depth)."""
+
+    def __init__(self, context, width: int, height: int, format: int, usage: int, *,
+                 aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT, name: str = "image"):
+        if width <= 0 or height <= 0:
+            raise RendererError(f"{name}: image size must be positive, not {width}x{height}")
+        self.context, self.width, self.height, self.format, self.usage = context, width, height, format, usage
+        self.name, self.aspect = name, aspect
+        self.handle = self.memory = self.view = None
+        device = context.device
+        self._info = vk.VkImageCreateInfo(
+            imageType=vk.VK_IMAGE_TYPE_2D, format=format, extent=vk.VkExtent3D(width, height, 1), mipLevels=1,
+            arrayLayers=1, samples=vk.VK_SAMPLE_COUNT_1_BIT, tiling=vk.VK_IMAGE_TILING_OPTIMAL, usage=usage,
+            sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE, initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED)
+        self.handle = vk_call(vk.vkCreateImage, device, self._info, None)
+        try:
+            req = vk.vkGetImageMemoryRequirements(device, self.handle)
+            type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, 0, DEVICE_LOCAL)
+            self._alloc = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
+            self.memory = vk_call(vk.vkAllocateMemory, device, self._alloc, None)
+            vk_call(vk.vkBindImageMemory, device, self.handle, self.memory, 0)
+            self.subresource_range = vk.VkImageSubresourceRange(aspectMask=aspect, baseMipLevel=0, levelCount=1,
+                                                                baseArrayLayer=0, layerCount=1)
+            self._view_info = vk.VkImageViewCreateInfo(image=self.handle, viewType=vk.VK_IMAGE_VIEW_TYPE_2D,
+                                                       format=format, subresourceRange=self.subresource_range)
+            self.view = vk_call(vk.vkCreateImageView, device, self._view_info, None)
+        except BaseException:
+            self.destroy()
+            raise
+
+    def destroy(self) -> None:
+        device = self.context.device
+        view, self.view = self.view, None
+        if view is not None:
+            vk.vkDestroyImageView(device, view, None)
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            vk.vkDestroyImage(device, handle, None)
+        memory, self.memory = self.memory, None
+        if memory is not None:
+            vk.vkFreeMemory(device, memory, None)

@@ -1,0 +1,90 @@
+"""What a scene declares, and the GPU toolkit it gets in `setup()`.
+
+A scene is a small class: configuration as class attributes, kernels as ordinary `@ti.kernel` functions listed
+in `kernels`, resources created in `setup(gpu)`, kernel launches in `update(frame, dt)`. It never sees a raw
+Vulkan or Taichi call; the same class renders in a window, headless, and under test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .camera import Camera
+from .errors import RendererError
+from .kernels import Kernel, NdArray
+from .memory import TAICHI_USAGE, USAGE_NAMES, Buffer
+from .pipelines import ParticleDraw
+
+
+class SceneError(RendererError):
+    """A scene is malformed; the message names the scene and what to fix."""
+
+
+class Scene:
+    name: str = ""
+    description: str = ""
+    kernels: tuple = ()
+    camera: Camera = Camera()
+    background = (0.02, 0.02, 0.03)
+
+    def setup(self, gpu: SceneGPU) -> None:
+        raise NotImplementedError
+
+    def update(self, frame: int, dt: float) -> None:
+        raise NotImplementedError
+
+
+class SceneGPU:
+    """Buffers shared with Taichi, the scene's compiled kernels, and what to draw. Owns what it creates."""
+
+    def __init__(self, context, runtime, module, render_pass, frames_in_flight: int, scene_name: str):
+        self.context, self.runtime, self.module = context, runtime, module
+        self.render_pass, self.frames_in_flight, self.scene_name = render_pass, frames_in_flight, scene_name
+        self.drawables: list = []
+        self.buffers: list[Buffer] = []
+        self.memories: list = []
+
+    def array(self, name: str, shape, dtype=np.float32, element_shape=(), usage=("vertex",)) -> NdArray:
+        """A renderer-owned, device-local buffer that kernels write (imported into Taichi) and draws read."""
+        try:
+            bits = TAICHI_USAGE
+            for u in usage:
+                bits |= USAGE_NAMES[u]
+        except KeyError as exc:
+            raise SceneError(f"scene {self.scene_name!r}: array {name!r} has unknown usage {exc}; "
+                             f"use some of {sorted(USAGE_NAMES)}") from None
+        nbytes = int(np.prod(tuple(shape) + tuple(element_shape))) * np.dtype(dtype).itemsize
+        buffer = Buffer(self.context, nbytes, bits, name=f"{self.scene_name}.{name}")
+        self.buffers.append(buffer)
+        memory = self.runtime.import_memory(buffer)
+        self.memories.append(memory)
+        array = NdArray(memory, shape, dtype, element_shape, name=buffer.name)
+        array.buffer = buffer
+        return array
+
+    def kernel(self, name: str) -> Kernel:
+        return self.module.kernel(name)
+
+    def particles(self, positions: NdArray, radius: float = 0.01, color=(0.35, 0.65, 1.0)) -> ParticleDraw:
+        """Draw each vec3 of `positions` as a shaded sphere of `radius` (world units)."""
+        if positions.dtype != np.float32 or positions.element_shape != (3,) or len(positions.shape) != 1:
+            raise SceneError(f"scene {self.scene_name!r}: particles need a 1-D array of vec3 float32, not "
+                             f"shape {positions.shape} x {positions.element_shape} {positions.dtype}")
+        draw = ParticleDraw(self.context, self.render_pass, positions.buffer, positions.shape[0],
+                            self.frames_in_flight, radius=radius, color=color)
+        self.drawables.append(draw)
+        return draw
+
+    def destroy_drawables(self) -> None:
+        for d in self.drawables:
+            d.destroy()
+        self.drawables = []
+
+    def destroy_buffers(self) -> None:
+        """After the Taichi runtime that imported them is gone."""
+        for b in self.buffers:
+            b.destroy()
+        self.buffers, self.memories = [], []
+
+
+__all__ = ["Scene", "SceneGPU", "SceneError", "Camera"]

@@ -1,0 +1,203 @@
+"""A Taichi runtime on a Vulkan device: imported from the renderer (the default) or created by Taichi.
+
+This is the seed API's runtime and memory surface in Python: `TaichiRuntime.import_vulkan` /
+`TaichiRuntime.create_vulkan` / `export_vulkan`, `import_memory` / `allocate_memory` / `export_memory`.
+Events are in `events.py`. Every call is checked (`taichi_api.call`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import vulkan as vk
+
+from . import taichi_api as api
+from .context import loader_get_instance_proc_addr
+from .errors import ArgumentError, RendererError
+from .taichi_api import ffi, lib
+
+CAPABILITY_PREFIX = "TI_CAPABILITY_"
+CAPABILITY_IDS = {
+    name[len(CAPABILITY_PREFIX):].lower(): getattr(lib, name)
+    for name in dir(lib)
+    if name.startswith(CAPABILITY_PREFIX) and name not in ("TI_CAPABILITY_RESERVED", "TI_CAPABILITY_MAX_ENUM")
+}
+CAPABILITY_NAMES = {v: k for k, v in CAPABILITY_IDS.items()}
+
+# Taichi's memory usage flags <-> Vulkan buffer usage.
+TI_USAGE = {
+    lib.TI_MEMORY_USAGE_STORAGE_BIT: vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+    lib.TI_MEMORY_USAGE_UNIFORM_BIT: vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+    lib.TI_MEMORY_USAGE_VERTEX_BIT: vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
+    lib.TI_MEMORY_USAGE_INDEX_BIT: vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT,
+}
+
+
+@dataclass(frozen=True)
+class RuntimeInterop:
+    """The seed's TiVulkanRuntimeInteropInfo as plain values (raw handles as ints)."""
+
+    api_version: int
+    instance: int
+    physical_device: int
+    device: int
+    compute_queue: int
+    compute_queue_family_index: int
+    graphics_queue: int
+    graphics_queue_family_index: int
+
+
+@dataclass(frozen=True)
+class MemoryInterop:
+    """The seed's TiVulkanMemoryInteropInfo (1.7.4 adds memory and offset)."""
+
+    buffer: int
+    size: int
+    usage: int
+    memory: int
+    offset: int
+
+
+class TaichiMemory:
+    """A TiMemory: renderer memory imported into Taichi, or memory Taichi allocated (then it owns it)."""
+
+    def __init__(self, runtime: TaichiRuntime, handle, size: int, *, owned: bool, buffer=None):
+        self.runtime, self.handle, self.size, self.owned, self.buffer = runtime, handle, size, owned, buffer
+
+    def destroy(self) -> None:
+        handle, self.handle = self.handle, None
+        # Imported memory stays the renderer's: Taichi's free would also destroy the VkBuffer it wraps.
+        if handle is not None and self.owned and self.runtime.handle is not None:
+            api.call("ti_free_memory", self.runtime.handle, handle)
+
+
+class TaichiRuntime:
+    """Owns one TiRuntime. Destroy it before the Vulkan device it runs on (`destroy()` is idempotent)."""
+
+    def __init__(self, handle, *, imported: bool, context=None):
+        self.handle, self.imported, self.context = handle, imported, context
+        self._keep: list = []
+
+    # -- creation: the two directions
+
+    @classmethod
+    def import_vulkan(cls, context, capabilities: dict[str, int] | None = None) -> TaichiRuntime:
+        """Taichi as a guest on the renderer's device and queue, told what the device enabled for it."""
+        h = context.handles()
+        info = ffi.new("TiVulkanRuntimeInteropInfo *")
+        info.get_instance_proc_addr = ffi.cast("PFN_vkGetInstanceProcAddr", loader_get_instance_proc_addr())
+        info.api_version = context.api_version
+        info.instance = ffi.cast("VkInstance", h["instance"])
+        info.physical_device = ffi.cast("VkPhysicalDevice", h["physical_device"])
+        info.device = ffi.cast("VkDevice", h["device"])
+        info.compute_queue = info.graphics_queue = ffi.cast("VkQueue", h["queue"])
+        info.compute_queue_family_index = info.graphics_queue_family_index = context.queue_family
+        handle = api.call("ti_import_vulkan_runtime", info)
+        if handle == ffi.NULL:
+            raise RendererError("ti_import_vulkan_runtime returned no runtime and no error")
+        runtime = cls(handle, imported=True, context=context)
+        runtime.set_capabilities(context.taichi_capabilities if capabilities is None else capabilities)
+        return runtime
+
+    @classmethod
+    def create_vulkan(cls, api_version: int = vk.VK_MAKE_VERSION(1, 3, 0), instance_extensions=(),
+                      device_extensions=()) -> TaichiRuntime:
+        """Taichi creates the device (ti_create_vulkan_runtime_ext); the renderer can adopt it with export."""
+        inst = [ffi.new("char[]", e.encode()) for e in instance_extensions]
+        dev = [ffi.new("char[]", e.encode()) for e in device_extensions]
+        inst_arr = ffi.new("const char *[]", inst) if inst else ffi.NULL
+        dev_arr = ffi.new("const char *[]", dev) if dev else ffi.NULL
+        handle = api.call("ti_create_vulkan_runtime_ext", api_version, len(inst), inst_arr, len(dev), dev_arr)
+        if handle == ffi.NULL:
+            raise RendererError("ti_create_vulkan_runtime_ext created no runtime: is a Vulkan driver installed?")
+        return cls(handle, imported=False)
+
+    def export_vulkan(self) -> RuntimeInterop:
+        """The instance, devices and queues behind this runtime (ti_export_vulkan_runtime)."""
+        info = ffi.new("TiVulkanRuntimeInteropInfo *")
+        api.call("ti_export_vulkan_runtime", self._live(), info)
+        i = api.handle_int
+        return RuntimeInterop(info.api_version, i(info.instance), i(info.physical_device), i(info.device),
+                              i(info.compute_queue), info.compute_queue_family_index, i(info.graphics_queue),
+                              info.graphics_queue_family_index)
+
+    # -- capabilities
+
+    def capabilities(self) -> dict[str, int]:
+        count = ffi.new("uint32_t *")
+        api.call("ti_get_runtime_capabilities", self._live(), count, ffi.NULL)
+        caps = ffi.new("TiCapabilityLevelInfo[]", count[0])
+        api.call("ti_get_runtime_capabilities", self._live(), count, caps)
+        return {CAPABILITY_NAMES.get(c.capability, str(c.capability)): c.level for c in caps[0:count[0]]}
+
+    def set_capabilities(self, capabilities: dict[str, int]) -> None:
+        unknown = sorted(set(capabilities) - set(CAPABILITY_IDS))
+        if unknown:
+            raise ArgumentError(f"unknown Taichi capabilities {unknown}; known: {sorted(CAPABILITY_IDS)}")
+        items = ffi.new("TiCapabilityLevelInfo[]", len(capabilities))
+        for item, (name, level) in zip(items, sorted(capabilities.items()), strict=True):
+            item.capability, item.level = CAPABILITY_IDS[name], level
+        api.call("ti_set_runtime_capabilities_ext", self._live(), len(capabilities), items)
+
+    # -- memory
+
+    def import_memory(self, buffer) -> TaichiMemory:
+        """A renderer buffer (memory.Buffer) as Taichi memory; it must have STORAGE usage."""
+        if not buffer.usage & vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT:
+            raise ArgumentError(f"{buffer.name} cannot be imported into Taichi: its usage {buffer.usage:#x} lacks "
+                                "VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, which kernels need to write it")
+        if buffer.handle is None:
+            raise ArgumentError(f"{buffer.name} was destroyed; it cannot be imported")
+        info = ffi.new("TiVulkanMemoryInteropInfo *")
+        info.buffer = api.vk_handle("VkBuffer", buffer.handle)
+        info.size = buffer.size
+        info.usage = buffer.usage
+        info.memory = api.vk_handle("VkDeviceMemory", buffer.memory)
+        info.offset = 0
+        handle = api.call("ti_import_vulkan_memory", self._live(), info, context=buffer.name)
+        return TaichiMemory(self, handle, buffer.size, owned=False, buffer=buffer)
+
+    def allocate_memory(self, size: int, usage: int = lib.TI_MEMORY_USAGE_STORAGE_BIT, *,
+                        host_read: bool = False, host_write: bool = False) -> TaichiMemory:
+        """Memory Taichi allocates (the exported-device direction); usage is TI_MEMORY_USAGE_* flags."""
+        if size <= 0:
+            raise ArgumentError(f"allocate_memory: size must be positive, not {size}")
+        info = ffi.new("TiMemoryAllocateInfo *", {"size": size, "host_read": host_read,
+                                                  "host_write": host_write, "export_sharing": 0, "usage": usage})
+        handle = api.call("ti_allocate_memory", self._live(), info)
+        return TaichiMemory(self, handle, size, owned=True)
+
+    def export_memory(self, memory: TaichiMemory) -> MemoryInterop:
+        """The VkBuffer and VkDeviceMemory behind a TiMemory (ti_export_vulkan_memory)."""
+        info = ffi.new("TiVulkanMemoryInteropInfo *")
+        api.call("ti_export_vulkan_memory", self._live(), memory.handle, info)
+        return MemoryInterop(api.handle_int(info.buffer), info.size, info.usage, api.handle_int(info.memory),
+                             info.offset)
+
+    # -- submission
+
+    def flush(self) -> None:
+        """Submit the recorded launches to the shared queue (no host wait)."""
+        lib.ti_flush(self.handle)
+        api.check("ti_flush")
+
+    def wait(self) -> None:
+        """Flush and wait the queue idle: teardown and tests only, never per frame."""
+        api.call("ti_wait", self._live())
+
+    def _live(self):
+        if self.handle is None:
+            raise RendererError("this Taichi runtime was destroyed")
+        return self.handle
+
+    def destroy(self) -> None:
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            api.call("ti_wait", handle)
+            api.call("ti_destroy_runtime", handle)
+
+    def __enter__(self) -> TaichiRuntime:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.destroy()
