@@ -18,8 +18,7 @@ FEATURES = (
      ("storageBuffer16BitAccess", "uniformAndStorageBuffer16BitAccess", "variablePointers",
       "variablePointersStorageBuffer")),
     ("VkPhysicalDeviceVulkan12Features", None,
-     ("shaderInt8", "shaderFloat16", "storageBuffer8BitAccess", "uniformAndStorageBuffer8BitAccess",
-      "shaderBufferInt64Atomics")),
+     ("shaderInt8", "shaderFloat16", "storageBuffer8BitAccess", "uniformAndStorageBuffer8BitAccess")),
     ("VkPhysicalDeviceShaderAtomicFloatFeaturesEXT", "VK_EXT_shader_atomic_float",
      ("shaderBufferFloat32Atomics", "shaderBufferFloat32AtomicAdd", "shaderBufferFloat64Atomics",
       "shaderBufferFloat64AtomicAdd")),
@@ -27,34 +26,29 @@ FEATURES = (
      ("shaderBufferFloat16Atomics", "shaderBufferFloat16AtomicAdd", "shaderBufferFloat16AtomicMinMax",
       "shaderBufferFloat32AtomicMinMax", "shaderBufferFloat64AtomicMinMax")),
 )
-CORE_FEATURES = ("shaderInt64", "shaderInt16", "shaderFloat64")
+CORE_FEATURES = ("shaderInt64", "shaderInt16", "shaderFloat64", "largePoints")  # large points: sprites
 
-# Taichi capability name -> the enabled features it needs (all of them).
+# Taichi capability name -> the enabled features it needs (all of them). Left out on purpose (Taichi 1.7.4's
+# code generator, read from its source): the subgroup capabilities (it then emits GroupNonUniform operations
+# without declaring the SPIR-V capabilities: invalid modules), atomic_int64 and atomic_float16_add (its own
+# device never sets them), physical_storage_buffer (changes how ndarrays are bound).
+# 8/16-bit scalars of kernel arguments live in a uniform block, hence the uniformAndStorage features.
 CAPABILITY_FEATURES = {
-    "spirv_has_int8": ("shaderInt8", "storageBuffer8BitAccess"),
-    "spirv_has_int16": ("shaderInt16", "storageBuffer16BitAccess"),
+    "spirv_has_int8": ("shaderInt8", "storageBuffer8BitAccess", "uniformAndStorageBuffer8BitAccess"),
+    "spirv_has_int16": ("shaderInt16", "storageBuffer16BitAccess", "uniformAndStorageBuffer16BitAccess"),
     "spirv_has_int64": ("shaderInt64",),
-    "spirv_has_float16": ("shaderFloat16", "storageBuffer16BitAccess"),
+    "spirv_has_float16": ("shaderFloat16", "storageBuffer16BitAccess", "uniformAndStorageBuffer16BitAccess"),
     "spirv_has_float64": ("shaderFloat64",),
-    "spirv_has_atomic_int64": ("shaderInt64", "shaderBufferInt64Atomics"),
     "spirv_has_atomic_float": ("shaderBufferFloat32Atomics",),
     "spirv_has_atomic_float_add": ("shaderBufferFloat32AtomicAdd",),
     "spirv_has_atomic_float_minmax": ("shaderBufferFloat32AtomicMinMax",),
     "spirv_has_atomic_float16": ("shaderFloat16", "shaderBufferFloat16Atomics"),
-    "spirv_has_atomic_float16_add": ("shaderFloat16", "shaderBufferFloat16AtomicAdd"),
     "spirv_has_atomic_float16_minmax": ("shaderFloat16", "shaderBufferFloat16AtomicMinMax"),
     "spirv_has_atomic_float64": ("shaderFloat64", "shaderBufferFloat64Atomics"),
-    "spirv_has_atomic_float64_add": ("shaderFloat64", "shaderBufferFloat64AtomicAdd"),
+    # Taichi declares the f64 add capability's extension only together with the f32 one.
+    "spirv_has_atomic_float64_add": ("shaderFloat64", "shaderBufferFloat64AtomicAdd", "shaderBufferFloat32AtomicAdd"),
     "spirv_has_atomic_float64_minmax": ("shaderFloat64", "shaderBufferFloat64AtomicMinMax"),
     "spirv_has_variable_ptr": ("variablePointers", "variablePointersStorageBuffer"),
-}
-
-# VkSubgroupFeatureFlagBits -> Taichi capability (only where compute shaders have subgroup operations).
-SUBGROUP_CAPABILITIES = {
-    vk.VK_SUBGROUP_FEATURE_BASIC_BIT: "spirv_has_subgroup_basic",
-    vk.VK_SUBGROUP_FEATURE_VOTE_BIT: "spirv_has_subgroup_vote",
-    vk.VK_SUBGROUP_FEATURE_ARITHMETIC_BIT: "spirv_has_subgroup_arithmetic",
-    vk.VK_SUBGROUP_FEATURE_BALLOT_BIT: "spirv_has_subgroup_ballot",
 }
 
 
@@ -109,11 +103,4 @@ def plan(physical_device, available_extensions: set[str], api_version: int) -> P
     for cap, needs in CAPABILITY_FEATURES.items():
         if all(enabled.get(n) for n in needs):
             caps[cap] = 1
-    subgroup = vk.VkPhysicalDeviceSubgroupProperties()
-    props2 = vk.VkPhysicalDeviceProperties2(pNext=subgroup)
-    vk.vkGetPhysicalDeviceProperties2(physical_device, props2)
-    if subgroup.supportedStages & vk.VK_SHADER_STAGE_COMPUTE_BIT:
-        for bit, cap in SUBGROUP_CAPABILITIES.items():
-            if subgroup.supportedOperations & bit:
-                caps[cap] = 1
     return Plan(enabled, caps, extensions, chain, keep)

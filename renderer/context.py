@@ -145,7 +145,8 @@ class VulkanContext:
         self.device_name = props.deviceName
         self.device_type = DEVICE_TYPE_NAMES.get(props.deviceType, "other")
         self.api_version = min(props.apiVersion, API_VERSION) & ~0xFFF  # variant.major.minor, patch 0
-        self.limits = props.limits
+        # copied out: props is a cffi struct, and views into it die with it
+        self.max_point_size = float(props.limits.pointSizeRange[1])
         self.memory_properties = vk.vkGetPhysicalDeviceMemoryProperties(self.physical_device)
 
     def _create_device(self, extensions: list[str]) -> None:

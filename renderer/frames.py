@@ -13,6 +13,10 @@ event. The slot's command buffer is recorded once:
 `submit()` flushes the runtime (so Taichi's launches precede the set on the queue) and submits with the slot's
 fence; the host waits on a fence only when it reuses that slot, F frames later, and then reads that frame's
 pixels while the GPU renders the newer ones. No ti_wait, vkQueueWaitIdle or vkDeviceWaitIdle per frame.
+
+One exception, by necessity: Taichi 1.7.4 keeps every command buffer, fence, semaphore and argument buffer it
+submits until `ti_wait` (its only reclaim, a queue-idle wait), so without one its memory grows ~9 KiB per
+launch forever. `submit()` therefore calls `ti_wait` once every `RECLAIM_INTERVAL` frames.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from .memory import Buffer, Image
 from .pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass
 
 FENCE_TIMEOUT_S = 60.0
+RECLAIM_INTERVAL = 256  # frames between the ti_wait calls that let Taichi free what it submitted
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 
 
@@ -174,6 +179,8 @@ class OffscreenFrames:
         vk_call(vk.vkQueueSubmit, self.context.queue, 1, [slot.submit_info], slot.fence)
         slot.frame = frame
         self.submitted += 1
+        if self.submitted % RECLAIM_INTERVAL == 0:
+            self.runtime.wait()
 
     def uniforms_slot(self, frame: int) -> int:
         return frame % len(self.slots)

@@ -62,11 +62,35 @@ def _vector_spec(args_type: dict, index: int) -> tuple[int, int]:
     return members[0]["type"]["content"]["type"], len(members)
 
 
-def parse_kernels(tcm: bytes) -> dict[str, list[ArgSpec]]:
-    """Each kernel's arguments, in launch order, from the module's metadata.json."""
+class IncompatibleModuleError(RendererError):
+    """A compiled module needs capabilities the runtime was not given (Taichi 1.7.4 does not check this)."""
+
+
+def read_metadata(tcm: bytes) -> dict:
     try:
         with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
-            meta = json.loads(archive.read("metadata.json"))
+            return json.loads(archive.read("metadata.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise RendererError(f"the compiled module is damaged or not a Taichi module: {exc!r}") from exc
+
+
+def required_capabilities(meta: dict) -> dict[str, int]:
+    return {c["key"]: c["value"] for c in meta.get("required_caps", [])}
+
+
+def check_capabilities(required: dict[str, int], available: dict[str, int], name: str) -> None:
+    """Every capability the module was compiled for must be declared to the runtime at that level or above."""
+    lacking = {cap: level for cap, level in required.items() if available.get(cap, 0) < level}
+    if lacking:
+        raise IncompatibleModuleError(
+            f"{name} was compiled for capabilities this runtime lacks: "
+            + ", ".join(f"{cap}={level} (runtime has {available.get(cap, 0)})" for cap, level in lacking.items())
+            + ". Recompile it for this device's capabilities (the renderer does this when the cache is cleared)")
+
+
+def parse_kernels(meta: dict) -> dict[str, list[ArgSpec]]:
+    """Each kernel's arguments, in launch order, from the module's metadata."""
+    try:
         kernels = {}
         for kernel in meta["kernels"]:
             attribs = kernel["ctx_attribs"]
@@ -86,7 +110,7 @@ def parse_kernels(tcm: bytes) -> dict[str, list[ArgSpec]]:
                     specs.append(ArgSpec(index, name, "scalar", a["dtype"]))
             kernels[kernel["name"]] = sorted(specs, key=lambda s: s.index)
         return kernels
-    except (zipfile.BadZipFile, KeyError, IndexError, TypeError, ValueError) as exc:
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise RendererError(f"the compiled module is damaged or not a Taichi module: {exc!r}") from exc
 
 
@@ -112,7 +136,9 @@ class AotModule:
 
     def __init__(self, runtime, tcm: bytes, name: str = "module"):
         self.runtime, self.name = runtime, name
-        self.arguments = parse_kernels(tcm)
+        meta = read_metadata(tcm)
+        self.arguments = parse_kernels(meta)
+        check_capabilities(required_capabilities(meta), runtime.capabilities(), name)
         self._bytes = ffi.from_buffer(tcm)
         self.handle = api.call("ti_create_aot_module", runtime.handle, self._bytes, len(tcm), context=name)
         self._kernels: dict[str, Kernel] = {}

@@ -136,7 +136,7 @@ class ParticleDraw:
     # -- per frame
 
     def write_uniforms(self, slot: int, view_projection: np.ndarray, height: int, projection_scale: float) -> None:
-        max_size = float(self.context.limits.pointSizeRange[1])
+        max_size = self.context.max_point_size if self.context.enabled_features.get("largePoints") else 1.0
         data = np.zeros(UNIFORM_BYTES // 4, dtype=np.float32)
         data[:16] = view_projection.T.reshape(-1)  # GLSL matrices are column-major
         data[16:19] = self.color

@@ -66,8 +66,8 @@ class TaichiMemory:
 
     def destroy(self) -> None:
         handle, self.handle = self.handle, None
-        # Imported memory stays the renderer's: Taichi's free would also destroy the VkBuffer it wraps.
-        if handle is not None and self.owned and self.runtime.handle is not None:
+        # For imported memory this frees only Taichi's record of it: the VkBuffer stays the renderer's.
+        if handle is not None and self.runtime.handle is not None:
             api.call("ti_free_memory", self.runtime.handle, handle)
 
 

@@ -1,0 +1,113 @@
+"""The command line behind `python3 run_demo.py`: run a scene in a window, or headless into PNG files.
+
+The window front end is not built yet: every run renders headless and says so when a display exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .errors import RendererError
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1280x720, not {text!r}") from None
+    if not (0 < w <= 16384 and 0 < h <= 16384):
+        raise argparse.ArgumentTypeError(f"size must be 1..16384 on each side, not {text!r}")
+    return w, h
+
+
+def parse_param(text: str) -> tuple[str, object]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.isidentifier():
+        raise argparse.ArgumentTypeError(f"a scene parameter looks like name=value, not {text!r}")
+    try:
+        return name, ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return name, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="run_demo.py", description=__doc__.splitlines()[0])
+    p.add_argument("--scene", default="particles", help="a built-in scene's name or a scene file's path")
+    p.add_argument("--list-scenes", action="store_true", help="list the built-in scenes and exit")
+    p.add_argument("--headless", action="store_true", help="render offscreen into PNG files (the default "
+                   "without a display)")
+    p.add_argument("--frames", type=int, default=60, help="number of frames to render (default 60)")
+    p.add_argument("--size", type=parse_size, default=(1280, 720), help="frame size WxH (default 1280x720)")
+    p.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG files (default ./out)")
+    p.add_argument("--every", type=int, default=1, help="save every Nth frame (default 1: all)")
+    p.add_argument("--dt", type=float, default=1 / 60, help="time step per frame in seconds (default 1/60)")
+    p.add_argument("--validate", action="store_true",
+                   help="run with the Vulkan validation layer (synchronization validation too) and print its "
+                        "messages; exit non-zero if it reports any")
+    p.add_argument("--device", help="use the Vulkan device whose name contains this text")
+    p.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
+                   help="a scene parameter, e.g. --param count=1000000 (repeatable)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from . import registry
+
+    try:
+        if args.list_scenes:
+            for name, cls in sorted(registry.builtin_scenes().items()):
+                print(f"{name:16s} {cls.description}")
+            return 0
+        if args.frames < 1:
+            print("error: --frames must be at least 1", file=sys.stderr)
+            return 2
+        scene_cls = registry.resolve(args.scene)
+        scene = scene_cls(**dict(args.param))
+    except (RendererError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.headless:
+        has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        reason = "the window front end is not built yet" if has_display else "no display found"
+        print(f"{reason}: rendering headless")
+    return run_headless(scene, args)
+
+
+def run_headless(scene, args) -> int:
+    from PIL import Image
+
+    from .app import HeadlessRenderer
+
+    out = args.out / scene.name
+    out.mkdir(parents=True, exist_ok=True)
+    width, height = args.size
+    saved = []
+    try:
+        with HeadlessRenderer(scene, width, height, validate=args.validate, echo_validation=args.validate,
+                              device_name=args.device) as renderer, ThreadPoolExecutor(1) as writer:
+            print(f"rendering {args.frames} frames of scene {scene.name!r} at {width}x{height} on "
+                  f"{renderer.context.describe()}")
+
+            def save(frame, pixels):
+                if frame % args.every == 0 or frame == args.frames - 1:
+                    path = out / f"frame_{frame:05d}.png"
+                    writer.submit(Image.fromarray(pixels[..., :3]).save, path)
+                    saved.append(path)
+
+            start = time.perf_counter()
+            renderer.render(args.frames, args.dt, on_frame=save)
+            elapsed = time.perf_counter() - start
+        print(f"{args.frames} frames in {elapsed:.2f} s ({1000 * elapsed / args.frames:.1f} ms/frame; "
+              "PNG files are encoded in the background)")
+        print(f"wrote {len(saved)} PNG files to {out.resolve()}/ (last: {saved[-1].name})")
+        return 0
+    except RendererError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
