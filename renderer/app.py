@@ -22,13 +22,26 @@ class HeadlessRenderer:
     """Renders `scene` offscreen at `width` x `height`; frames come back as HxWx4 uint8 arrays."""
 
     def __init__(self, scene: Scene, width: int = 1280, height: int = 720, *, validate: bool = False,
-                 echo_validation: bool = False, device_name: str | None = None, frames_in_flight: int = 2):
+                 echo_validation: bool = False, device_name: str | None = None, frames_in_flight: int = 2,
+                 taichi_runtime: TaichiRuntime | None = None):
+        """By default the renderer creates the device and Taichi imports it. Pass `taichi_runtime` (one Taichi
+        created, e.g. `TaichiRuntime.create_vulkan(device_extensions=[...])`) to adopt its device instead; the
+        runtime then stays the caller's, and validation is not available on a device Taichi created."""
         self.scene, self.width, self.height = scene, width, height
         self.context = self.runtime = self.module = self.frames = self.gpu = None
+        self.owns_runtime = taichi_runtime is None
         try:
-            self.context = VulkanContext(validate=validate, echo_validation=echo_validation,
-                                         device_name=device_name)
-            self.runtime = TaichiRuntime.import_vulkan(self.context)
+            if taichi_runtime is None:
+                self.context = VulkanContext(validate=validate, echo_validation=echo_validation,
+                                             device_name=device_name)
+                self.runtime = TaichiRuntime.import_vulkan(self.context)
+            else:
+                info = taichi_runtime.export_vulkan()
+                self.context = VulkanContext.adopt(
+                    info.instance, info.physical_device, info.device, info.graphics_queue,
+                    info.graphics_queue_family_index, info.api_version, taichi_runtime.capabilities())
+                taichi_runtime.context = self.context
+                self.runtime = taichi_runtime
             refs = [aot.KernelRef.of(k) for k in scene.kernels]
             tcm = aot.compile_kernels(refs, self.context.taichi_capabilities)
             self.module = AotModule(self.runtime, tcm, name=f"scene {scene.name!r}")
@@ -85,8 +98,11 @@ class HeadlessRenderer:
         if self.module is not None:
             self.module.destroy()
             self.module = None
+        if self.gpu is not None:
+            self.gpu.release_memories()
         if self.runtime is not None:
-            self.runtime.destroy()
+            if self.owns_runtime:
+                self.runtime.destroy()
             self.runtime = None
         if self.gpu is not None:
             self.gpu.destroy_buffers()

@@ -131,6 +131,8 @@ class Event:
         for name, cb in zip(names, cbs, strict=True):
             vk.vkBeginCommandBuffer(cb, begin)
             if name == "signal":
+                # an execution barrier after any earlier reset in submission order (validation requires one)
+                vk.vkCmdPipelineBarrier(cb, self.stage, self.stage, 0, 0, None, 0, None, 0, None)
                 self.record_signal(cb)
             elif name == "reset":
                 self.record_reset(cb, ALL_COMMANDS)

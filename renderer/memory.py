@@ -49,6 +49,7 @@ class Buffer:
         self.context, self.size, self.usage, self.name, self.host = context, int(size), int(usage), name, host
         self.handle = self.memory = None
         self._mapped = None
+        self.owned = True
         device = context.device
         self._create_info = vk.VkBufferCreateInfo(size=self.size, usage=self.usage,
                                                   sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE)
@@ -66,6 +67,14 @@ class Buffer:
         except BaseException:
             self.destroy()
             raise
+
+    @classmethod
+    def adopt(cls, context, handle: int, memory: int, size: int, usage: int, *, name: str = "buffer") -> Buffer:
+        """A buffer someone else (a Taichi runtime) owns, to draw from; destroy() leaves it alone."""
+        self = cls.__new__(cls)
+        self.context, self.size, self.usage, self.name, self.host = context, int(size), int(usage), name, False
+        self.handle, self.memory, self._mapped, self.owned = vk.ffi.cast("VkBuffer", handle), memory, None, False
+        return self
 
     def map(self) -> memoryview:
         """The whole buffer as host memory (host buffers only); mapped once, kept mapped."""
@@ -86,6 +95,9 @@ class Buffer:
         np.frombuffer(self.map(), dtype=np.uint8, count=raw.size)[:] = raw
 
     def destroy(self) -> None:
+        if not self.owned:
+            self.handle = self.memory = None
+            return
         device = self.context.device
         if self._mapped is not None:
             vk.vkUnmapMemory(device, self.memory)

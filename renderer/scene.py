@@ -54,9 +54,15 @@ class SceneGPU:
             raise SceneError(f"scene {self.scene_name!r}: array {name!r} has unknown usage {exc}; "
                              f"use some of {sorted(USAGE_NAMES)}") from None
         nbytes = int(np.prod(tuple(shape) + tuple(element_shape))) * np.dtype(dtype).itemsize
-        buffer = Buffer(self.context, nbytes, bits, name=f"{self.scene_name}.{name}")
-        self.buffers.append(buffer)
-        memory = self.runtime.import_memory(buffer)
+        label = f"{self.scene_name}.{name}"
+        if self.runtime.imported:  # the renderer's device: the renderer allocates, Taichi imports
+            buffer = Buffer(self.context, nbytes, bits, name=label)
+            self.buffers.append(buffer)
+            memory = self.runtime.import_memory(buffer)
+        else:  # a device Taichi created: Taichi allocates, the renderer draws what it exports
+            memory = self.runtime.allocate_memory(nbytes, taichi_usage(bits))
+            info = self.runtime.export_memory(memory)
+            buffer = Buffer.adopt(self.context, info.buffer, info.memory, nbytes, info.usage, name=label)
         self.memories.append(memory)
         array = NdArray(memory, shape, dtype, element_shape, name=buffer.name)
         array.buffer = buffer
@@ -80,11 +86,23 @@ class SceneGPU:
             d.destroy()
         self.drawables = []
 
+    def release_memories(self) -> None:
+        """Taichi's records of the arrays (while the runtime lives)."""
+        for m in self.memories:
+            m.destroy()
+        self.memories = []
+
     def destroy_buffers(self) -> None:
-        """After the Taichi runtime that imported them is gone."""
+        """After the Taichi runtime that used them is gone."""
         for b in self.buffers:
             b.destroy()
-        self.buffers, self.memories = [], []
+        self.buffers = []
+
+
+def taichi_usage(vk_usage: int) -> int:
+    from .taichi_runtime import TI_USAGE
+
+    return sum(ti_bit for ti_bit, vk_bit in TI_USAGE.items() if vk_usage & vk_bit)
 
 
 __all__ = ["Scene", "SceneGPU", "SceneError", "Camera"]

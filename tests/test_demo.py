@@ -1,0 +1,51 @@
+"""The command line of run_demo.py: headless rendering into PNG files, scene lookup, bad options."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from renderer import demo
+
+
+def test_headless_run_writes_pngs_and_says_where(tmp_path, capsys):
+    code = demo.main(["--headless", "--scene", "particles", "--frames", "4", "--size", "96x54", "--out",
+                      str(tmp_path), "--param", "count=2000", "--validate"])
+    out = capsys.readouterr().out
+    assert code == 0
+    files = sorted((tmp_path / "particles").glob("frame_*.png"))
+    assert [f.name for f in files] == [f"frame_{i:05d}.png" for i in range(4)]
+    assert str((tmp_path / "particles").resolve()) in out
+    image = np.asarray(Image.open(files[-1]))
+    assert image.shape == (54, 96, 3) and image[..., 2].max() > 100  # particles drawn
+
+
+def test_scene_file_by_path(tmp_path):
+    path = Path(__file__).parent / "scenes_for_tests.py"
+    assert demo.main(["--headless", "--scene", str(path), "--frames", "2", "--size", "32x32", "--out",
+                      str(tmp_path)]) == 0
+    assert len(list((tmp_path / "frame-marker").glob("*.png"))) == 2
+
+
+def test_unknown_scene_is_a_clear_error(capsys):
+    assert demo.main(["--headless", "--scene", "no-such-scene"]) == 2
+    err = capsys.readouterr().err
+    assert "no scene named 'no-such-scene'" in err and "particles" in err
+
+
+def test_bad_scene_parameter_is_a_clear_error(capsys):
+    assert demo.main(["--headless", "--param", "colour=1"]) == 2
+    assert "colour" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--size", "12"], ["--size", "0x10"], ["--param", "=3"]])
+def test_bad_options_exit_2(argv):
+    with pytest.raises(SystemExit) as exc:
+        demo.main(argv)
+    assert exc.value.code == 2
+
+
+def test_list_scenes(capsys):
+    assert demo.main(["--list-scenes"]) == 0
+    assert "particles" in capsys.readouterr().out
