@@ -13,8 +13,15 @@ import sys
 from pathlib import Path
 
 PACKAGES = [
-    "libvulkan1", "mesa-vulkan-drivers", "vulkan-validationlayers", "glslc", "xvfb", "python3-venv",
-    "gcc", "libc6-dev", "libvulkan-dev",  # a test compiles a C probe against the Taichi headers
+    "libvulkan1",
+    "mesa-vulkan-drivers",
+    "vulkan-validationlayers",
+    "glslc",
+    "xvfb",
+    "python3-venv",
+    "gcc",
+    "libc6-dev",
+    "libvulkan-dev",  # a test compiles a C probe against the Taichi headers
 ]
 GUARD = "TVR_SETUP_EXEC_PID"  # set to our pid before os.execv (the pid survives exec, children differ)
 STAMP = ".setup-stamp"
@@ -29,8 +36,11 @@ def missing_packages(packages=PACKAGES) -> list[str] | None:
     if shutil.which("dpkg-query") is None:
         return None
     # Unknown packages make dpkg-query exit 1 and complain on stderr: the stdout lines are still valid.
-    out = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", *packages],
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Package} ${db:Status-Status}\n", *packages],
+        capture_output=True,
+        text=True,
+    ).stdout
     installed = {line.split()[0] for line in out.splitlines() if line.split()[1:] == ["installed"]}
     return [p for p in packages if p not in installed]
 
@@ -39,8 +49,10 @@ def ensure_packages(packages=PACKAGES) -> None:
     """Install missing Debian packages as root; otherwise print the sudo command and exit 1."""
     missing = missing_packages(packages)
     if missing is None:
-        _say("no dpkg here (not Debian?): make sure these or their equivalents are installed: "
-             + " ".join(packages))
+        _say(
+            "no dpkg here (not Debian?): make sure these or their equivalents are installed: "
+            + " ".join(packages)
+        )
         return
     if not missing:
         return

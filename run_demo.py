@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Run the renderer demo: sets up the environment (Debian packages, .venv) on first use, then runs
 renderer.demo.main with this script's arguments inside .venv."""
+
 import sys
 
 from _setup import ensure_environment

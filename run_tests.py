@@ -2,6 +2,7 @@
 """Run the test suite: sets up the environment (Debian packages, .venv) on first use, then runs
 pytest inside .venv. Extra arguments are passed to pytest (with no path among them it runs tests/, the
 testpaths of pyproject.toml); pytest's exit code is this script's."""
+
 import os
 import sys
 

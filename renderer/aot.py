@@ -61,8 +61,16 @@ def taichi_version() -> str:
 
 def cache_key(kernels: list[KernelRef], capabilities: dict[str, int]) -> str:
     h = hashlib.sha256()
-    h.update(json.dumps({"format": FORMAT, "taichi": taichi_version(), "caps": sorted(capabilities.items()),
-                         "kernels": sorted((k.module, k.name) for k in kernels)}).encode())
+    h.update(
+        json.dumps(
+            {
+                "format": FORMAT,
+                "taichi": taichi_version(),
+                "caps": sorted(capabilities.items()),
+                "kernels": sorted((k.module, k.name) for k in kernels),
+            }
+        ).encode()
+    )
     for file in sorted({k.file for k in kernels}):
         h.update(Path(file).read_bytes())
     return h.hexdigest()[:32]
@@ -101,14 +109,21 @@ def compile_kernels(kernels: list[KernelRef], capabilities: dict[str, int]) -> b
 
 def run_compiler(kernels: list[KernelRef], capabilities: dict[str, int], out: Path) -> bytes:
     """Start Python Taichi in a child process to compile the kernels into `out`."""
-    spec = {"out": str(out), "caps": [f"{k}={v}" for k, v in sorted(capabilities.items())],
-            "kernels": [k.__dict__ for k in kernels]}
+    spec = {
+        "out": str(out),
+        "caps": [f"{k}={v}" for k, v in sorted(capabilities.items())],
+        "kernels": [k.__dict__ for k in kernels],
+    }
     env = dict(os.environ)
     env.pop("VK_INSTANCE_LAYERS", None)  # Taichi's own compile device is not the one under validation
     root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
-    proc = subprocess.run([sys.executable, "-m", "renderer.aot_compiler", json.dumps(spec)],
-                          capture_output=True, text=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "renderer.aot_compiler", json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     if proc.returncode != 0:
         names = ", ".join(f"{k.name} ({k.file})" for k in kernels)
         detail = proc.stderr.strip().splitlines()

@@ -21,9 +21,18 @@ from .taichi_runtime import TaichiRuntime
 class HeadlessRenderer:
     """Renders `scene` offscreen at `width` x `height`; frames come back as HxWx4 uint8 arrays."""
 
-    def __init__(self, scene: Scene, width: int = 1280, height: int = 720, *, validate: bool = False,
-                 echo_validation: bool = False, device_name: str | None = None, frames_in_flight: int = 2,
-                 taichi_runtime: TaichiRuntime | None = None):
+    def __init__(
+        self,
+        scene: Scene,
+        width: int = 1280,
+        height: int = 720,
+        *,
+        validate: bool = False,
+        echo_validation: bool = False,
+        device_name: str | None = None,
+        frames_in_flight: int = 2,
+        taichi_runtime: TaichiRuntime | None = None,
+    ):
         """By default the renderer creates the device and Taichi imports it. Pass `taichi_runtime` (one Taichi
         created, e.g. `TaichiRuntime.create_vulkan(device_extensions=[...])`) to adopt its device instead; the
         runtime then stays the caller's, and validation is not available on a device Taichi created."""
@@ -32,24 +41,37 @@ class HeadlessRenderer:
         self.owns_runtime = taichi_runtime is None
         try:
             if taichi_runtime is None:
-                self.context = VulkanContext(validate=validate, echo_validation=echo_validation,
-                                             device_name=device_name)
+                self.context = VulkanContext(
+                    validate=validate, echo_validation=echo_validation, device_name=device_name
+                )
                 self.runtime = TaichiRuntime.import_vulkan(self.context)
             else:
                 info = taichi_runtime.export_vulkan()
                 self.context = VulkanContext.adopt(
-                    info.instance, info.physical_device, info.device, info.graphics_queue,
-                    info.graphics_queue_family_index, info.api_version, taichi_runtime.capabilities())
+                    info.instance,
+                    info.physical_device,
+                    info.device,
+                    info.graphics_queue,
+                    info.graphics_queue_family_index,
+                    info.api_version,
+                    taichi_runtime.capabilities(),
+                )
                 taichi_runtime.context = self.context
                 self.runtime = taichi_runtime
             refs = [aot.KernelRef.of(k) for k in scene.kernels]
             tcm = aot.compile_kernels(refs, self.context.taichi_capabilities)
             self.module = AotModule(self.runtime, tcm, name=f"scene {scene.name!r}")
-            self.frames = OffscreenFrames(self.context, self.runtime, width, height,
-                                          frames_in_flight=frames_in_flight,
-                                          clear_color=(*scene.background, 1.0))
-            self.gpu = SceneGPU(self.context, self.runtime, self.module, self.frames.render_pass,
-                                frames_in_flight, scene.name)
+            self.frames = OffscreenFrames(
+                self.context,
+                self.runtime,
+                width,
+                height,
+                frames_in_flight=frames_in_flight,
+                clear_color=(*scene.background, 1.0),
+            )
+            self.gpu = SceneGPU(
+                self.context, self.runtime, self.module, self.frames.render_pass, frames_in_flight, scene.name
+            )
             scene.setup(self.gpu)
             self.frames.set_drawables(self.gpu.drawables)
         except BaseException:

@@ -14,17 +14,42 @@ import vulkan as vk
 
 # (feature struct, extension that provides it or None for core, fields to enable where supported)
 FEATURES = (
-    ("VkPhysicalDeviceVulkan11Features", None,
-     ("storageBuffer16BitAccess", "uniformAndStorageBuffer16BitAccess", "variablePointers",
-      "variablePointersStorageBuffer")),
-    ("VkPhysicalDeviceVulkan12Features", None,
-     ("shaderInt8", "shaderFloat16", "storageBuffer8BitAccess", "uniformAndStorageBuffer8BitAccess")),
-    ("VkPhysicalDeviceShaderAtomicFloatFeaturesEXT", "VK_EXT_shader_atomic_float",
-     ("shaderBufferFloat32Atomics", "shaderBufferFloat32AtomicAdd", "shaderBufferFloat64Atomics",
-      "shaderBufferFloat64AtomicAdd")),
-    ("VkPhysicalDeviceShaderAtomicFloat2FeaturesEXT", "VK_EXT_shader_atomic_float2",
-     ("shaderBufferFloat16Atomics", "shaderBufferFloat16AtomicAdd", "shaderBufferFloat16AtomicMinMax",
-      "shaderBufferFloat32AtomicMinMax", "shaderBufferFloat64AtomicMinMax")),
+    (
+        "VkPhysicalDeviceVulkan11Features",
+        None,
+        (
+            "storageBuffer16BitAccess",
+            "uniformAndStorageBuffer16BitAccess",
+            "variablePointers",
+            "variablePointersStorageBuffer",
+        ),
+    ),
+    (
+        "VkPhysicalDeviceVulkan12Features",
+        None,
+        ("shaderInt8", "shaderFloat16", "storageBuffer8BitAccess", "uniformAndStorageBuffer8BitAccess"),
+    ),
+    (
+        "VkPhysicalDeviceShaderAtomicFloatFeaturesEXT",
+        "VK_EXT_shader_atomic_float",
+        (
+            "shaderBufferFloat32Atomics",
+            "shaderBufferFloat32AtomicAdd",
+            "shaderBufferFloat64Atomics",
+            "shaderBufferFloat64AtomicAdd",
+        ),
+    ),
+    (
+        "VkPhysicalDeviceShaderAtomicFloat2FeaturesEXT",
+        "VK_EXT_shader_atomic_float2",
+        (
+            "shaderBufferFloat16Atomics",
+            "shaderBufferFloat16AtomicAdd",
+            "shaderBufferFloat16AtomicMinMax",
+            "shaderBufferFloat32AtomicMinMax",
+            "shaderBufferFloat64AtomicMinMax",
+        ),
+    ),
 )
 CORE_FEATURES = ("shaderInt64", "shaderInt16", "shaderFloat64", "largePoints")  # large points: sprites
 
@@ -46,7 +71,11 @@ CAPABILITY_FEATURES = {
     "spirv_has_atomic_float16_minmax": ("shaderFloat16", "shaderBufferFloat16AtomicMinMax"),
     "spirv_has_atomic_float64": ("shaderFloat64", "shaderBufferFloat64Atomics"),
     # Taichi declares the f64 add capability's extension only together with the f32 one.
-    "spirv_has_atomic_float64_add": ("shaderFloat64", "shaderBufferFloat64AtomicAdd", "shaderBufferFloat32AtomicAdd"),
+    "spirv_has_atomic_float64_add": (
+        "shaderFloat64",
+        "shaderBufferFloat64AtomicAdd",
+        "shaderBufferFloat32AtomicAdd",
+    ),
     "spirv_has_atomic_float64_minmax": ("shaderFloat64", "shaderBufferFloat64AtomicMinMax"),
     "spirv_has_variable_ptr": ("variablePointers", "variablePointersStorageBuffer"),
 }

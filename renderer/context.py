@@ -88,8 +88,15 @@ def pick_physical_device(instance, name: str | None = None):
 class VulkanContext:
     """Instance, device and queue. Use as a context manager or call `destroy()` (idempotent)."""
 
-    def __init__(self, *, validate: bool = False, echo_validation: bool = False, device_name: str | None = None,
-                 instance_extensions=(), device_extensions=()):
+    def __init__(
+        self,
+        *,
+        validate: bool = False,
+        echo_validation: bool = False,
+        device_name: str | None = None,
+        instance_extensions=(),
+        device_extensions=(),
+    ):
         self.owns_device = True
         self.validation_log = validation.ValidationLog(echo=echo_validation) if validate else None
         self.instance = self.device = self._messenger = None
@@ -118,13 +125,19 @@ class VulkanContext:
             self._features = vk.VkValidationFeaturesEXT(
                 pEnabledValidationFeatures=[vk.VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT]
             )
-            self._instance_messenger_info = validation.messenger_create_info(self.validation_log, self._features)
+            self._instance_messenger_info = validation.messenger_create_info(
+                self.validation_log, self._features
+            )
             chain = self._instance_messenger_info
         self._app_info = vk.VkApplicationInfo(
-            pApplicationName="taichi-vulkan-renderer", pEngineName="taichi-vulkan-renderer", apiVersion=API_VERSION
+            pApplicationName="taichi-vulkan-renderer",
+            pEngineName="taichi-vulkan-renderer",
+            apiVersion=API_VERSION,
         )
         info = vk.VkInstanceCreateInfo(
-            pNext=chain, pApplicationInfo=self._app_info, ppEnabledLayerNames=layers,
+            pNext=chain,
+            pApplicationInfo=self._app_info,
+            ppEnabledLayerNames=layers,
             ppEnabledExtensionNames=extensions,
         )
         try:
@@ -150,7 +163,9 @@ class VulkanContext:
         self.memory_properties = vk.vkGetPhysicalDeviceMemoryProperties(self.physical_device)
 
     def _create_device(self, extensions: list[str]) -> None:
-        available = {e.extensionName for e in vk.vkEnumerateDeviceExtensionProperties(self.physical_device, None)}
+        available = {
+            e.extensionName for e in vk.vkEnumerateDeviceExtensionProperties(self.physical_device, None)
+        }
         missing = [e for e in extensions if e not in available]
         if missing:
             raise NoVulkanDeviceError(f"{self.device_name} lacks device extension(s) {missing}")
@@ -163,7 +178,8 @@ class VulkanContext:
             queueFamilyIndex=self.queue_family, queueCount=1, pQueuePriorities=self._priorities
         )
         self._device_info = vk.VkDeviceCreateInfo(
-            pNext=plan.features_chain, pQueueCreateInfos=[self._queue_info],
+            pNext=plan.features_chain,
+            pQueueCreateInfos=[self._queue_info],
             ppEnabledExtensionNames=self.device_extensions,
         )
         self.device = vk_call(vk.vkCreateDevice, self.physical_device, self._device_info, None)
@@ -171,8 +187,16 @@ class VulkanContext:
         self._plan = plan  # the feature structs stay alive as long as the device
 
     @classmethod
-    def adopt(cls, instance: int, physical_device: int, device: int, queue: int, queue_family: int,
-              api_version: int, taichi_capabilities: dict[str, int]) -> VulkanContext:
+    def adopt(
+        cls,
+        instance: int,
+        physical_device: int,
+        device: int,
+        queue: int,
+        queue_family: int,
+        api_version: int,
+        taichi_capabilities: dict[str, int],
+    ) -> VulkanContext:
         """Drive a device someone else (a Taichi runtime) created; destroy() leaves it alone."""
         self = cls.__new__(cls)
         self.owns_device = False
@@ -215,7 +239,9 @@ class VulkanContext:
             vk.vkDestroyDevice(device, None)
         messenger, self._messenger = self._messenger, None
         if messenger is not None:
-            vk.vkGetInstanceProcAddr(self.instance, "vkDestroyDebugUtilsMessengerEXT")(self.instance, messenger, None)
+            vk.vkGetInstanceProcAddr(self.instance, "vkDestroyDebugUtilsMessengerEXT")(
+                self.instance, messenger, None
+            )
         instance, self.instance = self.instance, None
         if instance is not None:
             vk.vkDestroyInstance(instance, None)
@@ -231,8 +257,10 @@ class VulkanContext:
     def handles(self) -> dict:
         """Raw handle values, for interop."""
         return {
-            "instance": handle_value(self.instance), "physical_device": handle_value(self.physical_device),
-            "device": handle_value(self.device), "queue": handle_value(self.queue),
+            "instance": handle_value(self.instance),
+            "physical_device": handle_value(self.physical_device),
+            "device": handle_value(self.device),
+            "queue": handle_value(self.queue),
         }
 
 

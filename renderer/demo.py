@@ -40,19 +40,31 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run_demo.py", description=__doc__.splitlines()[0])
     p.add_argument("--scene", default="particles", help="a built-in scene's name or a scene file's path")
     p.add_argument("--list-scenes", action="store_true", help="list the built-in scenes and exit")
-    p.add_argument("--headless", action="store_true", help="render offscreen into PNG files (the default "
-                   "without a display)")
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="render offscreen into PNG files (the default without a display)",
+    )
     p.add_argument("--frames", type=int, default=60, help="number of frames to render (default 60)")
     p.add_argument("--size", type=parse_size, default=(1280, 720), help="frame size WxH (default 1280x720)")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG files (default ./out)")
     p.add_argument("--every", type=int, default=1, help="save every Nth frame (default 1: all)")
     p.add_argument("--dt", type=float, default=1 / 60, help="time step per frame in seconds (default 1/60)")
-    p.add_argument("--validate", action="store_true",
-                   help="run with the Vulkan validation layer (synchronization validation too) and print its "
-                        "messages; exit non-zero if it reports any")
+    p.add_argument(
+        "--validate",
+        action="store_true",
+        help="run with the Vulkan validation layer (synchronization validation too) and print its "
+        "messages; exit non-zero if it reports any",
+    )
     p.add_argument("--device", help="use the Vulkan device whose name contains this text")
-    p.add_argument("--param", type=parse_param, action="append", default=[], metavar="NAME=VALUE",
-                   help="a scene parameter, e.g. --param count=1000000 (repeatable)")
+    p.add_argument(
+        "--param",
+        type=parse_param,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a scene parameter, e.g. --param count=1000000 (repeatable)",
+    )
     return p
 
 
@@ -90,10 +102,21 @@ def run_headless(scene, args) -> int:
     width, height = args.size
     saved = []
     try:
-        with HeadlessRenderer(scene, width, height, validate=args.validate, echo_validation=args.validate,
-                              device_name=args.device) as renderer, ThreadPoolExecutor(1) as writer:
-            print(f"rendering {args.frames} frames of scene {scene.name!r} at {width}x{height} on "
-                  f"{renderer.context.describe()}")
+        with (
+            HeadlessRenderer(
+                scene,
+                width,
+                height,
+                validate=args.validate,
+                echo_validation=args.validate,
+                device_name=args.device,
+            ) as renderer,
+            ThreadPoolExecutor(1) as writer,
+        ):
+            print(
+                f"rendering {args.frames} frames of scene {scene.name!r} at {width}x{height} on "
+                f"{renderer.context.describe()}"
+            )
 
             def save(frame, pixels):
                 if frame % args.every == 0 or frame == args.frames - 1:
@@ -102,10 +125,16 @@ def run_headless(scene, args) -> int:
                     saved.append(path)
 
             start = time.perf_counter()
-            renderer.render(args.frames, args.dt, on_frame=save)
+            try:
+                renderer.render(args.frames, args.dt, on_frame=save)
+            except KeyboardInterrupt:  # Ctrl-C: stop cleanly, keep what was rendered
+                print(f"interrupted after {len(saved)} saved frames; shutting down", file=sys.stderr)
+                return 0
             elapsed = time.perf_counter() - start
-        print(f"{args.frames} frames in {elapsed:.2f} s ({1000 * elapsed / args.frames:.1f} ms/frame; "
-              "PNG files are encoded in the background)")
+        print(
+            f"{args.frames} frames in {elapsed:.2f} s ({1000 * elapsed / args.frames:.1f} ms/frame; "
+            "PNG files are encoded in the background)"
+        )
         print(f"wrote {len(saved)} PNG files to {out.resolve()}/ (last: {saved[-1].name})")
         return 0
     except RendererError as exc:

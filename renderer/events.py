@@ -68,8 +68,10 @@ class Event:
     def wait(self) -> None:
         """Make later queue work wait for the signal; refuses if no signal was submitted to wait for."""
         if not self.signal_pending:
-            raise EventError("wait() on an event that was never signalled since its last reset: the queue would "
-                             "wait forever. Call signal() (or record a set) before waiting.")
+            raise EventError(
+                "wait() on an event that was never signalled since its last reset: the queue would "
+                "wait forever. Call signal() (or record a set) before waiting."
+            )
         self._submit("wait")
 
     def host_set(self) -> None:
@@ -91,8 +93,10 @@ class Event:
         deadline = time.monotonic() + timeout
         while not self.is_set():
             if time.monotonic() > deadline:
-                raise EventError(f"event {self.handle} was not signalled within {timeout} s: nothing submitted "
-                                 "sets it, or the GPU is stuck before the signal")
+                raise EventError(
+                    f"event {self.handle} was not signalled within {timeout} s: nothing submitted "
+                    "sets it, or the GPU is stuck before the signal"
+                )
             time.sleep(0.0005)
 
     # -- recording into a renderer command buffer (the frame's path)
@@ -101,9 +105,19 @@ class Event:
         vk.vkCmdSetEvent(cb, self.handle, self.stage)
 
     def record_wait(self, cb, dst_stage: int, buffer_barriers=(), memory_barriers=()) -> None:
-        vk.vkCmdWaitEvents(cb, 1, [self.handle], self.stage, dst_stage, len(memory_barriers),
-                           list(memory_barriers) or None, len(buffer_barriers), list(buffer_barriers) or None,
-                           0, None)
+        vk.vkCmdWaitEvents(
+            cb,
+            1,
+            [self.handle],
+            self.stage,
+            dst_stage,
+            len(memory_barriers),
+            list(memory_barriers) or None,
+            len(buffer_barriers),
+            list(buffer_barriers) or None,
+            0,
+            None,
+        )
 
     def record_reset(self, cb, after_stages: int) -> None:
         """Reset after an execution barrier from the stages that waited on it (validation requires one)."""
@@ -121,18 +135,28 @@ class Event:
 
     def _record_operations(self) -> None:
         device = self.context.device
-        self._pool = vk_call(vk.vkCreateCommandPool, device,
-                             vk.VkCommandPoolCreateInfo(queueFamilyIndex=self.context.queue_family), None)
+        self._pool = vk_call(
+            vk.vkCreateCommandPool,
+            device,
+            vk.VkCommandPoolCreateInfo(queueFamilyIndex=self.context.queue_family),
+            None,
+        )
         names = ("signal", "reset", "wait")
-        cbs = vk.vkAllocateCommandBuffers(device, vk.VkCommandBufferAllocateInfo(
-            commandPool=self._pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=len(names)))
+        cbs = vk.vkAllocateCommandBuffers(
+            device,
+            vk.VkCommandBufferAllocateInfo(
+                commandPool=self._pool,
+                level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                commandBufferCount=len(names),
+            ),
+        )
         begin = vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT)
         everything = vk.VkMemoryBarrier(srcAccessMask=MEMORY_ACCESS, dstAccessMask=MEMORY_ACCESS)
         for name, cb in zip(names, cbs, strict=True):
             vk.vkBeginCommandBuffer(cb, begin)
             if name == "signal":
                 # an execution barrier after any earlier reset in submission order (validation requires one)
-                vk.vkCmdPipelineBarrier(cb, self.stage, self.stage, 0, 0, None, 0, None, 0, None)
+                vk.vkCmdPipelineBarrier(cb, ALL_COMMANDS, self.stage, 0, 0, None, 0, None, 0, None)
                 self.record_signal(cb)
             elif name == "reset":
                 self.record_reset(cb, ALL_COMMANDS)

@@ -43,20 +43,41 @@ class Slot:
         ctx = frames.context
         self.index = index
         self.frame = None  # the frame number last submitted from this slot, until its pixels are taken
-        self.color = Image(ctx, frames.width, frames.height, COLOR_FORMAT,
-                           vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                           name=f"colour {index}")
-        self.depth = Image(ctx, frames.width, frames.height, DEPTH_FORMAT,
-                           vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT, aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
-                           name=f"depth {index}")
-        self.readback = Buffer(ctx, frames.width * frames.height * 4, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                               host=True, name=f"readback {index}")
-        self._fb_info = vk.VkFramebufferCreateInfo(renderPass=frames.render_pass,
-                                                   pAttachments=[self.color.view, self.depth.view],
-                                                   width=frames.width, height=frames.height, layers=1)
+        self.color = Image(
+            ctx,
+            frames.width,
+            frames.height,
+            COLOR_FORMAT,
+            vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+            name=f"colour {index}",
+        )
+        self.depth = Image(
+            ctx,
+            frames.width,
+            frames.height,
+            DEPTH_FORMAT,
+            vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT,
+            aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
+            name=f"depth {index}",
+        )
+        self.readback = Buffer(
+            ctx,
+            frames.width * frames.height * 4,
+            vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+            host=True,
+            name=f"readback {index}",
+        )
+        self._fb_info = vk.VkFramebufferCreateInfo(
+            renderPass=frames.render_pass,
+            pAttachments=[self.color.view, self.depth.view],
+            width=frames.width,
+            height=frames.height,
+            layers=1,
+        )
         self.framebuffer = vk_call(vk.vkCreateFramebuffer, ctx.device, self._fb_info, None)
-        self.fence = vk_call(vk.vkCreateFence, ctx.device,
-                             vk.VkFenceCreateInfo(flags=vk.VK_FENCE_CREATE_SIGNALED_BIT), None)
+        self.fence = vk_call(
+            vk.vkCreateFence, ctx.device, vk.VkFenceCreateInfo(flags=vk.VK_FENCE_CREATE_SIGNALED_BIT), None
+        )
         self.event = Event.create(frames.runtime)
         self.cb = None
 
@@ -74,8 +95,16 @@ class Slot:
 class OffscreenFrames:
     """`frames_in_flight` offscreen frames of `width` x `height`, drawing `drawables`, read back to the host."""
 
-    def __init__(self, context, runtime, width: int, height: int, *, frames_in_flight: int = 2,
-                 clear_color=(0.02, 0.02, 0.03, 1.0)):
+    def __init__(
+        self,
+        context,
+        runtime,
+        width: int,
+        height: int,
+        *,
+        frames_in_flight: int = 2,
+        clear_color=(0.02, 0.02, 0.03, 1.0),
+    ):
         if frames_in_flight < 1:
             raise RendererError(f"frames_in_flight must be at least 1, not {frames_in_flight}")
         if not (0 < width <= 16384 and 0 < height <= 16384):
@@ -86,10 +115,16 @@ class OffscreenFrames:
         self.slots: list[Slot] = []
         self.pool = None
         self.submitted = 0
-        self.render_pass = create_render_pass(context.device, COLOR_FORMAT, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL)
+        self.render_pass = create_render_pass(
+            context.device, COLOR_FORMAT, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
+        )
         try:
-            self.pool = vk_call(vk.vkCreateCommandPool, context.device,
-                                vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family), None)
+            self.pool = vk_call(
+                vk.vkCreateCommandPool,
+                context.device,
+                vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
+                None,
+            )
             for i in range(frames_in_flight):
                 self.slots.append(Slot(self, i))
         except BaseException:
@@ -108,8 +143,14 @@ class OffscreenFrames:
         old = [s.cb for s in self.slots if s.cb is not None]
         if old:
             vk.vkFreeCommandBuffers(device, self.pool, len(old), old)
-        cbs = vk.vkAllocateCommandBuffers(device, vk.VkCommandBufferAllocateInfo(
-            commandPool=self.pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=len(self.slots)))
+        cbs = vk.vkAllocateCommandBuffers(
+            device,
+            vk.VkCommandBufferAllocateInfo(
+                commandPool=self.pool,
+                level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                commandBufferCount=len(self.slots),
+            ),
+        )
         for slot, cb in zip(self.slots, cbs, strict=True):
             slot.cb = cb
             self._record(slot)
@@ -124,36 +165,71 @@ class OffscreenFrames:
         barriers = []
         for buffer, stage, access in reads:
             draw_stages |= stage
-            barriers.append(vk.VkBufferMemoryBarrier(
-                srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT, dstAccessMask=access,
-                srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED, dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-                buffer=buffer.handle, offset=0, size=buffer.size))
+            barriers.append(
+                vk.VkBufferMemoryBarrier(
+                    srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT,
+                    dstAccessMask=access,
+                    srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                    dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                    buffer=buffer.handle,
+                    offset=0,
+                    size=buffer.size,
+                )
+            )
         draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
         slot.event.record_wait(cb, draw_stages, buffer_barriers=barriers)
-        clear = [vk.VkClearValue(color=vk.VkClearColorValue(float32=list(self.clear_color))),
-                 vk.VkClearValue(depthStencil=vk.VkClearDepthStencilValue(depth=1.0, stencil=0))]
+        clear = [
+            vk.VkClearValue(color=vk.VkClearColorValue(float32=list(self.clear_color))),
+            vk.VkClearValue(depthStencil=vk.VkClearDepthStencilValue(depth=1.0, stencil=0)),
+        ]
         area = vk.VkRect2D(vk.VkOffset2D(0, 0), vk.VkExtent2D(self.width, self.height))
-        vk.vkCmdBeginRenderPass(cb, vk.VkRenderPassBeginInfo(renderPass=self.render_pass,
-                                                              framebuffer=slot.framebuffer, renderArea=area,
-                                                              pClearValues=clear), vk.VK_SUBPASS_CONTENTS_INLINE)
+        vk.vkCmdBeginRenderPass(
+            cb,
+            vk.VkRenderPassBeginInfo(
+                renderPass=self.render_pass, framebuffer=slot.framebuffer, renderArea=area, pClearValues=clear
+            ),
+            vk.VK_SUBPASS_CONTENTS_INLINE,
+        )
         vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, self.width, self.height, 0.0, 1.0)])
         vk.vkCmdSetScissor(cb, 0, 1, [area])
         for drawable in self.drawables:
             drawable.record(cb, slot.index)
         vk.vkCmdEndRenderPass(cb)
-        layers = vk.VkImageSubresourceLayers(aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0,
-                                             layerCount=1)
-        region = vk.VkBufferImageCopy(bufferOffset=0, bufferRowLength=0, bufferImageHeight=0,
-                                      imageSubresource=layers, imageOffset=vk.VkOffset3D(0, 0, 0),
-                                      imageExtent=vk.VkExtent3D(self.width, self.height, 1))
-        vk.vkCmdCopyImageToBuffer(cb, slot.color.handle, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-                                  slot.readback.handle, 1, [region])
+        layers = vk.VkImageSubresourceLayers(
+            aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
+        )
+        region = vk.VkBufferImageCopy(
+            bufferOffset=0,
+            bufferRowLength=0,
+            bufferImageHeight=0,
+            imageSubresource=layers,
+            imageOffset=vk.VkOffset3D(0, 0, 0),
+            imageExtent=vk.VkExtent3D(self.width, self.height, 1),
+        )
+        vk.vkCmdCopyImageToBuffer(
+            cb, slot.color.handle, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, slot.readback.handle, 1, [region]
+        )
         host_read = vk.VkBufferMemoryBarrier(
-            srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT, dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
-            srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED, dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-            buffer=slot.readback.handle, offset=0, size=slot.readback.size)
-        vk.vkCmdPipelineBarrier(cb, vk.VK_PIPELINE_STAGE_TRANSFER_BIT, vk.VK_PIPELINE_STAGE_HOST_BIT, 0,
-                                0, None, 1, [host_read], 0, None)
+            srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
+            srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+            dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+            buffer=slot.readback.handle,
+            offset=0,
+            size=slot.readback.size,
+        )
+        vk.vkCmdPipelineBarrier(
+            cb,
+            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+            vk.VK_PIPELINE_STAGE_HOST_BIT,
+            0,
+            0,
+            None,
+            1,
+            [host_read],
+            0,
+            None,
+        )
         # The next frame's kernels write what these draws read (WAR), and the event is reset after its wait.
         slot.event.record_reset(cb, draw_stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
@@ -201,8 +277,10 @@ class OffscreenFrames:
         try:
             vk.vkWaitForFences(self.context.device, 1, [slot.fence], vk.VK_TRUE, timeout_ns)
         except vk.VkTimeout as exc:
-            raise FrameTimeoutError(f"frame {slot.frame} did not finish within {FENCE_TIMEOUT_S:.0f} s: the GPU "
-                                    "is stuck (an event that is never set?) or the device was lost") from exc
+            raise FrameTimeoutError(
+                f"frame {slot.frame} did not finish within {FENCE_TIMEOUT_S:.0f} s: the GPU "
+                "is stuck (an event that is never set?) or the device was lost"
+            ) from exc
         except vk.VkErrorDeviceLost as exc:
             raise RendererError(f"the Vulkan device was lost while rendering frame {slot.frame}") from exc
         frame, slot.frame = slot.frame, None

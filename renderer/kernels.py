@@ -24,10 +24,17 @@ DTYPE_UNKNOWN = lib.TI_DATA_TYPE_UNKNOWN
 
 # TiDataType <-> numpy
 NUMPY_DTYPES = {
-    lib.TI_DATA_TYPE_F16: np.float16, lib.TI_DATA_TYPE_F32: np.float32, lib.TI_DATA_TYPE_F64: np.float64,
-    lib.TI_DATA_TYPE_I8: np.int8, lib.TI_DATA_TYPE_I16: np.int16, lib.TI_DATA_TYPE_I32: np.int32,
-    lib.TI_DATA_TYPE_I64: np.int64, lib.TI_DATA_TYPE_U8: np.uint8, lib.TI_DATA_TYPE_U16: np.uint16,
-    lib.TI_DATA_TYPE_U32: np.uint32, lib.TI_DATA_TYPE_U64: np.uint64,
+    lib.TI_DATA_TYPE_F16: np.float16,
+    lib.TI_DATA_TYPE_F32: np.float32,
+    lib.TI_DATA_TYPE_F64: np.float64,
+    lib.TI_DATA_TYPE_I8: np.int8,
+    lib.TI_DATA_TYPE_I16: np.int16,
+    lib.TI_DATA_TYPE_I32: np.int32,
+    lib.TI_DATA_TYPE_I64: np.int64,
+    lib.TI_DATA_TYPE_U8: np.uint8,
+    lib.TI_DATA_TYPE_U16: np.uint16,
+    lib.TI_DATA_TYPE_U32: np.uint32,
+    lib.TI_DATA_TYPE_U64: np.uint64,
 }
 TI_DTYPES = {np.dtype(v): k for k, v in NUMPY_DTYPES.items()}
 
@@ -84,8 +91,11 @@ def check_capabilities(required: dict[str, int], available: dict[str, int], name
     if lacking:
         raise IncompatibleModuleError(
             f"{name} was compiled for capabilities this runtime lacks: "
-            + ", ".join(f"{cap}={level} (runtime has {available.get(cap, 0)})" for cap, level in lacking.items())
-            + ". Recompile it for this device's capabilities (the renderer does this when the cache is cleared)")
+            + ", ".join(
+                f"{cap}={level} (runtime has {available.get(cap, 0)})" for cap, level in lacking.items()
+            )
+            + ". Recompile it for this device's capabilities (the renderer does this when the cache is cleared)"
+        )
 
 
 def parse_kernels(meta: dict) -> dict[str, list[ArgSpec]]:
@@ -99,8 +109,9 @@ def parse_kernels(meta: dict) -> dict[str, list[ArgSpec]]:
                 a, index = entry["value"], entry["key"][0]
                 name = a["name"].lstrip("_") if a["is_array"] else a["name"]
                 if a["ptype"] == PTYPE_NDARRAY:
-                    specs.append(ArgSpec(index, name, "ndarray", a["dtype"], a["field_dim"],
-                                         tuple(a["element_shape"])))
+                    specs.append(
+                        ArgSpec(index, name, "ndarray", a["dtype"], a["field_dim"], tuple(a["element_shape"]))
+                    )
                 elif a["ptype"] in (PTYPE_TEXTURE, PTYPE_RW_TEXTURE):
                     specs.append(ArgSpec(index, name, "texture", a["dtype"], a["field_dim"]))
                 elif a["dtype"] == DTYPE_UNKNOWN:
@@ -127,8 +138,10 @@ class NdArray:
             raise ArgumentError(f"{name}: shape must have 1-16 positive dimensions, not {self.shape}")
         self.nbytes = int(np.prod(self.shape + self.element_shape)) * self.dtype.itemsize
         if self.nbytes > memory.size:
-            raise ArgumentError(f"{name}: shape {self.shape} x element {self.element_shape} of {self.dtype} needs "
-                                f"{self.nbytes} bytes but its memory has only {memory.size}")
+            raise ArgumentError(
+                f"{name}: shape {self.shape} x element {self.element_shape} of {self.dtype} needs "
+                f"{self.nbytes} bytes but its memory has only {memory.size}"
+            )
 
 
 class AotModule:
@@ -147,7 +160,9 @@ class AotModule:
         if name not in self._kernels:
             if name not in self.arguments:
                 raise ArgumentError(f"{self.name} has no kernel {name!r}; it has {sorted(self.arguments)}")
-            handle = api.call("ti_get_aot_module_kernel", self.handle, name.encode(), context=f"kernel {name!r}")
+            handle = api.call(
+                "ti_get_aot_module_kernel", self.handle, name.encode(), context=f"kernel {name!r}"
+            )
             self._kernels[name] = Kernel(self, name, handle, self.arguments[name])
         return self._kernels[name]
 
@@ -269,13 +284,19 @@ def _set_ndarray(arg, spec: ArgSpec, value, where: str) -> None:
     if value.memory.handle is None:
         raise ArgumentError(f"{where}: {value.name}'s memory was released")
     if TI_DTYPES[value.dtype] != spec.dtype:
-        raise ArgumentError(f"{where}: {value.name} has dtype {value.dtype}, the kernel wants {dtype_name(spec.dtype)}")
+        raise ArgumentError(
+            f"{where}: {value.name} has dtype {value.dtype}, the kernel wants {dtype_name(spec.dtype)}"
+        )
     if len(value.shape) != spec.ndim:
-        raise ArgumentError(f"{where}: {value.name} has {len(value.shape)} dimensions {value.shape}, "
-                            f"the kernel wants {spec.ndim}")
+        raise ArgumentError(
+            f"{where}: {value.name} has {len(value.shape)} dimensions {value.shape}, "
+            f"the kernel wants {spec.ndim}"
+        )
     if value.element_shape != spec.element_shape:
-        raise ArgumentError(f"{where}: {value.name} has element shape {value.element_shape}, "
-                            f"the kernel wants {spec.element_shape}")
+        raise ArgumentError(
+            f"{where}: {value.name} has element shape {value.element_shape}, "
+            f"the kernel wants {spec.element_shape}"
+        )
     arg.type = lib.TI_ARGUMENT_TYPE_NDARRAY
     nd = arg.value.ndarray
     nd.memory = value.memory.handle

@@ -17,8 +17,11 @@ HOST_VISIBLE = vk.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | vk.VK_MEMORY_PROPERTY_HO
 HOST_CACHED = vk.VK_MEMORY_PROPERTY_HOST_CACHED_BIT
 
 # Usage every buffer shared with Taichi needs: kernels bind it as a storage buffer; Taichi may copy it.
-TAICHI_USAGE = (vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
-                | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT)
+TAICHI_USAGE = (
+    vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
+    | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+    | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
+)
 USAGE_NAMES = {
     "vertex": vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
     "index": vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT,
@@ -51,8 +54,9 @@ class Buffer:
         self._mapped = None
         self.owned = True
         device = context.device
-        self._create_info = vk.VkBufferCreateInfo(size=self.size, usage=self.usage,
-                                                  sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE)
+        self._create_info = vk.VkBufferCreateInfo(
+            size=self.size, usage=self.usage, sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE
+        )
         self.handle = vk_call(vk.vkCreateBuffer, device, self._create_info, None)
         try:
             req = vk.vkGetBufferMemoryRequirements(device, self.handle)
@@ -61,19 +65,37 @@ class Buffer:
             self.memory_flags = context.memory_properties.memoryTypes[type_index].propertyFlags
             self.allocation_size = req.size
             self._alloc_info = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
-            self.memory = vk_call(vk.vkAllocateMemory, device, self._alloc_info, None,
-                                  hint=f"{name} of {self.size} bytes does not fit in device memory")
+            self.memory = vk_call(
+                vk.vkAllocateMemory,
+                device,
+                self._alloc_info,
+                None,
+                hint=f"{name} of {self.size} bytes does not fit in device memory",
+            )
             vk_call(vk.vkBindBufferMemory, device, self.handle, self.memory, 0)
         except BaseException:
             self.destroy()
             raise
 
     @classmethod
-    def adopt(cls, context, handle: int, memory: int, size: int, usage: int, *, name: str = "buffer") -> Buffer:
+    def adopt(
+        cls, context, handle: int, memory: int, size: int, usage: int, *, name: str = "buffer"
+    ) -> Buffer:
         """A buffer someone else (a Taichi runtime) owns, to draw from; destroy() leaves it alone."""
         self = cls.__new__(cls)
-        self.context, self.size, self.usage, self.name, self.host = context, int(size), int(usage), name, False
-        self.handle, self.memory, self._mapped, self.owned = vk.ffi.cast("VkBuffer", handle), memory, None, False
+        self.context, self.size, self.usage, self.name, self.host = (
+            context,
+            int(size),
+            int(usage),
+            name,
+            False,
+        )
+        self.handle, self.memory, self._mapped, self.owned = (
+            vk.ffi.cast("VkBuffer", handle),
+            memory,
+            None,
+            False,
+        )
         return self
 
     def map(self) -> memoryview:
@@ -113,8 +135,17 @@ class Buffer:
 class Image:
     """A 2D image with its own memory and one view (colour or depth)."""
 
-    def __init__(self, context, width: int, height: int, format: int, usage: int, *,
-                 aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT, name: str = "image"):
+    def __init__(
+        self,
+        context,
+        width: int,
+        height: int,
+        format: int,
+        usage: int,
+        *,
+        aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT,
+        name: str = "image",
+    ):
         if width <= 0 or height <= 0:
             raise RendererError(f"{name}: image size must be positive, not {width}x{height}")
         self.context, self.width, self.height, self.format, self.usage = context, width, height, format, usage
@@ -122,9 +153,17 @@ class Image:
         self.handle = self.memory = self.view = None
         device = context.device
         self._info = vk.VkImageCreateInfo(
-            imageType=vk.VK_IMAGE_TYPE_2D, format=format, extent=vk.VkExtent3D(width, height, 1), mipLevels=1,
-            arrayLayers=1, samples=vk.VK_SAMPLE_COUNT_1_BIT, tiling=vk.VK_IMAGE_TILING_OPTIMAL, usage=usage,
-            sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE, initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED)
+            imageType=vk.VK_IMAGE_TYPE_2D,
+            format=format,
+            extent=vk.VkExtent3D(width, height, 1),
+            mipLevels=1,
+            arrayLayers=1,
+            samples=vk.VK_SAMPLE_COUNT_1_BIT,
+            tiling=vk.VK_IMAGE_TILING_OPTIMAL,
+            usage=usage,
+            sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE,
+            initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
+        )
         self.handle = vk_call(vk.vkCreateImage, device, self._info, None)
         try:
             req = vk.vkGetImageMemoryRequirements(device, self.handle)
@@ -132,10 +171,15 @@ class Image:
             self._alloc = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
             self.memory = vk_call(vk.vkAllocateMemory, device, self._alloc, None)
             vk_call(vk.vkBindImageMemory, device, self.handle, self.memory, 0)
-            self.subresource_range = vk.VkImageSubresourceRange(aspectMask=aspect, baseMipLevel=0, levelCount=1,
-                                                                baseArrayLayer=0, layerCount=1)
-            self._view_info = vk.VkImageViewCreateInfo(image=self.handle, viewType=vk.VK_IMAGE_VIEW_TYPE_2D,
-                                                       format=format, subresourceRange=self.subresource_range)
+            self.subresource_range = vk.VkImageSubresourceRange(
+                aspectMask=aspect, baseMipLevel=0, levelCount=1, baseArrayLayer=0, layerCount=1
+            )
+            self._view_info = vk.VkImageViewCreateInfo(
+                image=self.handle,
+                viewType=vk.VK_IMAGE_VIEW_TYPE_2D,
+                format=format,
+                subresourceRange=self.subresource_range,
+            )
             self.view = vk_call(vk.vkCreateImageView, device, self._view_info, None)
         except BaseException:
             self.destroy()

@@ -14,8 +14,11 @@ from .scene import Scene, SceneError
 
 def scenes_in(module) -> list[type[Scene]]:
     """Scene subclasses defined in `module` (not imported into it), that have a name."""
-    return [obj for _, obj in inspect.getmembers(module, inspect.isclass)
-            if issubclass(obj, Scene) and obj is not Scene and obj.__module__ == module.__name__ and obj.name]
+    return [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, Scene) and obj is not Scene and obj.__module__ == module.__name__ and obj.name
+    ]
 
 
 def builtin_scenes() -> dict[str, type[Scene]]:
@@ -43,8 +46,10 @@ def load_scene_file(path: str | Path) -> type[Scene]:
         raise SceneError(f"{path}: the scene file failed to import: {exc!r}") from exc
     found = scenes_in(module)
     if len(found) != 1:
-        raise SceneError(f"{path}: a scene file must define exactly one Scene subclass with a `name`; "
-                         f"found {[c.__name__ for c in found] or 'none'}")
+        raise SceneError(
+            f"{path}: a scene file must define exactly one Scene subclass with a `name`; "
+            f"found {[c.__name__ for c in found] or 'none'}"
+        )
     return found[0]
 
 
@@ -53,6 +58,8 @@ def resolve(name_or_path: str) -> type[Scene]:
         return load_scene_file(name_or_path)
     scenes = builtin_scenes()
     if name_or_path not in scenes:
-        raise SceneError(f"no scene named {name_or_path!r}; built-in scenes: {', '.join(sorted(scenes))} "
-                         "(or give the path of a scene file)")
+        raise SceneError(
+            f"no scene named {name_or_path!r}; built-in scenes: {', '.join(sorted(scenes))} "
+            "(or give the path of a scene file)"
+        )
     return scenes[name_or_path]

@@ -51,8 +51,10 @@ class SceneGPU:
             for u in usage:
                 bits |= USAGE_NAMES[u]
         except KeyError as exc:
-            raise SceneError(f"scene {self.scene_name!r}: array {name!r} has unknown usage {exc}; "
-                             f"use some of {sorted(USAGE_NAMES)}") from None
+            raise SceneError(
+                f"scene {self.scene_name!r}: array {name!r} has unknown usage {exc}; "
+                f"use some of {sorted(USAGE_NAMES)}"
+            ) from None
         nbytes = int(np.prod(tuple(shape) + tuple(element_shape))) * np.dtype(dtype).itemsize
         label = f"{self.scene_name}.{name}"
         if self.runtime.imported:  # the renderer's device: the renderer allocates, Taichi imports
@@ -74,10 +76,19 @@ class SceneGPU:
     def particles(self, positions: NdArray, radius: float = 0.01, color=(0.35, 0.65, 1.0)) -> ParticleDraw:
         """Draw each vec3 of `positions` as a shaded sphere of `radius` (world units)."""
         if positions.dtype != np.float32 or positions.element_shape != (3,) or len(positions.shape) != 1:
-            raise SceneError(f"scene {self.scene_name!r}: particles need a 1-D array of vec3 float32, not "
-                             f"shape {positions.shape} x {positions.element_shape} {positions.dtype}")
-        draw = ParticleDraw(self.context, self.render_pass, positions.buffer, positions.shape[0],
-                            self.frames_in_flight, radius=radius, color=color)
+            raise SceneError(
+                f"scene {self.scene_name!r}: particles need a 1-D array of vec3 float32, not "
+                f"shape {positions.shape} x {positions.element_shape} {positions.dtype}"
+            )
+        draw = ParticleDraw(
+            self.context,
+            self.render_pass,
+            positions.buffer,
+            positions.shape[0],
+            self.frames_in_flight,
+            radius=radius,
+            color=color,
+        )
         self.drawables.append(draw)
         return draw
 

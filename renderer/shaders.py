@@ -33,8 +33,11 @@ def compile_glsl(source: str, stage: str, name: str) -> bytes:
         src = Path(tmp) / Path(name).name
         src.write_text(source)
         out = Path(tmp) / "out.spv"
-        proc = subprocess.run([glslc, f"-fshader-stage={stage}", "--target-env=vulkan1.2", "-O", str(src),
-                               "-o", str(out)], capture_output=True, text=True)
+        proc = subprocess.run(
+            [glslc, f"-fshader-stage={stage}", "--target-env=vulkan1.2", "-O", str(src), "-o", str(out)],
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             raise ShaderCompileError(f"shader {name} failed to compile:\n{proc.stderr.strip()}")
         data = out.read_bytes()

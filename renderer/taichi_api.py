@@ -44,9 +44,18 @@ HEADERS = ("taichi_core.h", "taichi_vulkan.h")
 
 # The structs this project passes to or reads from the library: checked against a C compiler by a test.
 USED_STRUCTS = (
-    "TiVulkanRuntimeInteropInfo", "TiVulkanMemoryInteropInfo", "TiVulkanImageInteropInfo",
-    "TiCapabilityLevelInfo", "TiMemoryAllocateInfo", "TiNdShape", "TiNdArray", "TiTexture",
-    "TiScalar", "TiTensor", "TiArgument", "TiImageExtent",
+    "TiVulkanRuntimeInteropInfo",
+    "TiVulkanMemoryInteropInfo",
+    "TiVulkanImageInteropInfo",
+    "TiCapabilityLevelInfo",
+    "TiMemoryAllocateInfo",
+    "TiNdShape",
+    "TiNdArray",
+    "TiTexture",
+    "TiScalar",
+    "TiTensor",
+    "TiArgument",
+    "TiImageExtent",
 )
 
 
@@ -54,10 +63,14 @@ def c_api_dir() -> Path:
     """The C API folder inside the installed taichi wheel (found without importing taichi)."""
     spec = importlib.util.find_spec("taichi")
     if spec is None or not spec.submodule_search_locations:
-        raise RendererError("the `taichi` package is not installed: run `python3 run_demo.py` once to set up .venv")
+        raise RendererError(
+            "the `taichi` package is not installed: run `python3 run_demo.py` once to set up .venv"
+        )
     path = Path(next(iter(spec.submodule_search_locations))) / "_lib" / "c_api"
     if not (path / "lib" / "libtaichi_c_api.so").exists():
-        raise RendererError(f"{path} has no lib/libtaichi_c_api.so: this taichi wheel ships no C API (need 1.7.4)")
+        raise RendererError(
+            f"{path} has no lib/libtaichi_c_api.so: this taichi wheel ships no C API (need 1.7.4)"
+        )
     return path
 
 
@@ -115,8 +128,10 @@ class TaichiError(RendererError):
         self.code_name = ERROR_NAMES.get(code, f"TiError({code})")
         hint = HINTS.get(self.code_name, "")
         where = f" ({context})" if context else ""
-        super().__init__(f"{call}{where} failed with {self.code_name}: {message or 'no message'}"
-                         + (f". What to do: {hint}" if hint else ""))
+        super().__init__(
+            f"{call}{where} failed with {self.code_name}: {message or 'no message'}"
+            + (f". What to do: {hint}" if hint else "")
+        )
 
 
 _message = ffi.new("char[]", 4096)

@@ -18,7 +18,7 @@ from .taichi_api import ffi, lib
 
 CAPABILITY_PREFIX = "TI_CAPABILITY_"
 CAPABILITY_IDS = {
-    name[len(CAPABILITY_PREFIX):].lower(): getattr(lib, name)
+    name[len(CAPABILITY_PREFIX) :].lower(): getattr(lib, name)
     for name in dir(lib)
     if name.startswith(CAPABILITY_PREFIX) and name not in ("TI_CAPABILITY_RESERVED", "TI_CAPABILITY_MAX_ENUM")
 }
@@ -100,8 +100,9 @@ class TaichiRuntime:
         return runtime
 
     @classmethod
-    def create_vulkan(cls, api_version: int = vk.VK_MAKE_VERSION(1, 3, 0), instance_extensions=(),
-                      device_extensions=()) -> TaichiRuntime:
+    def create_vulkan(
+        cls, api_version: int = vk.VK_MAKE_VERSION(1, 3, 0), instance_extensions=(), device_extensions=()
+    ) -> TaichiRuntime:
         """Taichi creates the device (ti_create_vulkan_runtime_ext); the renderer can adopt it with export."""
         inst = [ffi.new("char[]", e.encode()) for e in instance_extensions]
         dev = [ffi.new("char[]", e.encode()) for e in device_extensions]
@@ -109,7 +110,9 @@ class TaichiRuntime:
         dev_arr = ffi.new("const char *[]", dev) if dev else ffi.NULL
         handle = api.call("ti_create_vulkan_runtime_ext", api_version, len(inst), inst_arr, len(dev), dev_arr)
         if handle == ffi.NULL:
-            raise RendererError("ti_create_vulkan_runtime_ext created no runtime: is a Vulkan driver installed?")
+            raise RendererError(
+                "ti_create_vulkan_runtime_ext created no runtime: is a Vulkan driver installed?"
+            )
         return cls(handle, imported=False)
 
     def export_vulkan(self) -> RuntimeInterop:
@@ -117,9 +120,16 @@ class TaichiRuntime:
         info = ffi.new("TiVulkanRuntimeInteropInfo *")
         api.call("ti_export_vulkan_runtime", self._live(), info)
         i = api.handle_int
-        return RuntimeInterop(info.api_version, i(info.instance), i(info.physical_device), i(info.device),
-                              i(info.compute_queue), info.compute_queue_family_index, i(info.graphics_queue),
-                              info.graphics_queue_family_index)
+        return RuntimeInterop(
+            info.api_version,
+            i(info.instance),
+            i(info.physical_device),
+            i(info.device),
+            i(info.compute_queue),
+            info.compute_queue_family_index,
+            i(info.graphics_queue),
+            info.graphics_queue_family_index,
+        )
 
     # -- capabilities
 
@@ -128,7 +138,7 @@ class TaichiRuntime:
         api.call("ti_get_runtime_capabilities", self._live(), count, ffi.NULL)
         caps = ffi.new("TiCapabilityLevelInfo[]", count[0])
         api.call("ti_get_runtime_capabilities", self._live(), count, caps)
-        return {CAPABILITY_NAMES.get(c.capability, str(c.capability)): c.level for c in caps[0:count[0]]}
+        return {CAPABILITY_NAMES.get(c.capability, str(c.capability)): c.level for c in caps[0 : count[0]]}
 
     def set_capabilities(self, capabilities: dict[str, int]) -> None:
         unknown = sorted(set(capabilities) - set(CAPABILITY_IDS))
@@ -144,8 +154,10 @@ class TaichiRuntime:
     def import_memory(self, buffer) -> TaichiMemory:
         """A renderer buffer (memory.Buffer) as Taichi memory; it must have STORAGE usage."""
         if not buffer.usage & vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT:
-            raise ArgumentError(f"{buffer.name} cannot be imported into Taichi: its usage {buffer.usage:#x} lacks "
-                                "VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, which kernels need to write it")
+            raise ArgumentError(
+                f"{buffer.name} cannot be imported into Taichi: its usage {buffer.usage:#x} lacks "
+                "VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, which kernels need to write it"
+            )
         if buffer.handle is None:
             raise ArgumentError(f"{buffer.name} was destroyed; it cannot be imported")
         info = ffi.new("TiVulkanMemoryInteropInfo *")
@@ -157,13 +169,27 @@ class TaichiRuntime:
         handle = api.call("ti_import_vulkan_memory", self._live(), info, context=buffer.name)
         return TaichiMemory(self, handle, buffer.size, owned=False, buffer=buffer)
 
-    def allocate_memory(self, size: int, usage: int = lib.TI_MEMORY_USAGE_STORAGE_BIT, *,
-                        host_read: bool = False, host_write: bool = False) -> TaichiMemory:
+    def allocate_memory(
+        self,
+        size: int,
+        usage: int = lib.TI_MEMORY_USAGE_STORAGE_BIT,
+        *,
+        host_read: bool = False,
+        host_write: bool = False,
+    ) -> TaichiMemory:
         """Memory Taichi allocates (the exported-device direction); usage is TI_MEMORY_USAGE_* flags."""
         if size <= 0:
             raise ArgumentError(f"allocate_memory: size must be positive, not {size}")
-        info = ffi.new("TiMemoryAllocateInfo *", {"size": size, "host_read": host_read,
-                                                  "host_write": host_write, "export_sharing": 0, "usage": usage})
+        info = ffi.new(
+            "TiMemoryAllocateInfo *",
+            {
+                "size": size,
+                "host_read": host_read,
+                "host_write": host_write,
+                "export_sharing": 0,
+                "usage": usage,
+            },
+        )
         handle = api.call("ti_allocate_memory", self._live(), info)
         return TaichiMemory(self, handle, size, owned=True)
 
@@ -171,8 +197,9 @@ class TaichiRuntime:
         """The VkBuffer and VkDeviceMemory behind a TiMemory (ti_export_vulkan_memory)."""
         info = ffi.new("TiVulkanMemoryInteropInfo *")
         api.call("ti_export_vulkan_memory", self._live(), memory.handle, info)
-        return MemoryInterop(api.handle_int(info.buffer), info.size, info.usage, api.handle_int(info.memory),
-                             info.offset)
+        return MemoryInterop(
+            api.handle_int(info.buffer), info.size, info.usage, api.handle_int(info.memory), info.offset
+        )
 
     # -- submission
 

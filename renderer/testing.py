@@ -27,8 +27,10 @@ class Comparison:
         return self.bad_pixels / self.total_pixels
 
     def __str__(self) -> str:
-        return (f"{self.bad_pixels} of {self.total_pixels} pixels ({100 * self.bad_fraction:.3f}%) differ by "
-                f"more than {self.atol}; largest difference {self.max_difference}")
+        return (
+            f"{self.bad_pixels} of {self.total_pixels} pixels ({100 * self.bad_fraction:.3f}%) differ by "
+            f"more than {self.atol}; largest difference {self.max_difference}"
+        )
 
 
 def compare_on_this_device(context) -> bool:
@@ -54,8 +56,14 @@ def diff_image(actual: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return out
 
 
-def assert_matches_reference(pixels: np.ndarray, reference: Path, *, regenerate: bool = False, atol: int = 3,
-                             max_bad_fraction: float = 0.0005) -> Comparison | None:
+def assert_matches_reference(
+    pixels: np.ndarray,
+    reference: Path,
+    *,
+    regenerate: bool = False,
+    atol: int = 3,
+    max_bad_fraction: float = 0.0005,
+) -> Comparison | None:
     """Compare RGB of `pixels` with the PNG at `reference`; write it instead when regenerating or absent."""
     from PIL import Image
 
@@ -66,8 +74,9 @@ def assert_matches_reference(pixels: np.ndarray, reference: Path, *, regenerate:
         Image.fromarray(rgb).save(reference)
         return None
     if not reference.exists():
-        raise AssertionError(f"no reference image {reference}: run the test with --regenerate, look at the PNG, "
-                             "then commit it")
+        raise AssertionError(
+            f"no reference image {reference}: run the test with --regenerate, look at the PNG, then commit it"
+        )
     expected = np.asarray(Image.open(reference).convert("RGB"))
     result = compare(rgb, expected, atol)
     if result.bad_fraction > max_bad_fraction:
@@ -75,6 +84,8 @@ def assert_matches_reference(pixels: np.ndarray, reference: Path, *, regenerate:
         diff_path = reference.with_name(reference.stem + ".diff.png")
         Image.fromarray(rgb).save(actual_path)
         Image.fromarray(diff_image(rgb, expected)).save(diff_path)
-        raise AssertionError(f"render differs from {reference.name}: {result} (allowed "
-                             f"{100 * max_bad_fraction:.3f}%); see {actual_path} and {diff_path}")
+        raise AssertionError(
+            f"render differs from {reference.name}: {result} (allowed "
+            f"{100 * max_bad_fraction:.3f}%); see {actual_path} and {diff_path}"
+        )
     return result

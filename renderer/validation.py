@@ -73,7 +73,9 @@ class ValidationLog:
         if problems:
             shown = "\n  ".join(str(m) for m in problems[:10])
             more = f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else ""
-            raise ValidationError(f"validation layer reported {len(problems)} problem(s) {where}:\n  {shown}{more}")
+            raise ValidationError(
+                f"validation layer reported {len(problems)} problem(s) {where}:\n  {shown}{more}"
+            )
 
     def clear(self) -> None:
         self.messages.clear()

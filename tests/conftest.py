@@ -43,14 +43,19 @@ def test_module(runtime):
     from tests import kernels_src
 
     refs = [aot.KernelRef.of(k) for k in (kernels_src.fill, kernels_src.accumulate)]
-    module = AotModule(runtime, aot.compile_kernels(refs, runtime.context.taichi_capabilities), "test kernels")
+    module = AotModule(
+        runtime, aot.compile_kernels(refs, runtime.context.taichi_capabilities), "test kernels"
+    )
     yield module
     module.destroy()
 
 
 def pytest_addoption(parser):
-    parser.addoption("--regenerate", action="store_true",
-                     help="write the reference images of render tests instead of comparing with them")
+    parser.addoption(
+        "--regenerate",
+        action="store_true",
+        help="write the reference images of render tests instead of comparing with them",
+    )
 
 
 @pytest.fixture

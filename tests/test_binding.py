@@ -1,8 +1,9 @@
-"""The Taichi C API binding (renderer/taichi_api.py): struct layouts against a C compiler, and error reporting.
+"""The Taichi C API binding (renderer/taichi_api.py): struct layouts against a C compiler, and errors.
 
-A wrong struct layout in the binding silently passes garbage to the library, so every struct the project passes
-or reads is compared with what gcc computes from the wheel's real headers (sizeof, alignof, every field's offset
-and size, nested structs/unions/enums included). A second test proves the comparison catches a wrong layout.
+A wrong struct layout in the binding silently passes garbage to the library, so every struct the project
+passes or reads is compared with what gcc computes from the wheel's real headers (sizeof, alignof, every
+field's offset and size, nested structs/unions/enums included). Other tests prove the comparison catches a
+wrong layout.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from renderer import taichi_api
 from renderer.errors import ArgumentError
 from renderer.taichi_api import TaichiError, ffi, lib
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Layouts: what cffi computed vs what the C compiler computes from the same headers
 
 
@@ -41,7 +42,7 @@ def layout_types(ffi_, names) -> list[str]:
 
 
 def python_layout(ffi_, names) -> dict:
-    """{type: {"sizeof", "alignof", "fields": {field: (offset, size)}}} as the given cffi FFI lays them out."""
+    """{type: {"sizeof", "alignof", "fields": {field: (offset, size)}}} as a cffi FFI lays them out."""
     layout = {}
     for name in names:
         try:
@@ -57,7 +58,7 @@ def python_layout(ffi_, names) -> dict:
 
 
 def c_program(ffi_, names) -> str:
-    """A C program that prints the layout of `names` (field names taken from `ffi_`) using the real headers."""
+    """A C program printing the layout of `names` (field names from `ffi_`) as the real headers define it."""
     lines = [
         "#include <vulkan/vulkan.h>",
         "#define TI_WITH_VULKAN 1",
@@ -71,8 +72,10 @@ def c_program(ffi_, names) -> str:
         ctype = ffi_.typeof(name)
         if ctype.kind in ("struct", "union"):
             for field_name, _ in ctype.fields:
-                lines.append(f'  printf("field %s %s %zu %zu\\n", "{name}", "{field_name}", '
-                             f"offsetof({name}, {field_name}), sizeof((({name} *)0)->{field_name}));")
+                lines.append(
+                    f'  printf("field %s %s %zu %zu\\n", "{name}", "{field_name}", '
+                    f"offsetof({name}, {field_name}), sizeof((({name} *)0)->{field_name}));"
+                )
     lines += ["  return 0;", "}"]
     return "\n".join(lines) + "\n"
 
@@ -105,7 +108,9 @@ def compare_layouts(expected: dict, actual: dict) -> list[str]:
                 problems.append(f"{name}.{field}: missing in the binding (C: offset {offset}, size {size})")
             elif have["fields"][field] != (offset, size):
                 got = have["fields"][field]
-                problems.append(f"{name}.{field}: (offset, size) is {got} in the binding, {(offset, size)} in C")
+                problems.append(
+                    f"{name}.{field}: (offset, size) is {got} in the binding, {(offset, size)} in C"
+                )
         for field in sorted(set(have["fields"]) - set(want["fields"])):
             problems.append(f"{name}.{field}: in the binding but not in the C header")
     return problems
@@ -117,8 +122,11 @@ def compile_and_run(source: str, tmp_path) -> str:
         pytest.skip("gcc is not installed (the set-up installs gcc, libc6-dev and libvulkan-dev)")
     include = taichi_api.c_api_dir() / "include"
     (tmp_path / "layout.c").write_text(source)
-    build = subprocess.run([gcc, "-std=c11", "-I", str(include), "-o", str(tmp_path / "layout"),
-                            str(tmp_path / "layout.c")], capture_output=True, text=True)
+    build = subprocess.run(
+        [gcc, "-std=c11", "-I", str(include), "-o", str(tmp_path / "layout"), str(tmp_path / "layout.c")],
+        capture_output=True,
+        text=True,
+    )
     if build.returncode != 0:
         if "vulkan/vulkan.h" in build.stderr and "No such file" in build.stderr:
             pytest.skip("vulkan/vulkan.h is not installed (Debian package libvulkan-dev)")
@@ -188,11 +196,12 @@ def test_a_wrong_layout_is_caught(c_layout, name):
 
 
 def test_an_undeclared_struct_is_caught(c_layout):
-    problems = compare_layouts({"TiArgument": c_layout["TiArgument"]}, python_layout(cffi.FFI(), ["TiArgument"]))
+    empty = python_layout(cffi.FFI(), ["TiArgument"])
+    problems = compare_layouts({"TiArgument": c_layout["TiArgument"]}, empty)
     assert problems == ["TiArgument: not declared in the binding"]
 
 
-# ---------------------------------------------------------------------------------------------------------------
+# ------------------------------------------------------------------------------------------------------------
 # Errors
 
 
@@ -211,7 +220,8 @@ def test_failing_call_raises_taichi_error_naming_call_code_and_message(test_modu
     assert err.code_name == "TI_ERROR_NAME_NOT_FOUND"
     assert "no_such_kernel" in err.message  # Taichi's own message names what it did not find
     text = str(err)
-    assert "ti_get_aot_module_kernel" in text and "TI_ERROR_NAME_NOT_FOUND" in text and "no_such_kernel" in text
+    for needle in ("ti_get_aot_module_kernel", "TI_ERROR_NAME_NOT_FOUND", "no_such_kernel"):
+        assert needle in text
     # the error was cleared: the next check sees success
     assert raw_last_error() == lib.TI_ERROR_SUCCESS
     assert taichi_api.last_error() == (lib.TI_ERROR_SUCCESS, "")
@@ -237,7 +247,7 @@ def test_corrupted_module_bytes_are_reported(runtime):
 
 
 def test_stale_error_is_what_check_reports_then_cleared():
-    """Taichi keeps an error until cleared (success does not clear it): check() reports it once, then clears."""
+    """Taichi keeps an error until cleared (success does not clear it): check() reports it, then clears."""
     lib.ti_set_last_error(lib.TI_ERROR_INVALID_STATE, b"left over from an earlier call")
     assert lib.ti_get_version() == 1007000  # a successful call...
     assert raw_last_error() == lib.TI_ERROR_INVALID_STATE  # ...leaves the old error in place

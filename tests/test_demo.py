@@ -10,8 +10,22 @@ from renderer import demo
 
 
 def test_headless_run_writes_pngs_and_says_where(tmp_path, capsys):
-    code = demo.main(["--headless", "--scene", "particles", "--frames", "4", "--size", "96x54", "--out",
-                      str(tmp_path), "--param", "count=2000", "--validate"])
+    code = demo.main(
+        [
+            "--headless",
+            "--scene",
+            "particles",
+            "--frames",
+            "4",
+            "--size",
+            "96x54",
+            "--out",
+            str(tmp_path),
+            "--param",
+            "count=2000",
+            "--validate",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     files = sorted((tmp_path / "particles").glob("frame_*.png"))
@@ -23,8 +37,12 @@ def test_headless_run_writes_pngs_and_says_where(tmp_path, capsys):
 
 def test_scene_file_by_path(tmp_path):
     path = Path(__file__).parent / "scenes_for_tests.py"
-    assert demo.main(["--headless", "--scene", str(path), "--frames", "2", "--size", "32x32", "--out",
-                      str(tmp_path)]) == 0
+    assert (
+        demo.main(
+            ["--headless", "--scene", str(path), "--frames", "2", "--size", "32x32", "--out", str(tmp_path)]
+        )
+        == 0
+    )
     assert len(list((tmp_path / "frame-marker").glob("*.png"))) == 2
 
 
@@ -49,3 +67,50 @@ def test_bad_options_exit_2(argv):
 def test_list_scenes(capsys):
     assert demo.main(["--list-scenes"]) == 0
     assert "particles" in capsys.readouterr().out
+
+
+@pytest.mark.timeout(90)
+def test_ctrl_c_stops_cleanly(tmp_path):
+    """SIGINT while rendering: a message, exit status 0, teardown with no validation message."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "run_demo.py",
+            "--headless",
+            "--frames",
+            "100000",
+            "--size",
+            "64x36",
+            "--every",
+            "1000",
+            "--validate",
+            "--out",
+            str(tmp_path),
+            "--param",
+            "count=1000",
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()  # --headless: the first line is the "rendering" one
+        assert line.startswith("rendering 100000 frames"), line
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "interrupted after" in err
+    assert "validation:" not in err

@@ -1,7 +1,7 @@
 """Events shared by the renderer and Taichi (renderer/events.py): import/export, misuse, and ordering.
 
-Every test waits for the GPU (runtime.wait()) before it destroys events or buffers; the `context` fixture fails
-the test on any validation message, synchronization hazards included.
+Every test waits for the GPU (runtime.wait()) before it destroys events or buffers; the `context` fixture
+fails the test on any validation message, synchronization hazards included.
 """
 
 from __future__ import annotations
@@ -52,7 +52,21 @@ def test_destroying_an_imported_event_leaves_the_application_event_alive(context
     event.signal()  # the event is used on the GPU (its command buffers exist) before it is destroyed
     event.host_wait()
     runtime.wait()
-    event.destroy()
+    # Watch vkDestroyEvent while the imported event is destroyed; the app's handle is kept from the driver so
+    # that a regression fails here instead of crashing on the use-after-free below.
+    destroyed, real_destroy = [], vk.vkDestroyEvent
+
+    def watch(device, handle, allocator):
+        destroyed.append(raw(handle))
+        if raw(handle) != raw(app_event):
+            real_destroy(device, handle, allocator)
+
+    vk.vkDestroyEvent = watch
+    try:
+        event.destroy()
+    finally:
+        vk.vkDestroyEvent = real_destroy
+    assert raw(app_event) not in destroyed, "destroying an imported event destroyed the application's VkEvent"
     # The application's VkEvent is still valid: using it and destroying it (app_event's teardown) must not be
     # reported by the validation layer, which it would be had event.destroy() destroyed it.
     assert Event.import_vulkan(runtime, app_event).is_set()
@@ -100,44 +114,45 @@ def test_host_wait_after_signal_returns(runtime, owned):
 
 def record_copy(context, src: Buffer, dst: Buffer):
     """A command pool and one command buffer that copies src to dst and makes the copy visible to the host."""
-    pool = vk.vkCreateCommandPool(context.device, vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
-                                  None)
-    cb = vk.vkAllocateCommandBuffers(context.device, vk.VkCommandBufferAllocateInfo(
-        commandPool=pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=1))[0]
+    pool_info = vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family)
+    pool = vk.vkCreateCommandPool(context.device, pool_info, None)
+    cb = vk.vkAllocateCommandBuffers(
+        context.device,
+        vk.VkCommandBufferAllocateInfo(
+            commandPool=pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=1
+        ),
+    )[0]
     vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
-    vk.vkCmdCopyBuffer(cb, src.handle, dst.handle, 1, [vk.VkBufferCopy(srcOffset=0, dstOffset=0, size=src.size)])
+    region = vk.VkBufferCopy(srcOffset=0, dstOffset=0, size=src.size)
+    vk.vkCmdCopyBuffer(cb, src.handle, dst.handle, 1, [region])
     to_host = vk.VkBufferMemoryBarrier(
-        srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT, dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
-        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED, dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-        buffer=dst.handle, offset=0, size=dst.size)
-    vk.vkCmdPipelineBarrier(cb, vk.VK_PIPELINE_STAGE_TRANSFER_BIT, vk.VK_PIPELINE_STAGE_HOST_BIT, 0, 0, None,
-                            1, [to_host], 0, None)
+        srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+        dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
+        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        buffer=dst.handle,
+        offset=0,
+        size=dst.size,
+    )
+    vk.vkCmdPipelineBarrier(
+        cb,
+        vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+        vk.VK_PIPELINE_STAGE_HOST_BIT,
+        0,
+        0,
+        None,
+        1,
+        [to_host],
+        0,
+        None,
+    )
     vk.vkEndCommandBuffer(cb)
     return pool, cb
 
 
-def record_execution_barrier(context):
-    """A command pool and a command buffer holding one ALL_COMMANDS -> ALL_COMMANDS execution barrier."""
-    pool = vk.vkCreateCommandPool(context.device, vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
-                                  None)
-    cb = vk.vkAllocateCommandBuffers(context.device, vk.VkCommandBufferAllocateInfo(
-        commandPool=pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=1))[0]
-    vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
-    vk.vkCmdPipelineBarrier(cb, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0,
-                            0, None, 0, None, 0, None)
-    vk.vkEndCommandBuffer(cb)
-    return pool, cb
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "renderer/events.py Event._record_operations: the 'signal' command buffer records vkCmdSetEvent with no "
-    "execution barrier after the previous reset() (a separate submission ending in vkCmdResetEvent), so the "
-    "layer reports SYNC-vkCmdSetEvent-missingbarrier-reset and then SYNC-vkCmdWaitEvents-unsynchronized-setops "
-    "('Wait operation is ignored'). Fix: record vkCmdPipelineBarrier(ALL_COMMANDS -> self.stage) before "
-    "record_signal in the 'signal' buffer (layer 1.3.239 only credits a barrier whose source includes "
-    "ALL_COMMANDS after a reset)"))
 def test_signal_after_reset_is_clean_under_validation(context, runtime, owned):
-    """signal(), wait(), reset(), repeated: the seed's event cycle must not be a race the layer reports."""
+    """signal(), wait(), reset(), repeated: the seed's event cycle must not be a race the layer reports
+    (a set after a reset needs an execution barrier between them: SYNC-vkCmdSetEvent-missingbarrier-reset)."""
     event = Event.create(runtime)
     owned.append(event)
     try:
@@ -155,7 +170,9 @@ def test_signal_after_reset_is_clean_under_validation(context, runtime, owned):
 def test_kernel_output_is_copied_after_signal_and_wait(context, runtime, test_module, owned):
     n = 257
     offset = np.array([0.5, -0.25, 100.0], np.float32)
-    vertices = Buffer(context, n * 3 * 4, TAICHI_USAGE | vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, name="vertices")
+    vertices = Buffer(
+        context, n * 3 * 4, TAICHI_USAGE | vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, name="vertices"
+    )
     owned.append(vertices)
     memory = runtime.import_memory(vertices)
     owned.append(memory)
@@ -166,10 +183,6 @@ def test_kernel_output_is_copied_after_signal_and_wait(context, runtime, test_mo
     pool, cb = record_copy(context, vertices, host)
     fence = vk.vkCreateFence(context.device, vk.VkFenceCreateInfo(), None)
     submit = vk.VkSubmitInfo(pCommandBuffers=[cb])
-    # Work-around for the reset -> signal race (see test_signal_after_reset_is_clean_under_validation): an
-    # execution barrier submitted between event.reset() and the next event.signal().
-    barrier_pool, barrier_cb = record_execution_barrier(context)
-    barrier = vk.VkSubmitInfo(pCommandBuffers=[barrier_cb])
     launch = test_module.kernel("fill").bind(NdArray(memory, (n,), np.float32, (3,)), 0.0, offset, n)
     try:
         for t in (1.0, 2.5, -7.0, 42.0):
@@ -181,16 +194,19 @@ def test_kernel_output_is_copied_after_signal_and_wait(context, runtime, test_mo
             vk.vkQueueSubmit(context.queue, 1, [submit], fence)
             vk.vkWaitForFences(context.device, 1, [fence], vk.VK_TRUE, 30 * 10**9)
             vk.vkResetFences(context.device, 1, [fence])
-            expected = np.stack([np.arange(n, dtype=np.float32), np.full(n, t, np.float32),
-                                 np.full(n, n, np.float32)], axis=1) + offset
+            expected = (
+                np.stack(
+                    [np.arange(n, dtype=np.float32), np.full(n, t, np.float32), np.full(n, n, np.float32)],
+                    axis=1,
+                )
+                + offset
+            )
             np.testing.assert_array_equal(host.read(np.float32).reshape(n, 3), expected, err_msg=f"t={t}")
             event.host_wait(timeout=10)  # the signal was submitted, so this returns
             event.reset()
-            vk.vkQueueSubmit(context.queue, 1, [barrier], None)
         runtime.wait()
         context.check_validation("while ordering a copy after a kernel with an event")
     finally:
         runtime.wait()
         vk.vkDestroyFence(context.device, fence, None)
         vk.vkDestroyCommandPool(context.device, pool, None)
-        vk.vkDestroyCommandPool(context.device, barrier_pool, None)

@@ -31,15 +31,18 @@ def test_renderer_draws_on_a_device_taichi_created(regenerate):
     assert (pixels[..., 2] > 100).sum() > 3000  # the spiral is drawn
     if on_lavapipe or regenerate:
         # Taichi's device does not enable largePoints, so sprites are 1 px there: a reference of its own.
-        testing.assert_matches_reference(pixels, REFERENCES / "particles_frame30_taichi_device.png",
-                                         regenerate=regenerate)
+        testing.assert_matches_reference(
+            pixels, REFERENCES / "particles_frame30_taichi_device.png", regenerate=regenerate
+        )
 
 
 def test_exported_memory_describes_a_taichi_buffer():
     from renderer.taichi_api import lib
 
     with TaichiRuntime.create_vulkan() as runtime:
-        memory = runtime.allocate_memory(4096, lib.TI_MEMORY_USAGE_STORAGE_BIT | lib.TI_MEMORY_USAGE_VERTEX_BIT)
+        memory = runtime.allocate_memory(
+            4096, lib.TI_MEMORY_USAGE_STORAGE_BIT | lib.TI_MEMORY_USAGE_VERTEX_BIT
+        )
         info = runtime.export_memory(memory)
         memory.destroy()
     assert info.buffer != 0 and info.memory != 0 and info.size >= 4096

@@ -51,10 +51,18 @@ def test_steady_state_has_no_host_stall(monkeypatch):
         return real_wait(self, slot)
 
     with HeadlessRenderer(Particles(count=5000), 128, 72, validate=True, frames_in_flight=2) as renderer:
-        monkeypatch.setattr(vk, "vkQueueWaitIdle", lambda *a: calls.__setitem__("queue_idle", calls["queue_idle"] + 1))
-        monkeypatch.setattr(vk, "vkDeviceWaitIdle", lambda *a: calls.__setitem__("device_idle", calls["device_idle"] + 1))
-        monkeypatch.setattr(TaichiRuntime, "wait", lambda self: calls.__setitem__("ti_wait", calls["ti_wait"] + 1))
-        monkeypatch.setattr(vk, "vkBeginCommandBuffer", lambda *a: calls.__setitem__("record", calls["record"] + 1))
+        monkeypatch.setattr(
+            vk, "vkQueueWaitIdle", lambda *a: calls.__setitem__("queue_idle", calls["queue_idle"] + 1)
+        )
+        monkeypatch.setattr(
+            vk, "vkDeviceWaitIdle", lambda *a: calls.__setitem__("device_idle", calls["device_idle"] + 1)
+        )
+        monkeypatch.setattr(
+            TaichiRuntime, "wait", lambda self: calls.__setitem__("ti_wait", calls["ti_wait"] + 1)
+        )
+        monkeypatch.setattr(
+            vk, "vkBeginCommandBuffer", lambda *a: calls.__setitem__("record", calls["record"] + 1)
+        )
         monkeypatch.setattr(frames_module.OffscreenFrames, "_wait", counting_wait)
         frames = list(renderer.frames_iter(40))
         monkeypatch.undo()

@@ -29,7 +29,8 @@ def test_missing_package_as_non_root_prints_one_sudo_line_and_exits_1(monkeypatc
 def _fake_project(tmp_path, stamp_deps):
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\ndependencies = ["numpy>=1.24"]\n'
-        '[project.optional-dependencies]\ntest = ["pytest>=8"]\n')
+        '[project.optional-dependencies]\ntest = ["pytest>=8"]\n'
+    )
     bin_dir = tmp_path / ".venv" / "bin"
     bin_dir.mkdir(parents=True)
     (bin_dir / "python").write_text("")
@@ -39,8 +40,9 @@ def _fake_project(tmp_path, stamp_deps):
 
 def _record_runs(monkeypatch):
     calls = []
-    monkeypatch.setattr(_setup.subprocess, "run",
-                        lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0))
+    monkeypatch.setattr(
+        _setup.subprocess, "run", lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0)
+    )
     return calls
 
 
