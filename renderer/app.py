@@ -58,9 +58,10 @@ class HeadlessRenderer:
                 )
                 taichi_runtime.context = self.context
                 self.runtime = taichi_runtime
-            refs = [aot.KernelRef.of(k) for k in scene.kernels]
-            tcm = aot.compile_kernels(refs, self.context.taichi_capabilities)
-            self.module = AotModule(self.runtime, tcm, name=f"scene {scene.name!r}")
+            if scene.kernels:  # a scene may draw static data and launch nothing
+                refs = [aot.KernelRef.of(k) for k in scene.kernels]
+                tcm = aot.compile_kernels(refs, self.context.taichi_capabilities)
+                self.module = AotModule(self.runtime, tcm, name=f"scene {scene.name!r}")
             self.frames = OffscreenFrames(
                 self.context,
                 self.runtime,

@@ -243,7 +243,6 @@ class OffscreenFrames:
         pixels = None
         if done is not None:
             pixels = self.read_pixels(slot)
-        vk.vkResetFences(self.context.device, 1, [slot.fence])
         return done, pixels
 
     def submit(self, frame: int) -> None:
@@ -252,6 +251,8 @@ class OffscreenFrames:
         if slot.cb is None:
             raise RendererError("set_drawables() must be called before the first frame")
         self.runtime.flush()
+        # reset only now: a frame abandoned between acquire and submit leaves its fence signalled
+        vk.vkResetFences(self.context.device, 1, [slot.fence])
         vk_call(vk.vkQueueSubmit, self.context.queue, 1, [slot.submit_info], slot.fence)
         slot.frame = frame
         self.submitted += 1

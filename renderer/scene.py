@@ -71,6 +71,8 @@ class SceneGPU:
         return array
 
     def kernel(self, name: str) -> Kernel:
+        if self.module is None:
+            raise SceneError(f"scene {self.scene_name!r} asks for kernel {name!r} but lists no `kernels`")
         return self.module.kernel(name)
 
     def particles(self, positions: NdArray, radius: float = 0.01, color=(0.35, 0.65, 1.0)) -> ParticleDraw:

@@ -90,3 +90,20 @@ def test_particles_golden_image(regenerate):
     if not compare and not regenerate:
         pytest.skip("golden images are compared on lavapipe only (rendered and validated anyway)")
     testing.assert_matches_reference(pixels, REFERENCES / "particles_frame30.png", regenerate=regenerate)
+
+
+def test_a_failing_update_leaves_the_renderer_usable(monkeypatch):
+    monkeypatch.setattr(frames_module, "FENCE_TIMEOUT_S", 5.0)  # a fence left unsignalled fails fast
+
+    class Flaky(FrameMarker):
+        def update(self, frame, dt):
+            if frame == 3:
+                raise RuntimeError("scene bug")
+            super().update(frame, dt)
+
+    with HeadlessRenderer(Flaky(), 64, 36, validate=True) as renderer:
+        with pytest.raises(RuntimeError, match="scene bug"):
+            list(renderer.frames_iter(6))
+        later = [frame for frame, _ in renderer.frames_iter(4, first=10)]
+    assert later == [2, 10, 11, 12, 13]  # frame 2 was still in flight when update(3) raised: delivered next
+    renderer.context.check_validation("after teardown")
