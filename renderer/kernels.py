@@ -232,10 +232,6 @@ class BoundLaunch:
         else:
             raise ArgumentError(f"{where}: texture arguments are not supported yet")
 
-    def set_float(self, index: int, value: float) -> None:
-        """Fast path for a per-frame f32 (no checks beyond those done at bind)."""
-        self.array[index].value.f32 = value
-
     def __call__(self) -> None:
         runtime = self.kernel.module.runtime.handle
         lib.ti_launch_kernel(runtime, self.kernel.handle, len(self.kernel.args), self.array)

@@ -76,7 +76,6 @@ class TaichiRuntime:
 
     def __init__(self, handle, *, imported: bool, context=None):
         self.handle, self.imported, self.context = handle, imported, context
-        self._keep: list = []
 
     # -- creation: the two directions
 
