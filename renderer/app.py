@@ -1,7 +1,7 @@
 """Running a scene headless: one object that owns the device, the Taichi runtime, the scene and its frames.
 
-Teardown runs in one fixed order: wait for the GPU, the scene's drawables and frames, the kernels' module,
-the Taichi runtime, then the buffers it had imported, then the device and instance.
+Teardown runs in one fixed order: wait for the GPU, the scene's drawables and kernels, the frames, the Taichi
+runtime, then the buffers it had imported, then the device and instance.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from . import aot
 from .context import VulkanContext
 from .frames import OffscreenFrames
-from .kernels import AotModule
-from .scene import Scene, SceneGPU
+from .loaded_scene import LoadedScene
+from .scene import Scene
 from .taichi_runtime import TaichiRuntime
 
 
@@ -37,7 +36,7 @@ class HeadlessRenderer:
         created, e.g. `TaichiRuntime.create_vulkan(device_extensions=[...])`) to adopt its device instead; the
         runtime then stays the caller's, and validation is not available on a device Taichi created."""
         self.scene, self.width, self.height = scene, width, height
-        self.context = self.runtime = self.module = self.frames = self.gpu = None
+        self.context = self.runtime = self.frames = self.loaded = None
         self.owns_runtime = taichi_runtime is None
         try:
             if taichi_runtime is None:
@@ -58,10 +57,6 @@ class HeadlessRenderer:
                 )
                 taichi_runtime.context = self.context
                 self.runtime = taichi_runtime
-            if scene.kernels:  # a scene may draw static data and launch nothing
-                refs = [aot.KernelRef.of(k) for k in scene.kernels]
-                tcm = aot.compile_kernels(refs, self.context.taichi_capabilities)
-                self.module = AotModule(self.runtime, tcm, name=f"scene {scene.name!r}")
             self.frames = OffscreenFrames(
                 self.context,
                 self.runtime,
@@ -70,21 +65,13 @@ class HeadlessRenderer:
                 frames_in_flight=frames_in_flight,
                 clear_color=(*scene.background, 1.0),
             )
-            self.gpu = SceneGPU(
-                self.context, self.runtime, self.module, self.frames.render_pass, frames_in_flight, scene.name
+            self.loaded = LoadedScene(
+                scene, self.context, self.runtime, self.frames.render_pass, frames_in_flight
             )
-            scene.setup(self.gpu)
-            self.frames.set_drawables(self.gpu.drawables)
+            self.frames.set_drawables(self.loaded.drawables)
         except BaseException:
             self.close()
             raise
-
-    def _write_uniforms(self, frame: int) -> None:
-        slot = self.frames.uniforms_slot(frame)
-        camera = self.scene.camera
-        vp = camera.view_projection(self.width / self.height)
-        for drawable in self.gpu.drawables:
-            drawable.write_uniforms(slot, vp, self.height, camera.projection_scale())
 
     def frames_iter(self, count: int, dt: float = 1 / 60, first: int = 0) -> Iterator[tuple[int, np.ndarray]]:
         """Render frames first..first+count-1; yield (frame, pixels) as each finishes, in order."""
@@ -92,8 +79,8 @@ class HeadlessRenderer:
             done, pixels = self.frames.acquire(frame)
             if done is not None:
                 yield done, pixels
-            self._write_uniforms(frame)
-            self.scene.update(frame, dt)
+            self.loaded.write_uniforms(self.frames.uniforms_slot(frame), self.width, self.height)
+            self.loaded.update(frame, dt)
             self.frames.submit(frame)
         yield from self.frames.drain()
         self.context.check_validation("while rendering")
@@ -113,23 +100,18 @@ class HeadlessRenderer:
             self.runtime.wait()  # Taichi's and our work finished before anything is freed
         if self.frames is not None:
             self.frames.wait_all()
-        if self.gpu is not None:
-            self.gpu.destroy_drawables()
+        if self.loaded is not None:
+            self.loaded.close(destroy_buffers=False)
         if self.frames is not None:
             self.frames.destroy()
             self.frames = None
-        if self.module is not None:
-            self.module.destroy()
-            self.module = None
-        if self.gpu is not None:
-            self.gpu.release_memories()
         if self.runtime is not None:
             if self.owns_runtime:
                 self.runtime.destroy()
             self.runtime = None
-        if self.gpu is not None:
-            self.gpu.destroy_buffers()
-            self.gpu = None
+        if self.loaded is not None:
+            self.loaded.destroy_buffers()  # after the runtime that imported them
+            self.loaded = None
         if self.context is not None:
             self.context.destroy()
 

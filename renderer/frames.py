@@ -38,6 +38,48 @@ class FrameTimeoutError(RendererError):
     """A frame's fence did not signal in time: the GPU is stuck (an event never set?) or lost."""
 
 
+def record_ordered_draws(
+    cb, event, render_pass, framebuffer, width, height, clear_color, drawables, slot
+) -> int:
+    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads, then the
+    render pass with the drawables. Returns the stages the draws read in, for the caller's closing barrier
+    and event reset."""
+    event.record_signal(cb)
+    draw_stages = 0
+    barriers = []
+    for drawable in drawables:
+        for buffer, stage, access in drawable.reads():
+            draw_stages |= stage
+            barriers.append(
+                vk.VkBufferMemoryBarrier(
+                    srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT,
+                    dstAccessMask=access,
+                    srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                    dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                    buffer=buffer.handle,
+                    offset=0,
+                    size=buffer.size,
+                )
+            )
+    draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
+    event.record_wait(cb, draw_stages, buffer_barriers=barriers)
+    clear = [
+        vk.VkClearValue(color=vk.VkClearColorValue(float32=list(clear_color))),
+        vk.VkClearValue(depthStencil=vk.VkClearDepthStencilValue(depth=1.0, stencil=0)),
+    ]
+    area = vk.VkRect2D(vk.VkOffset2D(0, 0), vk.VkExtent2D(width, height))
+    begin = vk.VkRenderPassBeginInfo(
+        renderPass=render_pass, framebuffer=framebuffer, renderArea=area, pClearValues=clear
+    )
+    vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
+    vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, width, height, 0.0, 1.0)])
+    vk.vkCmdSetScissor(cb, 0, 1, [area])
+    for drawable in drawables:
+        drawable.record(cb, slot)
+    vk.vkCmdEndRenderPass(cb)
+    return draw_stages
+
+
 class Slot:
     def __init__(self, frames: OffscreenFrames, index: int):
         ctx = frames.context
@@ -159,42 +201,17 @@ class OffscreenFrames:
     def _record(self, slot: Slot) -> None:
         cb = slot.cb
         vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
-        slot.event.record_signal(cb)
-        reads = [r for d in self.drawables for r in d.reads()]
-        draw_stages = 0
-        barriers = []
-        for buffer, stage, access in reads:
-            draw_stages |= stage
-            barriers.append(
-                vk.VkBufferMemoryBarrier(
-                    srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT,
-                    dstAccessMask=access,
-                    srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-                    dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-                    buffer=buffer.handle,
-                    offset=0,
-                    size=buffer.size,
-                )
-            )
-        draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
-        slot.event.record_wait(cb, draw_stages, buffer_barriers=barriers)
-        clear = [
-            vk.VkClearValue(color=vk.VkClearColorValue(float32=list(self.clear_color))),
-            vk.VkClearValue(depthStencil=vk.VkClearDepthStencilValue(depth=1.0, stencil=0)),
-        ]
-        area = vk.VkRect2D(vk.VkOffset2D(0, 0), vk.VkExtent2D(self.width, self.height))
-        vk.vkCmdBeginRenderPass(
+        draw_stages = record_ordered_draws(
             cb,
-            vk.VkRenderPassBeginInfo(
-                renderPass=self.render_pass, framebuffer=slot.framebuffer, renderArea=area, pClearValues=clear
-            ),
-            vk.VK_SUBPASS_CONTENTS_INLINE,
+            slot.event,
+            self.render_pass,
+            slot.framebuffer,
+            self.width,
+            self.height,
+            self.clear_color,
+            self.drawables,
+            slot.index,
         )
-        vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, self.width, self.height, 0.0, 1.0)])
-        vk.vkCmdSetScissor(cb, 0, 1, [area])
-        for drawable in self.drawables:
-            drawable.record(cb, slot.index)
-        vk.vkCmdEndRenderPass(cb)
         layers = vk.VkImageSubresourceLayers(
             aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
         )

@@ -1,0 +1,62 @@
+"""A scene set up on a device: its compiled kernels, its GPU resources and drawables, and its camera.
+
+Front ends (headless frames, the window) hold one at a time and switch scenes by closing one and loading
+another on the same device and Taichi runtime. Closing needs the GPU idle (the caller waits first).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from . import aot
+from .kernels import AotModule
+from .scene import Scene, SceneGPU
+
+
+class LoadedScene:
+    def __init__(self, scene: Scene, context, runtime, render_pass, frames_in_flight: int):
+        self.scene, self.context, self.runtime = scene, context, runtime
+        self.camera = copy.deepcopy(scene.camera)  # the front end moves this one, not the class's
+        self.module = None
+        self.gpu = None
+        try:
+            if scene.kernels:  # a scene may draw static data and launch nothing
+                refs = [aot.KernelRef.of(k) for k in scene.kernels]
+                tcm = aot.compile_kernels(refs, context.taichi_capabilities)
+                self.module = AotModule(runtime, tcm, name=f"scene {scene.name!r}")
+            self.gpu = SceneGPU(context, runtime, self.module, render_pass, frames_in_flight, scene.name)
+            scene.setup(self.gpu)
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def drawables(self) -> list:
+        return self.gpu.drawables
+
+    def write_uniforms(self, slot: int, width: int, height: int) -> None:
+        view_projection = self.camera.view_projection(width / height)
+        scale = self.camera.projection_scale()
+        for drawable in self.gpu.drawables:
+            drawable.write_uniforms(slot, view_projection, height, scale)
+
+    def update(self, frame: int, dt: float) -> None:
+        self.scene.update(frame, dt)
+
+    def close(self, destroy_buffers: bool = True) -> None:
+        """Release in order: draws, kernels, Taichi's records of the arrays, then (GPU idle) the buffers.
+        With destroy_buffers=False the buffers wait for `destroy_buffers()` (after the runtime is gone)."""
+        if self.gpu is not None:
+            self.gpu.destroy_drawables()
+        if self.module is not None:
+            self.module.destroy()
+            self.module = None
+        if self.gpu is not None:
+            self.gpu.release_memories()
+            if destroy_buffers:
+                self.destroy_buffers()
+
+    def destroy_buffers(self) -> None:
+        if self.gpu is not None:
+            self.gpu.destroy_buffers()
+            self.gpu = None
