@@ -17,9 +17,12 @@ def spiral(pos: ti.types.ndarray(dtype=ti.math.vec3, ndim=1), t: ti.f32):
     for i in pos:
         u = (i + 0.5) / n  # 0..1 along the arm
         arm = i % ARMS
-        # a cheap per-particle hash spreads the arm into a band
-        h = ti.sin(i * 12.9898) * 43758.5453
-        jitter = h - ti.floor(h) - 0.5
+        # an integer hash spreads each arm into a band (a float sin() hash is not exact on GPUs at large i)
+        h = ti.cast(i, ti.u32) * ti.u32(2654435761)
+        h ^= h >> 15
+        h *= ti.u32(2246822519)
+        h ^= h >> 13
+        jitter = ti.cast(h & ti.u32(0xFFFF), ti.f32) / 65535.0 - 0.5
         r = 0.05 + 0.85 * ti.sqrt(u)
         angle = 3.0 * 6.2831853 * u + arm * 6.2831853 / ARMS - 0.6 * t + jitter * 0.35
         z = 0.12 * ti.sin(7.0 * u * 6.2831853 + t * 1.5) * (1.0 - u) + jitter * 0.05
