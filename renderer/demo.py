@@ -1,6 +1,7 @@
 """The command line behind `python3 run_demo.py`: run a scene in a window, or headless into PNG files.
 
-The window front end is not built yet: every run renders headless and says so when a display exists.
+With a display it opens the window (renderer/interactive.py); without one, or with --headless, it renders
+offscreen and writes PNG files (it says where).
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="render offscreen into PNG files (the default without a display)",
     )
-    p.add_argument("--frames", type=int, default=60, help="number of frames to render (default 60)")
+    p.add_argument(
+        "--frames", type=int, help="stop after N frames (default: 60 headless, until closed in a window)"
+    )
     p.add_argument("--size", type=parse_size, default=(1280, 720), help="frame size WxH (default 1280x720)")
     p.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG files (default ./out)")
     p.add_argument("--every", type=int, default=1, help="save every Nth frame (default 1: all)")
@@ -57,6 +60,17 @@ def build_parser() -> argparse.ArgumentParser:
         "messages; exit non-zero if it reports any",
     )
     p.add_argument("--device", help="use the Vulkan device whose name contains this text")
+    p.add_argument(
+        "--no-vsync",
+        action="store_true",
+        help="window: present without vsync (MAILBOX or IMMEDIATE where offered): an uncapped frame rate",
+    )
+    p.add_argument(
+        "--frame-log",
+        type=Path,
+        metavar="CSV",
+        help="window: write each frame's time (and where it went) to this CSV file",
+    )
     p.add_argument(
         "--param",
         type=parse_param,
@@ -77,19 +91,61 @@ def main(argv: list[str] | None = None) -> int:
             for name, cls in sorted(registry.builtin_scenes().items()):
                 print(f"{name:16s} {cls.description}")
             return 0
-        if args.frames < 1:
+        if args.frames is not None and args.frames < 1:
             print("error: --frames must be at least 1", file=sys.stderr)
             return 2
         scene_cls = registry.resolve(args.scene)
-        scene = scene_cls(**dict(args.param))
+        params = dict(args.param)
+        scene = scene_cls(**params)
     except (RendererError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.headless:
-        has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-        reason = "the window front end is not built yet" if has_display else "no display found"
-        print(f"{reason}: rendering headless")
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            print("no display found: rendering headless")
+        else:
+            from .window import WindowError
+
+            try:
+                return run_window(scene_cls, params, args)
+            except WindowError as exc:
+                print(f"could not open a window ({exc}): rendering headless")
+    if args.frames is None:
+        args.frames = 60
     return run_headless(scene, args)
+
+
+def run_window(scene_cls, params: dict, args) -> int:
+    """The interactive window; 0 on Esc, Q, the close button or Ctrl-C."""
+    from . import registry
+    from .interactive import InteractiveApp
+
+    builtins = registry.builtin_scenes()
+    classes = sorted(builtins.values(), key=lambda c: c.name)
+    if scene_cls not in classes:
+        classes.insert(0, scene_cls)
+    with InteractiveApp(
+        classes,
+        classes.index(scene_cls),
+        params=params,
+        size=args.size,
+        vsync=not args.no_vsync,
+        validate=args.validate,
+        device_name=args.device,
+        out_dir=args.out,
+        dt=args.dt,
+    ) as app:
+        try:
+            app.run(max_frames=args.frames)
+        except KeyboardInterrupt:
+            print("interrupted; shutting down", file=sys.stderr)
+        print(app.frame_summary())
+        if args.frame_log:
+            app.write_frame_log(args.frame_log)
+            print(f"frame times written to {args.frame_log.resolve()}")
+    if args.validate and app.context.validation_log.problems():
+        return 1
+    return 0
 
 
 def run_headless(scene, args) -> int:
