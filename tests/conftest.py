@@ -61,3 +61,39 @@ def pytest_addoption(parser):
 @pytest.fixture
 def regenerate(request):
     return request.config.getoption("--regenerate")
+
+
+@pytest.fixture(scope="session")
+def xvfb():
+    """A virtual X display for window tests (the set-up installs the xvfb package)."""
+    import shutil
+    import subprocess
+    import time
+
+    exe = shutil.which("Xvfb")
+    if exe is None:
+        pytest.fail("Xvfb is not installed: run python3 run_tests.py, whose set-up installs the xvfb package")
+    for number in range(90, 110):
+        if os.path.exists(f"/tmp/.X11-unix/X{number}") or os.path.exists(f"/tmp/.X{number}-lock"):
+            continue
+        proc = subprocess.Popen(
+            [exe, f":{number}", "-screen", "0", "1600x1200x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(100):
+            if os.path.exists(f"/tmp/.X11-unix/X{number}") or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if proc.poll() is None:
+            yield f":{number}"
+            proc.terminate()
+            proc.wait(10)
+            return
+    pytest.fail("could not start Xvfb on displays :90-:109")
+
+
+@pytest.fixture
+def display(xvfb, monkeypatch):
+    monkeypatch.setenv("DISPLAY", xvfb)
+    return xvfb
