@@ -11,6 +11,7 @@ import ast
 import os
 import sys
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -139,6 +140,10 @@ def run_window(scene_cls, params: dict, args) -> int:
             app.run(max_frames=args.frames)
         except KeyboardInterrupt:
             print("interrupted; shutting down", file=sys.stderr)
+        except Exception:  # a scene's bug: its traceback, then the same orderly shutdown
+            traceback.print_exc()
+            print(f"error in scene {app.loaded.scene.name!r}: shutting down", file=sys.stderr)
+            return 1
         print(app.frame_summary())
         if args.frame_log:
             app.write_frame_log(args.frame_log)
@@ -186,6 +191,12 @@ def run_headless(scene, args) -> int:
             except KeyboardInterrupt:  # Ctrl-C: stop cleanly, keep what was rendered
                 print(f"interrupted after {len(saved)} saved frames; shutting down", file=sys.stderr)
                 return 0
+            except RendererError:
+                raise
+            except Exception:  # a scene's bug: its traceback, then the same orderly shutdown
+                traceback.print_exc()
+                print(f"error in scene {scene.name!r}: shutting down", file=sys.stderr)
+                return 1
             elapsed = time.perf_counter() - start
         print(
             f"{args.frames} frames in {elapsed:.2f} s ({1000 * elapsed / args.frames:.1f} ms/frame; "

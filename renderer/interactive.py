@@ -188,11 +188,13 @@ class InteractiveApp:
         slot, image = begun
         t1 = time.perf_counter()
         self.loaded.write_uniforms(slot.index, *self.frames.extent)
-        if not self.paused or self.step:
-            self.loaded.update(self.sim_frame, self.dt)
-            self.sim_frame += 1
-        t2 = time.perf_counter()
-        pixels = self.frames.submit(slot, image, capture=self.capture)
+        try:
+            if not self.paused or self.step:
+                self.loaded.update(self.sim_frame, self.dt)
+                self.sim_frame += 1
+        finally:  # the acquired image is submitted and presented even if the scene raised
+            t2 = time.perf_counter()
+            pixels = self.frames.submit(slot, image, capture=self.capture)
         t3 = time.perf_counter()
         if pixels is not None:
             self.capture, self.last_capture = False, pixels

@@ -114,3 +114,26 @@ def test_ctrl_c_stops_cleanly(tmp_path):
     assert proc.returncode == 0, err
     assert "interrupted after" in err
     assert "validation:" not in err
+
+
+@pytest.mark.parametrize("mode", ["headless", "window"])
+def test_exception_in_scene_exits_1_with_traceback(mode, tmp_path, capsys, request):
+    args = [
+        "--scene",
+        str(Path(__file__).parent / "broken_scene.py"),
+        "--frames",
+        "10",
+        "--size",
+        "32x32",
+        "--validate",
+        "--out",
+        str(tmp_path),
+    ]
+    if mode == "headless":
+        args.insert(0, "--headless")
+    else:
+        request.getfixturevalue("display")
+    assert demo.main(args) == 1
+    err = capsys.readouterr().err
+    assert "ValueError: deliberate bug in update" in err and "error in scene 'broken'" in err
+    assert "validation:" not in err
