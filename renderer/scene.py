@@ -13,7 +13,7 @@ from .camera import Camera
 from .errors import RendererError
 from .kernels import Kernel, NdArray
 from .memory import TAICHI_USAGE, USAGE_NAMES, Buffer
-from .pipelines import ParticleDraw
+from .particles import ParticleDraw
 
 
 class SceneError(RendererError):
@@ -75,12 +75,23 @@ class SceneGPU:
             raise SceneError(f"scene {self.scene_name!r} asks for kernel {name!r} but lists no `kernels`")
         return self.module.kernel(name)
 
-    def particles(self, positions: NdArray, radius: float = 0.01, color=(0.35, 0.65, 1.0)) -> ParticleDraw:
-        """Draw each vec3 of `positions` as a shaded sphere of `radius` (world units)."""
-        if positions.dtype != np.float32 or positions.element_shape != (3,) or len(positions.shape) != 1:
+    def particles(
+        self, positions: NdArray, radius: float = 0.01, color=(0.35, 0.65, 1.0), colors: NdArray | None = None
+    ) -> ParticleDraw:
+        """Draw each vec3 of `positions` as a shaded sphere of `radius` (world units), in one `color` or with
+        per-particle `colors` (an array of vec3 float32 like `positions`, written by kernels too)."""
+        for what, array in (("positions", positions), ("colors", colors)):
+            if array is None:
+                continue
+            if array.dtype != np.float32 or array.element_shape != (3,) or len(array.shape) != 1:
+                raise SceneError(
+                    f"scene {self.scene_name!r}: particle {what} must be a 1-D array of vec3 float32, not "
+                    f"shape {array.shape} x {array.element_shape} {array.dtype}"
+                )
+        if colors is not None and colors.shape != positions.shape:
             raise SceneError(
-                f"scene {self.scene_name!r}: particles need a 1-D array of vec3 float32, not "
-                f"shape {positions.shape} x {positions.element_shape} {positions.dtype}"
+                f"scene {self.scene_name!r}: {colors.shape[0]} particle colours for "
+                f"{positions.shape[0]} positions"
             )
         draw = ParticleDraw(
             self.context,
@@ -90,6 +101,7 @@ class SceneGPU:
             self.frames_in_flight,
             radius=radius,
             color=color,
+            colors=None if colors is None else colors.buffer,
         )
         self.drawables.append(draw)
         return draw

@@ -7,6 +7,7 @@ layout(set = 0, binding = 0) uniform Frame {
     vec4 params;
 } frame;
 
+layout(location = 0) in vec3 v_color;
 layout(location = 0) out vec4 out_color;
 
 void main() {
@@ -18,5 +19,5 @@ void main() {
     vec3 normal = vec3(c.x, -c.y, sqrt(1.0 - r2));
     float diffuse = max(dot(normal, normalize(frame.light.xyz)), 0.0);
     float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
-    out_color = vec4(frame.color.rgb * (0.25 + 0.75 * diffuse) + specular, 1.0);
+    out_color = vec4(v_color * (0.25 + 0.75 * diffuse) + specular, 1.0);
 }
