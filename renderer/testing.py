@@ -89,3 +89,35 @@ def assert_matches_reference(
             f"{100 * max_bad_fraction:.3f}%); see {actual_path} and {diff_path}"
         )
     return result
+
+
+def render_scene(scene, frames: int, size=(320, 180), dt: float = 1 / 60, validate: bool = True):
+    """Render `frames` frames of `scene` headless (validation on); return (last frame's pixels, context)."""
+    from .app import HeadlessRenderer
+
+    with HeadlessRenderer(scene, *size, validate=validate) as renderer:
+        pixels = renderer.render(frames, dt)
+    if validate:
+        renderer.context.check_validation("during the render")
+    return pixels, renderer.context
+
+
+def check_scene(
+    scene,
+    reference: Path,
+    *,
+    frames: int,
+    size=(320, 180),
+    dt: float = 1 / 60,
+    regenerate: bool = False,
+    atol: int = 3,
+    max_bad_fraction: float = 0.0005,
+):
+    """Render a scene for a fixed number of frames and compare the last with a reference PNG (lavapipe only;
+    elsewhere it still renders and checks validation). Returns the Comparison, or None if not compared."""
+    pixels, context = render_scene(scene, frames, size, dt)
+    if not (regenerate or compare_on_this_device(context)):
+        return None
+    return assert_matches_reference(
+        pixels, reference, regenerate=regenerate, atol=atol, max_bad_fraction=max_bad_fraction
+    )

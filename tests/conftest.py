@@ -7,6 +7,10 @@ import pytest
 
 os.environ.setdefault("ENABLE_TAICHI_HEADER_PRINT", "0")
 
+pytest_plugins = [
+    "renderer.pytest_plugin"
+]  # --regenerate and the scene_check fixture, as scene authors use them
+
 
 @pytest.fixture(scope="session", autouse=True)
 def kernel_cache(tmp_path_factory):
@@ -48,19 +52,6 @@ def test_module(runtime):
     )
     yield module
     module.destroy()
-
-
-def pytest_addoption(parser):
-    parser.addoption(
-        "--regenerate",
-        action="store_true",
-        help="write the reference images of render tests instead of comparing with them",
-    )
-
-
-@pytest.fixture
-def regenerate(request):
-    return request.config.getoption("--regenerate")
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""Frames: the draw sees this frame's kernel output, frames stay in flight with no host stall, and the
-particle scene matches its golden image."""
+"""Frames: the draw sees this frame's kernel output, frames stay in flight with no host stall, a scene's
+exception leaves the renderer usable. (Golden images: test_gallery.py.)"""
 
 from pathlib import Path
 
@@ -8,7 +8,6 @@ import pytest
 import vulkan as vk
 
 from renderer import frames as frames_module
-from renderer import testing
 from renderer.app import HeadlessRenderer
 from renderer.taichi_runtime import TaichiRuntime
 from scenes.particles import Particles
@@ -81,15 +80,6 @@ def test_reclaims_taichi_memory_periodically(monkeypatch):
         renderer.render(20)
         monkeypatch.undo()
     assert waits == [8, 16]
-
-
-def test_particles_golden_image(regenerate):
-    with HeadlessRenderer(Particles(count=30_000, radius=0.008), 480, 270, validate=True) as renderer:
-        pixels = renderer.render(31, dt=1 / 60)
-        compare = testing.compare_on_this_device(renderer.context)
-    if not compare and not regenerate:
-        pytest.skip("golden images are compared on lavapipe only (rendered and validated anyway)")
-    testing.assert_matches_reference(pixels, REFERENCES / "particles_frame30.png", regenerate=regenerate)
 
 
 def test_a_failing_update_leaves_the_renderer_usable(monkeypatch):
