@@ -39,4 +39,8 @@ def main(spec_text: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    try:
+        main(sys.argv[1])
+    except Exception as exc:  # Taichi's own message (it names the kernel's file and line), not our traceback
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        sys.exit(1)

@@ -15,6 +15,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from . import new_scene
 from .errors import RendererError
 
 
@@ -41,7 +42,14 @@ def parse_param(text: str) -> tuple[str, object]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="run_demo.py", description=__doc__.splitlines()[0])
     p.add_argument("--scene", default="particles", help="a built-in scene's name or a scene file's path")
-    p.add_argument("--list-scenes", action="store_true", help="list the built-in scenes and exit")
+    p.add_argument(
+        "--list-scenes",
+        action="store_true",
+        help="list the built-in scenes, those of installed packages, and the --scene file; then exit",
+    )
+    p.add_argument(
+        "--new-scene", metavar="NAME", help="write NAME.py, a working scene to start from; then exit"
+    )
     p.add_argument(
         "--headless",
         action="store_true",
@@ -89,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.list_scenes:
-            for name, cls in sorted(registry.builtin_scenes().items()):
-                print(f"{name:16s} {cls.description}")
+            list_scenes(args.scene if args.scene != "particles" else None)
+            return 0
+        if args.new_scene:
+            path = new_scene.write(args.new_scene, Path.cwd())
+            print(f"wrote {path}; run it with: python3 run_demo.py --scene {path}")
             return 0
         if args.frames is not None and args.frames < 1:
             print("error: --frames must be at least 1", file=sys.stderr)
@@ -116,13 +127,39 @@ def main(argv: list[str] | None = None) -> int:
     return run_headless(scene, args)
 
 
+def list_scenes(scene_file: str | None) -> None:
+    from . import registry
+
+    print("built-in scenes:")
+    for name, cls in sorted(registry.builtin_scenes().items()):
+        print(f"  {name:16s} {cls.description}")
+    plugins, problems = registry.plugin_scenes()
+    print(f"scenes of installed packages (entry-point group {registry.ENTRY_POINT_GROUP!r}):")
+    for name, cls in sorted(plugins.items()):
+        print(f"  {name:16s} {cls.description} ({cls.__module__})")
+    for problem in problems:
+        print(f"  error: {problem}")
+    if not plugins and not problems:
+        print("  (none)")
+    if scene_file:
+        cls = registry.resolve(scene_file)
+        print(f"scene file {scene_file}:\n  {cls.name:16s} {cls.description}")
+    else:
+        print("scene files: any file given with --scene path/to/scene.py (start one with --new-scene NAME)")
+
+
 def run_window(scene_cls, params: dict, args) -> int:
     """The interactive window; 0 on Esc, Q, the close button or Ctrl-C."""
     from . import registry
     from .interactive import InteractiveApp
 
-    builtins = registry.builtin_scenes()
-    classes = sorted(builtins.values(), key=lambda c: c.name)
+    plugins, problems = registry.plugin_scenes()
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    classes = sorted(registry.builtin_scenes().values(), key=lambda c: c.name)
+    classes += sorted(
+        (c for c in plugins.values() if c.name not in {k.name for k in classes}), key=lambda c: c.name
+    )
     if scene_cls not in classes:
         classes.insert(0, scene_cls)
     with InteractiveApp(

@@ -7,10 +7,19 @@ another on the same device and Taichi runtime. Closing needs the GPU idle (the c
 from __future__ import annotations
 
 import copy
+import inspect
 
 from . import aot
+from .errors import RendererError
 from .kernels import AotModule
-from .scene import Scene, SceneGPU
+from .scene import Scene, SceneError, SceneGPU
+
+
+def scene_file(scene: Scene) -> str:
+    try:
+        return inspect.getsourcefile(type(scene)) or type(scene).__module__
+    except TypeError:
+        return type(scene).__module__
 
 
 class LoadedScene:
@@ -25,7 +34,15 @@ class LoadedScene:
                 tcm = aot.compile_kernels(refs, context.taichi_capabilities)
                 self.module = AotModule(runtime, tcm, name=f"scene {scene.name!r}")
             self.gpu = SceneGPU(context, runtime, self.module, render_pass, frames_in_flight, scene.name)
-            scene.setup(self.gpu)
+            try:
+                scene.setup(self.gpu)
+            except (RendererError, NotImplementedError) as exc:
+                what = (
+                    "defines no setup(gpu)"
+                    if isinstance(exc, NotImplementedError)
+                    else f"setup failed: {exc}"
+                )
+                raise SceneError(f"{scene_file(scene)}: scene {scene.name!r} {what}") from exc
         except BaseException:
             self.close()
             raise

@@ -1,8 +1,16 @@
-"""Finding scenes: the built-in ones in `scenes/`, and a scene file given by path."""
+"""Finding scenes: the built-in ones in `scenes/`, scenes of installed packages, and a scene file by path.
+
+Installed packages publish scenes through the entry-point group `taichi_vulkan_renderer.scenes`, e.g. in their
+pyproject.toml:
+
+    [project.entry-points."taichi_vulkan_renderer.scenes"]
+    ripples = "my_package.ripples:Ripples"
+"""
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import importlib.util
 import inspect
 import pkgutil
@@ -32,6 +40,29 @@ def builtin_scenes() -> dict[str, type[Scene]]:
     return found
 
 
+ENTRY_POINT_GROUP = "taichi_vulkan_renderer.scenes"
+
+
+def plugin_scenes() -> tuple[dict[str, type[Scene]], list[str]]:
+    """Scenes of installed packages, and one message per entry point that could not be loaded (a broken
+    plugin is reported, never fatal)."""
+    found, problems = {}, []
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        origin = f"entry point {entry.name!r} ({entry.value}) of {entry.dist.name if entry.dist else '?'}"
+        try:
+            cls = entry.load()
+        except Exception as exc:
+            problems.append(f"{origin} failed to load: {exc!r}")
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Scene) and cls.name):
+            problems.append(f"{origin} is not a Scene subclass with a `name`")
+        elif cls.name in found:
+            problems.append(f"{origin}: another plugin already provides a scene named {cls.name!r}")
+        else:
+            found[cls.name] = cls
+    return found, problems
+
+
 def load_scene_file(path: str | Path) -> type[Scene]:
     path = Path(path).resolve()
     if not path.is_file():
@@ -56,7 +87,7 @@ def load_scene_file(path: str | Path) -> type[Scene]:
 def resolve(name_or_path: str) -> type[Scene]:
     if name_or_path.endswith(".py") or "/" in name_or_path:
         return load_scene_file(name_or_path)
-    scenes = builtin_scenes()
+    scenes = {**plugin_scenes()[0], **builtin_scenes()}  # a built-in name wins over a plugin's
     if name_or_path not in scenes:
         raise SceneError(
             f"no scene named {name_or_path!r}; built-in scenes: {', '.join(sorted(scenes))} "
