@@ -13,6 +13,7 @@ from .camera import Camera
 from .errors import RendererError
 from .kernels import Kernel, NdArray
 from .memory import TAICHI_USAGE, USAGE_NAMES, Buffer
+from .mesh import MeshDraw
 from .particles import ParticleDraw
 
 
@@ -102,6 +103,49 @@ class SceneGPU:
             radius=radius,
             color=color,
             colors=None if colors is None else colors.buffer,
+        )
+        self.drawables.append(draw)
+        return draw
+
+    def mesh(
+        self,
+        positions: NdArray,
+        normals: NdArray,
+        indices: NdArray,
+        colors: NdArray | None = None,
+        color=(0.8, 0.8, 0.8),
+    ) -> MeshDraw:
+        """Draw indexed triangles: vec3 float32 `positions`, `normals` (and per-vertex `colors`, or one `color`),
+        uint32 `indices` (three per triangle, usage ("index",)); kernels may write all of them every frame."""
+        vec3s = {"positions": positions, "normals": normals, "colors": colors}
+        for what, array in vec3s.items():
+            if array is not None and (
+                array.dtype != np.float32
+                or array.element_shape != (3,)
+                or len(array.shape) != 1
+                or array.shape != positions.shape
+            ):
+                raise SceneError(
+                    f"scene {self.scene_name!r}: mesh {what} must be a 1-D array of vec3 float32 "
+                    f"with one per vertex ({positions.shape[0]}), not shape {array.shape} x "
+                    f"{array.element_shape} {array.dtype}"
+                )
+        if indices.dtype != np.uint32 or indices.element_shape != () or len(indices.shape) != 1:
+            raise SceneError(
+                f"scene {self.scene_name!r}: mesh indices must be a 1-D array of uint32, not shape "
+                f"{indices.shape} x {indices.element_shape} {indices.dtype}"
+            )
+        draw = MeshDraw(
+            self.context,
+            self.render_pass,
+            positions.buffer,
+            normals.buffer,
+            indices.buffer,
+            positions.shape[0],
+            indices.shape[0],
+            self.frames_in_flight,
+            colors=None if colors is None else colors.buffer,
+            color=color,
         )
         self.drawables.append(draw)
         return draw

@@ -9,6 +9,7 @@ from renderer import registry
 GALLERY = {
     "particles": ({"count": 30_000, "radius": 0.008}, 31, "references/particles_frame30.png"),
     "galaxies": ({"count": 20_000, "radius": 0.006}, 90, "references/galaxies_frame89.png"),
+    "cloth": ({"resolution": 32}, 60, "references/cloth_frame59.png"),
 }
 
 

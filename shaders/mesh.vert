@@ -1,0 +1,19 @@
+#version 450
+// A lit triangle mesh: positions, normals and colours per vertex, all written by kernels.
+layout(set = 0, binding = 0) uniform Frame {
+    mat4 view_proj;
+    vec4 light;   // xyz: direction towards the light, world space
+    vec4 tint;    // rgb: multiplies the vertex colours
+} frame;
+
+layout(location = 0) in vec3 position;
+layout(location = 1) in vec3 normal;
+layout(location = 2) in vec3 color;
+layout(location = 0) out vec3 v_normal;
+layout(location = 1) out vec3 v_color;
+
+void main() {
+    gl_Position = frame.view_proj * vec4(position, 1.0);
+    v_normal = normal;
+    v_color = color * frame.tint.rgb;
+}
