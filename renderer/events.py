@@ -104,7 +104,9 @@ class Event:
     def record_signal(self, cb) -> None:
         vk.vkCmdSetEvent(cb, self.handle, self.stage)
 
-    def record_wait(self, cb, dst_stage: int, buffer_barriers=(), memory_barriers=()) -> None:
+    def record_wait(
+        self, cb, dst_stage: int, buffer_barriers=(), memory_barriers=(), image_barriers=()
+    ) -> None:
         vk.vkCmdWaitEvents(
             cb,
             1,
@@ -115,8 +117,8 @@ class Event:
             list(memory_barriers) or None,
             len(buffer_barriers),
             list(buffer_barriers) or None,
-            0,
-            None,
+            len(image_barriers),
+            list(image_barriers) or None,
         )
 
     def record_reset(self, cb, after_stages: int) -> None:

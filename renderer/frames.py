@@ -46,23 +46,37 @@ def record_ordered_draws(
     and event reset."""
     event.record_signal(cb)
     draw_stages = 0
-    barriers = []
+    buffer_barriers, image_barriers = [], []
     for drawable in drawables:
-        for buffer, stage, access in drawable.reads():
+        for resource, stage, access in drawable.reads():
             draw_stages |= stage
-            barriers.append(
+            if isinstance(resource, Image):  # kernels write images in GENERAL layout; shaders sample it there
+                image_barriers.append(
+                    vk.VkImageMemoryBarrier(
+                        srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT,
+                        dstAccessMask=access,
+                        oldLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
+                        newLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
+                        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                        image=resource.handle,
+                        subresourceRange=resource.subresource_range,
+                    )
+                )
+                continue
+            buffer_barriers.append(
                 vk.VkBufferMemoryBarrier(
                     srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT,
                     dstAccessMask=access,
                     srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
                     dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-                    buffer=buffer.handle,
+                    buffer=resource.handle,
                     offset=0,
-                    size=buffer.size,
+                    size=resource.size,
                 )
             )
     draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
-    event.record_wait(cb, draw_stages, buffer_barriers=barriers)
+    event.record_wait(cb, draw_stages, buffer_barriers=buffer_barriers, image_barriers=image_barriers)
     clear = [
         vk.VkClearValue(color=vk.VkClearColorValue(float32=list(clear_color))),
         vk.VkClearValue(depthStencil=vk.VkClearDepthStencilValue(depth=1.0, stencil=0)),

@@ -230,7 +230,8 @@ class BoundLaunch:
             _set_ndarray(arg, spec, value, where)
             self._keep[name] = value
         else:
-            raise ArgumentError(f"{where}: texture arguments are not supported yet")
+            _set_texture(arg, spec, value, where)
+            self._keep[name] = value
 
     def __call__(self) -> None:
         runtime = self.kernel.module.runtime.handle
@@ -303,3 +304,24 @@ def _set_ndarray(arg, spec: ArgSpec, value, where: str) -> None:
     for i, s in enumerate(value.element_shape):
         nd.elem_shape.dims[i] = s
     nd.elem_type = spec.dtype
+
+
+def _set_texture(arg, spec: ArgSpec, value, where: str) -> None:
+    from .taichi_runtime import TaichiImage
+
+    if not isinstance(value, TaichiImage):
+        raise ArgumentError(
+            f"{where}: expected an image shared with Taichi (gpu.image(...)), got {type(value).__name__}"
+        )
+    if value.handle is None:
+        raise ArgumentError(f"{where}: the image was released")
+    if spec.ndim != 2:
+        raise ArgumentError(f"{where}: the kernel wants a {spec.ndim}-D texture; images here are 2-D")
+    arg.type = lib.TI_ARGUMENT_TYPE_TEXTURE
+    tex = arg.value.texture
+    tex.image = value.handle
+    tex.sampler = ffi.NULL
+    tex.dimension = lib.TI_IMAGE_DIMENSION_2D
+    tex.extent.width, tex.extent.height = value.image.width, value.image.height
+    tex.extent.depth = tex.extent.array_layer_count = 1
+    tex.format = value.ti_format

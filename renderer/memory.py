@@ -196,3 +196,92 @@ class Image:
         memory, self.memory = self.memory, None
         if memory is not None:
             vk.vkFreeMemory(device, memory, None)
+
+
+def run_once(context, record) -> None:
+    """Record commands with `record(cb)`, submit them and wait (set-up only, never per frame)."""
+    device = context.device
+    pool = vk_call(
+        vk.vkCreateCommandPool,
+        device,
+        vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
+        None,
+    )
+    fence = None
+    try:
+        cb = vk.vkAllocateCommandBuffers(
+            device,
+            vk.VkCommandBufferAllocateInfo(
+                commandPool=pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=1
+            ),
+        )[0]
+        vk.vkBeginCommandBuffer(
+            cb, vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
+        )
+        record(cb)
+        vk.vkEndCommandBuffer(cb)
+        fence = vk_call(vk.vkCreateFence, device, vk.VkFenceCreateInfo(), None)
+        submit = vk.VkSubmitInfo(pCommandBuffers=[cb])
+        vk_call(vk.vkQueueSubmit, context.queue, 1, [submit], fence)
+        vk.vkWaitForFences(device, 1, [fence], vk.VK_TRUE, 60 * 10**9)
+    finally:
+        if fence is not None:
+            vk.vkDestroyFence(device, fence, None)
+        vk.vkDestroyCommandPool(device, pool, None)
+
+
+def clear_to_general(context, image: Image) -> None:
+    """Move a new colour image to GENERAL layout, cleared to transparent black (kernels and shaders share it
+    in that layout)."""
+
+    def record(cb):
+        barrier = vk.VkImageMemoryBarrier(
+            srcAccessMask=0,
+            dstAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            oldLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
+            newLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
+            srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+            dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+            image=image.handle,
+            subresourceRange=image.subresource_range,
+        )
+        vk.vkCmdPipelineBarrier(
+            cb,
+            vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
+            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+            0,
+            0,
+            None,
+            0,
+            None,
+            1,
+            [barrier],
+        )
+        color = vk.VkClearColorValue(float32=[0.0, 0.0, 0.0, 0.0])
+        vk.vkCmdClearColorImage(
+            cb, image.handle, vk.VK_IMAGE_LAYOUT_GENERAL, color, 1, [image.subresource_range]
+        )
+        after = vk.VkImageMemoryBarrier(
+            srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            dstAccessMask=vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
+            oldLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
+            newLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
+            srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+            dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+            image=image.handle,
+            subresourceRange=image.subresource_range,
+        )
+        vk.vkCmdPipelineBarrier(
+            cb,
+            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+            vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+            0,
+            0,
+            None,
+            0,
+            None,
+            1,
+            [after],
+        )
+
+    run_once(context, record)

@@ -84,26 +84,43 @@ def create_render_pass(device, color_format: int, final_layout: int):
 
 
 class FrameUniforms:
-    """One uniform buffer (binding 0 of set 0) per frame in flight, host-visible, with its descriptor sets."""
+    """One uniform buffer (binding 0 of set 0) per frame in flight, host-visible, with its descriptor sets; and
+    optionally an image sampled by the fragment shader (binding 1, in GENERAL layout, the same for all)."""
 
-    def __init__(self, context, size: int, slots: int, name: str):
+    def __init__(self, context, size: int, slots: int, name: str, sampled=None):
         self.context, self.size = context, size
         device = context.device
         self.set_layout = self.pool = None
         self.buffers: list[Buffer] = []
         try:
-            binding = vk.VkDescriptorSetLayoutBinding(
-                binding=0,
-                descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
-                descriptorCount=1,
-                stageFlags=vk.VK_SHADER_STAGE_VERTEX_BIT | vk.VK_SHADER_STAGE_FRAGMENT_BIT,
-            )
-            info = vk.VkDescriptorSetLayoutCreateInfo(pBindings=[binding])
+            bindings = [
+                vk.VkDescriptorSetLayoutBinding(
+                    binding=0,
+                    descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+                    descriptorCount=1,
+                    stageFlags=vk.VK_SHADER_STAGE_VERTEX_BIT | vk.VK_SHADER_STAGE_FRAGMENT_BIT,
+                )
+            ]
+            pool_sizes = [
+                vk.VkDescriptorPoolSize(type=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, descriptorCount=slots)
+            ]
+            if sampled is not None:
+                bindings.append(
+                    vk.VkDescriptorSetLayoutBinding(
+                        binding=1,
+                        descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+                        descriptorCount=1,
+                        stageFlags=vk.VK_SHADER_STAGE_FRAGMENT_BIT,
+                    )
+                )
+                pool_sizes.append(
+                    vk.VkDescriptorPoolSize(
+                        type=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, descriptorCount=slots
+                    )
+                )
+            info = vk.VkDescriptorSetLayoutCreateInfo(pBindings=bindings)
             self.set_layout = vk_call(vk.vkCreateDescriptorSetLayout, device, info, None)
-            pool_size = vk.VkDescriptorPoolSize(
-                type=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, descriptorCount=slots
-            )
-            pool_info = vk.VkDescriptorPoolCreateInfo(maxSets=slots, pPoolSizes=[pool_size])
+            pool_info = vk.VkDescriptorPoolCreateInfo(maxSets=slots, pPoolSizes=pool_sizes)
             self.pool = vk_call(vk.vkCreateDescriptorPool, device, pool_info, None)
             self.sets = vk.vkAllocateDescriptorSets(
                 device,
@@ -117,14 +134,30 @@ class FrameUniforms:
                 )
                 self.buffers.append(buffer)
                 buffer_info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=size)
-                write = vk.VkWriteDescriptorSet(
-                    dstSet=descriptor_set,
-                    dstBinding=0,
-                    descriptorCount=1,
-                    descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
-                    pBufferInfo=[buffer_info],
-                )
-                vk.vkUpdateDescriptorSets(device, 1, [write], 0, None)
+                writes = [
+                    vk.VkWriteDescriptorSet(
+                        dstSet=descriptor_set,
+                        dstBinding=0,
+                        descriptorCount=1,
+                        descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+                        pBufferInfo=[buffer_info],
+                    )
+                ]
+                if sampled is not None:
+                    view, sampler = sampled
+                    image_info = vk.VkDescriptorImageInfo(
+                        sampler=sampler, imageView=view, imageLayout=vk.VK_IMAGE_LAYOUT_GENERAL
+                    )
+                    writes.append(
+                        vk.VkWriteDescriptorSet(
+                            dstSet=descriptor_set,
+                            dstBinding=1,
+                            descriptorCount=1,
+                            descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+                            pImageInfo=[image_info],
+                        )
+                    )
+                vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
         except BaseException:
             self.destroy()
             raise
@@ -156,6 +189,7 @@ def create_pipeline(
     attributes,
     topology: int,
     cull_mode: int = vk.VK_CULL_MODE_NONE,
+    depth_write: bool = True,
 ):
     """A graphics pipeline with depth test, dynamic viewport and scissor. `bindings`: (stride, input rate)
     per vertex binding; `attributes`: (location, binding, format, offset). Returns (pipeline, layout)."""
@@ -195,7 +229,9 @@ def create_pipeline(
         )
         multisample = vk.VkPipelineMultisampleStateCreateInfo(rasterizationSamples=vk.VK_SAMPLE_COUNT_1_BIT)
         depth = vk.VkPipelineDepthStencilStateCreateInfo(
-            depthTestEnable=vk.VK_TRUE, depthWriteEnable=vk.VK_TRUE, depthCompareOp=vk.VK_COMPARE_OP_LESS
+            depthTestEnable=vk.VK_TRUE,
+            depthWriteEnable=vk.VK_TRUE if depth_write else vk.VK_FALSE,
+            depthCompareOp=vk.VK_COMPARE_OP_LESS,
         )
         blend_attachment = vk.VkPipelineColorBlendAttachmentState(colorWriteMask=0xF)
         blend = vk.VkPipelineColorBlendStateCreateInfo(pAttachments=[blend_attachment])

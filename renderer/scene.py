@@ -8,11 +8,13 @@ Vulkan or Taichi call; the same class renders in a window, headless, and under t
 from __future__ import annotations
 
 import numpy as np
+import vulkan as vk
 
 from .camera import Camera
 from .errors import RendererError
+from .image_quad import ImageQuad
 from .kernels import Kernel, NdArray
-from .memory import TAICHI_USAGE, USAGE_NAMES, Buffer
+from .memory import TAICHI_USAGE, USAGE_NAMES, Buffer, Image, clear_to_general
 from .mesh import MeshDraw
 from .particles import ParticleDraw
 
@@ -43,7 +45,8 @@ class SceneGPU:
         self.render_pass, self.frames_in_flight, self.scene_name = render_pass, frames_in_flight, scene_name
         self.drawables: list = []
         self.buffers: list[Buffer] = []
-        self.memories: list = []
+        self.images: list[Image] = []
+        self.memories: list = []  # Taichi's records of buffers and images
 
     def array(self, name: str, shape, dtype=np.float32, element_shape=(), usage=("vertex",)) -> NdArray:
         """A renderer-owned, device-local buffer that kernels write (imported into Taichi) and draws read."""
@@ -70,6 +73,47 @@ class SceneGPU:
         array = NdArray(memory, shape, dtype, element_shape, name=buffer.name)
         array.buffer = buffer
         return array
+
+    def image(self, name: str, width: int, height: int, format: str = "rgba8"):
+        """A renderer-owned 2-D image that kernels write as a `ti.types.rw_texture(num_dimensions=2, fmt=...)`
+        argument and drawables sample (`quad`). Formats: "rgba8", "r32f", "rgba32f"."""
+        formats = {
+            "rgba8": vk.VK_FORMAT_R8G8B8A8_UNORM,
+            "r32f": vk.VK_FORMAT_R32_SFLOAT,
+            "rgba32f": vk.VK_FORMAT_R32G32B32A32_SFLOAT,
+        }
+        if format not in formats:
+            raise SceneError(
+                f"scene {self.scene_name!r}: image {name!r} has format {format!r}; use one of "
+                f"{sorted(formats)}"
+            )
+        if not self.runtime.imported:
+            raise SceneError(
+                f"scene {self.scene_name!r}: images need the renderer's own device (not one Taichi created)"
+            )
+        usage = (
+            vk.VK_IMAGE_USAGE_STORAGE_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT | vk.VK_IMAGE_USAGE_TRANSFER_DST_BIT
+        )
+        image = Image(self.context, width, height, formats[format], usage, name=f"{self.scene_name}.{name}")
+        self.images.append(image)
+        clear_to_general(self.context, image)
+        shared = self.runtime.import_image(image)
+        self.memories.append(shared)
+        return shared
+
+    def quad(self, image, fullscreen: bool = True, size=(1.0, 1.0), smooth: bool = True) -> ImageQuad:
+        """Show an image from `image()`: over the whole frame, or as a `size` rectangle centred in the XY plane."""
+        draw = ImageQuad(
+            self.context,
+            self.render_pass,
+            image.image,
+            self.frames_in_flight,
+            fullscreen=fullscreen,
+            size=size,
+            smooth=smooth,
+        )
+        self.drawables.append(draw)
+        return draw
 
     def kernel(self, name: str) -> Kernel:
         if self.module is None:
@@ -163,9 +207,9 @@ class SceneGPU:
 
     def destroy_buffers(self) -> None:
         """After the Taichi runtime that used them is gone."""
-        for b in self.buffers:
+        for b in self.buffers + self.images:
             b.destroy()
-        self.buffers = []
+        self.buffers, self.images = [], []
 
 
 def taichi_usage(vk_usage: int) -> int:

@@ -71,6 +71,28 @@ class TaichiMemory:
             api.call("ti_free_memory", self.runtime.handle, handle)
 
 
+# Vulkan formats a kernel's rw_texture can be bound to, and the Taichi format each one is.
+TI_IMAGE_FORMATS = {
+    vk.VK_FORMAT_R8G8B8A8_UNORM: lib.TI_FORMAT_RGBA8,
+    vk.VK_FORMAT_R32_SFLOAT: lib.TI_FORMAT_R32F,
+    vk.VK_FORMAT_R32G32B32A32_SFLOAT: lib.TI_FORMAT_RGBA32F,
+}
+
+
+class TaichiImage:
+    """A renderer image imported into Taichi (a TiImage); kernels take it as a texture argument."""
+
+    def __init__(self, runtime: TaichiRuntime, handle, image):
+        self.runtime, self.handle, self.image = runtime, handle, image
+        self.ti_format = TI_IMAGE_FORMATS[image.format]
+
+    def destroy(self) -> None:
+        handle, self.handle = self.handle, None
+        # frees Taichi's view and record; the VkImage stays the renderer's
+        if handle is not None and self.runtime.handle is not None:
+            api.call("ti_free_image", self.runtime.handle, handle)
+
+
 class TaichiRuntime:
     """Owns one TiRuntime. Destroy it before the Vulkan device it runs on (`destroy()` is idempotent)."""
 
@@ -167,6 +189,41 @@ class TaichiRuntime:
         info.offset = 0
         handle = api.call("ti_import_vulkan_memory", self._live(), info, context=buffer.name)
         return TaichiMemory(self, handle, buffer.size, owned=False, buffer=buffer)
+
+    def import_image(self, image) -> TaichiImage:
+        """A renderer image (memory.Image, 2D, STORAGE usage, in GENERAL layout) as a Taichi image.
+
+        Taichi 1.7.4 files the layout given to ti_import_vulkan_image under the wrong enum (it casts a
+        VkImageLayout to its own ImageLayout), so the image is imported as UNDEFINED and its real layout is then
+        declared with ti_track_image_ext."""
+        if image.format not in TI_IMAGE_FORMATS:
+            raise ArgumentError(
+                f"{image.name}: format {image.format} cannot be a kernel's texture; use one of "
+                f"{sorted(TI_IMAGE_FORMATS)}"
+            )
+        if not image.usage & vk.VK_IMAGE_USAGE_STORAGE_BIT:
+            raise ArgumentError(
+                f"{image.name} lacks VK_IMAGE_USAGE_STORAGE_BIT, which kernels need to write it"
+            )
+        info = ffi.new("TiVulkanImageInteropInfo *")
+        info.image = api.vk_handle("VkImage", image.handle)
+        info.image_type = vk.VK_IMAGE_TYPE_2D
+        info.format = image.format
+        info.extent.width, info.extent.height, info.extent.depth = image.width, image.height, 1
+        info.mip_level_count = info.array_layer_count = 1
+        info.sample_count = vk.VK_SAMPLE_COUNT_1_BIT
+        info.tiling = vk.VK_IMAGE_TILING_OPTIMAL
+        info.usage = image.usage
+        handle = api.call(
+            "ti_import_vulkan_image",
+            self._live(),
+            info,
+            vk.VK_IMAGE_VIEW_TYPE_2D,
+            vk.VK_IMAGE_LAYOUT_UNDEFINED,
+            context=image.name,
+        )
+        api.call("ti_track_image_ext", self._live(), handle, lib.TI_IMAGE_LAYOUT_SHADER_READ_WRITE)
+        return TaichiImage(self, handle, image)
 
     def allocate_memory(
         self,

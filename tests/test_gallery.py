@@ -10,6 +10,7 @@ GALLERY = {
     "particles": ({"count": 30_000, "radius": 0.008}, 31, "references/particles_frame30.png"),
     "galaxies": ({"count": 20_000, "radius": 0.006}, 90, "references/galaxies_frame89.png"),
     "cloth": ({"resolution": 32}, 60, "references/cloth_frame59.png"),
+    "reaction-diffusion": ({"size": 128}, 100, "references/reaction_diffusion_frame99.png"),
 }
 
 
