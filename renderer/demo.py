@@ -172,6 +172,7 @@ def run_window(scene_cls, params: dict, args) -> int:
         device_name=args.device,
         out_dir=args.out,
         dt=args.dt,
+        stop_on_error=args.frames is not None,  # a scripted run stops; an interactive one pauses the scene
     ) as app:
         try:
             app.run(max_frames=args.frames)
@@ -185,6 +186,9 @@ def run_window(scene_cls, params: dict, args) -> int:
         if args.frame_log:
             app.write_frame_log(args.frame_log)
             print(f"frame times written to {args.frame_log.resolve()}")
+    if app.failed:
+        print(f"{len(app.failed)} scene(s) failed: " + "; ".join(app.failed.values()), file=sys.stderr)
+        return 1
     if args.validate and app.context.validation_log.problems():
         return 1
     return 0

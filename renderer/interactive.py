@@ -7,7 +7,9 @@ with nothing moving wait for events instead of rendering.
 from __future__ import annotations
 
 import copy
+import sys
 import time
+import traceback
 from pathlib import Path
 
 import glfw
@@ -42,6 +44,7 @@ class InteractiveApp:
         out_dir: Path = Path("out"),
         dt: float = 1 / 60,
         frames_in_flight: int = 2,
+        stop_on_error: bool = False,
     ):
         self.scene_classes, self.params, self.out_dir, self.dt = (
             scene_classes,
@@ -54,6 +57,8 @@ class InteractiveApp:
         self.frame_times: list[tuple] = []  # (total, wait+acquire, update, submit+present) seconds per frame
         self.rendered = 0
         self.paused = self.step = self.capture = False
+        self.stop_on_error = stop_on_error
+        self.failed: dict[int, str] = {}  # scene index -> the error that paused it
         self.last_capture: np.ndarray | None = None
         init_glfw()
         try:
@@ -136,6 +141,18 @@ class InteractiveApp:
             camera_control.zoom(cam, motion.scroll)
         return bool(any(motion.orbit) or any(motion.pan) or motion.scroll)
 
+    def scene_failed(self, exc: Exception) -> None:
+        """A scene's update raised: show why, keep the window and the other scenes going, this one paused."""
+        name = self.loaded.scene.name
+        self.failed[self.index] = f"{type(exc).__name__}: {exc}"
+        traceback.print_exception(exc)
+        print(
+            f"error in scene {name!r}: it is paused; Tab or 1-9 switches scene, Esc quits",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.window.set_title(f"{name} | ERROR: {self.failed[self.index][:120]} | Tab: next scene")
+
     def save_screenshot(self, pixels: np.ndarray) -> Path:
         from PIL import Image
 
@@ -164,14 +181,14 @@ class InteractiveApp:
             if width == 0 or height == 0:  # minimized: sleep until something happens
                 self.window.wait(0.25)
                 continue
-            if self.paused and not self.step and not redraw:
+            if (self.paused or self.index in self.failed) and not self.step and not redraw:
                 self.window.wait(0.05)
                 continue
             if self.render_one():
                 redraw = False
                 title_frames += 1
             now = time.perf_counter()
-            if now - title_time >= TITLE_INTERVAL_S:
+            if now - title_time >= TITLE_INTERVAL_S and self.index not in self.failed:
                 ms = 1000 * (now - title_time) / max(title_frames, 1)
                 self.window.set_title(
                     f"{self.loaded.scene.name} | {title_frames / (now - title_time):.0f} FPS | "
@@ -189,9 +206,13 @@ class InteractiveApp:
         t1 = time.perf_counter()
         self.loaded.write_uniforms(slot.index, *self.frames.extent)
         try:
-            if not self.paused or self.step:
+            if (not self.paused or self.step) and self.index not in self.failed:
                 self.loaded.update(self.sim_frame, self.dt)
                 self.sim_frame += 1
+        except Exception as exc:
+            if self.stop_on_error:
+                raise
+            self.scene_failed(exc)
         finally:  # the acquired image is submitted and presented even if the scene raised
             t2 = time.perf_counter()
             pixels = self.frames.submit(slot, image, capture=self.capture)

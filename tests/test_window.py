@@ -141,3 +141,16 @@ def test_demo_window_run_exits_0(display, tmp_path, capsys):
     rows = log.read_text().splitlines()
     assert rows[0].startswith("frame,total_ms") and len(rows) == 21
     assert np.isfinite([float(v) for v in rows[-1].split(",")]).all()
+
+
+def test_a_failing_scene_is_paused_and_others_stay_selectable(display, tmp_path):
+    from tests.broken_scene import Broken
+
+    with InteractiveApp([Broken, FrameMarker], 0, size=(64, 48), validate=True, out_dir=tmp_path) as app:
+        app.run(max_frames=3)  # update raises in frame 2, which is still presented; then the scene waits
+        assert 0 in app.failed and "deliberate bug in update" in app.failed[0]
+        assert app.sim_frame == 2
+        app.handle([glfw.KEY_TAB])
+        app.run(max_frames=app.rendered + 5)
+        assert app.loaded.scene.name == "frame-marker" and app.sim_frame == 5
+    app.context.validation_log.raise_if_any("in the window test")
