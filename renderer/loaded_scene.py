@@ -33,7 +33,9 @@ class LoadedScene:
                 refs = [aot.KernelRef.of(k) for k in scene.kernels]
                 tcm = aot.compile_kernels(refs, context.taichi_capabilities)
                 self.module = AotModule(runtime, tcm, name=f"scene {scene.name!r}")
-            self.gpu = SceneGPU(context, runtime, self.module, render_pass, frames_in_flight, scene.name)
+            self.gpu = SceneGPU(
+                context, runtime, self.module, render_pass, frames_in_flight, scene.name, scene_file(scene)
+            )
             try:
                 scene.setup(self.gpu)
             except (RendererError, NotImplementedError) as exc:

@@ -11,6 +11,7 @@ import numpy as np
 import vulkan as vk
 
 from .camera import Camera
+from .custom_draw import LINES_VERTEX, CustomDraw, compile_scene_shader, lines_fragment
 from .errors import RendererError
 from .image_quad import ImageQuad
 from .kernels import Kernel, NdArray
@@ -40,7 +41,17 @@ class Scene:
 class SceneGPU:
     """Buffers shared with Taichi, the scene's compiled kernels, and what to draw. Owns what it creates."""
 
-    def __init__(self, context, runtime, module, render_pass, frames_in_flight: int, scene_name: str):
+    def __init__(
+        self,
+        context,
+        runtime,
+        module,
+        render_pass,
+        frames_in_flight: int,
+        scene_name: str,
+        scene_file: str = "",
+    ):
+        self.scene_file = scene_file or scene_name  # for messages about the scene's own shaders
         self.context, self.runtime, self.module = context, runtime, module
         self.render_pass, self.frames_in_flight, self.scene_name = render_pass, frames_in_flight, scene_name
         self.drawables: list = []
@@ -114,6 +125,48 @@ class SceneGPU:
         )
         self.drawables.append(draw)
         return draw
+
+    def custom(
+        self,
+        vertex: str,
+        fragment: str,
+        inputs: list,
+        topology: str = "triangles",
+        indices: NdArray | None = None,
+        count: int | None = None,
+    ) -> CustomDraw:
+        """Draw with the scene's own GLSL (see renderer/custom_draw.py for what the shaders see): one vertex
+        input per array in `inputs` (float32, scalar or vec2-4 elements), optional uint32 `indices`."""
+        vertex_spirv = compile_scene_shader(vertex, "vert", self.scene_file)
+        fragment_spirv = compile_scene_shader(fragment, "frag", self.scene_file)
+        count = count if count is not None else (inputs[0].shape[0] if inputs else 0)
+        draw = CustomDraw(
+            self.context,
+            self.render_pass,
+            self.frames_in_flight,
+            vertex_spirv=vertex_spirv,
+            fragment_spirv=fragment_spirv,
+            inputs=[(a.buffer, a.element_shape) for a in inputs],
+            vertex_count=count,
+            topology=topology,
+            indices=None if indices is None else indices.buffer,
+            index_count=0 if indices is None else indices.shape[0],
+        )
+        self.drawables.append(draw)
+        return draw
+
+    def lines(
+        self, positions: NdArray, indices: NdArray | None = None, color=(1.0, 1.0, 1.0), strip: bool = False
+    ) -> CustomDraw:
+        """Line segments between vec3 `positions`: pairs of `indices` (or of consecutive positions), or one
+        connected strip."""
+        return self.custom(
+            LINES_VERTEX,
+            lines_fragment(color),
+            [positions],
+            topology="line_strip" if strip else "lines",
+            indices=indices,
+        )
 
     def kernel(self, name: str) -> Kernel:
         if self.module is None:

@@ -38,8 +38,9 @@ def compile_glsl(source: str, stage: str, name: str) -> bytes:
             capture_output=True,
             text=True,
         )
-        if proc.returncode != 0:
-            raise ShaderCompileError(f"shader {name} failed to compile:\n{proc.stderr.strip()}")
+        if proc.returncode != 0:  # glslc says "<file>:<line>: error: ..."; show the caller's name, not ours
+            message = proc.stderr.strip().replace(str(src), name)
+            raise ShaderCompileError(f"shader {name} failed to compile:\n{message}")
         data = out.read_bytes()
     cached.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp_path = cached.with_suffix(".partial")

@@ -56,7 +56,8 @@ def test_module(runtime):
 
 @pytest.fixture(scope="session")
 def xvfb():
-    """A virtual X display for window tests (the set-up installs the xvfb package)."""
+    """A virtual X display for window tests (the set-up installs the xvfb package). -noreset: by default Xvfb
+    resets when its last client disconnects, and a window opened during the reset fails to connect."""
     import shutil
     import subprocess
     import time
@@ -68,7 +69,7 @@ def xvfb():
         if os.path.exists(f"/tmp/.X11-unix/X{number}") or os.path.exists(f"/tmp/.X{number}-lock"):
             continue
         proc = subprocess.Popen(
-            [exe, f":{number}", "-screen", "0", "1600x1200x24", "-nolisten", "tcp"],
+            [exe, f":{number}", "-screen", "0", "1600x1200x24", "-nolisten", "tcp", "-noreset"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

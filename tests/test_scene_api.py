@@ -2,6 +2,7 @@
 get an error naming their file and what to fix (and break nothing else)."""
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -130,6 +131,13 @@ BAD_SCENES = {
 }
 
 
+CUSTOM_SCENE = (Path(__file__).parent / "custom_scene.py").read_text()
+BAD_SCENES["shader does not compile"] = (
+    CUSTOM_SCENE.replace("out_color = v_tint;", "out_color = v_tint * brightness;"),
+    "(fragment shader):5: error: 'brightness' : undeclared identifier",
+)
+
+
 @pytest.mark.parametrize("case", sorted(BAD_SCENES))
 def test_bad_scene_gets_an_error_naming_its_file(case, tmp_path, capsys):
     source, expected = BAD_SCENES[case]
@@ -170,3 +178,16 @@ def test_bad_scene_gets_an_error_naming_its_file(case, tmp_path, capsys):
         )
         == 0
     )
+
+
+def test_scene_with_its_own_shaders_and_lines():
+    from renderer import testing
+    from tests.custom_scene import Custom
+
+    pixels, _ = testing.render_scene(Custom(), 2, size=(128, 128))
+    red = (pixels[..., 0] > 200) & (pixels[..., 1] < 50)
+    green = (pixels[..., 1] > 200) & (pixels[..., 0] < 50)
+    blue = (pixels[..., 2] > 200) & (pixels[..., 0] < 50) & (pixels[..., 1] < 50)
+    # y points down the image: the ring's upper half (first 32 points, y > 0) is red, its lower half green
+    assert red[:64].sum() > 20 and green[64:].sum() > 20, (red.sum(), green.sum())
+    assert blue.sum() > 100  # the line strip joining the points
