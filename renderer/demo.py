@@ -133,6 +133,9 @@ def list_scenes(scene_file: str | None) -> None:
     print("built-in scenes:")
     for name, cls in sorted(registry.builtin_scenes().items()):
         print(f"  {name:16s} {cls.description}")
+        for key, param in cls.params.items():
+            bounds = f", {param.low}..{param.high}" if param.low is not None or param.high is not None else ""
+            print(f"  {'':16s}   --param {key}=... ({param.help}; default {param.default}{bounds})")
     plugins, problems = registry.plugin_scenes()
     print(f"scenes of installed packages (entry-point group {registry.ENTRY_POINT_GROUP!r}):")
     for name, cls in sorted(plugins.items()):

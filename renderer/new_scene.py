@@ -12,7 +12,7 @@ TEMPLATE = '''"""{title}: particles on a travelling wave (a starting point; edit
 import taichi as ti
 
 from renderer.camera import Camera
-from renderer.scene import Scene
+from renderer.scene import Param, Scene
 
 
 @ti.kernel
@@ -32,8 +32,10 @@ class {cls}(Scene):
     kernels = (wave,)
     camera = Camera(eye=(0.0, 1.2, 2.6), target=(0.0, 0.0, 0.0))
 
-    def __init__(self, count: int = 40_000, amplitude: float = 0.25):
-        self.count, self.amplitude = int(count), float(amplitude)
+    params = {{
+        "count": Param(40_000, 1, 10_000_000, "particles"),
+        "amplitude": Param(0.25, 0.0, 2.0, "height of the wave"),
+    }}
 
     def setup(self, gpu):
         self.positions = gpu.array("positions", (self.count,), element_shape=(3,))

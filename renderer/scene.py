@@ -7,6 +7,8 @@ Vulkan or Taichi call; the same class renders in a window, headless, and under t
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import vulkan as vk
 
@@ -24,12 +26,47 @@ class SceneError(RendererError):
     """A scene is malformed; the message names the scene and what to fix."""
 
 
+@dataclass(frozen=True)
+class Param:
+    """A scene parameter: its default, the range it must stay in (None: unbounded), and what it means."""
+
+    default: object
+    low: float | None = None
+    high: float | None = None
+    help: str = ""
+
+    def check(self, scene: str, name: str, value) -> object:
+        if isinstance(self.default, (int, float)) and not isinstance(self.default, bool):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SceneError(f"scene {scene!r}: parameter {name} must be a number, not {value!r}")
+            value = type(self.default)(value)
+            if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+                raise SceneError(
+                    f"scene {scene!r}: parameter {name}={value} is outside {self.low}..{self.high}"
+                )
+        return value
+
+
 class Scene:
+    """Declare `params` as {name: Param(default, low, high, help)}; each becomes an attribute of the scene
+    (`Scene(count=1000)` or `--param count=1000` overrides the default, checked against the range)."""
+
     name: str = ""
     description: str = ""
     kernels: tuple = ()
+    params: dict = {}
     camera: Camera = Camera()
     background = (0.02, 0.02, 0.03)
+
+    def __init__(self, **values):
+        unknown = sorted(set(values) - set(self.params))
+        if unknown:
+            raise SceneError(
+                f"scene {self.name!r} has no parameter {', '.join(unknown)}; its parameters: "
+                + (", ".join(f"{k} (default {p.default})" for k, p in self.params.items()) or "none")
+            )
+        for key, param in self.params.items():
+            setattr(self, key, param.check(self.name, key, values.get(key, param.default)))
 
     def setup(self, gpu: SceneGPU) -> None:
         raise NotImplementedError

@@ -5,7 +5,7 @@ import numpy as np
 import taichi as ti
 
 from renderer.camera import Camera
-from renderer.scene import Scene
+from renderer.scene import Param, Scene
 
 vec3_array = ti.types.ndarray(dtype=ti.math.vec3, ndim=1)
 SUBSTEPS = 24
@@ -96,11 +96,13 @@ class Cloth(Scene):
     kernels = (weave, step, shade, place_ball)
     camera = Camera(eye=(1.2, 0.9, 1.6), target=(0.0, -0.1, 0.0))
 
-    def __init__(self, resolution: int = 64, stiffness: float = 150_000.0):
-        self.n, self.stiffness = int(resolution), float(stiffness)
+    params = {
+        "resolution": Param(64, 4, 512, "grid points along each side"),
+        "stiffness": Param(150_000.0, 1_000.0, 400_000.0, "spring stiffness (higher needs more substeps)"),
+    }
 
     def setup(self, gpu):
-        n = self.n
+        n = self.resolution
         self.positions = gpu.array("positions", (n * n,), element_shape=(3,))
         self.scratch = gpu.array("scratch", (n * n,), element_shape=(3,), usage=("storage",))
         self.normals = gpu.array("normals", (n * n,), element_shape=(3,))

@@ -5,7 +5,7 @@ import numpy as np
 import taichi as ti
 
 from renderer.camera import Camera
-from renderer.scene import Scene
+from renderer.scene import Param, Scene
 
 G_MASS = 0.05  # G times a core's mass
 SOFTENING = 0.01
@@ -75,8 +75,10 @@ class Galaxies(Scene):
     kernels = (seed, advance)
     camera = Camera(eye=(0.0, 0.9, 2.4), target=(0.0, 0.0, 0.0))
 
-    def __init__(self, count: int = 200_000, radius: float = 0.004):
-        self.count, self.radius = int(count), float(radius)
+    params = {
+        "count": Param(200_000, 2, 50_000_000, "stars"),
+        "radius": Param(0.004, 0.0001, 0.1, "star radius (world units)"),
+    }
 
     def setup(self, gpu):
         n = (self.count,)

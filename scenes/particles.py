@@ -6,7 +6,7 @@ This is the benchmark scene: the same kernel and camera as the Taichi GGUI and M
 import taichi as ti
 
 from renderer.camera import Camera
-from renderer.scene import Scene
+from renderer.scene import Param, Scene
 
 ARMS = 3
 
@@ -35,8 +35,11 @@ class Particles(Scene):
     kernels = (spiral,)
     camera = Camera(eye=(0.0, 0.0, 2.5), target=(0.0, 0.0, 0.0))
 
-    def __init__(self, count: int = 100_000, radius: float = 0.006, color=(0.35, 0.65, 1.0)):
-        self.count, self.radius, self.color = int(count), float(radius), color
+    params = {
+        "count": Param(100_000, 1, 100_000_000, "particles"),
+        "radius": Param(0.006, 0.0001, 0.1, "particle radius (world units)"),
+        "color": Param((0.35, 0.65, 1.0), help="RGB colour of the particles"),
+    }
 
     def setup(self, gpu):
         self.positions = gpu.array("positions", (self.count,), element_shape=(3,))

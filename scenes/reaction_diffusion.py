@@ -3,7 +3,7 @@ an image the renderer owns (Taichi's image interop), shown on a full-screen quad
 
 import taichi as ti
 
-from renderer.scene import Scene
+from renderer.scene import Param, Scene
 
 field2 = ti.types.ndarray(dtype=ti.math.vec2, ndim=2)
 SUBSTEPS = 16  # even: the last substep writes `field`
@@ -63,8 +63,11 @@ class ReactionDiffusion(Scene):
     kernels = (seed, react, paint)
     background = (0.0, 0.0, 0.0)
 
-    def __init__(self, size: int = 256, feed: float = 0.0367, kill: float = 0.0649):
-        self.size, self.feed, self.kill = int(size), float(feed), float(kill)
+    params = {
+        "size": Param(256, 16, 4096, "grid cells along each side"),
+        "feed": Param(0.0367, 0.0, 0.1, "feed rate F"),
+        "kill": Param(0.0649, 0.0, 0.1, "kill rate k"),
+    }
 
     def setup(self, gpu):
         shape = (self.size, self.size)

@@ -137,3 +137,13 @@ def test_exception_in_scene_exits_1_with_traceback(mode, tmp_path, capsys, reque
     err = capsys.readouterr().err
     assert "ValueError: deliberate bug in update" in err and "error in scene 'broken'" in err
     assert "validation:" not in err
+
+
+def test_scene_parameters_are_checked_against_their_ranges(capsys):
+    assert demo.main(["--headless", "--param", "count=0"]) == 2
+    assert "parameter count=0 is outside 1..100000000" in capsys.readouterr().err
+    assert demo.main(["--headless", "--param", "count='many'"]) == 2
+    assert "must be a number" in capsys.readouterr().err
+    assert demo.main(["--headless", "--param", "colour=1"]) == 2
+    err = capsys.readouterr().err
+    assert "has no parameter colour" in err and "count (default 100000)" in err
