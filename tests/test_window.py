@@ -154,3 +154,46 @@ def test_a_failing_scene_is_paused_and_others_stay_selectable(display, tmp_path)
         app.run(max_frames=app.rendered + 5)
         assert app.loaded.scene.name == "frame-marker" and app.sim_frame == 5
     app.context.validation_log.raise_if_any("in the window test")
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_in_the_window_exits_0(display, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, PYTHONUNBUFFERED="1", DISPLAY=display)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "run_demo.py",
+            "--size",
+            "96x64",
+            "--no-vsync",
+            "--validate",
+            "--param",
+            "count=1000",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for line in proc.stdout:  # the window is up and rendering once the present mode is printed
+            if line.startswith("present mode:"):
+                break
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "interrupted; shutting down" in err and "frames: median" in out
+    assert "validation:" not in err
