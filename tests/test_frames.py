@@ -97,3 +97,16 @@ def test_a_failing_update_leaves_the_renderer_usable(monkeypatch):
         later = [frame for frame, _ in renderer.frames_iter(4, first=10)]
     assert later == [2, 10, 11, 12, 13]  # frame 2 was still in flight when update(3) raised: delivered next
     renderer.context.check_validation("after teardown")
+
+
+def test_ordering_holds_for_1000_frames():
+    """A kernel writes the vertices from the frame number; every read-back frame shows that frame's data."""
+    width, height = 128, 72
+    with HeadlessRenderer(FrameMarker(), width, height, validate=True, frames_in_flight=3) as renderer:
+        wrong = [
+            (frame, column)
+            for frame, pixels in renderer.frames_iter(1000)
+            if abs((column := lit_column(pixels)) - expected_column(frame, width, height)) > 2
+        ]
+    assert wrong == []
+    renderer.context.check_validation("after 1000 frames")
