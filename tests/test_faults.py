@@ -1,0 +1,125 @@
+"""Faults survived: swapchain results injected (out of date, suboptimal), a device lost at submit, garbage
+collection on every allocation, and creating/destroying the whole renderer many times."""
+
+import gc
+import resource
+from pathlib import Path
+
+import pytest
+import vulkan as vk
+
+from renderer import demo, testing
+from renderer.app import HeadlessRenderer
+from renderer.errors import VulkanError
+from renderer.interactive import InteractiveApp
+from scenes.particles import Particles
+
+REFERENCES = Path(__file__).parent / "references"
+
+
+def test_out_of_date_and_suboptimal_results_are_survived(display, tmp_path, monkeypatch):
+    with InteractiveApp(
+        [Particles],
+        0,
+        params={"count": 30_000, "radius": 0.008},
+        size=(480, 270),
+        vsync=False,
+        validate=True,
+        out_dir=tmp_path,
+    ) as app:
+        swapchain = app.frames.swapchain
+        real_acquire, real_present = swapchain._acquire, swapchain._present
+        calls = {"acquire": 0, "present": 0}
+
+        def acquire(*args):
+            calls["acquire"] += 1
+            if calls["acquire"] % 7 == 0:
+                raise vk.VkErrorOutOfDateKhr()  # before acquiring: nothing was acquired
+            result = real_acquire(*args)
+            if calls["acquire"] % 5 == 0:
+                raise vk.VkSuboptimalKhr()  # acquired, but the swapchain should be rebuilt
+            return result
+
+        def present(*args):
+            calls["present"] += 1
+            real_present(*args)
+            if calls["present"] % 6 == 0:
+                raise vk.VkErrorOutOfDateKhr()
+
+        monkeypatch.setattr(swapchain, "_acquire", acquire)
+        monkeypatch.setattr(swapchain, "_present", present)
+        generation = swapchain.generation
+        app.run(max_frames=30)
+        app.handle([__import__("glfw").KEY_S])  # the 31st frame (frame 30) is captured
+        app.run(max_frames=31)
+        assert swapchain.generation - generation >= 8  # rebuilt for each injected result
+        assert app.sim_frame == 31
+        if testing.compare_on_this_device(app.context):
+            testing.assert_matches_reference(app.last_capture, REFERENCES / "particles_frame30.png")
+    app.context.validation_log.raise_if_any("with injected swapchain results")
+
+
+def test_device_lost_at_submit_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    real_submit = vk.vkQueueSubmit
+    state = {"submits": 0}
+
+    def submit(*args):
+        state["submits"] += 1
+        if state["submits"] == 20:
+            raise vk.VkErrorDeviceLost()
+        return real_submit(*args)
+
+    submit.__name__ = "vkQueueSubmit"  # as the real function is named in the error
+    monkeypatch.setattr(vk, "vkQueueSubmit", submit)
+    code = demo.main(
+        ["--headless", "--frames", "50", "--size", "64x36", "--param", "count=1000", "--out", str(tmp_path)]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "vkQueueSubmit failed with VK_ERROR_DEVICE_LOST" in err and "Traceback" not in err
+
+
+def test_device_lost_error_type():
+    with pytest.raises(VulkanError) as exc:
+        from renderer.errors import vk_call
+
+        def lost():
+            raise vk.VkErrorDeviceLost()
+
+        vk_call(lost)
+    assert exc.value.result == "VK_ERROR_DEVICE_LOST"
+
+
+def test_garbage_collection_stress_renders_the_same_image():
+    """Every cffi struct handed to Vulkan must outlive its use: collect after every allocation."""
+    old = gc.get_threshold()
+    gc.set_threshold(1, 1, 1)
+    try:
+        with HeadlessRenderer(Particles(count=30_000, radius=0.008), 480, 270, validate=True) as renderer:
+            pixels = renderer.render(31)
+    finally:
+        gc.set_threshold(*old)
+    renderer.context.check_validation("under GC stress")
+    if testing.compare_on_this_device(renderer.context):
+        testing.assert_matches_reference(pixels, REFERENCES / "particles_frame30.png")
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def test_creating_and_destroying_the_renderer_does_not_leak():
+    def cycle():
+        with HeadlessRenderer(Particles(count=1000), 32, 32, validate=True) as renderer:
+            renderer.render(3)
+        renderer.context.check_validation("at teardown")  # the layer reports objects left alive
+
+    for _ in range(3):  # warm-up: caches, allocator pools, the layer's own tables
+        cycle()
+    before = rss_mib()
+    for _ in range(15):
+        cycle()
+    gc.collect()
+    grown = rss_mib() - before
+    assert grown < 8, f"RSS grew {grown:.1f} MiB over 15 renderer lifetimes"
