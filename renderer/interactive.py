@@ -207,7 +207,7 @@ class InteractiveApp:
         self.loaded.write_uniforms(slot.index, *self.frames.extent)
         try:
             if (not self.paused or self.step) and self.index not in self.failed:
-                self.loaded.update(self.sim_frame, self.dt)
+                self.loaded.update(self.sim_frame, self.dt, self.window.frame_input(self.frames.extent))
                 self.sim_frame += 1
         except Exception as exc:
             if self.stop_on_error:

@@ -12,7 +12,7 @@ import inspect
 from . import aot
 from .errors import RendererError
 from .kernels import AotModule
-from .scene import Scene, SceneError, SceneGPU
+from .scene import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU
 
 
 def scene_file(scene: Scene) -> str:
@@ -59,8 +59,8 @@ class LoadedScene:
         for drawable in self.gpu.drawables:
             drawable.write_uniforms(slot, view_projection, height, scale)
 
-    def update(self, frame: int, dt: float) -> None:
-        self.scene.update(frame, dt)
+    def update(self, frame: int, dt: float, input: FrameInput = NO_INPUT) -> None:
+        self.scene.update(frame, dt, input)
 
     def close(self, destroy_buffers: bool = True) -> None:
         """Release in order: draws, kernels, Taichi's records of the arrays, then (GPU idle) the buffers.

@@ -42,7 +42,7 @@ class {cls}(Scene):
         gpu.particles(self.positions, radius=0.008, color=(1.0, 0.6, 0.3))
         self.step = gpu.kernel("wave").bind(self.positions, 0.0, self.amplitude)
 
-    def update(self, frame, dt):
+    def update(self, frame, dt, input):
         self.step.set("t", frame * dt)
         self.step()
 '''

@@ -47,6 +47,19 @@ class Param:
         return value
 
 
+@dataclass(frozen=True)
+class FrameInput:
+    """What the user did since the last frame; empty when headless (and in tests, which stay deterministic)."""
+
+    keys: tuple = ()  # glfw key codes pressed since the last frame
+    cursor: tuple | None = None  # (x, y) in pixels from the top left of the frame; None when headless
+    buttons: frozenset = frozenset()  # glfw mouse buttons held down
+    viewport: tuple = (0, 0)  # frame size in pixels
+
+
+NO_INPUT = FrameInput()
+
+
 class Scene:
     """Declare `params` as {name: Param(default, low, high, help)}; each becomes an attribute of the scene
     (`Scene(count=1000)` or `--param count=1000` overrides the default, checked against the range)."""
@@ -71,7 +84,8 @@ class Scene:
     def setup(self, gpu: SceneGPU) -> None:
         raise NotImplementedError
 
-    def update(self, frame: int, dt: float) -> None:
+    def update(self, frame: int, dt: float, input: FrameInput) -> None:
+        """Launch this frame's kernels; `frame` counts from 0 (0 after a reset), `dt` is the time step."""
         raise NotImplementedError
 
 

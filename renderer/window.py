@@ -12,6 +12,7 @@ import glfw
 import vulkan as vk
 
 from .errors import RendererError, vk_call
+from .scene import FrameInput
 
 
 class WindowError(RendererError):
@@ -51,6 +52,7 @@ class Window:
         if not self.handle:
             raise WindowError(f"glfw could not create a {width}x{height} window")
         self.input = Input()
+        self.last_keys: list = []
         self.surface = None
         self._buttons = {
             glfw.MOUSE_BUTTON_LEFT: False,
@@ -91,8 +93,18 @@ class Window:
 
     # -- use
 
+    def frame_input(self, viewport) -> FrameInput:
+        """What a scene's update sees: keys pressed since the last frame, the cursor, the buttons held."""
+        return FrameInput(
+            keys=tuple(self.last_keys),
+            cursor=tuple(self._cursor),
+            buttons=frozenset(b for b, down in self._buttons.items() if down),
+            viewport=tuple(viewport),
+        )
+
     def take_input(self) -> Input:
         taken, self.input = self.input, Input()
+        self.last_keys = list(taken.keys)
         return taken
 
     def create_surface(self, instance):

@@ -122,7 +122,7 @@ class Cloth(Scene):
             step.bind(self.scratch, self.velocities, self.positions, n, 0.0, self.stiffness),
         ]
 
-    def update(self, frame, dt):
+    def update(self, frame, dt, input):
         if frame == 0:
             self.weave()
             self.place_ball()

@@ -107,7 +107,7 @@ class Galaxies(Scene):
         c1 += v1 * dt
         c2 += v2 * dt
 
-    def update(self, frame, dt):
+    def update(self, frame, dt, input):
         if frame == 0:
             self.cores = self.initial_cores()
             self.seed.set("c1", self.cores[0])

@@ -46,6 +46,6 @@ class Particles(Scene):
         gpu.particles(self.positions, radius=self.radius, color=self.color)
         self.step = gpu.kernel("spiral").bind(self.positions, 0.0)
 
-    def update(self, frame, dt):
+    def update(self, frame, dt, input):
         self.step.set("t", frame * dt)
         self.step()

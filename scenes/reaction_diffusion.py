@@ -83,7 +83,7 @@ class ReactionDiffusion(Scene):
         ]
         self.paint = gpu.kernel("paint").bind(self.image, self.field)
 
-    def update(self, frame, dt):
+    def update(self, frame, dt, input):
         if frame == 0:
             self.seed()
         for i in range(SUBSTEPS):

@@ -6,7 +6,7 @@ from tests.scenes_for_tests import FrameMarker
 class Broken(FrameMarker):
     name = "broken"
 
-    def update(self, frame, dt):
+    def update(self, frame, dt, input):
         if frame == 2:
             raise ValueError("deliberate bug in update")
-        super().update(frame, dt)
+        super().update(frame, dt, input)

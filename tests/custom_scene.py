@@ -42,5 +42,5 @@ class Custom(Scene):
         gpu.lines(self.positions, color=(0.0, 0.0, 1.0), strip=True)
         self.launch = gpu.kernel("ring").bind(self.positions, self.tints)
 
-    def update(self, frame, dt):
+    def update(self, frame, dt, input):
         self.launch()

@@ -29,6 +29,6 @@ class FrameMarker(Scene):
         gpu.particles(self.positions, radius=0.03, color=(1.0, 1.0, 1.0))
         self.launch = gpu.kernel("place").bind(self.positions, 0)
 
-    def update(self, frame, dt):
+    def update(self, frame, dt, input):
         self.launch.set("frame", frame)
         self.launch()

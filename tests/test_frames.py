@@ -86,10 +86,10 @@ def test_a_failing_update_leaves_the_renderer_usable(monkeypatch):
     monkeypatch.setattr(frames_module, "FENCE_TIMEOUT_S", 5.0)  # a fence left unsignalled fails fast
 
     class Flaky(FrameMarker):
-        def update(self, frame, dt):
+        def update(self, frame, dt, input):
             if frame == 3:
                 raise RuntimeError("scene bug")
-            super().update(frame, dt)
+            super().update(frame, dt, input)
 
     with HeadlessRenderer(Flaky(), 64, 36, validate=True) as renderer:
         with pytest.raises(RuntimeError, match="scene bug"):

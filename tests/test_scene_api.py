@@ -29,7 +29,7 @@ class {cls}(Scene):
         gpu.particles(self.positions, radius=0.02)
         self.launch = gpu.kernel("place").bind(self.positions, 0.0)
 
-    def update(self, frame, dt):
+    def update(self, frame, dt, input):
         self.launch()
 """
 

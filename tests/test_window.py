@@ -197,3 +197,19 @@ def test_ctrl_c_in_the_window_exits_0(display, tmp_path):
     assert proc.returncode == 0, err
     assert "interrupted; shutting down" in err and "frames: median" in out
     assert "validation:" not in err
+
+
+def test_update_sees_the_window_input(display, tmp_path):
+    seen = []
+
+    class Recorder(FrameMarker):
+        def update(self, frame, dt, input):
+            seen.append(input)
+            super().update(frame, dt, input)
+
+    with InteractiveApp([Recorder], 0, size=(64, 48), validate=True, out_dir=tmp_path) as app:
+        app.run(max_frames=1)
+        app.window.input.keys.append(glfw.KEY_X)  # as glfw's key callback records a press
+        app.run(max_frames=2)
+    assert seen[0].keys == () and seen[1].keys == (glfw.KEY_X,)
+    assert seen[1].viewport == (64, 48) and seen[1].cursor is not None
