@@ -104,6 +104,7 @@ class VulkanContext:
         try:
             self.physical_device, self.queue_family = pick_physical_device(self.instance, device_name)
             self._read_properties()
+            self._tune_for_cpu_driver()
             self._create_device(list(device_extensions))
         except BaseException:
             self.destroy()
@@ -152,6 +153,19 @@ class VulkanContext:
             create = vk.vkGetInstanceProcAddr(self.instance, "vkCreateDebugUtilsMessengerEXT")
             self._messenger_info = validation.messenger_create_info(self.validation_log)
             self._messenger = create(self.instance, self._messenger_info, None)
+
+    def _tune_for_cpu_driver(self) -> None:
+        """On a CPU driver (lavapipe) rendering runs in this process and frees tens of MB per frame; glibc's
+        default trim threshold hands it back to the kernel each time and takes it back as page faults (measured:
+        ~5,600 faults a frame, 40 -> 22-28 ms at 100k particles). Keep up to 64 MiB of freed memory instead."""
+        if self.device_type != "CPU":
+            return
+        try:
+            libc = ctypes.CDLL("libc.so.6")
+        except OSError:
+            return
+        M_TRIM_THRESHOLD = -1
+        libc.mallopt(M_TRIM_THRESHOLD, 64 * 2**20)
 
     def _read_properties(self) -> None:
         props = vk.vkGetPhysicalDeviceProperties(self.physical_device)
