@@ -1,0 +1,480 @@
+"""The benchmark's contenders; each runs in a child process started by bench/run.py.
+
+    python -m bench.contenders CONTENDER '{"n": 10000, "warmup": 5, "frames": 30, ...}'
+
+prints one line `RESULT {json}` on stdout. CONTENDER is one of:
+
+- `ours`: scenes/particles.py through HeadlessRenderer (kernel into the shared buffer, draw, readback), then in
+  the same process the floors: render+readback with a static buffer, and the kernel alone.
+- `ggui`: Taichi GGUI headless (`ti.ui.Window(show_window=False)`), `get_image_buffer_as_numpy()` each frame.
+- `moderngl`: Python Taichi kernel, `field.to_numpy()` into a ModernGL buffer, drawn as shaded round points with
+  a standalone EGL context, `fbo.read()` each frame.
+- `check`: runs the peers' field kernel (`field_kernel`) and scenes/particles.py's own `spiral` (ndarray) in Python
+  Taichi and reports the largest difference of their positions: the peers compute what ours computes.
+
+All contenders render 1280x720 from a camera at (0, 0, 2.5) looking at the origin (fov 45), radius 0.002, and
+frame f uses time t = f * dt, so equal frame numbers are comparable images.
+"""
+
+import ast
+import atexit
+import importlib.util
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WIDTH, HEIGHT = 1280, 720
+RADIUS = 0.002
+DT = 1 / 60
+COLOR = (0.35, 0.65, 1.0)  # Particles' default colour
+BACKGROUND = (0.02, 0.02, 0.03)  # Scene.background
+LIGHT = (0.4, 0.6, 1.0)  # ParticleDraw's default light direction
+EYE = (0.0, 0.0, 2.5)
+SCENE_FILE = Path(__file__).resolve().parent.parent / "scenes" / "particles.py"
+KERNEL_NAME = "spiral"
+CHECK_TOLERANCE = 1e-4  # positions are within [-1, 1]; the two compilations differ in the last bits only
+
+
+def summary(intervals_s: list[float]) -> dict:
+    ms = [1000 * s for s in intervals_s]
+    return {
+        "median_ms": statistics.median(ms),
+        "min_ms": min(ms),
+        "mean_ms": statistics.fmean(ms),
+        "max_ms": max(ms),
+        "frames": len(ms),
+    }
+
+
+def save_png(path: str | None, rgba) -> None:
+    if path:
+        from PIL import Image
+
+        Image.fromarray(rgba[..., :3]).save(path)
+
+
+# --------------------------------------------------------------------------------------------- Python Taichi
+
+
+def field_kernel(ti):
+    """The peers' kernel: scenes/particles.py's `spiral`, taken from that file's source, with its ndarray
+    parameter turned into a field (`ti.template()`). The body, i.e. the math, is `spiral`'s own: nothing is
+    copied by hand, so the peers follow any change to the scene's kernel (the `check` contender verifies that
+    both give the same positions). The file is parsed, not imported, so the renderer (and the Taichi C API
+    library it loads) stays out of the peers' processes. The scene module's constant assignments (e.g.
+    ARMS) come along."""
+    tree = ast.parse(SCENE_FILE.read_text(), filename=str(SCENE_FILE))
+    constants = [
+        node for node in tree.body if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
+    ]
+    kernel = next(
+        node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == KERNEL_NAME
+    )
+    kernel.args.args[0].annotation = ast.parse("ti.template()", mode="eval").body
+    kernel.name = f"{KERNEL_NAME}_field"
+    module = ast.Module(body=[*ast.parse("import taichi as ti").body, *constants, kernel], type_ignores=[])
+    folder = tempfile.mkdtemp(prefix="bench-kernel-")
+    atexit.register(shutil.rmtree, folder, True)
+    path = Path(folder) / f"{kernel.name}.py"  # Taichi reads a kernel's source from its file
+    path.write_text(ast.unparse(module) + "\n")
+    spec = importlib.util.spec_from_file_location(kernel.name, path)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return getattr(loaded, kernel.name)
+
+
+def init_taichi(arch: str):
+    import taichi as ti
+
+    # log_level WARN: GGUI otherwise logs a line for every image it reads back
+    ti.init(arch=getattr(ti, arch), log_level=ti.WARN, offline_cache=True)
+    return ti
+
+
+def python_kernel_alone(ti, kernel, pos, launches: int) -> dict:
+    """`launches` calls of the field kernel, then one ti.sync(): mean ms per launch."""
+    kernel(pos, 0.0)
+    ti.sync()
+    t0 = time.perf_counter()
+    for k in range(launches):
+        kernel(pos, k * DT)
+    submitted = time.perf_counter()
+    ti.sync()
+    t1 = time.perf_counter()
+    return {
+        "mean_ms": 1000 * (t1 - t0) / launches,
+        "host_submit_ms": 1000 * (submitted - t0) / launches,
+        "launches": launches,
+    }
+
+
+def run_frames(frame_fn, warmup: int, frames: int, splits: dict) -> tuple[dict, object]:
+    """Call frame_fn(f) for warm-up then timed frames (synchronous contenders: one call = one finished,
+    read-back frame); return the timing summary and the last frame's pixels."""
+    for f in range(warmup):
+        frame_fn(f)
+    for key in splits:
+        splits[key] = 0.0
+    intervals, pixels = [], None
+    cpu0, proc0 = time.thread_time(), time.process_time()
+    start = t_prev = time.perf_counter()
+    for f in range(warmup, warmup + frames):
+        pixels = frame_fn(f)
+        now = time.perf_counter()
+        intervals.append(now - t_prev)
+        t_prev = now
+    wall = t_prev - start
+    result = summary(intervals)
+    result["main_thread_cpu_ms"] = 1000 * (time.thread_time() - cpu0) / frames
+    result["process_cpu_ms"] = 1000 * (time.process_time() - proc0) / frames
+    result["wall_s"] = wall
+    result["splits_ms"] = {k: 1000 * v / frames for k, v in splits.items()}
+    return result, pixels
+
+
+def run_ggui(args: dict) -> dict:
+    import numpy as np
+
+    ti = init_taichi(args.get("arch", "vulkan"))
+    n = args["n"]
+    pos = ti.Vector.field(3, ti.f32, n)
+    spiral_field = field_kernel(ti)
+    window = ti.ui.Window("bench", (WIDTH, HEIGHT), show_window=False)
+    canvas = window.get_canvas()
+    canvas.set_background_color(BACKGROUND)
+    scene = window.get_scene()
+    camera = ti.ui.Camera()
+    camera.position(*EYE)
+    camera.lookat(0.0, 0.0, 0.0)
+    camera.up(0.0, 1.0, 0.0)
+    camera.fov(45)
+    splits = {"kernel_launch": 0.0, "scene_and_canvas": 0.0, "get_image": 0.0}
+
+    def frame(f):
+        t0 = time.perf_counter()
+        spiral_field(pos, f * DT)
+        t1 = time.perf_counter()
+        scene.set_camera(camera)
+        scene.ambient_light((0.25, 0.25, 0.25))
+        scene.point_light(pos=tuple(10 * c for c in LIGHT), color=(0.75, 0.75, 0.75))
+        scene.particles(pos, radius=RADIUS, color=COLOR)
+        canvas.scene(scene)
+        t2 = time.perf_counter()
+        img = window.get_image_buffer_as_numpy()  # (W, H, 4) float32, row 0 at the bottom
+        t3 = time.perf_counter()
+        splits["kernel_launch"] += t1 - t0
+        splits["scene_and_canvas"] += t2 - t1
+        splits["get_image"] += t3 - t2
+        return img
+
+    result, img = run_frames(frame, args["warmup"], args["frames"], splits)
+    if args.get("save"):
+        rgba = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8).transpose(1, 0, 2)[::-1]
+        save_png(args["save"], np.ascontiguousarray(rgba))
+    result["kernel_alone"] = python_kernel_alone(ti, spiral_field, pos, args["kernel_launches"])
+    result["device"] = f"Taichi {'.'.join(map(str, ti.__version__))} GGUI, arch={args.get('arch', 'vulkan')}"
+    window.destroy()
+    return result
+
+
+# --------------------------------------------------------------------------------------------- ModernGL
+
+VERTEX_GL = """
+#version 330
+// shaders/particles.vert in OpenGL terms: the sprite's diameter is the sphere's projected diameter
+uniform mat4 view_proj;
+uniform vec3 params;  // radius (world units), projection scale * viewport height (px), max point size
+in vec3 position;
+void main() {
+    vec4 clip = view_proj * vec4(position, 1.0);
+    gl_Position = clip;
+    gl_PointSize = clamp(params.x * params.y / max(clip.w, 1e-6), 1.0, params.z);
+}
+"""
+FRAGMENT_GL = """
+#version 330
+// shaders/particles.frag: a lit sphere on the point sprite (GL's gl_PointCoord has y down, as Vulkan's)
+uniform vec3 color;
+uniform vec3 light;
+out vec4 out_color;
+void main() {
+    vec2 c = gl_PointCoord * 2.0 - 1.0;
+    float r2 = dot(c, c);
+    if (r2 > 1.0) discard;
+    vec3 normal = vec3(c.x, -c.y, sqrt(1.0 - r2));
+    float diffuse = max(dot(normal, normalize(light)), 0.0);
+    float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
+    out_color = vec4(color * (0.25 + 0.75 * diffuse) + specular, 1.0);
+}
+"""
+
+
+def gl_view_projection():
+    """The renderer's camera matrix, converted from Vulkan clip space (y down, z 0..1) to OpenGL's."""
+    import numpy as np
+
+    from renderer.camera import Camera  # numpy only: no Vulkan, no Taichi C API in this process
+
+    camera = Camera(eye=EYE, target=(0.0, 0.0, 0.0))
+    vk_to_gl = np.array([[1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 2, -1], [0, 0, 0, 1]], dtype=np.float64)
+    return vk_to_gl @ camera.view_projection(WIDTH / HEIGHT), camera.projection_scale()
+
+
+def run_moderngl(args: dict) -> dict:
+    import moderngl
+    import numpy as np
+
+    ti = init_taichi(args.get("arch", "vulkan"))
+    n = args["n"]
+    pos = ti.Vector.field(3, ti.f32, n)
+    spiral_field = field_kernel(ti)
+    ctx = moderngl.create_standalone_context(backend="egl")
+    prog = ctx.program(vertex_shader=VERTEX_GL, fragment_shader=FRAGMENT_GL)
+    view_proj, projection_scale = gl_view_projection()
+    max_point = float(ctx.info["GL_POINT_SIZE_RANGE"][1])
+    prog["view_proj"].write(view_proj.T.astype("f4").tobytes())  # column-major
+    prog["params"].value = (RADIUS, projection_scale * HEIGHT, max_point)
+    prog["color"].value = COLOR
+    prog["light"].value = LIGHT
+    vbo = ctx.buffer(reserve=n * 12, dynamic=True)
+    vao = ctx.vertex_array(prog, [(vbo, "3f", "position")])
+    fbo = ctx.framebuffer(
+        color_attachments=[ctx.renderbuffer((WIDTH, HEIGHT), 4)],
+        depth_attachment=ctx.depth_renderbuffer((WIDTH, HEIGHT)),
+    )
+    ctx.enable(moderngl.PROGRAM_POINT_SIZE | moderngl.DEPTH_TEST)
+    splits = {"kernel_and_to_numpy": 0.0, "upload": 0.0, "draw_and_read": 0.0}
+
+    def frame(f):
+        t0 = time.perf_counter()
+        spiral_field(pos, f * DT)
+        data = pos.to_numpy()  # waits for the kernel, copies to host
+        t1 = time.perf_counter()
+        vbo.write(data)
+        t2 = time.perf_counter()
+        fbo.use()
+        fbo.clear(*BACKGROUND, 1.0, depth=1.0)
+        vao.render(moderngl.POINTS)
+        pixels = fbo.read(components=4)  # bytes, row 0 at the bottom
+        t3 = time.perf_counter()
+        splits["kernel_and_to_numpy"] += t1 - t0
+        splits["upload"] += t2 - t1
+        splits["draw_and_read"] += t3 - t2
+        return pixels
+
+    result, pixels = run_frames(frame, args["warmup"], args["frames"], splits)
+    if args.get("save"):
+        rgba = np.frombuffer(pixels, np.uint8).reshape(HEIGHT, WIDTH, 4)[::-1]
+        save_png(args["save"], np.ascontiguousarray(rgba))
+    result["kernel_alone"] = python_kernel_alone(ti, spiral_field, pos, args["kernel_launches"])
+    result["device"] = (
+        f"Taichi {'.'.join(map(str, ti.__version__))} arch={args.get('arch', 'vulkan')}; ModernGL {moderngl.__version__}"
+        f" on {ctx.info['GL_RENDERER']} ({ctx.info['GL_VERSION']})"
+    )
+    ctx.release()
+    return result
+
+
+# --------------------------------------------------------------------------------------------- ours
+
+
+class WaitCounter:
+    """Host waits during the timed frames: vkWaitForFences calls whose fence was not yet signalled when the
+    call began (they block), vkQueueWaitIdle, vkDeviceWaitIdle and ti_wait calls. The renderer reaches all of
+    these through module attributes (`vk.vkWaitForFences`, `api.call("ti_wait")`), so wrapping the attributes
+    sees every call it makes; waits inside Taichi's own C++ are not visible here."""
+
+    NAMES = (
+        "fence_waits",
+        "fence_waits_blocking",
+        "queue_wait_idle",
+        "device_wait_idle",
+        "ti_wait",
+        "fence_wait_s",
+        "ti_wait_s",
+        "ti_flush_s",
+        "queue_submit_s",
+        "read_pixels_s",
+        "update_s",
+    )
+
+    def __init__(self):
+        import vulkan as vk
+
+        from renderer import frames, taichi_api, taichi_runtime
+
+        self.active = False
+        self.counts = dict.fromkeys(self.NAMES, 0)
+        self._vk = vk
+        orig_wait, orig_submit = vk.vkWaitForFences, vk.vkQueueSubmit
+        orig_qidle, orig_didle = vk.vkQueueWaitIdle, vk.vkDeviceWaitIdle
+        orig_call, orig_flush = taichi_api.call, taichi_runtime.TaichiRuntime.flush
+        orig_read = frames.OffscreenFrames.read_pixels
+
+        def timed(key, fn, *a):
+            if not self.active:
+                return fn(*a)
+            t0 = time.perf_counter()
+            try:
+                return fn(*a)
+            finally:
+                self.counts[key] += time.perf_counter() - t0
+
+        def wait_for_fences(device, count, fences, wait_all, timeout):
+            if self.active:
+                self.counts["fence_waits"] += 1
+                if any(not self._signalled(device, f) for f in fences):
+                    self.counts["fence_waits_blocking"] += 1
+            return timed("fence_wait_s", orig_wait, device, count, fences, wait_all, timeout)
+
+        def queue_wait_idle(*a):
+            self.counts["queue_wait_idle"] += self.active
+            return orig_qidle(*a)
+
+        def device_wait_idle(*a):
+            self.counts["device_wait_idle"] += self.active
+            return orig_didle(*a)
+
+        def call(name, *a, **kw):
+            if name == "ti_wait":
+                self.counts["ti_wait"] += self.active
+                return timed("ti_wait_s", orig_call, name, *a, **kw)
+            return orig_call(name, *a, **kw)
+
+        vk.vkWaitForFences, vk.vkQueueWaitIdle, vk.vkDeviceWaitIdle = (
+            wait_for_fences,
+            queue_wait_idle,
+            device_wait_idle,
+        )
+        vk.vkQueueSubmit = lambda *a: timed("queue_submit_s", orig_submit, *a)
+        taichi_api.call = call
+        taichi_runtime.TaichiRuntime.flush = lambda rt: timed("ti_flush_s", orig_flush, rt)
+        frames.OffscreenFrames.read_pixels = lambda fr, slot: timed("read_pixels_s", orig_read, fr, slot)
+
+    def _signalled(self, device, fence) -> bool:
+        try:
+            self._vk.vkGetFenceStatus(device, fence)
+            return True
+        except self._vk.VkNotReady:
+            return False
+
+    def start(self):
+        self.counts = dict.fromkeys(self.NAMES, 0)
+        self.active = True
+
+    def stop(self, frames: int) -> dict:
+        self.active = False
+        out = {k: v for k, v in self.counts.items() if not k.endswith("_s")}
+        out["per_frame_ms"] = {k[:-2]: 1000 * v / frames for k, v in self.counts.items() if k.endswith("_s")}
+        return out
+
+
+def run_ours(args: dict) -> dict:
+    counter = WaitCounter()  # before the renderer exists, so every call it makes goes through the wrappers
+
+    from renderer import frames as frames_module
+    from renderer.app import HeadlessRenderer
+    from scenes.particles import Particles
+
+    class BenchParticles(Particles):
+        """The particle scene; with `launching` off its update launches no kernel (the static floor)."""
+
+        launching = True
+
+        def update(self, frame, dt, input):
+            if self.launching:
+                t0 = time.perf_counter()
+                super().update(frame, dt, input)
+                if counter.active:
+                    counter.counts["update_s"] += time.perf_counter() - t0
+
+    n, warmup, frames = args["n"], args["warmup"], args["frames"]
+    scene = BenchParticles(count=n, radius=RADIUS)
+    with HeadlessRenderer(scene, args.get("width", WIDTH), args.get("height", HEIGHT)) as r:
+        in_flight = r.frames.frames_in_flight
+
+        def timed_frames(first: int, save: str | None) -> dict:
+            """Render warm-up + timed frames (+ frames_in_flight more, so that every timed frame arrives in the
+            steady state); the timed intervals run from frame first+warmup-1's pixels to the last timed ones'."""
+            last = first + warmup + frames - 1
+            stamps, cpu, proc, keep = [], None, None, None
+            for frame, pixels in r.frames_iter(warmup + frames + in_flight, DT, first=first):
+                if first + warmup - 1 <= frame <= last:
+                    stamps.append(time.perf_counter())
+                    if frame == first + warmup - 1:
+                        counter.start()
+                        cpu, proc = time.thread_time(), time.process_time()
+                    elif frame == last:
+                        cpu, proc = time.thread_time() - cpu, time.process_time() - proc
+                        waits = counter.stop(frames)
+                        keep = pixels
+            result = summary([b - a for a, b in zip(stamps, stamps[1:], strict=False)])
+            result["wall_s"] = stamps[-1] - stamps[0]
+            result["main_thread_cpu_ms"] = 1000 * cpu / frames
+            result["process_cpu_ms"] = 1000 * proc / frames
+            result["host_waits"] = waits
+            result["reclaim_interval"] = frames_module.RECLAIM_INTERVAL
+            save_png(save, keep)
+            return result
+
+        # first=0 for the full scene, so its frame numbers (and t) match the peers'
+        result = timed_frames(0, args.get("save"))
+        scene.launching = False
+        result["static"] = timed_frames(warmup + frames + in_flight, args.get("save_static"))
+
+        # the kernel alone: `launches` x (set t, ti_launch_kernel, ti_flush), then one ti_wait; mean per launch
+        launches = args["kernel_launches"]
+        r.runtime.wait()
+        t0 = time.perf_counter()
+        for k in range(launches):
+            scene.step.set("t", k * DT)
+            scene.step()
+            r.runtime.flush()
+        submitted = time.perf_counter()
+        r.runtime.wait()
+        t1 = time.perf_counter()
+        result["kernel_alone"] = {
+            "mean_ms": 1000 * (t1 - t0) / launches,
+            "host_submit_ms": 1000 * (submitted - t0) / launches,
+            "launches": launches,
+        }
+        result["device"] = r.context.describe()
+    return result
+
+
+# --------------------------------------------------------------------------------------------- check
+
+
+def run_check(args: dict) -> dict:
+    """Python Taichi runs both scenes/particles.py's `spiral` (ndarray) and the peers' field kernel."""
+    import numpy as np
+
+    ti = init_taichi(args.get("arch", "vulkan"))
+    from scenes.particles import spiral
+
+    n = args["n"]
+    field = ti.Vector.field(3, ti.f32, n)
+    array = ti.ndarray(ti.math.vec3, n)
+    spiral_field = field_kernel(ti)
+    worst = 0.0
+    for t in (0.0, 0.5, 3.7):
+        spiral(array, t)
+        spiral_field(field, t)
+        worst = max(worst, float(np.abs(array.to_numpy() - field.to_numpy()).max()))
+    if not worst <= CHECK_TOLERANCE:
+        sys.exit(
+            f"the peers' field kernel differs from scenes/particles.py's spiral by {worst} (> {CHECK_TOLERANCE})"
+        )
+    return {"n": n, "max_abs_diff": worst, "times": [0.0, 0.5, 3.7]}
+
+
+CONTENDERS = {"ours": run_ours, "ggui": run_ggui, "moderngl": run_moderngl, "check": run_check}
+
+if __name__ == "__main__":
+    name, spec = sys.argv[1], json.loads(sys.argv[2])
+    out = CONTENDERS[name](spec)
+    print("RESULT " + json.dumps(out), flush=True)

@@ -1,0 +1,613 @@
+#!/usr/bin/env python3
+"""The benchmark: our renderer against Taichi GGUI and Taichi + ModernGL on the particle spiral scene.
+
+    python3 bench/run.py                      # 10k, 100k, 1M particles (and 10M with --sizes on a GPU)
+    python3 bench/run.py --sizes 10000,100000 --frames 100,40 --warmup 10,5
+
+For each N, each contender runs in its own child process (bench/contenders.py), on the same machine, one after
+the other: warm-up frames, then timed frames, every frame read back to host memory. It prints a table per N and
+writes bench/RESULTS.md (the text between the ANALYSIS markers there is kept) and a plot of ms/frame against N.
+Sets up like run_demo.py on first use (Debian packages, .venv), plus the `bench` extra of pyproject.toml and
+the EGL packages ModernGL needs.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+EGL_PACKAGES = ["libegl1", "libgl1-mesa-dri", "libegl-mesa0"]
+DEFAULT_SIZES = "10000,100000,1000000"
+# timed frames and warm-up frames per N (1M frames are slow on lavapipe: a few hundred ms each)
+DEFAULT_FRAMES = {10_000: 300, 100_000: 100, 1_000_000: 25, 10_000_000: 10}
+DEFAULT_WARMUP = {10_000: 20, 100_000: 10, 1_000_000: 3, 10_000_000: 2}
+CONTENDERS = {"ours": "ours (HeadlessRenderer)", "ggui": "Taichi GGUI", "moderngl": "Taichi + ModernGL"}
+# set in the environment, these change how Mesa and glibc behave; the report names them
+ENV_OF_NOTE = (
+    "GLIBC_TUNABLES",
+    "LP_NUM_THREADS",
+    "MALLOC_TRIM_THRESHOLD_",
+    "MALLOC_MMAP_THRESHOLD_",
+    "OPENBLAS_NUM_THREADS",
+    "MESA_LOADER_DRIVER_OVERRIDE",
+    "VK_ICD_FILENAMES",
+)
+MARK_BEGIN, MARK_END = "<!-- ANALYSIS:BEGIN (kept by bench/run.py) -->", "<!-- ANALYSIS:END -->"
+
+
+# ------------------------------------------------------------------------------------------------ set-up
+
+
+def bench_extra() -> list[str]:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return project.get("optional-dependencies", {}).get("bench", [])
+
+
+def bootstrap() -> None:
+    """Packages and .venv as run_demo.py does it (_setup.py), the bench extra, then re-run in .venv."""
+    venv = ROOT / ".venv"
+    if Path(sys.prefix).resolve() != venv.resolve():
+        sys.path.insert(0, str(ROOT))
+        import _setup
+
+        _setup.ensure_packages()
+        _setup.ensure_packages(EGL_PACKAGES)
+        python = _setup.ensure_venv(ROOT)
+        sys.stdout.flush()
+        os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+    probe = subprocess.run(
+        [sys.executable, "-c", "import moderngl, glcontext, matplotlib"], capture_output=True
+    )
+    if probe.returncode != 0:
+        print("[setup] installing the bench extra: " + " ".join(bench_extra()), file=sys.stderr, flush=True)
+        cmd = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", *bench_extra()]
+        if subprocess.run(cmd).returncode != 0:
+            sys.exit("[setup] pip install of the bench extra failed (see above)")
+
+
+# ------------------------------------------------------------------------------------------------ running
+
+
+def cpu_busy_s() -> float:
+    """Busy CPU seconds of the whole machine so far (all cores), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # minus idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_child(name: str, spec: dict, timeout: float) -> dict:
+    """One contender in its own process; adds its wall time and the CPU that other processes used meanwhile."""
+    # cwd: a scratch folder (GGUI writes imgui.ini into its working directory)
+    env = {**os.environ, "ENABLE_TAICHI_HEADER_PRINT": "0", "PYTHONPATH": str(ROOT)}
+    busy0, own0, t0 = cpu_busy_s(), children_cpu_s(), time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-") as cwd:
+            proc = subprocess.run(
+                [sys.executable, "-m", "bench.contenders", name, json.dumps(spec)],
+                cwd=cwd,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        out, err, code = proc.stdout, proc.stderr, proc.returncode
+    except subprocess.TimeoutExpired as exc:
+        out, err, code = exc.stdout or "", (exc.stderr or "") + f"\n(timed out after {timeout:.0f} s)", -1
+        out, err = (x.decode() if isinstance(x, bytes) else x for x in (out, err))
+    wall = time.perf_counter() - t0
+    others = max(0.0, (cpu_busy_s() - busy0) - (children_cpu_s() - own0))
+    lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
+    if code != 0 or not lines:
+        tail = "\n".join((err or out).strip().splitlines()[-6:])
+        result = {"error": f"exit status {code}: {tail}"}
+    else:
+        result = json.loads(lines[-1][len("RESULT ") :])
+    result["process_wall_s"] = wall
+    result["others_cores"] = others / wall  # mean number of cores other processes kept busy during this run
+    return result
+
+
+def pick(runs: list[dict]) -> dict:
+    """Of a contender's repeats, the one that other processes disturbed least (outside CPU load), not the
+    fastest; every repeat's median is kept with it."""
+    ok = [r for r in runs if "error" not in r]
+    if not ok:
+        return runs[-1]
+    best = dict(min(ok, key=lambda r: r["others_cores"]))
+    best["repeat_medians_ms"] = [r.get("median_ms") for r in runs]
+    best["repeat_others_cores"] = [r["others_cores"] for r in runs]
+    return best
+
+
+def per_size(text: str | None, sizes: list[int], defaults: dict, what: str) -> dict:
+    if text is None:
+        return {n: defaults.get(n, min(defaults.values())) for n in sizes}
+    values = [int(v) for v in text.split(",")]
+    if len(values) == 1:
+        values *= len(sizes)
+    if len(values) != len(sizes) or min(values) < 1:
+        sys.exit(f"--{what} takes one positive number or one per size ({len(sizes)}), not {text!r}")
+    return dict(zip(sizes, values, strict=True))
+
+
+# ------------------------------------------------------------------------------------------------ reporting
+
+
+def fmt(x, digits=1) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.{digits}f}" if x >= 10 or digits == 0 else f"{x:.{max(digits, 2)}f}"
+
+
+def ratio_text(ours: dict, peer: dict) -> str:
+    if "median_ms" not in ours or "median_ms" not in peer:
+        return "-"
+    r = ours["median_ms"] / peer["median_ms"]
+    if 0.95 <= r <= 1.05:
+        return f"{r:.2f} (even, within 5%)"
+    return f"{r:.2f} (ours {1 / r:.1f}x faster)" if r < 1 else f"{r:.2f} (ours {r:.1f}x slower)"
+
+
+def table_rows(n: int, res: dict) -> list[list[str]]:
+    """Rows: what, median, min, mean, ours/peer (median), main-thread CPU, others' CPU load."""
+    rows = []
+    ours = res.get("ours", {})
+    for key, label in CONTENDERS.items():
+        r = res.get(key)
+        if r is None:
+            continue
+        if "error" in r:
+            rows.append([label, "failed", "", "", "", "", fmt(r["others_cores"], 2)])
+            continue
+        ratio = "1" if key == "ours" else ratio_text(ours, r)
+        rows.append(
+            [
+                label,
+                fmt(r["median_ms"], 2),
+                fmt(r["min_ms"], 2),
+                fmt(r["mean_ms"], 2),
+                ratio,
+                fmt(r["main_thread_cpu_ms"], 2),
+                fmt(r["others_cores"], 2),
+            ]
+        )
+    if "error" not in ours and ours:
+        s = ours["static"]
+        rows.append(
+            [
+                "ours, floor: render+readback, static buffer",
+                fmt(s["median_ms"], 2),
+                fmt(s["min_ms"], 2),
+                fmt(s["mean_ms"], 2),
+                "",
+                fmt(s["main_thread_cpu_ms"], 2),
+                "",
+            ]
+        )
+        k = ours["kernel_alone"]
+        rows.append(
+            [
+                f"ours, floor: kernel alone ({k['launches']} launches+ti_flush, 1 ti_wait)",
+                "",
+                "",
+                fmt(k["mean_ms"], 2),
+                "",
+                "",
+                "",
+            ]
+        )
+    return rows
+
+
+HEADER = [
+    "contender",
+    "median ms",
+    "min ms",
+    "mean ms",
+    "ours/peer (median)",
+    "main-thread CPU ms/frame",
+    "others' CPU (cores)",
+]
+
+
+def text_table(rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [HEADER, *rows]) for i in range(len(HEADER))]
+
+    def line(r):
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+
+    return "\n".join([line(HEADER), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def md_table(header, rows) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def waits_text(r: dict) -> str:
+    w, f = r["host_waits"], r["frames"]
+    pf = w["per_frame_ms"]
+    return (
+        f"{w['fence_waits_blocking']} of {w['fence_waits']} vkWaitForFences calls blocked "
+        f"({w['fence_waits_blocking'] / f:.2f}/frame, {pf['fence_wait']:.2f} ms/frame waiting), "
+        f"vkQueueWaitIdle {w['queue_wait_idle']}, vkDeviceWaitIdle {w['device_wait_idle']}, ti_wait "
+        f"{w['ti_wait']} ({pf['ti_wait']:.2f} ms/frame; by design one per {r['reclaim_interval']} frames, "
+        "counted from the renderer's first frame, to let Taichi 1.7.4 free what it submitted)"
+    )
+
+
+def splits_text(r: dict) -> str:
+    pf = r["host_waits"]["per_frame_ms"]
+    return (
+        f"scene.update (ti_launch_kernel) {pf['update']:.2f}, ti_flush {pf['ti_flush']:.2f}, vkQueueSubmit "
+        f"{pf['queue_submit']:.2f}, fence wait {pf['fence_wait']:.2f}, read_pixels (3.7 MB copy) "
+        f"{pf['read_pixels']:.2f} ms/frame"
+    )
+
+
+def plot(path: Path, results: dict, device: str, kind: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    sizes = sorted(results)
+    for key, label in CONTENDERS.items():
+        pts = [(n, results[n][key]["median_ms"]) for n in sizes if "median_ms" in results[n].get(key, {})]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), "o-", label=f"{label}, median")
+    floors = [(n, results[n]["ours"]) for n in sizes if "static" in results[n].get("ours", {})]
+    if floors:
+        xs, rs = zip(*floors, strict=True)
+        ax.plot(
+            xs,
+            [r["static"]["median_ms"] for r in rs],
+            "s--",
+            color="gray",
+            label="ours, render+readback alone (static buffer), median",
+        )
+        ax.plot(
+            xs,
+            [r["kernel_alone"]["mean_ms"] for r in rs],
+            "^:",
+            color="gray",
+            label="ours, kernel alone, mean",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("particles N")
+    ax.set_ylabel("ms per frame (1280x720, read back)")
+    where = f"lavapipe ({device}); peers' GL on llvmpipe" if kind == "lavapipe" else device
+    ax.set_title(f"Particle spiral, every frame read back\n{where}", fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def image_check(frames_dir: Path, n: int, keys) -> list[str]:
+    """Lit-pixel counts and mean colour of the saved frames: a numeric check that they show the same thing."""
+    import numpy as np
+    from PIL import Image
+
+    lines = []
+    for key in keys:
+        label = CONTENDERS[key]
+        path = frames_dir / f"{key}_{n}.png"
+        if path.exists():
+            a = np.asarray(Image.open(path).convert("RGB")).astype(np.int32)
+            lit = int((a.sum(-1) > 40).sum())
+            lines.append(f"{label}: {path} ({lit} pixels brighter than the background)")
+    return lines
+
+
+def frames_strip(frames_dir: Path, n: int, keys, path: Path) -> bool:
+    """The centre 300x300 of each contender's saved frame, side by side and labelled (a small PNG)."""
+    from PIL import Image, ImageDraw
+
+    tiles = []
+    for key in keys:
+        frame = frames_dir / f"{key}_{n}.png"
+        if frame.exists():
+            image = Image.open(frame).convert("RGB")
+            w, h = image.size
+            tile = image.crop((w // 2 - 150, h // 2 - 150, w // 2 + 150, h // 2 + 150))
+            ImageDraw.Draw(tile).text((6, 4), key, fill=(255, 255, 255))
+            tiles.append(tile)
+    if not tiles:
+        return False
+    strip = Image.new("RGB", (300 * len(tiles), 300))
+    for i, tile in enumerate(tiles):
+        strip.paste(tile, (300 * i, 0))
+    strip.save(path, optimize=True)
+    return True
+
+
+def write_results(
+    path: Path, meta: dict, results: dict, check: dict, frames_dir: Path | None, plot_path
+) -> None:
+    keep = "\n".join([MARK_BEGIN, "(No analysis written yet.)", MARK_END])
+    if path.exists():
+        old = path.read_text()
+        if MARK_BEGIN in old and MARK_END in old:
+            keep = old[old.index(MARK_BEGIN) : old.index(MARK_END) + len(MARK_END)]
+    gpu = "lavapipe" not in meta["device"].lower() and "llvmpipe" not in meta["device"].lower()
+    out = [
+        "# Benchmark: particle spiral, ours vs Taichi GGUI vs Taichi + ModernGL",
+        "",
+        "Written by `python3 bench/run.py` (see bench/README.md); the analysis section at the end is kept across runs.",
+        "",
+        f"- date: {meta['date']}",
+        f"- command: `{meta['command']}`",
+        f"- code: {meta['code']}",
+        f"- environment that changes the drivers' behaviour: {meta['env'] or 'none set'}",
+        f"- device (ours): {meta['device']}",
+        f"- peers: {meta['peer_devices']}",
+        f"- machine: {meta['machine']}",
+        f"- whole run: {meta['total_s']:.0f} s wall",
+        "- scene: N particles moved by the `spiral` kernel each frame, spheres of radius 0.002, 1280x720, camera "
+        "at (0, 0, 2.5), every frame read back to host memory; each contender in its own child process.",
+        "- ms/frame: per-frame intervals of the timed frames (ours: between consecutive read-back frames, 2 frames "
+        "in flight; peers: one synchronous loop iteration each). ours/peer < 1 means ours is faster.",
+        "- others' CPU: cores kept busy by processes outside the benchmark during that contender's child "
+        "(/proc/stat minus the child's own CPU); well above 0 means the figures are disturbed by other load.",
+        f"- kernel check: the peers' field kernel and scenes/particles.py's `spiral` agree to "
+        f"{check.get('max_abs_diff', float('nan')):.2g} (max |difference| of positions, N={check.get('n')})"
+        if "error" not in check
+        else f"- kernel check failed: {check['error']}",
+        "",
+    ]
+    if not gpu:
+        out += ["**H100 (GPU) figures: not measured yet.** This run is CPU only (lavapipe / llvmpipe).", ""]
+    for n in sorted(results):
+        res = results[n]
+        out += [
+            f"## N = {n:,}",
+            "",
+            f"{meta['frames'][n]} timed frames after {meta['warmup'][n]} warm-up frames; each contender run "
+            f"{meta['repeat']} time(s), in turns.",
+            "",
+            md_table(HEADER, table_rows(n, res)),
+            "",
+        ]
+        reps = [
+            f"{CONTENDERS[k]} " + " / ".join(fmt(m, 2) for m in r["repeat_medians_ms"])
+            for k, r in res.items()
+            if len(r.get("repeat_medians_ms", [])) > 1
+        ]
+        if reps:
+            out += [
+                f"- median ms/frame of each repeat (the table shows the least disturbed): {'; '.join(reps)}."
+            ]
+        ours = res.get("ours", {})
+        if "error" not in ours and ours:
+            out += [
+                f"- ours, host waits in the timed frames: {waits_text(ours)}.",
+                f"- ours, static floor, host waits: {waits_text(ours['static'])}.",
+                f"- ours, time per frame in the renderer's calls (wall): {splits_text(ours)}.",
+                f"- ours, CPU per frame: main thread {ours['main_thread_cpu_ms']:.2f} ms (`time.thread_time`: "
+                f"Python plus the C calls it makes), whole process {ours['process_cpu_ms']:.2f} ms "
+                "(`time.process_time`: lavapipe's worker threads too).",
+                f"- ours, kernel alone: {ours['kernel_alone']['mean_ms']:.2f} ms per launch "
+                f"({ours['kernel_alone']['host_submit_ms']:.3f} ms of it on the host to set t, launch and "
+                "flush); measured as wall time of the launches + ti_flush, then one ti_wait, divided by the "
+                "number of launches.",
+            ]
+        for key in ("ggui", "moderngl"):
+            r = res.get(key, {})
+            if "error" in r:
+                out.append(f"- {CONTENDERS[key]} FAILED: `{r['error']}`")
+            elif r:
+                sp = ", ".join(f"{k} {v:.2f}" for k, v in r["splits_ms"].items())
+                out.append(
+                    f"- {CONTENDERS[key]}: per frame (wall) {sp} ms; main-thread CPU "
+                    f"{r['main_thread_cpu_ms']:.2f} ms, process CPU {r['process_cpu_ms']:.2f} ms; its kernel "
+                    f"alone (Python Taichi, launches then ti.sync) {r['kernel_alone']['mean_ms']:.2f} ms."
+                )
+        out.append("")
+    out += ["## Summary (median ms/frame)", ""]
+    srows = []
+    for n in sorted(results):
+        res = results[n]
+        o = res.get("ours", {})
+        cells = [fmt(res.get(k, {}).get("median_ms"), 2) for k in ("ours", "ggui", "moderngl")]
+        srows.append(
+            [
+                f"{n:,}",
+                *cells,
+                fmt(o.get("static", {}).get("median_ms"), 2),
+                fmt(o.get("kernel_alone", {}).get("mean_ms"), 2),
+            ]
+        )
+    out += [
+        md_table(["N", "ours", "GGUI", "ModernGL", "ours static floor", "ours kernel alone (mean)"], srows),
+        "",
+    ]
+    if plot_path:
+        out += [f"![ms/frame against N]({plot_path.name})", ""]
+    if frames_dir:
+        n0 = min(results)
+        keys = [k for k in CONTENDERS if "error" not in results[n0].get(k, {"error": "not run"})]
+        lines = image_check(frames_dir, n0, keys)
+        if lines:
+            out += [f"Frames saved for N = {n0:,} (the last timed frame, the same t for all):", ""]
+            out += [f"- {line}" for line in lines] + [""]
+            strip = plot_path.with_name("frames_" + plot_path.name.removeprefix("results_"))
+            if frames_strip(frames_dir, n0, keys, strip):
+                out += [f"![the centre of each contender's frame: {', '.join(keys)}]({strip.name})", ""]
+    out += [keep, ""]
+    path.write_text("\n".join(out))
+
+
+# ------------------------------------------------------------------------------------------------ main
+
+
+def code_version() -> str:
+    """The commit measured, and whether the renderer's files differ from it."""
+    git = ["git", "-C", str(ROOT)]
+    head = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "renderer", "scenes", "shaders"], capture_output=True, text=True
+    ).stdout.strip()
+    if not head:
+        return "not a git checkout"
+    return f"commit {head}" + (" with uncommitted changes in renderer/, scenes/ or shaders/" if dirty else "")
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--sizes", default=DEFAULT_SIZES, help="particle counts, comma-separated (default %(default)s)"
+    )
+    ap.add_argument(
+        "--frames", help="timed frames: one number, or one per size (default 300,100,25 for 10k,100k,1M)"
+    )
+    ap.add_argument("--warmup", help="warm-up frames: one number, or one per size (default 20,10,3)")
+    ap.add_argument("--contenders", default=",".join(CONTENDERS), help="which to run (default %(default)s)")
+    ap.add_argument("--arch", default="vulkan", help="Python Taichi arch of the peers (default %(default)s)")
+    ap.add_argument(
+        "--frames-dir",
+        default="/tmp/bench-frames",
+        help="where to save one frame per contender for the smallest N ('' for none)",
+    )
+    ap.add_argument("--results", default=str(BENCH / "RESULTS.md"), help="Markdown report ('' for none)")
+    ap.add_argument("--plot", help="PNG plot (default bench/results_<device>.png)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="runs of each contender per N, in turns; the report uses the least disturbed (default %(default)s)",
+    )
+    ap.add_argument(
+        "--code-label", help="what the measured code is, when not this git checkout (e.g. a snapshot)"
+    )
+    ap.add_argument("--timeout", type=float, default=600, help="seconds per child process")
+    args = ap.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    frames = per_size(args.frames, sizes, DEFAULT_FRAMES, "frames")
+    warmup = per_size(args.warmup, sizes, DEFAULT_WARMUP, "warmup")
+    chosen = [c.strip() for c in args.contenders.split(",")]
+    unknown = set(chosen) - set(CONTENDERS)
+    if unknown:
+        ap.error(f"unknown contenders {sorted(unknown)}; choose from {list(CONTENDERS)}")
+    frames_dir = Path(args.frames_dir) if args.frames_dir else None
+    if frames_dir:
+        frames_dir.mkdir(parents=True, exist_ok=True)
+
+    start = time.perf_counter()
+    print(
+        f"load average before the run: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores", flush=True
+    )
+    check = run_child("check", {"n": min(sizes), "arch": args.arch}, args.timeout)
+    print(f"kernel check (peers' field kernel vs scenes/particles.py spiral): {check}", flush=True)
+    results: dict[int, dict] = {}
+    for n in sizes:
+        runs: dict[str, list[dict]] = {key: [] for key in chosen}
+        for rep in range(args.repeat):  # the contenders take turns, so slow drifts of the machine hit all
+            for key in chosen:
+                spec = {
+                    "n": n,
+                    "warmup": warmup[n],
+                    "frames": frames[n],
+                    "kernel_launches": frames[n],
+                    "arch": args.arch,
+                }
+                if frames_dir and n == min(sizes) and rep == 0:
+                    spec["save"] = str(frames_dir / f"{key}_{n}.png")
+                    if key == "ours":
+                        spec["save_static"] = str(frames_dir / f"ours-static_{n}.png")
+                print(f"N={n:,}: {CONTENDERS[key]} (run {rep + 1} of {args.repeat}) ...", end=" ", flush=True)
+                r = run_child(key, spec, args.timeout)
+                runs[key].append(r)
+                print(
+                    f"{r['median_ms']:.2f} ms median ({r['process_wall_s']:.1f} s, others' CPU "
+                    f"{r['others_cores']:.2f} cores)"
+                    if "error" not in r
+                    else f"FAILED: {r['error']}",
+                    flush=True,
+                )
+        results[n] = {key: pick(rs) for key, rs in runs.items()}
+        print(f"\nN = {n:,}: {frames[n]} timed frames after {warmup[n]} warm-up frames")
+        print(text_table(table_rows(n, results[n])))
+        ours = results[n].get("ours", {})
+        if ours and "error" not in ours:
+            print(f"ours, host waits: {waits_text(ours)}")
+            print(f"ours, per frame: {splits_text(ours)}")
+        print(flush=True)
+    total = time.perf_counter() - start
+    print(f"whole run: {total:.0f} s")
+
+    device = next((r["ours"]["device"] for r in results.values() if "device" in r.get("ours", {})), "unknown")
+    peers = sorted(
+        {r[k]["device"] for r in results.values() for k in ("ggui", "moderngl") if "device" in r.get(k, {})}
+    )
+    kind = (
+        "lavapipe"
+        if "llvmpipe" in device.lower() or "lavapipe" in device.lower()
+        else "".join(c if c.isalnum() else "_" for c in device.split("(")[0].strip().lower())
+    )
+    plot_path = Path(args.plot) if args.plot else BENCH / f"results_{kind}.png"
+    plot(plot_path, results, device, kind)
+    print(f"plot: {plot_path}")
+    raw = plot_path.with_suffix(".json")  # every figure of the run, for later comparison
+    raw.write_text(json.dumps({"check": check, "results": results}, indent=1) + "\n")
+    print(f"raw results: {raw}")
+    if args.results:
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        meta = {
+            "code": args.code_label or code_version(),
+            "env": ", ".join(f"{k}={os.environ[k]}" for k in ENV_OF_NOTE if k in os.environ),
+            "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+            "command": shlex.join(["python3", "bench/run.py", *argv]),
+            "device": device,
+            "peer_devices": "; ".join(peers) or "-",
+            "machine": f"{cpu}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
+            "total_s": total,
+            "frames": frames,
+            "warmup": warmup,
+            "repeat": args.repeat,
+        }
+        write_results(Path(args.results), meta, results, check, frames_dir, plot_path)
+        print(f"results: {args.results}")
+    failed = [f"{k} at N={n}" for n, r in results.items() for k, v in r.items() if "error" in v]
+    failed += ["the kernel check"] if "error" in check else []
+    if failed:
+        print("FAILED: " + ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    bootstrap()
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main(sys.argv[1:]))
