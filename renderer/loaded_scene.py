@@ -28,6 +28,7 @@ class LoadedScene:
         self.camera = copy.deepcopy(scene.camera)  # the front end moves this one, not the class's
         self.module = None
         self.gpu = None
+        self._matrices = None  # (camera and viewport, view-projection, projection scale), computed on change
         try:
             if scene.kernels:  # a scene may draw static data and launch nothing
                 refs = [aot.KernelRef.of(k) for k in scene.kernels]
@@ -54,8 +55,13 @@ class LoadedScene:
         return self.gpu.drawables
 
     def write_uniforms(self, slot: int, width: int, height: int) -> None:
-        view_projection = self.camera.view_projection(width / height)
-        scale = self.camera.projection_scale()
+        """The camera, viewport and drawables' settings into this slot's uniforms. The matrices are computed
+        again only when the camera or viewport changed (a fixed camera costs no matrix maths per frame)."""
+        cam = self.camera
+        key = (cam.eye, cam.target, cam.up, cam.fov_y, cam.near, cam.far, width, height)
+        if self._matrices is None or self._matrices[0] != key:
+            self._matrices = (key, cam.view_projection(width / height), cam.projection_scale())
+        _, view_projection, scale = self._matrices
         for drawable in self.gpu.drawables:
             drawable.write_uniforms(slot, view_projection, height, scale)
 
