@@ -94,6 +94,18 @@ class HeadlessRenderer:
             last = pixels
         return last
 
+    def switch(self, scene: Scene) -> None:
+        """Replace the scene on the same device and runtime (the GPU is idle while the old one is released)."""
+        self.runtime.wait()
+        self.frames.wait_all()
+        self.loaded.close()
+        self.loaded = None
+        self.scene = scene
+        self.loaded = LoadedScene(
+            scene, self.context, self.runtime, self.frames.render_pass, self.frames.frames_in_flight
+        )
+        self.frames.set_drawables(self.loaded.drawables)
+
     def close(self) -> None:
         """Release everything in the fixed order (idempotent)."""
         if self.runtime is not None and self.runtime.handle is not None:

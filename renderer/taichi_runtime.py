@@ -98,6 +98,7 @@ class TaichiRuntime:
 
     def __init__(self, handle, *, imported: bool, context=None):
         self.handle, self.imported, self.context = handle, imported, context
+        self.launches_since_wait = 0  # Taichi keeps each launch's resources until ti_wait
 
     # -- creation: the two directions
 
@@ -265,8 +266,9 @@ class TaichiRuntime:
         api.check("ti_flush")
 
     def wait(self) -> None:
-        """Flush and wait the queue idle: teardown and tests only, never per frame."""
+        """Flush and wait the queue idle (and let Taichi free what it submitted): never per frame."""
         api.call("ti_wait", self._live())
+        self.launches_since_wait = 0
 
     def _live(self):
         if self.handle is None:

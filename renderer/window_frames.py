@@ -15,7 +15,7 @@ import vulkan as vk
 
 from .errors import RendererError, vk_call
 from .events import Event
-from .frames import COMPUTE, FENCE_TIMEOUT_S, RECLAIM_INTERVAL, FrameTimeoutError, record_ordered_draws
+from .frames import COMPUTE, FENCE_TIMEOUT_S, FrameTimeoutError, reclaim_due, record_ordered_draws
 from .memory import Buffer
 from .pipelines import create_render_pass
 from .swapchain import Swapchain
@@ -188,7 +188,7 @@ class WindowFrames:
         slot.in_flight = True
         self.swapchain.present(self.context.queue, index, self.render_finished[index])
         self.submitted += 1
-        if self.submitted % RECLAIM_INTERVAL == 0:
+        if reclaim_due(self.submitted, self.runtime):
             self.runtime.wait()  # Taichi frees what it submitted only here (see frames.py)
         if not capture:
             return None

@@ -110,3 +110,20 @@ def test_ordering_holds_for_1000_frames():
         ]
     assert wrong == []
     renderer.context.check_validation("after 1000 frames")
+
+
+def test_reclaims_after_many_launches(monkeypatch):
+    monkeypatch.setattr(frames_module, "RECLAIM_INTERVAL", 10_000)
+    monkeypatch.setattr(frames_module, "RECLAIM_LAUNCHES", 5)
+    with HeadlessRenderer(Particles(count=1000), 64, 36, validate=True) as renderer:
+        real_wait = TaichiRuntime.wait
+        waits = []
+
+        def counting_wait(self):
+            waits.append(renderer.frames.submitted)
+            real_wait(self)
+
+        monkeypatch.setattr(TaichiRuntime, "wait", counting_wait)
+        renderer.render(12)  # one launch a frame
+        monkeypatch.undo()
+    assert waits[:2] == [5, 10]

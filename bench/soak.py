@@ -1,0 +1,99 @@
+"""Soak: many frames headless with periodic scene switches; memory, live objects and validation.
+
+    python3 bench/soak.py                     # 100,000 frames, a scene switch every 5,000
+    python3 bench/soak.py --frames 20000 --every 2000
+
+Not part of the test suite (it runs for minutes). It prints, at each switch, the process's RSS, its open file
+descriptors and the renderer objects alive (buffers, images, events), and at the end the growth after the first
+cycle through the scenes, and the validation layer's verdict (synchronization validation on throughout).
+"""
+
+import argparse
+import gc
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import os  # noqa: E402
+
+import _setup  # noqa: E402
+
+if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():  # set up like run_demo.py, then re-run in .venv
+    _setup.ensure_packages()
+    python = _setup.ensure_venv(ROOT)
+    os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+from renderer import registry  # noqa: E402
+from renderer.app import HeadlessRenderer  # noqa: E402
+from renderer.events import Event  # noqa: E402
+from renderer.memory import Buffer, Image  # noqa: E402
+
+SCENES = [
+    ("particles", {"count": 2000}),
+    ("galaxies", {"count": 2000}),
+    ("cloth", {"resolution": 16}),
+    ("reaction-diffusion", {"size": 32}),
+]
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def live_objects() -> dict:
+    gc.collect()
+    counts = {"Buffer": 0, "Image": 0, "Event": 0}
+    for obj in gc.get_objects():
+        for cls in (Buffer, Image, Event):
+            if type(obj) is cls and getattr(obj, "handle", None) is not None:
+                counts[cls.__name__] += 1
+    counts["fds"] = len(os.listdir("/proc/self/fd"))
+    return counts
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--frames", type=int, default=100_000)
+    p.add_argument("--every", type=int, default=5_000, help="frames between scene switches")
+    p.add_argument("--size", type=int, default=64, help="square frame size in pixels")
+    p.add_argument("--no-validate", action="store_true", help="without the validation layer (to tell its own "
+                   "memory from the renderer's)")
+    args = p.parse_args()
+    builtins = registry.builtin_scenes()
+    make = [lambda name=name, params=params: builtins[name](**params) for name, params in SCENES]
+    samples = []
+    start = time.perf_counter()
+    with HeadlessRenderer(make[0](), args.size, args.size, validate=not args.no_validate) as renderer:
+        done = 0
+        switch = 0
+        while done < args.frames:
+            count = min(args.every, args.frames - done)
+            renderer.render(count)
+            done += count
+            switch += 1
+            renderer.switch(make[switch % len(make)]())
+            sample = {"frames": done, "rss_mib": round(rss_mib(), 1), **live_objects()}
+            samples.append(sample)
+            print(f"{time.perf_counter() - start:7.1f} s  {sample}", flush=True)
+            renderer.context.check_validation(f"after {done} frames")
+    renderer.context.check_validation("at teardown")
+    warm = samples[min(len(make), len(samples) - 1)]  # after one cycle through the scenes
+    last = samples[-1]
+    print(f"\n{done} frames, {switch} scene switches in {time.perf_counter() - start:.0f} s")
+    print(
+        f"RSS after the first cycle {warm['rss_mib']} MiB, at the end {last['rss_mib']} MiB: "
+        f"growth {last['rss_mib'] - warm['rss_mib']:+.1f} MiB"
+    )
+    print(f"live objects after the first cycle {warm}, at the end {last}")
+    if not args.no_validate:
+        print("validation: no warning or error reported (synchronization validation on)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
