@@ -61,8 +61,11 @@ def main() -> int:
     p.add_argument("--frames", type=int, default=100_000)
     p.add_argument("--every", type=int, default=5_000, help="frames between scene switches")
     p.add_argument("--size", type=int, default=64, help="square frame size in pixels")
-    p.add_argument("--no-validate", action="store_true", help="without the validation layer (to tell its own "
-                   "memory from the renderer's)")
+    p.add_argument(
+        "--no-validate",
+        action="store_true",
+        help="without the validation layer (to tell its own memory from the renderer's)",
+    )
     args = p.parse_args()
     builtins = registry.builtin_scenes()
     make = [lambda name=name, params=params: builtins[name](**params) for name, params in SCENES]

@@ -179,12 +179,14 @@ def run_window(scene_cls, params: dict, args) -> int:
     ) as app:
         try:
             app.run(max_frames=args.frames)
-        except KeyboardInterrupt:
-            print("interrupted; shutting down", file=sys.stderr)
+        except KeyboardInterrupt:  # only outside the loop (the loop turns Ctrl-C into a flag)
+            app.interrupted = True
         except Exception:  # a scene's bug: its traceback, then the same orderly shutdown
             traceback.print_exc()
             print(f"error in scene {app.loaded.scene.name!r}: shutting down", file=sys.stderr)
             return 1
+        if app.interrupted:
+            print("interrupted; shutting down", file=sys.stderr)
         print(app.frame_summary())
         if args.frame_log:
             app.write_frame_log(args.frame_log)

@@ -7,7 +7,9 @@ with nothing moving wait for events instead of rendering.
 from __future__ import annotations
 
 import copy
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -56,7 +58,7 @@ class InteractiveApp:
         self.window = self.context = self.runtime = self.frames = self.loaded = None
         self.frame_times: list[tuple] = []  # (total, wait+acquire, update, submit+present) seconds per frame
         self.rendered = 0
-        self.paused = self.step = self.capture = False
+        self.paused = self.step = self.capture = self.interrupted = False
         self.stop_on_error = stop_on_error
         self.failed: dict[int, str] = {}  # scene index -> the error that paused it
         self.last_capture: np.ndarray | None = None
@@ -165,12 +167,31 @@ class InteractiveApp:
     # -- the loop
 
     def run(self, max_frames: int | None = None) -> None:
-        """Render until the window closes (Esc, Q, close button) or `max_frames` frames were presented."""
+        """Render until the window closes (Esc, Q, close button), Ctrl-C, or `max_frames` frames were presented.
+
+        Ctrl-C only sets a flag that the loop checks between frames: a KeyboardInterrupt raised mid-frame could
+        leave an acquired swapchain image neither submitted nor presented."""
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._on_sigint) if in_main_thread else None
+        try:
+            self._loop(max_frames)
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous)
+
+    def _on_sigint(self, signum, frame) -> None:
+        self.interrupted = True
+
+    def _loop(self, max_frames: int | None) -> None:
         print(KEY_HELP, flush=True)
         print(f"present mode: {self.frames.present_mode_name}", flush=True)
         redraw = True
         title_time, title_frames = time.perf_counter(), 0
-        while not self.window.should_close() and (max_frames is None or self.rendered < max_frames):
+        while (
+            not self.window.should_close()
+            and not self.interrupted
+            and (max_frames is None or self.rendered < max_frames)
+        ):
             self.window.poll()
             motion = self.window.take_input()
             self.step = False

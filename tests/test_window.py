@@ -194,7 +194,7 @@ def test_ctrl_c_in_the_window_exits_0(display, tmp_path):
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
-    assert proc.returncode == 0, err
+    assert proc.returncode == 0, (proc.returncode, out, err)
     assert "interrupted; shutting down" in err and "frames: median" in out
     assert "validation:" not in err
 
