@@ -18,7 +18,7 @@ import vulkan as vk
 from . import shaders
 from .errors import RendererError
 from .memory import Buffer
-from .pipelines import FrameUniforms, create_pipeline
+from .pipelines import Drawable, FrameUniforms, create_pipeline
 
 UNIFORM_FLOATS = 16 + 4  # mat4 view_proj, vec4 viewport
 FORMATS = {
@@ -36,7 +36,7 @@ TOPOLOGIES = {
 }
 
 
-class CustomDraw:
+class CustomDraw(Drawable):
     def __init__(
         self,
         context,
@@ -97,10 +97,7 @@ class CustomDraw:
         return reads
 
     def record(self, cb, slot: int) -> None:
-        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
-        vk.vkCmdBindDescriptorSets(
-            cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.layout, 0, 1, [self.uniforms.sets[slot]], 0, None
-        )
+        self.bind(cb, slot)
         if self.inputs:
             handles = [b.handle for b, _ in self.inputs]
             vk.vkCmdBindVertexBuffers(cb, 0, len(handles), handles, [0] * len(handles))
@@ -109,17 +106,6 @@ class CustomDraw:
             vk.vkCmdDrawIndexed(cb, self.index_count, 1, 0, 0, 0)
         else:
             vk.vkCmdDraw(cb, self.vertex_count, 1, 0, 0)
-
-    def destroy(self) -> None:
-        device = self.context.device
-        for attr, destroy in (("pipeline", vk.vkDestroyPipeline), ("layout", vk.vkDestroyPipelineLayout)):
-            handle = getattr(self, attr)
-            setattr(self, attr, None)
-            if handle is not None:
-                destroy(device, handle, None)
-        if self.uniforms is not None:
-            self.uniforms.destroy()
-            self.uniforms = None
 
 
 def compile_scene_shader(source: str, stage: str, scene_file: str) -> bytes:

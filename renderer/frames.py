@@ -101,6 +101,43 @@ def record_ordered_draws(
     return draw_stages
 
 
+def record_copy_to_host(cb, image, buffer: Buffer, width: int, height: int) -> None:
+    """Copy a colour image in TRANSFER_SRC layout into a host buffer, made visible to the host's reads."""
+    layers = vk.VkImageSubresourceLayers(
+        aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
+    )
+    region = vk.VkBufferImageCopy(
+        bufferOffset=0,
+        bufferRowLength=0,
+        bufferImageHeight=0,
+        imageSubresource=layers,
+        imageOffset=vk.VkOffset3D(0, 0, 0),
+        imageExtent=vk.VkExtent3D(width, height, 1),
+    )
+    vk.vkCmdCopyImageToBuffer(cb, image, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buffer.handle, 1, [region])
+    host_read = vk.VkBufferMemoryBarrier(
+        srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+        dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
+        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        buffer=buffer.handle,
+        offset=0,
+        size=buffer.size,
+    )
+    vk.vkCmdPipelineBarrier(
+        cb,
+        vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+        vk.VK_PIPELINE_STAGE_HOST_BIT,
+        0,
+        0,
+        None,
+        1,
+        [host_read],
+        0,
+        None,
+    )
+
+
 class Slot:
     def __init__(self, frames: OffscreenFrames, index: int):
         ctx = frames.context
@@ -233,41 +270,7 @@ class OffscreenFrames:
             self.drawables,
             slot.index,
         )
-        layers = vk.VkImageSubresourceLayers(
-            aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
-        )
-        region = vk.VkBufferImageCopy(
-            bufferOffset=0,
-            bufferRowLength=0,
-            bufferImageHeight=0,
-            imageSubresource=layers,
-            imageOffset=vk.VkOffset3D(0, 0, 0),
-            imageExtent=vk.VkExtent3D(self.width, self.height, 1),
-        )
-        vk.vkCmdCopyImageToBuffer(
-            cb, slot.color.handle, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, slot.readback.handle, 1, [region]
-        )
-        host_read = vk.VkBufferMemoryBarrier(
-            srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
-            dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
-            srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-            dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-            buffer=slot.readback.handle,
-            offset=0,
-            size=slot.readback.size,
-        )
-        vk.vkCmdPipelineBarrier(
-            cb,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            vk.VK_PIPELINE_STAGE_HOST_BIT,
-            0,
-            0,
-            None,
-            1,
-            [host_read],
-            0,
-            None,
-        )
+        record_copy_to_host(cb, slot.color.handle, slot.readback, self.width, self.height)
         # The next frame's kernels write what these draws read (WAR), and the event is reset after its wait.
         slot.event.record_reset(cb, draw_stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)

@@ -12,12 +12,12 @@ import vulkan as vk
 from . import shaders
 from .errors import vk_call
 from .memory import Image
-from .pipelines import FrameUniforms, create_pipeline
+from .pipelines import Drawable, FrameUniforms, create_pipeline
 
 UNIFORM_FLOATS = 16 + 4  # mat4 view_proj, vec4 params
 
 
-class ImageQuad:
+class ImageQuad(Drawable):
     def __init__(
         self,
         context,
@@ -78,23 +78,11 @@ class ImageQuad:
         return [(self.image, vk.VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, vk.VK_ACCESS_SHADER_READ_BIT)]
 
     def record(self, cb, slot: int) -> None:
-        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
-        vk.vkCmdBindDescriptorSets(
-            cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.layout, 0, 1, [self.uniforms.sets[slot]], 0, None
-        )
+        self.bind(cb, slot)
         vk.vkCmdDraw(cb, 4, 1, 0, 0)
 
     def destroy(self) -> None:
-        device = self.context.device
-        for attr, destroy in (
-            ("pipeline", vk.vkDestroyPipeline),
-            ("layout", vk.vkDestroyPipelineLayout),
-            ("sampler", vk.vkDestroySampler),
-        ):
-            handle = getattr(self, attr)
-            setattr(self, attr, None)
-            if handle is not None:
-                destroy(device, handle, None)
-        if self.uniforms is not None:
-            self.uniforms.destroy()
-            self.uniforms = None
+        super().destroy()
+        sampler, self.sampler = self.sampler, None
+        if sampler is not None:
+            vk.vkDestroySampler(self.context.device, sampler, None)

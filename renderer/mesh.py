@@ -11,13 +11,15 @@ import vulkan as vk
 from . import shaders
 from .errors import RendererError
 from .memory import Buffer
-from .pipelines import FrameUniforms, create_pipeline
+from .pipelines import Drawable, FrameUniforms, create_pipeline
 
 UNIFORM_FLOATS = 16 + 4 + 4  # mat4 view_proj, vec4 light, vec4 tint
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
 
 
-class MeshDraw:
+class MeshDraw(Drawable):
+    owned = ("constant_color",)
+
     def __init__(
         self,
         context,
@@ -92,26 +94,10 @@ class MeshDraw:
         return reads + [(self.indices, stage, vk.VK_ACCESS_INDEX_READ_BIT)]
 
     def record(self, cb, slot: int) -> None:
-        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
-        vk.vkCmdBindDescriptorSets(
-            cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.layout, 0, 1, [self.uniforms.sets[slot]], 0, None
-        )
+        self.bind(cb, slot)
         colors = self.colors if self.colors is not None else self.constant_color
         vk.vkCmdBindVertexBuffers(
             cb, 0, 3, [self.positions.handle, self.normals.handle, colors.handle], [0, 0, 0]
         )
         vk.vkCmdBindIndexBuffer(cb, self.indices.handle, 0, vk.VK_INDEX_TYPE_UINT32)
         vk.vkCmdDrawIndexed(cb, self.index_count, 1, 0, 0, 0)
-
-    def destroy(self) -> None:
-        device = self.context.device
-        for attr, destroy in (("pipeline", vk.vkDestroyPipeline), ("layout", vk.vkDestroyPipelineLayout)):
-            handle = getattr(self, attr)
-            setattr(self, attr, None)
-            if handle is not None:
-                destroy(device, handle, None)
-        for attr in ("uniforms", "constant_color"):
-            obj = getattr(self, attr)
-            setattr(self, attr, None)
-            if obj is not None:
-                obj.destroy()

@@ -12,7 +12,7 @@ import vulkan as vk
 from . import shaders
 from .errors import RendererError
 from .memory import Buffer
-from .pipelines import FrameUniforms, create_pipeline
+from .pipelines import Drawable, FrameUniforms, create_pipeline
 
 UNIFORM_FLOATS = 16 + 3 * 4  # mat4 view_proj, vec4 tint, vec4 light, vec4 params (std140)
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
@@ -25,7 +25,9 @@ def _check_vertex_buffer(buffer: Buffer, count: int, what: str) -> None:
         raise RendererError(f"{buffer.name} lacks VK_BUFFER_USAGE_VERTEX_BUFFER_BIT; it cannot be drawn")
 
 
-class ParticleDraw:
+class ParticleDraw(Drawable):
+    owned = ("constant_color",)
+
     def __init__(
         self,
         context,
@@ -87,23 +89,7 @@ class ParticleDraw:
         return [(b, *read) for b in (self.positions, self.colors) if b is not None]
 
     def record(self, cb, slot: int) -> None:
-        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
-        vk.vkCmdBindDescriptorSets(
-            cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.layout, 0, 1, [self.uniforms.sets[slot]], 0, None
-        )
+        self.bind(cb, slot)
         colors = self.colors if self.colors is not None else self.constant_color
         vk.vkCmdBindVertexBuffers(cb, 0, 2, [self.positions.handle, colors.handle], [0, 0])
         vk.vkCmdDraw(cb, self.count, 1, 0, 0)
-
-    def destroy(self) -> None:
-        device = self.context.device
-        for attr, destroy in (("pipeline", vk.vkDestroyPipeline), ("layout", vk.vkDestroyPipelineLayout)):
-            handle = getattr(self, attr)
-            setattr(self, attr, None)
-            if handle is not None:
-                destroy(device, handle, None)
-        for attr in ("uniforms", "constant_color"):
-            obj = getattr(self, attr)
-            setattr(self, attr, None)
-            if obj is not None:
-                obj.destroy()

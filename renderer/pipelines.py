@@ -178,6 +178,34 @@ class FrameUniforms:
             self.set_layout = None
 
 
+class Drawable:
+    """What every drawable shares: a pipeline, its layout and per-frame uniforms, bound and released alike.
+    Subclasses list in `owned` the other attributes holding objects with a destroy()."""
+
+    pipeline = layout = uniforms = None
+    owned: tuple = ()
+
+    def bind(self, cb, slot: int) -> None:
+        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
+        vk.vkCmdBindDescriptorSets(
+            cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.layout, 0, 1, [self.uniforms.sets[slot]], 0, None
+        )
+
+    def destroy(self) -> None:
+        """Idempotent; the GPU must be done with the draw."""
+        device = self.context.device
+        for attr, destroy in (("pipeline", vk.vkDestroyPipeline), ("layout", vk.vkDestroyPipelineLayout)):
+            handle = getattr(self, attr)
+            setattr(self, attr, None)
+            if handle is not None:
+                destroy(device, handle, None)
+        for attr in ("uniforms", *self.owned):
+            obj = getattr(self, attr, None)
+            setattr(self, attr, None)
+            if obj is not None:
+                obj.destroy()
+
+
 def create_pipeline(
     device,
     render_pass,

@@ -15,7 +15,14 @@ import vulkan as vk
 
 from .errors import RendererError, vk_call
 from .events import Event
-from .frames import COMPUTE, FENCE_TIMEOUT_S, FrameTimeoutError, reclaim_due, record_ordered_draws
+from .frames import (
+    COMPUTE,
+    FENCE_TIMEOUT_S,
+    FrameTimeoutError,
+    reclaim_due,
+    record_copy_to_host,
+    record_ordered_draws,
+)
 from .memory import Buffer
 from .pipelines import create_render_pass
 from .swapchain import Swapchain
@@ -267,20 +274,7 @@ class WindowFrames:
             vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
             vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
         )
-        layers = vk.VkImageSubresourceLayers(
-            aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
-        )
-        region = vk.VkBufferImageCopy(
-            bufferOffset=0,
-            bufferRowLength=0,
-            bufferImageHeight=0,
-            imageSubresource=layers,
-            imageOffset=vk.VkOffset3D(0, 0, 0),
-            imageExtent=vk.VkExtent3D(width, height, 1),
-        )
-        vk.vkCmdCopyImageToBuffer(
-            cb, image, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, readback.handle, 1, [region]
-        )
+        record_copy_to_host(cb, image, readback, width, height)
         transition(
             vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
             vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
@@ -288,27 +282,6 @@ class WindowFrames:
             0,
             vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
             vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-        )
-        host = vk.VkBufferMemoryBarrier(
-            srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
-            dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
-            srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-            dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-            buffer=readback.handle,
-            offset=0,
-            size=readback.size,
-        )
-        vk.vkCmdPipelineBarrier(
-            cb,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            vk.VK_PIPELINE_STAGE_HOST_BIT,
-            0,
-            0,
-            None,
-            1,
-            [host],
-            0,
-            None,
         )
         slot.event.record_reset(cb, stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
