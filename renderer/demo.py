@@ -181,6 +181,9 @@ def run_window(scene_cls, params: dict, args) -> int:
             app.run(max_frames=args.frames)
         except KeyboardInterrupt:  # only outside the loop (the loop turns Ctrl-C into a flag)
             app.interrupted = True
+        except RendererError as exc:  # the renderer's own failure (a lost device...): one clear message
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         except Exception:  # a scene's bug: its traceback, then the same orderly shutdown
             traceback.print_exc()
             print(f"error in scene {app.loaded.scene.name!r}: shutting down", file=sys.stderr)

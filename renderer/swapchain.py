@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import vulkan as vk
 
-from .errors import RendererError, vk_call
+from .errors import RendererError, VulkanError, vk_call, vk_result_name
 from .memory import Image
 from .pipelines import DEPTH_FORMAT
 
@@ -151,6 +151,8 @@ class Swapchain:
         except vk.VkErrorOutOfDateKhr:
             self.needs_recreate = True
             return None
+        except vk.VkError as exc:  # device lost, surface lost...: one clear error
+            raise VulkanError("vkAcquireNextImageKHR", vk_result_name(exc)) from exc
         return self._index[0]
 
     def present(self, queue, index: int, wait_semaphore) -> None:
@@ -161,6 +163,8 @@ class Swapchain:
             self._present(queue, self._present_info)
         except (vk.VkSuboptimalKhr, vk.VkErrorOutOfDateKhr):
             self.needs_recreate = True
+        except vk.VkError as exc:
+            raise VulkanError("vkQueuePresentKHR", vk_result_name(exc)) from exc
 
     def _destroy_targets(self) -> None:
         device = self.context.device

@@ -123,3 +123,80 @@ def test_creating_and_destroying_the_renderer_does_not_leak():
     gc.collect()
     grown = rss_mib() - before
     assert grown < 8, f"RSS grew {grown:.1f} MiB over 15 renderer lifetimes"
+
+
+def test_device_lost_at_present_is_one_clear_error(display, tmp_path, monkeypatch, capsys):
+    from renderer.swapchain import Swapchain
+
+    real_init = Swapchain.__init__
+    state = {"presents": 0}
+
+    def init(self, *args, **kwargs):
+        real_init(self, *args, **kwargs)
+        real_present = self._present
+
+        def present(*a):
+            state["presents"] += 1
+            if state["presents"] == 10:
+                raise vk.VkErrorDeviceLost()
+            return real_present(*a)
+
+        self._present = present
+
+    monkeypatch.setattr(Swapchain, "__init__", init)
+    code = demo.main(["--frames", "30", "--size", "64x48", "--param", "count=1000", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "vkQueuePresentKHR failed with VK_ERROR_DEVICE_LOST" in err and "Traceback" not in err
+
+
+def test_300_step_resize_storm_without_double_acquire(display, tmp_path):
+    import random
+
+    with InteractiveApp(
+        [Particles],
+        0,
+        params={"count": 30_000, "radius": 0.008},
+        size=(480, 270),
+        vsync=False,
+        validate=True,
+        out_dir=tmp_path,
+    ) as app:
+        swapchain = app.frames.swapchain
+        real_acquire, real_present = swapchain._acquire, swapchain._present
+        held = {"now": 0, "most": 0}
+
+        def took_one():
+            held["now"] += 1
+            held["most"] = max(held["most"], held["now"])
+
+        def acquire(*args):
+            try:
+                result = real_acquire(*args)  # out of date: raises before acquiring anything
+            except vk.VkSuboptimalKhr:
+                took_one()  # suboptimal: the image is acquired all the same
+                raise
+            took_one()
+            return result
+
+        def present(*args):
+            held["now"] -= 1
+            return real_present(*args)
+
+        swapchain._acquire, swapchain._present = acquire, present
+        rng = random.Random(300)
+        for step in range(300):
+            width, height = (1, 1) if step % 50 == 0 else (rng.randint(1, 800), rng.randint(1, 600))
+            app.window.set_size(width, height)
+            app.run(max_frames=app.rendered + 1)
+        app.window.set_size(480, 270)
+        app.run(max_frames=app.rendered + 2)
+        frame = app.sim_frame
+        app.handle([__import__("glfw").KEY_S])
+        app.run(max_frames=app.rendered + 1)
+        assert held["most"] == 1 and held["now"] == 0  # never two images held, none left unpresented
+    app.context.validation_log.raise_if_any("in the resize storm")
+    with HeadlessRenderer(Particles(count=30_000, radius=0.008), 480, 270, validate=True) as renderer:
+        expected = renderer.render(frame + 1)
+    result = testing.compare(app.last_capture[..., :3], expected[..., :3])
+    assert result.bad_fraction <= 0.0005, str(result)
