@@ -73,9 +73,22 @@ class IncompatibleModuleError(RendererError):
     """A compiled module needs capabilities the runtime was not given (Taichi 1.7.4 does not check this)."""
 
 
+SPIRV_MAGIC = 0x07230203
+
+
 def read_metadata(tcm: bytes) -> dict:
+    """The module's metadata.json, after checking that every task is SPIR-V at all: Taichi 1.7.4 ignores a
+    pipeline it fails to create and would launch it anyway."""
     try:
         with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
+            for name in archive.namelist():
+                if name.endswith(".spv"):
+                    code = archive.read(name)
+                    if len(code) < 20 or len(code) % 4 or int.from_bytes(code[:4], "little") != SPIRV_MAGIC:
+                        raise RendererError(
+                            f"the compiled module's task {name} is not SPIR-V; delete the cache "
+                            "entry so it is rebuilt"
+                        )
             return json.loads(archive.read("metadata.json"))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise RendererError(f"the compiled module is damaged or not a Taichi module: {exc!r}") from exc

@@ -200,3 +200,22 @@ def test_300_step_resize_storm_without_double_acquire(display, tmp_path):
         expected = renderer.render(frame + 1)
     result = testing.compare(app.last_capture[..., :3], expected[..., :3])
     assert result.bad_fraction <= 0.0005, str(result)
+
+
+def test_a_module_whose_task_is_not_spirv_is_refused(context, runtime):
+    import io
+    import zipfile
+
+    from renderer import aot
+    from renderer.errors import RendererError
+    from renderer.kernels import AotModule
+    from tests import kernels_src
+
+    tcm = aot.compile_kernels([aot.KernelRef.of(kernels_src.fill)], context.taichi_capabilities)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(tcm)) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            dst.writestr(item, bytes(len(data)) if item.filename.endswith(".spv") else data)
+    with pytest.raises(RendererError, match=r"task .*\.spv is not SPIR-V"):
+        AotModule(runtime, broken.getvalue(), "broken module")
