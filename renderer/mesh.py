@@ -11,7 +11,7 @@ import vulkan as vk
 from . import shaders
 from .errors import RendererError
 from .memory import Buffer
-from .pipelines import Drawable, FrameUniforms, create_pipeline
+from .pipelines import Drawable, FrameUniforms, constant_vec3, create_pipeline
 
 UNIFORM_FLOATS = 16 + 4 + 4  # mat4 view_proj, vec4 light, vec4 tint
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
@@ -52,11 +52,8 @@ class MeshDraw(Drawable):
         self.colors, self.index_count, self.light = colors, index_count, light
         self.pipeline = self.layout = self.uniforms = self.constant_color = None
         try:
-            if colors is None:
-                self.constant_color = Buffer(
-                    context, 12, vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, host=True, name="mesh colour"
-                )
-                self.constant_color.write(np.asarray(color, dtype=np.float32))
+            if colors is None:  # one colour for all, read at instance rate
+                self.constant_color = constant_vec3(context, color, "mesh colour")
             self.uniforms = FrameUniforms(context, UNIFORM_FLOATS * 4, frames_in_flight, "mesh uniforms")
             color_rate = (
                 vk.VK_VERTEX_INPUT_RATE_INSTANCE if colors is None else vk.VK_VERTEX_INPUT_RATE_VERTEX

@@ -12,7 +12,7 @@ import vulkan as vk
 from . import shaders
 from .errors import RendererError
 from .memory import Buffer
-from .pipelines import Drawable, FrameUniforms, create_pipeline
+from .pipelines import Drawable, FrameUniforms, constant_vec3, create_pipeline
 
 UNIFORM_FLOATS = 16 + 3 * 4  # mat4 view_proj, vec4 tint, vec4 light, vec4 params (std140)
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
@@ -49,11 +49,8 @@ class ParticleDraw(Drawable):
         self.pipeline = self.layout = self.uniforms = self.constant_color = None
         device = context.device
         try:
-            if colors is None:  # one colour for all, read at instance rate (one instance)
-                self.constant_color = Buffer(
-                    context, 12, vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, host=True, name="particle colour"
-                )
-                self.constant_color.write(np.asarray(color, dtype=np.float32))
+            if colors is None:  # one colour for all, read at instance rate
+                self.constant_color = constant_vec3(context, color, "particle colour")
             self.uniforms = FrameUniforms(context, UNIFORM_FLOATS * 4, frames_in_flight, "particle uniforms")
             color_rate = (
                 vk.VK_VERTEX_INPUT_RATE_INSTANCE if colors is None else vk.VK_VERTEX_INPUT_RATE_VERTEX

@@ -178,6 +178,14 @@ class FrameUniforms:
             self.set_layout = None
 
 
+def constant_vec3(context, value, name: str) -> Buffer:
+    """One vec3 in a vertex buffer, read at instance rate (one instance): the same value for every vertex, with
+    the same pipeline layout as a per-vertex array."""
+    buffer = Buffer(context, 12, vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, host=True, name=name)
+    buffer.write(np.asarray(value, dtype=np.float32))
+    return buffer
+
+
 class Drawable:
     """What every drawable shares: a pipeline, its layout and per-frame uniforms, bound and released alike.
     Subclasses list in `owned` the other attributes holding objects with a destroy()."""

@@ -17,16 +17,16 @@ from scenes.particles import Particles
 REFERENCES = Path(__file__).parent / "references"
 
 
+def golden_scene_window(out_dir) -> InteractiveApp:
+    """The window on the golden image's scene and size (tests/references/particles_frame30.png)."""
+    params = {"count": 30_000, "radius": 0.008}
+    return InteractiveApp(
+        [Particles], 0, params=params, size=(480, 270), vsync=False, validate=True, out_dir=out_dir
+    )
+
+
 def test_out_of_date_and_suboptimal_results_are_survived(display, tmp_path, monkeypatch):
-    with InteractiveApp(
-        [Particles],
-        0,
-        params={"count": 30_000, "radius": 0.008},
-        size=(480, 270),
-        vsync=False,
-        validate=True,
-        out_dir=tmp_path,
-    ) as app:
+    with golden_scene_window(tmp_path) as app:
         swapchain = app.frames.swapchain
         real_acquire, real_present = swapchain._acquire, swapchain._present
         calls = {"acquire": 0, "present": 0}
@@ -153,15 +153,7 @@ def test_device_lost_at_present_is_one_clear_error(display, tmp_path, monkeypatc
 def test_300_step_resize_storm_without_double_acquire(display, tmp_path):
     import random
 
-    with InteractiveApp(
-        [Particles],
-        0,
-        params={"count": 30_000, "radius": 0.008},
-        size=(480, 270),
-        vsync=False,
-        validate=True,
-        out_dir=tmp_path,
-    ) as app:
+    with golden_scene_window(tmp_path) as app:
         swapchain = app.frames.swapchain
         real_acquire, real_present = swapchain._acquire, swapchain._present
         held = {"now": 0, "most": 0}
