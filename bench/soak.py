@@ -4,12 +4,13 @@
     python3 bench/soak.py --frames 20000 --every 2000
 
 Not part of the test suite (it runs for minutes). It prints, at each switch, the process's RSS, its open file
-descriptors and the renderer objects alive (buffers, images, events), and at the end the growth after the first
-cycle through the scenes, and the validation layer's verdict (synchronization validation on throughout).
+descriptors and the renderer's live objects per type (renderer/handles.py). At the end it compares the last
+sample with the first one after a whole cycle through the scenes that has the same scene loaded: RSS growth
+under 2 MiB and unchanged live-object counts pass (exit status 0). Any validation message (synchronization
+validation is on throughout) fails it at once.
 """
 
 import argparse
-import gc
 import resource
 import sys
 import time
@@ -27,11 +28,10 @@ if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():  # set up like run_
     python = _setup.ensure_venv(ROOT)
     os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 
-from renderer import registry  # noqa: E402
+from renderer import handles, registry  # noqa: E402
 from renderer.app import HeadlessRenderer  # noqa: E402
-from renderer.events import Event  # noqa: E402
-from renderer.memory import Buffer, Image  # noqa: E402
 
+RSS_LIMIT_MIB = 2.0  # growth allowed after warm-up
 SCENES = [
     ("particles", {"count": 2000}),
     ("galaxies", {"count": 2000}),
@@ -46,14 +46,8 @@ def rss_mib() -> float:
 
 
 def live_objects() -> dict:
-    gc.collect()
-    counts = {"Buffer": 0, "Image": 0, "Event": 0}
-    for obj in gc.get_objects():
-        for cls in (Buffer, Image, Event):
-            if type(obj) is cls and getattr(obj, "handle", None) is not None:
-                counts[cls.__name__] += 1
-    counts["fds"] = len(os.listdir("/proc/self/fd"))
-    return counts
+    """Live Vulkan objects and Taichi handles per type (renderer/handles.py), and open file descriptors."""
+    return {**handles.live_counts(), "fds": len(os.listdir("/proc/self/fd"))}
 
 
 def main() -> int:
@@ -85,17 +79,27 @@ def main() -> int:
             print(f"{time.perf_counter() - start:7.1f} s  {sample}", flush=True)
             renderer.context.check_validation(f"after {done} frames")
     renderer.context.check_validation("at teardown")
-    warm = samples[min(len(make), len(samples) - 1)]  # after one cycle through the scenes
+    # compare with the first sample after a whole cycle through the scenes that has the same scene loaded
     last = samples[-1]
+    same_scene = [
+        i for i in range(len(make), len(samples) - 1) if i % len(make) == (len(samples) - 1) % len(make)
+    ]
+    if not same_scene:
+        print(f"\n{done} frames: too few switches to compare (need over {2 * len(make)}); no verdict")
+        return 1
+    warm = samples[same_scene[0]]
+    grown = last["rss_mib"] - warm["rss_mib"]
+    counts = {k: v for k, v in last.items() if k not in ("frames", "rss_mib")}
+    flat = counts == {k: v for k, v in warm.items() if k not in ("frames", "rss_mib")}
     print(f"\n{done} frames, {switch} scene switches in {time.perf_counter() - start:.0f} s")
     print(
-        f"RSS after the first cycle {warm['rss_mib']} MiB, at the end {last['rss_mib']} MiB: "
-        f"growth {last['rss_mib'] - warm['rss_mib']:+.1f} MiB"
+        f"RSS at frame {warm['frames']} (after warm-up) {warm['rss_mib']} MiB, at frame {last['frames']} "
+        f"{last['rss_mib']} MiB: growth {grown:+.1f} MiB (limit {RSS_LIMIT_MIB} MiB)"
     )
-    print(f"live objects after the first cycle {warm}, at the end {last}")
+    print(f"live objects and file descriptors {'flat' if flat else 'CHANGED'}: {counts}")
     if not args.no_validate:
         print("validation: no warning or error reported (synchronization validation on)")
-    return 0
+    return 0 if flat and grown < RSS_LIMIT_MIB else 1
 
 
 if __name__ == "__main__":

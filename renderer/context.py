@@ -19,7 +19,8 @@ except OSError as exc:  # the `vulkan` package raises this when libvulkan.so.1 i
         f"no Vulkan loader ({exc}): install the Debian packages libvulkan1 and mesa-vulkan-drivers"
     ) from exc
 
-from . import capabilities, validation
+from . import capabilities, handles, validation
+from .handles import vk_create, vk_destroy
 
 API_VERSION = vk.VK_MAKE_VERSION(1, 3, 0)
 DEVICE_ENV = "RENDERER_DEVICE"  # picks a physical device whose name contains this text
@@ -143,6 +144,7 @@ class VulkanContext:
         )
         try:
             self.instance = vk.vkCreateInstance(info, None)
+            handles.opened("Instance")
         except vk.VkErrorIncompatibleDriver as exc:
             raise NoVulkanDeviceError(
                 "no Vulkan driver: install the Debian package mesa-vulkan-drivers (lavapipe) or a GPU driver"
@@ -152,7 +154,9 @@ class VulkanContext:
         if self.validation_log is not None:
             create = vk.vkGetInstanceProcAddr(self.instance, "vkCreateDebugUtilsMessengerEXT")
             self._messenger_info = validation.messenger_create_info(self.validation_log)
-            self._messenger = create(self.instance, self._messenger_info, None)
+            self._messenger = vk_create(
+                "DebugUtilsMessenger", create, self.instance, self._messenger_info, None
+            )
 
     def _tune_for_cpu_driver(self) -> None:
         """On a CPU driver (lavapipe) rendering runs in this process and frees tens of MB per frame; glibc's
@@ -196,7 +200,7 @@ class VulkanContext:
             pQueueCreateInfos=[self._queue_info],
             ppEnabledExtensionNames=self.device_extensions,
         )
-        self.device = vk_call(vk.vkCreateDevice, self.physical_device, self._device_info, None)
+        self.device = vk_create("Device", vk.vkCreateDevice, self.physical_device, self._device_info, None)
         self.queue = vk.vkGetDeviceQueue(self.device, self.queue_family, 0)
         self._plan = plan  # the feature structs stay alive as long as the device
 
@@ -250,15 +254,14 @@ class VulkanContext:
             return
         device, self.device = self.device, None
         if device is not None:
-            vk.vkDestroyDevice(device, None)
+            vk_destroy("Device", vk.vkDestroyDevice, device, None)
         messenger, self._messenger = self._messenger, None
         if messenger is not None:
-            vk.vkGetInstanceProcAddr(self.instance, "vkDestroyDebugUtilsMessengerEXT")(
-                self.instance, messenger, None
-            )
+            destroy = vk.vkGetInstanceProcAddr(self.instance, "vkDestroyDebugUtilsMessengerEXT")
+            vk_destroy("DebugUtilsMessenger", destroy, self.instance, messenger, None)
         instance, self.instance = self.instance, None
         if instance is not None:
-            vk.vkDestroyInstance(instance, None)
+            vk_destroy("Instance", vk.vkDestroyInstance, instance, None)
         if self.validation_log is not None:
             validation.release(self.validation_log)
 

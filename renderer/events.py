@@ -24,6 +24,7 @@ import time
 import vulkan as vk
 
 from .errors import EventError, vk_call
+from .handles import vk_create, vk_destroy
 
 ALL_COMMANDS = vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT
 MEMORY_ACCESS = vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT
@@ -42,7 +43,7 @@ class Event:
     def create(cls, runtime, **kw) -> Event:
         device = runtime.context.device
         info = vk.VkEventCreateInfo()
-        return cls(runtime, vk_call(vk.vkCreateEvent, device, info, None), owned=True, **kw)
+        return cls(runtime, vk_create("Event", vk.vkCreateEvent, device, info, None), owned=True, **kw)
 
     @classmethod
     def import_vulkan(cls, runtime, vk_event, **kw) -> Event:
@@ -137,7 +138,8 @@ class Event:
 
     def _record_operations(self) -> None:
         device = self.context.device
-        self._pool = vk_call(
+        self._pool = vk_create(
+            "CommandPool",
             vk.vkCreateCommandPool,
             device,
             vk.VkCommandPoolCreateInfo(queueFamilyIndex=self.context.queue_family),
@@ -171,8 +173,9 @@ class Event:
         device = self.context.device
         pool, self._pool = self._pool, None
         if pool is not None:
-            vk.vkDestroyCommandPool(device, pool, None)  # frees its command buffers
+            # frees its command buffers
+            vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, pool, None)
             self._buffers = None
         handle, self.handle = self.handle, None
         if handle is not None and self.owned:
-            vk.vkDestroyEvent(device, handle, None)
+            vk_destroy("Event", vk.vkDestroyEvent, device, handle, None)

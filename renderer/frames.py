@@ -28,8 +28,9 @@ import vulkan as vk
 
 from .errors import RendererError, vk_call
 from .events import Event
+from .handles import vk_create, vk_destroy
 from .memory import Buffer, Image
-from .pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass
+from .pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass, destroy_render_pass
 
 FENCE_TIMEOUT_S = 60.0
 RECLAIM_INTERVAL = 256  # frames between the ti_wait calls that let Taichi free what it submitted
@@ -174,9 +175,13 @@ class Slot:
             height=frames.height,
             layers=1,
         )
-        self.framebuffer = vk_call(vk.vkCreateFramebuffer, ctx.device, self._fb_info, None)
-        self.fence = vk_call(
-            vk.vkCreateFence, ctx.device, vk.VkFenceCreateInfo(flags=vk.VK_FENCE_CREATE_SIGNALED_BIT), None
+        self.framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, ctx.device, self._fb_info, None)
+        self.fence = vk_create(
+            "Fence",
+            vk.vkCreateFence,
+            ctx.device,
+            vk.VkFenceCreateInfo(flags=vk.VK_FENCE_CREATE_SIGNALED_BIT),
+            None,
         )
         self.event = Event.create(frames.runtime)
         self.cb = None
@@ -185,10 +190,10 @@ class Slot:
         for obj in (self.event, self.readback, self.depth, self.color):
             obj.destroy()
         if self.framebuffer is not None:
-            vk.vkDestroyFramebuffer(device, self.framebuffer, None)
+            vk_destroy("Framebuffer", vk.vkDestroyFramebuffer, device, self.framebuffer, None)
             self.framebuffer = None
         if self.fence is not None:
-            vk.vkDestroyFence(device, self.fence, None)
+            vk_destroy("Fence", vk.vkDestroyFence, device, self.fence, None)
             self.fence = None
 
 
@@ -219,7 +224,8 @@ class OffscreenFrames:
             context.device, COLOR_FORMAT, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
         )
         try:
-            self.pool = vk_call(
+            self.pool = vk_create(
+                "CommandPool",
                 vk.vkCreateCommandPool,
                 context.device,
                 vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
@@ -342,8 +348,8 @@ class OffscreenFrames:
             slot.destroy(device)
         self.slots = []
         if self.pool is not None:
-            vk.vkDestroyCommandPool(device, self.pool, None)
+            vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self.pool, None)
             self.pool = None
         if self.render_pass is not None:
-            vk.vkDestroyRenderPass(device, self.render_pass, None)
+            destroy_render_pass(device, self.render_pass)
             self.render_pass = None

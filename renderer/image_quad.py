@@ -10,7 +10,7 @@ import numpy as np
 import vulkan as vk
 
 from . import shaders
-from .errors import vk_call
+from .handles import vk_create, vk_destroy
 from .memory import Image
 from .pipelines import Drawable, FrameUniforms, create_pipeline
 
@@ -43,7 +43,7 @@ class ImageQuad(Drawable):
                 addressModeW=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
                 maxLod=0.0,
             )
-            self.sampler = vk_call(vk.vkCreateSampler, device, info, None)
+            self.sampler = vk_create("Sampler", vk.vkCreateSampler, device, info, None)
             self.uniforms = FrameUniforms(
                 context,
                 UNIFORM_FLOATS * 4,
@@ -54,7 +54,7 @@ class ImageQuad(Drawable):
             self.pipeline, self.layout = create_pipeline(
                 device,
                 render_pass,
-                self.uniforms.set_layout,
+                self.uniforms,
                 shaders.load_builtin("quad.vert"),
                 shaders.load_builtin("quad.frag"),
                 bindings=[],
@@ -85,4 +85,4 @@ class ImageQuad(Drawable):
         super().destroy()
         sampler, self.sampler = self.sampler, None
         if sampler is not None:
-            vk.vkDestroySampler(self.context.device, sampler, None)
+            vk_destroy("Sampler", vk.vkDestroySampler, self.context.device, sampler, None)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import handles
 from . import taichi_api as api
 from .errors import ArgumentError, RendererError
 from .taichi_api import ffi, lib
@@ -167,6 +168,7 @@ class AotModule:
         check_capabilities(required_capabilities(meta), runtime.capabilities(), name)
         self._bytes = ffi.from_buffer(tcm)
         self.handle = api.call("ti_create_aot_module", runtime.handle, self._bytes, len(tcm), context=name)
+        handles.opened("TiAotModule")
         self._kernels: dict[str, Kernel] = {}
 
     def kernel(self, name: str) -> Kernel:
@@ -181,8 +183,11 @@ class AotModule:
 
     def destroy(self) -> None:
         handle, self.handle = self.handle, None
-        if handle is not None and self.runtime.handle is not None:
+        if handle is None:
+            return
+        if self.runtime.handle is not None:  # else the runtime's destruction released it
             api.call("ti_destroy_aot_module", handle)
+        handles.closed("TiAotModule")
 
 
 class Kernel:

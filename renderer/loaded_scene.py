@@ -11,7 +11,6 @@ import inspect
 
 from . import aot
 from .errors import RendererError
-from .kernels import AotModule
 from .scene import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU
 
 
@@ -33,7 +32,7 @@ class LoadedScene:
             if scene.kernels:  # a scene may draw static data and launch nothing
                 refs = [aot.KernelRef.of(k) for k in scene.kernels]
                 tcm = aot.compile_kernels(refs, context.taichi_capabilities)
-                self.module = AotModule(runtime, tcm, name=f"scene {scene.name!r}")
+                self.module = runtime.load_module(tcm, name=f"scene {scene.name!r}")
             self.gpu = SceneGPU(
                 context, runtime, self.module, render_pass, frames_in_flight, scene.name, scene_file(scene)
             )
@@ -69,13 +68,11 @@ class LoadedScene:
         self.scene.update(frame, dt, input)
 
     def close(self, destroy_buffers: bool = True) -> None:
-        """Release in order: draws, kernels, Taichi's records of the arrays, then (GPU idle) the buffers.
+        """Release in order: draws, Taichi's records of the arrays, then (GPU idle) the buffers.
         With destroy_buffers=False the buffers wait for `destroy_buffers()` (after the runtime is gone)."""
         if self.gpu is not None:
             self.gpu.destroy_drawables()
-        if self.module is not None:
-            self.module.destroy()
-            self.module = None
+        self.module = None  # the runtime's until it is destroyed (TaichiRuntime.load_module)
         if self.gpu is not None:
             self.gpu.release_memories()
             if destroy_buffers:

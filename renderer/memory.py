@@ -11,6 +11,7 @@ import numpy as np
 import vulkan as vk
 
 from .errors import RendererError, vk_call
+from .handles import vk_create, vk_destroy
 
 DEVICE_LOCAL = vk.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
 HOST_VISIBLE = vk.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | vk.VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
@@ -57,7 +58,7 @@ class Buffer:
         self._create_info = vk.VkBufferCreateInfo(
             size=self.size, usage=self.usage, sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE
         )
-        self.handle = vk_call(vk.vkCreateBuffer, device, self._create_info, None)
+        self.handle = vk_create("Buffer", vk.vkCreateBuffer, device, self._create_info, None)
         try:
             req = vk.vkGetBufferMemoryRequirements(device, self.handle)
             required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
@@ -65,7 +66,8 @@ class Buffer:
             self.memory_flags = context.memory_properties.memoryTypes[type_index].propertyFlags
             self.allocation_size = req.size
             self._alloc_info = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
-            self.memory = vk_call(
+            self.memory = vk_create(
+                "Memory",
                 vk.vkAllocateMemory,
                 device,
                 self._alloc_info,
@@ -126,10 +128,10 @@ class Buffer:
             self._mapped = None
         handle, self.handle = self.handle, None
         if handle is not None:
-            vk.vkDestroyBuffer(device, handle, None)
+            vk_destroy("Buffer", vk.vkDestroyBuffer, device, handle, None)
         memory, self.memory = self.memory, None
         if memory is not None:
-            vk.vkFreeMemory(device, memory, None)
+            vk_destroy("Memory", vk.vkFreeMemory, device, memory, None)
 
 
 class Image:
@@ -164,12 +166,12 @@ class Image:
             sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE,
             initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
         )
-        self.handle = vk_call(vk.vkCreateImage, device, self._info, None)
+        self.handle = vk_create("Image", vk.vkCreateImage, device, self._info, None)
         try:
             req = vk.vkGetImageMemoryRequirements(device, self.handle)
             type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, 0, DEVICE_LOCAL)
             self._alloc = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
-            self.memory = vk_call(vk.vkAllocateMemory, device, self._alloc, None)
+            self.memory = vk_create("Memory", vk.vkAllocateMemory, device, self._alloc, None)
             vk_call(vk.vkBindImageMemory, device, self.handle, self.memory, 0)
             self.subresource_range = vk.VkImageSubresourceRange(
                 aspectMask=aspect, baseMipLevel=0, levelCount=1, baseArrayLayer=0, layerCount=1
@@ -180,7 +182,7 @@ class Image:
                 format=format,
                 subresourceRange=self.subresource_range,
             )
-            self.view = vk_call(vk.vkCreateImageView, device, self._view_info, None)
+            self.view = vk_create("ImageView", vk.vkCreateImageView, device, self._view_info, None)
         except BaseException:
             self.destroy()
             raise
@@ -189,19 +191,20 @@ class Image:
         device = self.context.device
         view, self.view = self.view, None
         if view is not None:
-            vk.vkDestroyImageView(device, view, None)
+            vk_destroy("ImageView", vk.vkDestroyImageView, device, view, None)
         handle, self.handle = self.handle, None
         if handle is not None:
-            vk.vkDestroyImage(device, handle, None)
+            vk_destroy("Image", vk.vkDestroyImage, device, handle, None)
         memory, self.memory = self.memory, None
         if memory is not None:
-            vk.vkFreeMemory(device, memory, None)
+            vk_destroy("Memory", vk.vkFreeMemory, device, memory, None)
 
 
 def run_once(context, record) -> None:
     """Record commands with `record(cb)`, submit them and wait (set-up only, never per frame)."""
     device = context.device
-    pool = vk_call(
+    pool = vk_create(
+        "CommandPool",
         vk.vkCreateCommandPool,
         device,
         vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
@@ -220,14 +223,14 @@ def run_once(context, record) -> None:
         )
         record(cb)
         vk.vkEndCommandBuffer(cb)
-        fence = vk_call(vk.vkCreateFence, device, vk.VkFenceCreateInfo(), None)
+        fence = vk_create("Fence", vk.vkCreateFence, device, vk.VkFenceCreateInfo(), None)
         submit = vk.VkSubmitInfo(pCommandBuffers=[cb])
         vk_call(vk.vkQueueSubmit, context.queue, 1, [submit], fence)
         vk.vkWaitForFences(device, 1, [fence], vk.VK_TRUE, 60 * 10**9)
     finally:
         if fence is not None:
-            vk.vkDestroyFence(device, fence, None)
-        vk.vkDestroyCommandPool(device, pool, None)
+            vk_destroy("Fence", vk.vkDestroyFence, device, fence, None)
+        vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, pool, None)
 
 
 def clear_to_general(context, image: Image) -> None:

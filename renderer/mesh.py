@@ -61,7 +61,7 @@ class MeshDraw(Drawable):
             self.pipeline, self.layout = create_pipeline(
                 context.device,
                 render_pass,
-                self.uniforms.set_layout,
+                self.uniforms,
                 shaders.load_builtin("mesh.vert"),
                 shaders.load_builtin("mesh.frag"),
                 bindings=[

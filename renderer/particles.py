@@ -58,7 +58,7 @@ class ParticleDraw(Drawable):
             self.pipeline, self.layout = create_pipeline(
                 device,
                 render_pass,
-                self.uniforms.set_layout,
+                self.uniforms,
                 shaders.load_builtin("particles.vert"),
                 shaders.load_builtin("particles.frag"),
                 bindings=[(12, vk.VK_VERTEX_INPUT_RATE_VERTEX), (12, color_rate)],

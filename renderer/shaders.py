@@ -11,7 +11,8 @@ from pathlib import Path
 import vulkan as vk
 
 from . import aot
-from .errors import RendererError, vk_call
+from .errors import RendererError
+from .handles import vk_create
 
 SHADER_DIR = Path(__file__).resolve().parent.parent / "shaders"
 
@@ -57,4 +58,4 @@ def load_builtin(file_name: str) -> bytes:
 
 def create_module(device, spirv: bytes):
     info = vk.VkShaderModuleCreateInfo(codeSize=len(spirv), pCode=spirv)
-    return vk_call(vk.vkCreateShaderModule, device, info, None)
+    return vk_create("ShaderModule", vk.vkCreateShaderModule, device, info, None)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import vulkan as vk
 
-from .errors import RendererError, VulkanError, vk_call, vk_result_name
+from .errors import RendererError, VulkanError, vk_result_name
+from .handles import vk_create, vk_destroy
 from .memory import Image
 from .pipelines import DEPTH_FORMAT
 
@@ -103,9 +104,9 @@ class Swapchain:
             clipped=vk.VK_TRUE,
             oldSwapchain=old,
         )
-        self.handle = vk_call(self._create, self.context.device, self._info, None)
+        self.handle = vk_create("Swapchain", self._create, self.context.device, self._info, None)
         if old is not None:
-            self._destroy(self.context.device, old, None)
+            vk_destroy("Swapchain", self._destroy, self.context.device, old, None)
         self.extent = (width, height)
         self.images = self._images(self.context.device, self.handle)
         device = self.context.device
@@ -120,7 +121,7 @@ class Swapchain:
             info = vk.VkImageViewCreateInfo(
                 image=image, viewType=vk.VK_IMAGE_VIEW_TYPE_2D, format=self.format, subresourceRange=rng
             )
-            self.views.append(vk_call(vk.vkCreateImageView, device, info, None))
+            self.views.append(vk_create("ImageView", vk.vkCreateImageView, device, info, None))
             depth = Image(
                 self.context,
                 width,
@@ -138,7 +139,7 @@ class Swapchain:
                 height=height,
                 layers=1,
             )
-            self.framebuffers.append(vk_call(vk.vkCreateFramebuffer, device, fb, None))
+            self.framebuffers.append(vk_create("Framebuffer", vk.vkCreateFramebuffer, device, fb, None))
         self.needs_recreate = False
         self.generation += 1
 
@@ -169,15 +170,15 @@ class Swapchain:
     def _destroy_targets(self) -> None:
         device = self.context.device
         for fb in self.framebuffers:
-            vk.vkDestroyFramebuffer(device, fb, None)
+            vk_destroy("Framebuffer", vk.vkDestroyFramebuffer, device, fb, None)
         for depth in self.depths:
             depth.destroy()
         for view in self.views:
-            vk.vkDestroyImageView(device, view, None)
+            vk_destroy("ImageView", vk.vkDestroyImageView, device, view, None)
         self.framebuffers, self.depths, self.views, self.images = [], [], [], []
 
     def destroy(self) -> None:
         self._destroy_targets()
         handle, self.handle = self.handle, None
         if handle is not None:
-            self._destroy(self.context.device, handle, None)
+            vk_destroy("Swapchain", self._destroy, self.context.device, handle, None)

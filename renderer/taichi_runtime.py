@@ -7,10 +7,12 @@ Events are in `events.py`. Every call is checked (`taichi_api.call`).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import vulkan as vk
 
+from . import handles
 from . import taichi_api as api
 from .context import loader_get_instance_proc_addr
 from .errors import ArgumentError, RendererError
@@ -63,12 +65,16 @@ class TaichiMemory:
 
     def __init__(self, runtime: TaichiRuntime, handle, size: int, *, owned: bool, buffer=None):
         self.runtime, self.handle, self.size, self.owned, self.buffer = runtime, handle, size, owned, buffer
+        handles.opened("TiMemory")
 
     def destroy(self) -> None:
         handle, self.handle = self.handle, None
+        if handle is None:
+            return
         # For imported memory this frees only Taichi's record of it: the VkBuffer stays the renderer's.
-        if handle is not None and self.runtime.handle is not None:
+        if self.runtime.handle is not None:  # else the runtime's destruction freed it
             api.call("ti_free_memory", self.runtime.handle, handle)
+        handles.closed("TiMemory")
 
 
 # Vulkan formats a kernel's rw_texture can be bound to, and the Taichi format each one is.
@@ -85,12 +91,16 @@ class TaichiImage:
     def __init__(self, runtime: TaichiRuntime, handle, image):
         self.runtime, self.handle, self.image = runtime, handle, image
         self.ti_format = TI_IMAGE_FORMATS[image.format]
+        handles.opened("TiImage")
 
     def destroy(self) -> None:
         handle, self.handle = self.handle, None
+        if handle is None:
+            return
         # frees Taichi's view and record; the VkImage stays the renderer's
-        if handle is not None and self.runtime.handle is not None:
+        if self.runtime.handle is not None:
             api.call("ti_free_image", self.runtime.handle, handle)
+        handles.closed("TiImage")
 
 
 class TaichiRuntime:
@@ -98,6 +108,8 @@ class TaichiRuntime:
 
     def __init__(self, handle, *, imported: bool, context=None):
         self.handle, self.imported, self.context = handle, imported, context
+        handles.opened("TiRuntime")
+        self._modules: dict = {}  # (digest, name) -> AotModule, see load_module
         self.launches_since_wait = 0  # Taichi keeps each launch's resources until ti_wait
 
     # -- creation: the two directions
@@ -270,16 +282,32 @@ class TaichiRuntime:
         api.call("ti_wait", self._live())
         self.launches_since_wait = 0
 
+    def load_module(self, tcm: bytes, name: str):
+        """The compiled module, loaded once and kept until the runtime is destroyed. Taichi builds a module's
+        pipelines on the device, and lavapipe keeps about 0.4 MiB of every pipeline it compiles until the
+        device goes, so loading a scene's module again on every switch grew the process each time."""
+        from .kernels import AotModule
+
+        key = (hashlib.sha256(tcm).digest(), name)
+        if key not in self._modules:
+            self._modules[key] = AotModule(self, tcm, name)
+        return self._modules[key]
+
     def _live(self):
         if self.handle is None:
             raise RendererError("this Taichi runtime was destroyed")
         return self.handle
 
     def destroy(self) -> None:
+        if self.handle is not None:
+            api.call("ti_wait", self.handle)
+        for module in self._modules.values():
+            module.destroy()
+        self._modules.clear()
         handle, self.handle = self.handle, None
         if handle is not None:
-            api.call("ti_wait", handle)
             api.call("ti_destroy_runtime", handle)
+            handles.closed("TiRuntime")
 
     def __enter__(self) -> TaichiRuntime:
         return self

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 import glfw
 import vulkan as vk
 
-from .errors import RendererError, vk_call
+from . import handles
+from .errors import RendererError
+from .handles import vk_destroy
 from .scene import FrameInput
 
 
@@ -113,6 +115,7 @@ class Window:
         if result != vk.VK_SUCCESS:
             raise WindowError(f"glfwCreateWindowSurface failed with VkResult {result}")
         self.surface = surface[0]
+        handles.opened("Surface")
         self._instance = instance
         return self.surface
 
@@ -144,7 +147,7 @@ class Window:
         surface, self.surface = self.surface, None
         if surface is not None:
             destroy = vk.vkGetInstanceProcAddr(self._instance, "vkDestroySurfaceKHR")
-            vk_call(destroy, self._instance, surface, None)
+            vk_destroy("Surface", destroy, self._instance, surface, None)
         handle, self.handle = self.handle, None
         if handle is not None:
             glfw.destroy_window(handle)

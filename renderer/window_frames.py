@@ -23,8 +23,9 @@ from .frames import (
     record_copy_to_host,
     record_ordered_draws,
 )
+from .handles import vk_create, vk_destroy
 from .memory import Buffer
-from .pipelines import create_render_pass
+from .pipelines import create_render_pass, destroy_render_pass
 from .swapchain import Swapchain
 
 
@@ -32,17 +33,23 @@ class WindowSlot:
     def __init__(self, context, runtime, index: int):
         device = context.device
         self.index = index
-        self.fence = vk_call(
-            vk.vkCreateFence, device, vk.VkFenceCreateInfo(flags=vk.VK_FENCE_CREATE_SIGNALED_BIT), None
+        self.fence = vk_create(
+            "Fence",
+            vk.vkCreateFence,
+            device,
+            vk.VkFenceCreateInfo(flags=vk.VK_FENCE_CREATE_SIGNALED_BIT),
+            None,
         )
-        self.image_available = vk_call(vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None)
+        self.image_available = vk_create(
+            "Semaphore", vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None
+        )
         self.event = Event.create(runtime)
         self.in_flight = False
 
     def destroy(self, device) -> None:
         self.event.destroy()
-        vk.vkDestroySemaphore(device, self.image_available, None)
-        vk.vkDestroyFence(device, self.fence, None)
+        vk_destroy("Semaphore", vk.vkDestroySemaphore, device, self.image_available, None)
+        vk_destroy("Fence", vk.vkDestroyFence, device, self.fence, None)
 
 
 class WindowFrames:
@@ -70,7 +77,8 @@ class WindowFrames:
             self.render_pass = create_render_pass(
                 device, self.swapchain.format, vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR
             )
-            self.pool = vk_call(
+            self.pool = vk_create(
+                "CommandPool",
                 vk.vkCreateCommandPool,
                 device,
                 vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
@@ -103,9 +111,9 @@ class WindowFrames:
         self.swapchain.create(self.render_pass, width, height, self.vsync)
         device = self.context.device
         for semaphore in self.render_finished:
-            vk.vkDestroySemaphore(device, semaphore, None)
+            vk_destroy("Semaphore", vk.vkDestroySemaphore, device, semaphore, None)
         self.render_finished = [
-            vk_call(vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None)
+            vk_create("Semaphore", vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None)
             for _ in self.swapchain.images
         ]
         self._record_all()
@@ -310,14 +318,14 @@ class WindowFrames:
             slot.destroy(device)
         self.slots = []
         for semaphore in self.render_finished:
-            vk.vkDestroySemaphore(device, semaphore, None)
+            vk_destroy("Semaphore", vk.vkDestroySemaphore, device, semaphore, None)
         self.render_finished = []
         if self.pool is not None:
-            vk.vkDestroyCommandPool(device, self.pool, None)
+            vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self.pool, None)
             self.pool = None
         if self.swapchain is not None:
             self.swapchain.destroy()
             self.swapchain = None
         if self.render_pass is not None:
-            vk.vkDestroyRenderPass(device, self.render_pass, None)
+            destroy_render_pass(device, self.render_pass)
             self.render_pass = None

@@ -1,0 +1,40 @@
+"""Live objects per type: every Vulkan object the renderer creates and every Taichi handle it holds is counted
+here when made and uncounted when released, so a test or the soak can check that making and releasing anything
+returns the counts to where they were (a leak shows as a type whose count only grows)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .errors import vk_call
+
+_live: Counter = Counter()
+
+
+def vk_create(kind: str, fn, *args, hint: str = ""):
+    """`vk_call(fn, *args)`, counted as one more live `kind` once it succeeded."""
+    handle = vk_call(fn, *args, hint=hint)
+    _live[kind] += 1
+    return handle
+
+
+def vk_destroy(kind: str, fn, *args) -> None:
+    """`fn(*args)` (a vkDestroy*/vkFree*), counted as one live `kind` fewer."""
+    fn(*args)
+    closed(kind)
+
+
+def opened(kind: str) -> None:
+    """Count a handle made some other way (the instance, Taichi's handles)."""
+    _live[kind] += 1
+
+
+def closed(kind: str) -> None:
+    if _live[kind] <= 0:
+        raise AssertionError(f"released a {kind} that was never counted as live")
+    _live[kind] -= 1
+
+
+def live_counts() -> dict[str, int]:
+    """{type: live count} of every type with live objects."""
+    return {kind: n for kind, n in sorted(_live.items()) if n}

@@ -1,0 +1,162 @@
+"""Nothing leaks: making and releasing each wrapped resource type many times returns the live-object counts
+(renderer/handles.py: every Vulkan object and Taichi handle, per type) and the process's RSS to their baseline,
+and the validation layer reports no object left alive when the device and instance are destroyed."""
+
+import gc
+import resource
+
+import pytest
+import vulkan as vk
+
+from renderer import handles, registry
+from renderer.app import HeadlessRenderer
+from renderer.events import Event
+from renderer.memory import Buffer, Image, clear_to_general
+from renderer.particles import ParticleDraw
+from renderer.pipelines import COLOR_FORMAT, create_render_pass, destroy_render_pass
+from scenes.particles import Particles
+
+STORAGE = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT
+STORAGE_IMAGE = (
+    vk.VK_IMAGE_USAGE_STORAGE_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT | vk.VK_IMAGE_USAGE_TRANSFER_DST_BIT
+)
+RSS_SLACK_MIB = (
+    4  # allocator and validation-layer noise over a whole loop; a leak of one object per cycle is more
+)
+
+
+def rss_mib() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def assert_cycles_leave_nothing(cycle, times: int, *, warmup: int = 3) -> None:
+    """Run `cycle` (which makes and releases one thing, and returns the live counts it saw while that thing
+    was alive) `times` times: the counts come back to the baseline each time, and RSS settles."""
+    for _ in range(warmup):  # caches, allocator pools, the validation layer's tables
+        cycle()
+    gc.collect()
+    baseline, rss_before = handles.live_counts(), rss_mib()
+    while_alive = None
+    for i in range(times):
+        while_alive = cycle()
+        assert handles.live_counts() == baseline, f"after cycle {i}: {handles.live_counts()} != {baseline}"
+    gc.collect()
+    assert while_alive != baseline, "the cycle made nothing the counts could see"
+    grown = rss_mib() - rss_before
+    assert grown < RSS_SLACK_MIB, f"RSS grew {grown:.1f} MiB over {times} cycles"
+
+
+def test_buffers(context):
+    def cycle():
+        buffer = Buffer(context, 1 << 16, STORAGE, name="leak test")
+        host = Buffer(context, 4096, STORAGE, host=True, name="leak test host")
+        host.map()
+        alive = handles.live_counts()
+        buffer.destroy()
+        host.destroy()
+        return alive
+
+    assert_cycles_leave_nothing(cycle, 300)
+
+
+def test_images(context):
+    def cycle():
+        image = Image(context, 64, 64, COLOR_FORMAT, STORAGE_IMAGE, name="leak test")
+        alive = handles.live_counts()
+        image.destroy()
+        return alive
+
+    assert_cycles_leave_nothing(cycle, 200)
+
+
+def test_taichi_imports(context, runtime):
+    buffer = Buffer(context, 1 << 16, STORAGE, name="leak test")
+    image = Image(context, 64, 64, COLOR_FORMAT, STORAGE_IMAGE, name="leak test")
+    clear_to_general(context, image)
+
+    def cycle():
+        memory, ti_image = runtime.import_memory(buffer), runtime.import_image(image)
+        alive = handles.live_counts()
+        memory.destroy()
+        ti_image.destroy()
+        return alive
+
+    try:
+        assert_cycles_leave_nothing(cycle, 300)
+    finally:
+        buffer.destroy()
+        image.destroy()
+
+
+def test_events(runtime):
+    def cycle():
+        event = Event.create(runtime)
+        event.signal()  # records its command pool and buffers too
+        event.wait()
+        event.reset()
+        runtime.wait()
+        alive = handles.live_counts()
+        event.destroy()
+        return alive
+
+    assert_cycles_leave_nothing(cycle, 200)
+
+
+def test_pipelines(context):
+    render_pass = create_render_pass(context.device, COLOR_FORMAT, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL)
+    positions = Buffer(context, 12 * 100, STORAGE, name="leak test positions")
+
+    def cycle():
+        draw = ParticleDraw(context, render_pass, positions, 100, 2)
+        alive = handles.live_counts()
+        draw.destroy()
+        return alive
+
+    try:
+        assert_cycles_leave_nothing(cycle, 40)
+    finally:
+        positions.destroy()
+        destroy_render_pass(context.device, render_pass)
+
+
+def test_scene_switches():
+    builtins = registry.builtin_scenes()
+    makers = [lambda: builtins["galaxies"](count=500), lambda: builtins["reaction-diffusion"](size=16)]
+    with HeadlessRenderer(Particles(count=500), 32, 32, validate=True) as renderer:
+        renderer.render(2)
+
+        def cycle():
+            for make in makers:
+                renderer.switch(make())
+                renderer.render(2)
+            alive = handles.live_counts()
+            renderer.switch(Particles(count=500))
+            renderer.render(2)
+            return alive
+
+        assert_cycles_leave_nothing(cycle, 10)
+    renderer.context.check_validation("after the scene switches")
+
+
+def test_whole_renderer():
+    seen = []
+
+    def cycle():
+        with HeadlessRenderer(Particles(count=1000), 32, 32, validate=True) as renderer:
+            renderer.render(3)
+            alive = handles.live_counts()
+        renderer.context.check_validation("at teardown")  # the layer reports objects left alive
+        seen.append(alive)
+        return alive
+
+    before = handles.live_counts()
+    # a new device each time: glibc's heap (64 MiB trim threshold on CPU drivers) settles after ~20 cycles
+    assert_cycles_leave_nothing(cycle, 15, warmup=20)
+    assert handles.live_counts() == before
+    assert {"Instance", "Device", "TiRuntime", "Pipeline", "Buffer", "Event"} <= set(seen[-1])
+
+
+def test_releasing_what_was_never_counted_is_caught():
+    with pytest.raises(AssertionError, match="never counted"):
+        handles.closed("NoSuchType")
