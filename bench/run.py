@@ -548,6 +548,8 @@ def device_kind(device: str) -> str:
 
 def report(results: dict, check: dict, meta: dict, plot_path: Path, results_path: Path | None) -> None:
     """The plot, the JSON beside it (every figure, and what the report needs to be written again), RESULTS.md."""
+    for folder in {plot_path.parent, *([results_path.parent] if results_path else [])}:
+        folder.mkdir(parents=True, exist_ok=True)
     plotted = plot(plot_path, results, meta["device"], device_kind(meta["device"]))
     if plotted:
         print(f"plot: {plot_path}")
