@@ -548,8 +548,6 @@ def device_kind(device: str) -> str:
 
 def report(results: dict, check: dict, meta: dict, plot_path: Path, results_path: Path | None) -> None:
     """The plot, the JSON beside it (every figure, and what the report needs to be written again), RESULTS.md."""
-    for folder in {plot_path.parent, *([results_path.parent] if results_path else [])}:
-        folder.mkdir(parents=True, exist_ok=True)
     plotted = plot(plot_path, results, meta["device"], device_kind(meta["device"]))
     if plotted:
         print(f"plot: {plot_path}")
@@ -588,6 +586,8 @@ def from_json(path: Path, plot_arg: str | None, results_arg: str) -> int:
     for key in ("frames", "warmup"):
         meta[key] = {int(n): v for n, v in meta[key].items()}
     meta["from_json"] = str(path)
+    for folder in {Path(plot_arg).parent if plot_arg else path.parent, Path(results_arg or ".").parent}:
+        folder.mkdir(parents=True, exist_ok=True)
     report(
         results,
         data["check"],
@@ -719,6 +719,8 @@ def main(argv: list[str]) -> int:
     )
     beside = Path(args.results).parent if args.results else BENCH  # the plot and JSON go beside the report
     plot_path = Path(args.plot) if args.plot else beside / f"results_{device_kind(device)}.png"
+    for folder in {plot_path.parent, beside}:
+        folder.mkdir(parents=True, exist_ok=True)
     cpu = next(
         (
             line.split(":", 1)[1].strip()
