@@ -3,16 +3,19 @@
 
     python3 bench/run.py                      # 10k, 100k, 1M particles (and 10M with --sizes on a GPU)
     python3 bench/run.py --sizes 10000,100000 --frames 100,40 --warmup 10,5
+    python3 bench/run.py --no-setup ...          # this interpreter as it is: no apt, no .venv, no pip
+    python3 bench/run.py --from-json bench/results_lavapipe.json   # RESULTS.md and plot again from a saved run
 
 For each N, each contender runs in its own child process (bench/contenders.py), on the same machine, one after
 the other: warm-up frames, then timed frames, every frame read back to host memory. It prints a table per N and
 writes bench/RESULTS.md (the text between the ANALYSIS markers there is kept) and a plot of ms/frame against N.
 Sets up like run_demo.py on first use (Debian packages, .venv), plus the `bench` extra of pyproject.toml and
-the EGL packages ModernGL needs.
+the EGL packages ModernGL needs; `--no-setup` skips that and runs with the interpreter that runs this file.
 """
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -77,6 +80,24 @@ def bootstrap() -> None:
             sys.exit("[setup] pip install of the bench extra failed (see above)")
 
 
+def check_modules() -> None:
+    """With --no-setup: say which modules this interpreter lacks (the contenders that need them will fail)."""
+    needs = {
+        "numpy": "all",
+        "PIL": "all",
+        "taichi": "all",
+        "vulkan": "ours",
+        "cffi": "ours",
+        "platformdirs": "ours",
+        "moderngl": "moderngl",
+        "glcontext": "moderngl",
+        "matplotlib": "the plot",
+    }
+    missing = [f"{m} ({what})" for m, what in needs.items() if importlib.util.find_spec(m) is None]
+    if missing:
+        print(f"[no-setup] {sys.executable} lacks: {', '.join(missing)}", file=sys.stderr, flush=True)
+
+
 # ------------------------------------------------------------------------------------------------ running
 
 
@@ -95,7 +116,8 @@ def children_cpu_s() -> float:
 def run_child(name: str, spec: dict, timeout: float) -> dict:
     """One contender in its own process; adds its wall time and the CPU that other processes used meanwhile."""
     # cwd: a scratch folder (GGUI writes imgui.ini into its working directory)
-    env = {**os.environ, "ENABLE_TAICHI_HEADER_PRINT": "0", "PYTHONPATH": str(ROOT)}
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "ENABLE_TAICHI_HEADER_PRINT": "0", "PYTHONPATH": path}
     busy0, own0, t0 = cpu_busy_s(), children_cpu_s(), time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as cwd:
@@ -258,15 +280,33 @@ def waits_text(r: dict) -> str:
 
 def splits_text(r: dict) -> str:
     pf = r["host_waits"]["per_frame_ms"]
+    parts = [f"scene.update {pf['update']:.3f}"]
+    if "ti_launch_kernel" in pf:  # older JSON has no finer split
+        parts[0] += f" (of it ti_launch_kernel {pf['ti_launch_kernel']:.3f})"
+    parts += [f"ti_flush {pf['ti_flush']:.3f}"]
+    if "write_uniforms" in pf:
+        parts += [f"write_uniforms {pf['write_uniforms']:.3f}", f"vkResetFences {pf['reset_fences']:.3f}"]
+    parts += [
+        f"vkQueueSubmit {pf['queue_submit']:.3f}",
+        f"fence wait {pf['fence_wait']:.3f}",
+        f"read_pixels (3.7 MB copy) {pf['read_pixels']:.3f}",
+    ]
+    rest = r["mean_ms"] - sum(v for k, v in pf.items() if k != "ti_launch_kernel")  # that one is in update
     return (
-        f"scene.update (ti_launch_kernel) {pf['update']:.2f}, ti_flush {pf['ti_flush']:.2f}, vkQueueSubmit "
-        f"{pf['queue_submit']:.2f}, fence wait {pf['fence_wait']:.2f}, read_pixels (3.7 MB copy) "
-        f"{pf['read_pixels']:.2f} ms/frame"
+        ", ".join(parts) + f" ms/frame; the rest of the mean frame (Python between the calls) {rest:.3f} ms"
     )
 
 
-def plot(path: Path, results: dict, device: str, kind: str) -> None:
-    import matplotlib
+def plot(path: Path, results: dict, device: str, kind: str) -> bool:
+    """ms/frame against N as a PNG; False (and a message) where matplotlib is not installed."""
+    try:
+        import matplotlib
+    except ImportError:
+        print(
+            f"no plot: matplotlib is not installed; make it later with --from-json {path.with_suffix('.json')}",
+            file=sys.stderr,
+        )
+        return False
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -305,6 +345,7 @@ def plot(path: Path, results: dict, device: str, kind: str) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+    return True
 
 
 def image_check(frames_dir: Path, n: int, keys) -> list[str]:
@@ -345,9 +386,22 @@ def frames_strip(frames_dir: Path, n: int, keys, path: Path) -> bool:
     return True
 
 
-def write_results(
-    path: Path, meta: dict, results: dict, check: dict, frames_dir: Path | None, plot_path
-) -> None:
+def frames_check(frames_dir: Path | None, results: dict, plot_path: Path) -> dict | None:
+    """The saved frames of the smallest N: a line per contender (lit pixels) and a strip of their centres
+    beside the plot (frames_<device>.png); kept in the JSON, so that --from-json can report them again."""
+    if not frames_dir:
+        return None
+    n0 = min(results)
+    keys = [k for k in CONTENDERS if "error" not in results[n0].get(k, {"error": "not run"})]
+    lines = image_check(frames_dir, n0, keys)
+    if not lines:
+        return None
+    strip = plot_path.with_name("frames_" + plot_path.name.removeprefix("results_"))
+    made = frames_strip(frames_dir, n0, keys, strip)
+    return {"n": n0, "keys": keys, "lines": lines, "strip": strip.name if made else None}
+
+
+def write_results(path: Path, meta: dict, results: dict, check: dict, plot_path: Path | None) -> None:
     keep = "\n".join([MARK_BEGIN, "(No analysis written yet.)", MARK_END])
     if path.exists():
         old = path.read_text()
@@ -447,16 +501,23 @@ def write_results(
     ]
     if plot_path:
         out += [f"![ms/frame against N]({plot_path.name})", ""]
-    if frames_dir:
-        n0 = min(results)
-        keys = [k for k in CONTENDERS if "error" not in results[n0].get(k, {"error": "not run"})]
-        lines = image_check(frames_dir, n0, keys)
-        if lines:
-            out += [f"Frames saved for N = {n0:,} (the last timed frame, the same t for all):", ""]
-            out += [f"- {line}" for line in lines] + [""]
-            strip = plot_path.with_name("frames_" + plot_path.name.removeprefix("results_"))
-            if frames_strip(frames_dir, n0, keys, strip):
-                out += [f"![the centre of each contender's frame: {', '.join(keys)}]({strip.name})", ""]
+    saved = meta.get("frames_check")
+    if saved:
+        out += [f"Frames saved for N = {saved['n']:,} (the last timed frame, the same t for all):", ""]
+        out += [f"- {line}" for line in saved["lines"]] + [""]
+        if saved["strip"] and (path.parent / saved["strip"]).exists():
+            out += [
+                f"![the centre of each contender's frame: {', '.join(saved['keys'])}]({saved['strip']})",
+                "",
+            ]
+    prof = next((r["ours"]["profile"] for r in results.values() if "profile" in r.get("ours", {})), None)
+    if prof:
+        out += [
+            f"CPU profile of ours at N = {prof['n']:,} (cProfile over {prof['frames']} frames, a separate pass "
+            f"after the measured ones; {prof['wall_ms']:.2f} ms/frame wall under the profiler): "
+            f"`{Path(prof['path']).name}`.",
+            "",
+        ]
     out += [keep, ""]
     path.write_text("\n".join(out))
 
@@ -478,6 +539,65 @@ def code_version() -> str:
     return f"commit {head}" + (" with uncommitted changes in renderer/, scenes/ or shaders/" if dirty else "")
 
 
+def device_kind(device: str) -> str:
+    """A file-name part for the device: "lavapipe", or e.g. "nvidia_h100_80gb_hbm3"."""
+    if "llvmpipe" in device.lower() or "lavapipe" in device.lower():
+        return "lavapipe"
+    return "".join(c if c.isalnum() else "_" for c in device.split("(")[0].strip().lower())
+
+
+def report(results: dict, check: dict, meta: dict, plot_path: Path, results_path: Path | None) -> None:
+    """The plot, the JSON beside it (every figure, and what the report needs to be written again), RESULTS.md."""
+    plotted = plot(plot_path, results, meta["device"], device_kind(meta["device"]))
+    if plotted:
+        print(f"plot: {plot_path}")
+    raw = plot_path.with_suffix(".json")
+    if not meta.get("from_json"):
+        raw.write_text(json.dumps({"check": check, "results": results, "meta": meta}, indent=1) + "\n")
+        print(f"raw results: {raw}")
+    if results_path:
+        write_results(results_path, meta, results, check, plot_path if plotted else None)
+        print(f"results: {results_path}")
+
+
+def from_json(path: Path, plot_arg: str | None, results_arg: str) -> int:
+    """RESULTS.md and the plot again from a run's JSON (e.g. one made on another machine). The plot goes beside
+    the JSON (same name, .png) unless --plot says otherwise."""
+    data = json.loads(path.read_text())
+    results = {int(n): r for n, r in data["results"].items()}
+    meta = data.get("meta")
+    if meta is None:  # a JSON written before the report's facts were saved in it
+        first = next(iter(results.values()))
+        meta = {
+            "code": "unknown",
+            "env": "",
+            "date": "unknown",
+            "command": "unknown",
+            "device": next(
+                (r["ours"]["device"] for r in results.values() if "device" in r.get("ours", {})), "?"
+            ),
+            "peer_devices": "-",
+            "machine": "unknown",
+            "total_s": float("nan"),
+            "frames": {n: r.get("ours", {}).get("frames", "?") for n, r in results.items()},
+            "warmup": dict.fromkeys(results, "?"),
+            "repeat": max(len(r.get("repeat_medians_ms", [1])) for r in first.values()),
+        }
+    for key in ("frames", "warmup"):
+        meta[key] = {int(n): v for n, v in meta[key].items()}
+    meta["from_json"] = str(path)
+    for folder in {Path(plot_arg).parent if plot_arg else path.parent, Path(results_arg or ".").parent}:
+        folder.mkdir(parents=True, exist_ok=True)
+    report(
+        results,
+        data["check"],
+        meta,
+        Path(plot_arg) if plot_arg else path.with_suffix(".png"),
+        Path(results_arg) if results_arg else None,
+    )
+    return 0
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument(
@@ -495,7 +615,10 @@ def main(argv: list[str]) -> int:
         help="where to save one frame per contender for the smallest N ('' for none)",
     )
     ap.add_argument("--results", default=str(BENCH / "RESULTS.md"), help="Markdown report ('' for none)")
-    ap.add_argument("--plot", help="PNG plot (default bench/results_<device>.png)")
+    ap.add_argument(
+        "--plot",
+        help="PNG plot (default results_<device>.png beside --results); the run's JSON is written beside it",
+    )
     ap.add_argument(
         "--repeat",
         type=int,
@@ -506,7 +629,28 @@ def main(argv: list[str]) -> int:
         "--code-label", help="what the measured code is, when not this git checkout (e.g. a snapshot)"
     )
     ap.add_argument("--timeout", type=float, default=600, help="seconds per child process")
+    ap.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="also profile ours' frame loop at the smallest N (cProfile, a separate pass after the measured "
+        "frames) and write the statistics to FILE",
+    )
+    ap.add_argument(
+        "--no-setup",
+        action="store_true",
+        help="run with this interpreter as it is: no Debian packages, no .venv, no pip (the packages of "
+        "pyproject.toml and its bench extra must be importable)",
+    )
+    ap.add_argument(
+        "--from-json",
+        metavar="FILE",
+        help="run nothing: write RESULTS.md (--results) and the plot (beside FILE, or --plot) from a run's JSON",
+    )
     args = ap.parse_args(argv)
+    if args.from_json:
+        return from_json(Path(args.from_json), args.plot, args.results)
+    if args.no_setup:
+        check_modules()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     frames = per_size(args.frames, sizes, DEFAULT_FRAMES, "frames")
     warmup = per_size(args.warmup, sizes, DEFAULT_WARMUP, "warmup")
@@ -540,6 +684,8 @@ def main(argv: list[str]) -> int:
                     spec["save"] = str(frames_dir / f"{key}_{n}.png")
                     if key == "ours":
                         spec["save_static"] = str(frames_dir / f"ours-static_{n}.png")
+                if args.profile and key == "ours" and n == min(sizes) and rep == 0:
+                    spec["profile"] = str(Path(args.profile).resolve())
                 print(f"N={n:,}: {CONTENDERS[key]} (run {rep + 1} of {args.repeat}) ...", end=" ", flush=True)
                 r = run_child(key, spec, args.timeout)
                 runs[key].append(r)
@@ -550,7 +696,13 @@ def main(argv: list[str]) -> int:
                     else f"FAILED: {r['error']}",
                     flush=True,
                 )
+                if "profile" in r:
+                    print(f"profile of ours' frame loop: {r['profile']['path']}", flush=True)
+        # the profiled run (if any) is the first repeat: keep its profile whichever repeat is reported
+        prof = next((r["profile"] for r in runs.get("ours", []) if "profile" in r), None)
         results[n] = {key: pick(rs) for key, rs in runs.items()}
+        if prof and "error" not in results[n]["ours"]:
+            results[n]["ours"]["profile"] = prof
         print(f"\nN = {n:,}: {frames[n]} timed frames after {warmup[n]} warm-up frames")
         print(text_table(table_rows(n, results[n])))
         ours = results[n].get("ours", {})
@@ -565,41 +717,33 @@ def main(argv: list[str]) -> int:
     peers = sorted(
         {r[k]["device"] for r in results.values() for k in ("ggui", "moderngl") if "device" in r.get(k, {})}
     )
-    kind = (
-        "lavapipe"
-        if "llvmpipe" in device.lower() or "lavapipe" in device.lower()
-        else "".join(c if c.isalnum() else "_" for c in device.split("(")[0].strip().lower())
+    beside = Path(args.results).parent if args.results else BENCH  # the plot and JSON go beside the report
+    plot_path = Path(args.plot) if args.plot else beside / f"results_{device_kind(device)}.png"
+    for folder in {plot_path.parent, beside}:
+        folder.mkdir(parents=True, exist_ok=True)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
     )
-    plot_path = Path(args.plot) if args.plot else BENCH / f"results_{kind}.png"
-    plot(plot_path, results, device, kind)
-    print(f"plot: {plot_path}")
-    raw = plot_path.with_suffix(".json")  # every figure of the run, for later comparison
-    raw.write_text(json.dumps({"check": check, "results": results}, indent=1) + "\n")
-    print(f"raw results: {raw}")
-    if args.results:
-        cpu = next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            platform.processor(),
-        )
-        meta = {
-            "code": args.code_label or code_version(),
-            "env": ", ".join(f"{k}={os.environ[k]}" for k in ENV_OF_NOTE if k in os.environ),
-            "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-            "command": shlex.join(["python3", "bench/run.py", *argv]),
-            "device": device,
-            "peer_devices": "; ".join(peers) or "-",
-            "machine": f"{cpu}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
-            "total_s": total,
-            "frames": frames,
-            "warmup": warmup,
-            "repeat": args.repeat,
-        }
-        write_results(Path(args.results), meta, results, check, frames_dir, plot_path)
-        print(f"results: {args.results}")
+    meta = {
+        "code": args.code_label or code_version(),
+        "env": ", ".join(f"{k}={os.environ[k]}" for k in ENV_OF_NOTE if k in os.environ),
+        "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "command": shlex.join(["python3", "bench/run.py", *argv]),
+        "device": device,
+        "peer_devices": "; ".join(peers) or "-",
+        "machine": f"{cpu}, {os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
+        "total_s": total,
+        "frames": frames,
+        "warmup": warmup,
+        "repeat": args.repeat,
+        "frames_check": frames_check(frames_dir, results, plot_path),
+    }
+    report(results, check, meta, plot_path, Path(args.results) if args.results else None)
     failed = [f"{k} at N={n}" for n, r in results.items() for k, v in r.items() if "error" in v]
     failed += ["the kernel check"] if "error" in check else []
     if failed:
@@ -608,6 +752,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    bootstrap()
+    if "--no-setup" not in sys.argv[1:]:
+        bootstrap()
     sys.path.insert(0, str(ROOT))
     sys.exit(main(sys.argv[1:]))
