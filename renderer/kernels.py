@@ -95,6 +95,33 @@ def read_metadata(tcm: bytes) -> dict:
         raise RendererError(f"the compiled module is damaged or not a Taichi module: {exc!r}") from exc
 
 
+def cap_grid_stride_dispatch(tcm: bytes, max_threads: int) -> bytes:
+    """The module with every loop over a runtime range dispatched as at most `max_threads` invocations.
+
+    Taichi 1.7.4 compiles such a loop (`for i in ndarray`) as a grid-stride loop dispatched as 131,072
+    invocations whatever the range. A GPU retires the idle ones almost for free, but a CPU driver (lavapipe)
+    runs SIMD lanes under a mask, so each of them costs nearly a whole iteration: measured, the cloth's step
+    kernel took 9.3 ms for 256 particles. The loop strides by the dispatched size (it reads NumWorkgroups), so
+    any count covers every element."""
+    meta = json.loads(zipfile.ZipFile(io.BytesIO(tcm)).read("metadata.json"))
+    changed = False
+    for kernel in meta.get("kernels", []):
+        for task in kernel.get("tasks_attribs", []):
+            loop = task.get("range_for_attribs")
+            if loop and not (loop["const_begin"] and loop["const_end"]):
+                if task["advisory_total_num_threads"] > max_threads:
+                    task["advisory_total_num_threads"] = max_threads
+                    changed = True
+    if not changed:
+        return tcm
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(tcm)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = json.dumps(meta).encode() if info.filename == "metadata.json" else src.read(info)
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
 def required_capabilities(meta: dict) -> dict[str, int]:
     return {c["key"]: c["value"] for c in meta.get("required_caps", [])}
 
@@ -158,6 +185,10 @@ class NdArray:
             )
 
 
+# invocations of a runtime-range loop on a CPU driver: enough workgroups of 128 for every core's SIMD lanes
+CPU_GRID_STRIDE_THREADS = 2048
+
+
 class AotModule:
     """A loaded TiAotModule and its kernels' argument lists."""
 
@@ -166,6 +197,10 @@ class AotModule:
         meta = read_metadata(tcm)
         self.arguments = parse_kernels(meta)
         check_capabilities(required_capabilities(meta), runtime.capabilities(), name)
+        context = runtime.context
+        if context is not None and context.device_type == "CPU":
+            tcm = cap_grid_stride_dispatch(tcm, CPU_GRID_STRIDE_THREADS)
+        self._tcm = tcm
         self._bytes = ffi.from_buffer(tcm)
         self.handle = api.call("ti_create_aot_module", runtime.handle, self._bytes, len(tcm), context=name)
         handles.opened("TiAotModule")

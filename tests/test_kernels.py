@@ -91,6 +91,44 @@ def test_fill_writes_every_argument_into_the_buffer(res, test_module):
     np.testing.assert_array_equal(data[n:], -7.0)  # the kernel wrote exactly shape[0] elements
 
 
+def test_a_loop_longer_than_the_dispatch_covers_every_element(res, test_module):
+    """On a CPU driver the runtime-range loops are dispatched as CPU_GRID_STRIDE_THREADS invocations; each
+    strides over the rest (kernels.cap_grid_stride_dispatch)."""
+    n = kernels.CPU_GRID_STRIDE_THREADS * 5 + 17
+    positions = res.array((n,), element_shape=(3,), name="positions")
+    test_module.kernel("fill").launch(positions, 0.0, (0.0, 0.0, 0.0), 0)
+    res.runtime.wait()
+    np.testing.assert_array_equal(positions.buffer.read(np.float32).reshape(n, 3)[:, 0], np.arange(n))
+
+
+def test_the_dispatch_is_capped_only_for_runtime_ranges():
+    import io
+    import json
+    import zipfile
+
+    meta = {
+        "kernels": [
+            {"tasks_attribs": [{"advisory_total_num_threads": 131072, "range_for_attribs": dynamic}]}
+            for dynamic in (
+                {"begin": 0, "const_begin": True, "const_end": False, "end": 0},
+                {"begin": 0, "const_begin": True, "const_end": True, "end": 200_000},
+                None,
+            )
+        ]
+    }
+    tcm = io.BytesIO()
+    with zipfile.ZipFile(tcm, "w") as archive:
+        archive.writestr("metadata.json", json.dumps(meta))
+        archive.writestr("k.spv", b"code")
+    capped = zipfile.ZipFile(io.BytesIO(kernels.cap_grid_stride_dispatch(tcm.getvalue(), 2048)))
+    threads = [
+        k["tasks_attribs"][0]["advisory_total_num_threads"]
+        for k in json.loads(capped.read("metadata.json"))["kernels"]
+    ]
+    assert threads == [2048, 131072, 131072]
+    assert capped.read("k.spv") == b"code"
+
+
 def test_bound_launch_with_keywords_updates_its_scalar(res, test_module):
     n = 16
     positions = res.array((n,), element_shape=(3,))
