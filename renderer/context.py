@@ -19,7 +19,7 @@ except OSError as exc:  # the `vulkan` package raises this when libvulkan.so.1 i
         f"no Vulkan loader ({exc}): install the Debian packages libvulkan1 and mesa-vulkan-drivers"
     ) from exc
 
-from . import capabilities, handles, validation
+from . import capabilities, fence_pool, handles, validation
 from .handles import vk_create, vk_destroy
 
 API_VERSION = vk.VK_MAKE_VERSION(1, 3, 0)
@@ -37,11 +37,6 @@ DEVICE_TYPE_NAMES = {
     vk.VK_PHYSICAL_DEVICE_TYPE_CPU: "CPU",
     vk.VK_PHYSICAL_DEVICE_TYPE_OTHER: "other",
 }
-
-
-def loader_get_instance_proc_addr() -> int:
-    """The loader's own vkGetInstanceProcAddr, which Taichi needs to load every other function."""
-    return ctypes.cast(ctypes.CDLL("libvulkan.so.1").vkGetInstanceProcAddr, ctypes.c_void_p).value
 
 
 def handle_value(handle) -> int:
@@ -201,6 +196,7 @@ class VulkanContext:
             ppEnabledExtensionNames=self.device_extensions,
         )
         self.device = vk_create("Device", vk.vkCreateDevice, self.physical_device, self._device_info, None)
+        fence_pool.register(self.device)  # Taichi's fences on it are recycled (fence_pool.py)
         self.queue = vk.vkGetDeviceQueue(self.device, self.queue_family, 0)
         self._plan = plan  # the feature structs stay alive as long as the device
 
@@ -254,6 +250,7 @@ class VulkanContext:
             return
         device, self.device = self.device, None
         if device is not None:
+            fence_pool.drain(device)  # the fences Taichi's runtime left to be reused
             vk_destroy("Device", vk.vkDestroyDevice, device, None)
         messenger, self._messenger = self._messenger, None
         if messenger is not None:
@@ -281,4 +278,4 @@ class VulkanContext:
         }
 
 
-__all__ = ["VulkanContext", "RendererError", "pick_physical_device", "loader_get_instance_proc_addr"]
+__all__ = ["VulkanContext", "RendererError", "pick_physical_device"]

@@ -7,7 +7,9 @@ loads its Vulkan functions through `instance_proc_addr()`, which resolves vkCrea
 this pool: a fence Taichi destroys is reset and kept (Taichi destroys a fence only after waiting for it), and a
 fence it creates is taken from the pool when one is there. Every other function is the loader's own.
 
-The pool is per device; `drain(device)` destroys what it holds and must run before the device is destroyed.
+Pools exist only for the devices the renderer owns (`register`): Taichi keeps the functions it loaded in
+process-wide tables, so a device it creates itself later reaches these functions too and gets the loader's.
+`drain(device)` destroys what a pool holds and must run before the device is destroyed.
 """
 
 from __future__ import annotations
@@ -60,8 +62,8 @@ def _create_fence(device, info, allocator, fence):
 def _destroy_fence(device, fence, allocator):
     if fence == 0:
         return
-    pool = _pools.setdefault(int(_ffi.cast("uintptr_t", device)), [])
-    if allocator == _ffi.NULL and len(pool) < MAX_POOLED:
+    pool = _pools.get(int(_ffi.cast("uintptr_t", device)))
+    if pool is not None and allocator == _ffi.NULL and len(pool) < MAX_POOLED:
         kept = _ffi.new("VkFence *", fence)
         if _lib().vkResetFences(device, 1, kept) == 0:
             pool.append(fence)
@@ -92,12 +94,17 @@ def instance_proc_addr() -> int:
     return int(_ffi.cast("uintptr_t", _instance_proc_addr))
 
 
+def register(device) -> None:
+    """Keep the fences Taichi destroys on this device (one the renderer owns) for reuse."""
+    _pools.setdefault(_device_key(device), [])
+
+
 def pooled(device) -> int:
     return len(_pools.get(_device_key(device), []))
 
 
 def drain(device) -> None:
-    """Destroy the fences kept for this device (before the device itself)."""
+    """Destroy the fences kept for this device and stop pooling for it (before the device is destroyed)."""
     for fence in _pools.pop(_device_key(device), []):
         _lib().vkDestroyFence(_ffi.cast("VkDevice", _device_key(device)), fence, _ffi.NULL)
 

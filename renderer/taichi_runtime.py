@@ -12,9 +12,8 @@ from dataclasses import dataclass
 
 import vulkan as vk
 
-from . import handles
+from . import fence_pool, handles
 from . import taichi_api as api
-from .context import loader_get_instance_proc_addr
 from .errors import ArgumentError, RendererError
 from .taichi_api import ffi, lib
 
@@ -119,7 +118,7 @@ class TaichiRuntime:
         """Taichi as a guest on the renderer's device and queue, told what the device enabled for it."""
         h = context.handles()
         info = ffi.new("TiVulkanRuntimeInteropInfo *")
-        info.get_instance_proc_addr = ffi.cast("PFN_vkGetInstanceProcAddr", loader_get_instance_proc_addr())
+        info.get_instance_proc_addr = ffi.cast("PFN_vkGetInstanceProcAddr", fence_pool.instance_proc_addr())
         info.api_version = context.api_version
         info.instance = ffi.cast("VkInstance", h["instance"])
         info.physical_device = ffi.cast("VkPhysicalDevice", h["physical_device"])

@@ -160,3 +160,20 @@ def test_whole_renderer():
 def test_releasing_what_was_never_counted_is_caught():
     with pytest.raises(AssertionError, match="never counted"):
         handles.closed("NoSuchType")
+
+
+def test_taichi_fences_are_recycled():
+    """Taichi creates a fence per submission and destroys them at ti_wait; the fence pool keeps and reuses
+    them (renderer/fence_pool.py), and hands them back before the device is destroyed."""
+    from renderer import fence_pool
+
+    with HeadlessRenderer(Particles(count=1000), 32, 32, validate=True) as renderer:
+        device = renderer.context.device
+        renderer.render(20)
+        renderer.runtime.wait()  # Taichi destroys the fences of its submissions so far: into the pool
+        kept = fence_pool.pooled(device)
+        assert kept >= 20
+        renderer.render(5)  # five submissions take five of them
+        assert fence_pool.pooled(device) == kept - 5
+    assert fence_pool.pooled(device) == 0  # drained with the device
+    renderer.context.check_validation("with recycled fences")
