@@ -470,7 +470,7 @@ def run_ours(args: dict) -> dict:
                     elif frame == last:
                         cpu, proc = time.thread_time() - cpu, time.process_time() - proc
                         waits = counter.stop(frames)
-                        keep = pixels
+                        keep = pixels.copy()
             result = summary([b - a for a, b in zip(stamps, stamps[1:], strict=False)])
             result["wall_s"] = stamps[-1] - stamps[0]
             result["main_thread_cpu_ms"] = 1000 * cpu / frames

@@ -74,7 +74,8 @@ class HeadlessRenderer:
             raise
 
     def frames_iter(self, count: int, dt: float = 1 / 60, first: int = 0) -> Iterator[tuple[int, np.ndarray]]:
-        """Render frames first..first+count-1; yield (frame, pixels) as each finishes, in order."""
+        """Render frames first..first+count-1; yield (frame, pixels) as each finishes, in order. `pixels` is
+        a read-only view of the frame in host memory, valid until the iterator is advanced: copy what you keep."""
         for frame in range(first, first + count):
             done, pixels = self.frames.acquire(frame)
             if done is not None:
@@ -86,13 +87,14 @@ class HeadlessRenderer:
         self.context.check_validation("while rendering")
 
     def render(self, count: int, dt: float = 1 / 60, on_frame: Callable | None = None) -> np.ndarray:
-        """Render `count` frames; return the last one's pixels (on_frame(frame, pixels) sees each)."""
+        """Render `count` frames; return a copy of the last one's pixels. on_frame(frame, pixels) sees each,
+        as a read-only view valid during the call (copy what you keep)."""
         last = None
         for frame, pixels in self.frames_iter(count, dt):
             if on_frame is not None:
                 on_frame(frame, pixels)
             last = pixels
-        return last
+        return None if last is None else last.copy()
 
     def switch(self, scene: Scene) -> None:
         """Replace the scene on the same device and runtime (the GPU is idle while the old one is released)."""

@@ -317,7 +317,9 @@ class OffscreenFrames:
             yield frame, self.read_pixels(slot)
 
     def read_pixels(self, slot: Slot) -> np.ndarray:
-        return slot.readback.read(np.uint8).reshape(self.height, self.width, 4)
+        """The slot's frame in place (read-only, no copy): valid until the slot renders again, that is until
+        the frames iterator is advanced."""
+        return slot.readback.view(np.uint8).reshape(self.height, self.width, 4)
 
     def _wait(self, slot: Slot) -> int | None:
         """Wait for the slot's fence; return the frame it rendered (None if nothing was pending)."""

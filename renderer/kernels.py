@@ -290,7 +290,7 @@ class BoundLaunch:
         runtime = self.kernel.module.runtime.handle
         lib.ti_launch_kernel(runtime, self.kernel.handle, len(self.kernel.args), self.array)
         api.check("ti_launch_kernel", self.kernel.name)
-        self.kernel.module.runtime.launches_since_wait += 1
+        self.kernel.module.runtime.launched()
 
 
 def _set_scalar(arg, spec: ArgSpec, value, where: str) -> None:

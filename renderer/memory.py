@@ -110,7 +110,13 @@ class Buffer:
 
     def read(self, dtype=np.uint8, count: int = -1) -> np.ndarray:
         """A copy of the contents (host buffers only)."""
-        return np.frombuffer(self.map(), dtype=dtype, count=count).copy()
+        return self.view(dtype, count).copy()
+
+    def view(self, dtype=np.uint8, count: int = -1) -> np.ndarray:
+        """The contents in place, read-only (host buffers only): no copy, valid until the GPU writes again."""
+        array = np.frombuffer(self.map(), dtype=dtype, count=count)
+        array.flags.writeable = False
+        return array
 
     def write(self, data: np.ndarray) -> None:
         raw = np.ascontiguousarray(data).view(np.uint8).reshape(-1)

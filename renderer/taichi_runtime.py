@@ -110,6 +110,7 @@ class TaichiRuntime:
         handles.opened("TiRuntime")
         self._modules: dict = {}  # (digest, name) -> AotModule, see load_module
         self.launches_since_wait = 0  # Taichi keeps each launch's resources until ti_wait
+        self.launches_since_flush = 0
 
     # -- creation: the two directions
 
@@ -271,15 +272,24 @@ class TaichiRuntime:
 
     # -- submission
 
+    def launched(self) -> None:
+        """Count a kernel launch (kernels.BoundLaunch), for flush() and the frames' reclaim."""
+        self.launches_since_wait += 1
+        self.launches_since_flush += 1
+
     def flush(self) -> None:
-        """Submit the recorded launches to the shared queue (no host wait)."""
+        """Submit the recorded launches to the shared queue (no host wait). With nothing launched since the
+        last flush it does nothing: Taichi would submit an empty command buffer with a new fence."""
+        if self.launches_since_flush == 0:
+            return
         lib.ti_flush(self.handle)
         api.check("ti_flush")
+        self.launches_since_flush = 0
 
     def wait(self) -> None:
         """Flush and wait the queue idle (and let Taichi free what it submitted): never per frame."""
         api.call("ti_wait", self._live())
-        self.launches_since_wait = 0
+        self.launches_since_wait = self.launches_since_flush = 0
 
     def load_module(self, tcm: bytes, name: str):
         """The compiled module, loaded once and kept until the runtime is destroyed. Taichi builds a module's
