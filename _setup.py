@@ -17,6 +17,7 @@ PACKAGES = [
     "mesa-vulkan-drivers",
     "vulkan-validationlayers",
     "glslc",
+    "spirv-tools",  # spirv-val checks compiled kernels before Taichi hands them to the driver
     "xvfb",
     "python3-venv",
     "gcc",

@@ -7,9 +7,13 @@ error. `Kernel.bind()` builds the argument array once; a bound launch only updat
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import numbers
+import shutil
+import subprocess
+import warnings
 import zipfile
 from dataclasses import dataclass
 
@@ -93,6 +97,39 @@ def read_metadata(tcm: bytes) -> dict:
             return json.loads(archive.read("metadata.json"))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise RendererError(f"the compiled module is damaged or not a Taichi module: {exc!r}") from exc
+
+
+_valid_spirv: set[bytes] = set()  # digests of SPIR-V that spirv-val accepted in this process
+
+
+def validate_spirv(tcm: bytes, api_version: int, name: str) -> None:
+    """Run spirv-val (SPIRV-Tools, installed by the set-up) over every task of the module, for the device's
+    Vulkan version: Taichi hands a task to vkCreateComputePipelines as it is, and an invalid one can crash the
+    driver. Without spirv-val installed only the magic-number check of read_metadata() applies (a warning
+    says so once)."""
+    tool = shutil.which("spirv-val")
+    if tool is None:
+        warnings.warn(
+            "spirv-val not found (Debian package spirv-tools): compiled modules are not validated",
+            stacklevel=3,
+        )
+        return
+    target = f"vulkan1.{min((api_version >> 12) & 0x3FF, 3)}"
+    with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
+        for task in archive.namelist():
+            if not task.endswith(".spv"):
+                continue
+            code = archive.read(task)
+            digest = hashlib.sha256(code).digest()
+            if digest in _valid_spirv:
+                continue
+            check = subprocess.run([tool, "--target-env", target, "-"], input=code, capture_output=True)
+            if check.returncode != 0:
+                why = (check.stderr or check.stdout).decode(errors="replace").strip()
+                raise RendererError(
+                    f"{name}: task {task} is not valid SPIR-V for {target} (spirv-val): {why}"
+                )
+            _valid_spirv.add(digest)
 
 
 def cap_grid_stride_dispatch(tcm: bytes, max_threads: int) -> bytes:
@@ -198,6 +235,8 @@ class AotModule:
         self.arguments = parse_kernels(meta)
         check_capabilities(required_capabilities(meta), runtime.capabilities(), name)
         context = runtime.context
+        if context is not None:
+            validate_spirv(tcm, context.api_version, name)
         if context is not None and context.device_type == "CPU":
             tcm = cap_grid_stride_dispatch(tcm, CPU_GRID_STRIDE_THREADS)
         self._tcm = tcm

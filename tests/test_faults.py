@@ -193,3 +193,26 @@ def test_a_module_whose_task_is_not_spirv_is_refused(context, runtime):
             dst.writestr(item, bytes(len(data)) if item.filename.endswith(".spv") else data)
     with pytest.raises(RendererError, match=r"task .*\.spv is not SPIR-V"):
         AotModule(runtime, broken.getvalue(), "broken module")
+
+
+def test_a_module_whose_task_is_invalid_spirv_is_refused(context, runtime):
+    """Valid header, damaged body: spirv-val rejects it before Taichi hands it to the driver."""
+    import io
+    import zipfile
+
+    from renderer import aot
+    from renderer.errors import RendererError
+    from renderer.kernels import AotModule
+    from tests import kernels_src
+
+    tcm = aot.compile_kernels([aot.KernelRef.of(kernels_src.fill)], context.taichi_capabilities)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(tcm)) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = bytearray(src.read(item))
+            if item.filename.endswith(".spv"):
+                data[200:240] = bytes(40)  # past the header: the instruction stream
+            dst.writestr(item, bytes(data))
+    with pytest.raises(RendererError, match=r"broken module: task .*\.spv is not valid SPIR-V .*spirv-val"):
+        AotModule(runtime, broken.getvalue(), "broken module")
+    assert runtime.capabilities()  # the runtime survives and still answers
