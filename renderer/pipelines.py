@@ -193,6 +193,9 @@ class Drawable:
     pipeline = layout = uniforms = None
     owned: tuple = ()
 
+    def record_before_pass(self, cb, slot: int, width: int, height: int) -> None:
+        """Commands this draw needs before the render pass (after the wait on the kernels); none by default."""
+
     def bind(self, cb, slot: int) -> None:
         vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
         vk.vkCmdBindDescriptorSets(
@@ -214,6 +217,14 @@ class Drawable:
                 obj.destroy()
 
 
+def create_pipeline_layout(device, set_layout, push_stages: int = 0, push_constants: int = 0):
+    ranges = []
+    if push_constants:
+        ranges.append(vk.VkPushConstantRange(stageFlags=push_stages, offset=0, size=push_constants))
+    info = vk.VkPipelineLayoutCreateInfo(pSetLayouts=[set_layout], pPushConstantRanges=ranges)
+    return vk_call(vk.vkCreatePipelineLayout, device, info, None)
+
+
 def create_pipeline(
     device,
     render_pass,
@@ -226,14 +237,14 @@ def create_pipeline(
     topology: int,
     cull_mode: int = vk.VK_CULL_MODE_NONE,
     depth_write: bool = True,
+    push_constants: int = 0,
 ):
     """A graphics pipeline with depth test, dynamic viewport and scissor. `bindings`: (stride, input rate)
-    per vertex binding; `attributes`: (location, binding, format, offset). Returns (pipeline, layout)."""
+    per vertex binding; `attributes`: (location, binding, format, offset); `push_constants`: bytes the
+    fragment shader gets. Returns (pipeline, layout)."""
     from .shaders import create_module
 
-    layout = vk_call(
-        vk.vkCreatePipelineLayout, device, vk.VkPipelineLayoutCreateInfo(pSetLayouts=[set_layout]), None
-    )
+    layout = create_pipeline_layout(device, set_layout, vk.VK_SHADER_STAGE_FRAGMENT_BIT, push_constants)
     vert = create_module(device, vertex_spirv)
     frag = create_module(device, fragment_spirv)
     try:
