@@ -58,8 +58,7 @@ FEATURES = (
         ),
     ),
 )
-# large points: sprites; fragment stores: the point splat's resolve empties its buffer as it reads it
-CORE_FEATURES = ("shaderInt64", "shaderInt16", "shaderFloat64", "largePoints", "fragmentStoresAndAtomics")
+CORE_FEATURES = ("shaderInt64", "shaderInt16", "shaderFloat64", "largePoints")  # large points: sprites
 
 # Taichi capability name -> the enabled features it needs (all of them). Left out on purpose (Taichi 1.7.4's
 # code generator, read from its source): the subgroup capabilities (it then emits GroupNonUniform operations

@@ -23,7 +23,6 @@ UNIFORM_FLOATS = 16 + 3 * 4  # mat4 view_proj, vec4 tint, vec4 light, vec4 param
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
 VERTEX_INPUT = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
-FRAGMENT = vk.VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT
 
 
 def _check_vertex_buffer(buffer: Buffer, count: int, what: str) -> None:
@@ -95,9 +94,8 @@ class ParticleDraw(Drawable):
         """(buffer, stage, access) this draw reads, for the frame's wait on the kernels' writes."""
         buffers = [b for b in (self.positions, self.colors) if b is not None]
         reads = [(b, VERTEX_INPUT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT) for b in buffers]
-        if self.splat is not None:  # the splat pass reads positions, the resolve positions and colours
-            reads.append((self.positions, COMPUTE, vk.VK_ACCESS_SHADER_READ_BIT))
-            reads += [(b, FRAGMENT, vk.VK_ACCESS_SHADER_READ_BIT) for b in buffers]
+        if self.splat is not None:  # the splat's compute pass reads them too
+            reads += [(b, COMPUTE, vk.VK_ACCESS_SHADER_READ_BIT) for b in buffers]
         return reads
 
     def record_before_pass(self, cb, slot: int, width: int, height: int) -> None:
@@ -105,12 +103,13 @@ class ParticleDraw(Drawable):
             self.splat.record_compute(cb, slot, width, height)
 
     def record(self, cb, slot: int) -> None:
-        if self.splat is not None:
+        splat = self.splat is not None and self.splat.active
+        if splat:
             self.splat.record_resolve(cb, slot)
         self.bind(cb, slot)
         colors = self.colors if self.colors is not None else self.constant_color
         vk.vkCmdBindVertexBuffers(cb, 0, 2, [self.positions.handle, colors.handle], [0, 0])
-        if self.splat is not None:
+        if splat:
             self.splat.record_large(cb, slot)
         else:
             vk.vkCmdDraw(cb, self.count, 1, 0, 0)
