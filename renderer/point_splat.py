@@ -124,6 +124,7 @@ class PointSplat:
                 vk.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT
                 | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
                 | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
+                | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read the count back (tests)
             )
             for i in range(slots):
                 self.indices.append(Buffer(context, 4 * count, index_usage, name=f"large particles {i}"))
