@@ -1,4 +1,5 @@
-"""Which device features the renderer enables for Taichi, and which Taichi capabilities they grant.
+"""Which device features the renderer enables (for Taichi, and a few for its own draws), and which Taichi
+capabilities they grant.
 
 An imported Taichi runtime knows only the SPIR-V version until told more, and a kernel compiled for a
 capability the device did not enable fails validation. So the three lists must agree: the features enabled
@@ -27,7 +28,13 @@ FEATURES = (
     (
         "VkPhysicalDeviceVulkan12Features",
         None,
-        ("shaderInt8", "shaderFloat16", "storageBuffer8BitAccess", "uniformAndStorageBuffer8BitAccess"),
+        (
+            "shaderInt8",
+            "shaderFloat16",
+            "storageBuffer8BitAccess",
+            "uniformAndStorageBuffer8BitAccess",
+            "shaderBufferInt64Atomics",  # the renderer's own point splatting (not declared to Taichi)
+        ),
     ),
     (
         "VkPhysicalDeviceShaderAtomicFloatFeaturesEXT",

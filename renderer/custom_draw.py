@@ -70,7 +70,8 @@ class CustomDraw(Drawable):
             self.pipeline, self.layout = create_pipeline(
                 context.device,
                 render_pass,
-                self.uniforms,
+                self.uniforms.set_layout,
+                self.uniforms.layout_key,
                 vertex_spirv,
                 fragment_spirv,
                 bindings=[(stride, vk.VK_VERTEX_INPUT_RATE_VERTEX) for stride in strides],

@@ -231,7 +231,7 @@ def run_headless(scene, args) -> int:
             def save(frame, pixels):
                 if frame % args.every == 0 or frame == args.frames - 1:
                     path = out / f"frame_{frame:05d}.png"
-                    writer.submit(Image.fromarray(pixels[..., :3].copy()).save, path)  # pixels: a view
+                    writer.submit(Image.fromarray(pixels[..., :3]).save, path)
                     saved.append(path)
 
             start = time.perf_counter()

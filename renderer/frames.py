@@ -5,6 +5,7 @@ event. The slot's command buffer is recorded once:
 
     vkCmdSetEvent(event, COMPUTE_SHADER)          first scope: everything submitted before, Taichi's work too
     vkCmdWaitEvents(event, COMPUTE_SHADER -> the draws' stages, buffer barriers SHADER_WRITE -> their reads)
+    the drawables' work before the pass (the particles' splatting compute pass)
     render pass: the drawables' draws
     copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ
     barrier(draw stages | COMPUTE_SHADER -> COMPUTE_SHADER)   the next kernels' writes wait for these reads
@@ -49,8 +50,8 @@ class FrameTimeoutError(RendererError):
 def record_ordered_draws(
     cb, event, render_pass, framebuffer, width, height, clear_color, drawables, slot
 ) -> int:
-    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads, then the
-    render pass with the drawables. Returns the stages the draws read in, for the caller's closing barrier
+    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads, what the
+    drawables do before the render pass (compute), then the render pass with the drawables. Returns the stages the draws read in, for the caller's closing barrier
     and event reset."""
     event.record_signal(cb)
     draw_stages = 0
@@ -85,6 +86,8 @@ def record_ordered_draws(
             )
     draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
     event.record_wait(cb, draw_stages, buffer_barriers=buffer_barriers, image_barriers=image_barriers)
+    for drawable in drawables:
+        drawable.record_before_pass(cb, slot, width, height)
     clear = [
         vk.VkClearValue(color=vk.VkClearColorValue(float32=list(clear_color))),
         vk.VkClearValue(depthStencil=vk.VkClearDepthStencilValue(depth=1.0, stencil=0)),

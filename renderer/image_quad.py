@@ -54,7 +54,8 @@ class ImageQuad(Drawable):
             self.pipeline, self.layout = create_pipeline(
                 device,
                 render_pass,
-                self.uniforms,
+                self.uniforms.set_layout,
+                self.uniforms.layout_key,
                 shaders.load_builtin("quad.vert"),
                 shaders.load_builtin("quad.frag"),
                 bindings=[],

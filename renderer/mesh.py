@@ -61,7 +61,8 @@ class MeshDraw(Drawable):
             self.pipeline, self.layout = create_pipeline(
                 context.device,
                 render_pass,
-                self.uniforms,
+                self.uniforms.set_layout,
+                self.uniforms.layout_key,
                 shaders.load_builtin("mesh.vert"),
                 shaders.load_builtin("mesh.frag"),
                 bindings=[

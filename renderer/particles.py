@@ -1,5 +1,9 @@
 """Particles drawn as shaded spheres: point sprites whose size is the sphere's projected diameter.
 
+Where the device allows it (and unless `splat=False`), particles whose sprite is at most 2 px wide are
+splatted by a compute pass instead (point_splat.py) and only the larger ones go through the sprite pipeline;
+the image is the same.
+
 Positions are a vec3 float32 buffer that kernels write; colours are either one colour for all (a one-element
 buffer read at instance rate, so the pipeline is the same) or a per-particle vec3 buffer kernels write too.
 """
@@ -13,9 +17,12 @@ from . import shaders
 from .errors import RendererError
 from .memory import Buffer
 from .pipelines import Drawable, FrameUniforms, constant_vec3, create_pipeline
+from .point_splat import PointSplat, supported
 
 UNIFORM_FLOATS = 16 + 3 * 4  # mat4 view_proj, vec4 tint, vec4 light, vec4 params (std140)
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
+VERTEX_INPUT = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
+COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 
 
 def _check_vertex_buffer(buffer: Buffer, count: int, what: str) -> None:
@@ -26,7 +33,7 @@ def _check_vertex_buffer(buffer: Buffer, count: int, what: str) -> None:
 
 
 class ParticleDraw(Drawable):
-    owned = ("constant_color",)
+    owned = ("constant_color", "splat")
 
     def __init__(
         self,
@@ -40,13 +47,14 @@ class ParticleDraw(Drawable):
         color=(0.35, 0.65, 1.0),
         colors: Buffer | None = None,
         light=(0.4, 0.6, 1.0),
+        splat: bool = True,
     ):
         _check_vertex_buffer(positions, count, "positions")
         if colors is not None:
             _check_vertex_buffer(colors, count, "colours")
         self.context, self.positions, self.colors, self.count = context, positions, colors, count
         self.radius, self.light = radius, light
-        self.pipeline = self.layout = self.uniforms = self.constant_color = None
+        self.pipeline = self.layout = self.uniforms = self.constant_color = self.splat = None
         device = context.device
         try:
             if colors is None:  # one colour for all, read at instance rate
@@ -58,13 +66,16 @@ class ParticleDraw(Drawable):
             self.pipeline, self.layout = create_pipeline(
                 device,
                 render_pass,
-                self.uniforms,
+                self.uniforms.set_layout,
+                self.uniforms.layout_key,
                 shaders.load_builtin("particles.vert"),
                 shaders.load_builtin("particles.frag"),
                 bindings=[(12, vk.VK_VERTEX_INPUT_RATE_VERTEX), (12, color_rate)],
                 attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0)],
                 topology=vk.VK_PRIMITIVE_TOPOLOGY_POINT_LIST,
             )
+            if splat and supported(context, positions, colors):
+                self.splat = PointSplat(context, render_pass, positions, colors, color, count, self.uniforms)
         except BaseException:
             self.destroy()
             raise
@@ -82,11 +93,24 @@ class ParticleDraw(Drawable):
 
     def reads(self) -> list[tuple[Buffer, int, int]]:
         """(buffer, stage, access) this draw reads, for the frame's wait on the kernels' writes."""
-        read = (vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT)
-        return [(b, *read) for b in (self.positions, self.colors) if b is not None]
+        buffers = [b for b in (self.positions, self.colors) if b is not None]
+        reads = [(b, VERTEX_INPUT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT) for b in buffers]
+        if self.splat is not None:  # the splat's compute pass reads them too
+            reads += [(b, COMPUTE, vk.VK_ACCESS_SHADER_READ_BIT) for b in buffers]
+        return reads
+
+    def record_before_pass(self, cb, slot: int, width: int, height: int) -> None:
+        if self.splat is not None:
+            self.splat.record_compute(cb, slot, width, height)
 
     def record(self, cb, slot: int) -> None:
+        splat = self.splat is not None and self.splat.active
+        if splat:
+            self.splat.record_resolve(cb, slot)
         self.bind(cb, slot)
         colors = self.colors if self.colors is not None else self.constant_color
         vk.vkCmdBindVertexBuffers(cb, 0, 2, [self.positions.handle, colors.handle], [0, 0])
-        vk.vkCmdDraw(cb, self.count, 1, 0, 0)
+        if splat:
+            self.splat.record_large(cb, slot)
+        else:
+            vk.vkCmdDraw(cb, self.count, 1, 0, 0)

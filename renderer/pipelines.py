@@ -115,7 +115,7 @@ class FrameUniforms:
 
     def __init__(self, context, size: int, slots: int, name: str, sampled=None):
         self.context, self.size = context, size
-        self.sampled = sampled is not None  # all a pipeline needs to know of the set layout
+        self.layout_key = ("frame uniforms", sampled is not None)  # how the set layout is defined
         device = context.device
         self.set_layout = self.pool = None
         self.buffers: list[Buffer] = []
@@ -223,6 +223,9 @@ class Drawable:
     pipeline = layout = uniforms = None
     owned: tuple = ()
 
+    def record_before_pass(self, cb, slot: int, width: int, height: int) -> None:
+        """Commands this draw needs before the render pass (after the wait on the kernels); none by default."""
+
     def bind(self, cb, slot: int) -> None:
         vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
         vk.vkCmdBindDescriptorSets(
@@ -239,10 +242,27 @@ class Drawable:
                 obj.destroy()
 
 
+def create_pipeline_layout(device, set_layout, push_stages: int = 0, push_constants: int = 0):
+    ranges = []
+    if push_constants:
+        ranges.append(vk.VkPushConstantRange(stageFlags=push_stages, offset=0, size=push_constants))
+    info = vk.VkPipelineLayoutCreateInfo(pSetLayouts=[set_layout], pPushConstantRanges=ranges)
+    return vk_create("PipelineLayout", vk.vkCreatePipelineLayout, device, info, None)
+
+
+def _made_once(render_pass, description, build):
+    """The render pass's (pipeline, layout) for this description, built on first use."""
+    made = _PIPELINES[_key(render_pass)]
+    if description not in made:
+        made[description] = build()
+    return made[description]
+
+
 def create_pipeline(
     device,
     render_pass,
-    uniforms: FrameUniforms,
+    set_layout,
+    set_layout_key,
     vertex_spirv: bytes,
     fragment_spirv: bytes,
     *,
@@ -251,14 +271,16 @@ def create_pipeline(
     topology: int,
     cull_mode: int = vk.VK_CULL_MODE_NONE,
     depth_write: bool = True,
+    push_constants: int = 0,
 ):
     """A graphics pipeline with depth test, dynamic viewport and scissor. `bindings`: (stride, input rate)
-    per vertex binding; `attributes`: (location, binding, format, offset). Returns (pipeline, layout), made
-    once per render pass and description: `uniforms`' descriptor sets fit the layout, because descriptor set
-    layouts defined alike are compatible."""
-    made = _PIPELINES[_key(render_pass)]
+    per vertex binding; `attributes`: (location, binding, format, offset); `push_constants`: bytes the
+    fragment shader gets. Returns (pipeline, layout), made once per render pass and description, so
+    `set_layout_key` must name how `set_layout` is defined: the descriptor sets of any set layout defined
+    alike fit the pipeline's layout."""
     description = (
-        uniforms.sampled,
+        "graphics",
+        set_layout_key,
         hashlib.sha256(vertex_spirv + fragment_spirv).digest(),
         len(vertex_spirv),
         tuple(bindings),
@@ -266,27 +288,63 @@ def create_pipeline(
         topology,
         cull_mode,
         depth_write,
+        push_constants,
     )
-    if description not in made:
-        made[description] = _build_pipeline(
-            device,
-            render_pass,
-            uniforms.set_layout,
-            vertex_spirv,
-            fragment_spirv,
-            bindings,
-            attributes,
-            topology,
-            cull_mode,
-            depth_write,
-        )
-    return made[description]
+
+    def build():
+        layout = create_pipeline_layout(device, set_layout, vk.VK_SHADER_STAGE_FRAGMENT_BIT, push_constants)
+        try:
+            pipeline = _build_graphics(
+                device,
+                render_pass,
+                layout,
+                vertex_spirv,
+                fragment_spirv,
+                bindings,
+                attributes,
+                topology,
+                cull_mode,
+                depth_write,
+            )
+        except BaseException:
+            vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
+            raise
+        return pipeline, layout
+
+    return _made_once(render_pass, description, build)
 
 
-def _build_pipeline(
+def create_compute_pipeline(
+    device, render_pass, set_layout, set_layout_key, spirv: bytes, push_constants: int = 0
+):
+    """A compute pipeline recorded with the render pass's frames (before the pass), kept like its graphics
+    pipelines: made once per render pass and description. Returns (pipeline, layout)."""
+    from .shaders import create_module
+
+    def build():
+        layout = create_pipeline_layout(device, set_layout, vk.VK_SHADER_STAGE_COMPUTE_BIT, push_constants)
+        module = create_module(device, spirv)
+        try:
+            stage = vk.VkPipelineShaderStageCreateInfo(
+                stage=vk.VK_SHADER_STAGE_COMPUTE_BIT, module=module, pName="main"
+            )
+            info = vk.VkComputePipelineCreateInfo(stage=stage, layout=layout)
+            pipeline = vk_create("Pipeline", vk.vkCreateComputePipelines, device, None, 1, [info], None)[0]
+        except BaseException:
+            vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
+            raise
+        finally:
+            vk_destroy("ShaderModule", vk.vkDestroyShaderModule, device, module, None)
+        return pipeline, layout
+
+    description = ("compute", set_layout_key, hashlib.sha256(spirv).digest(), push_constants)
+    return _made_once(render_pass, description, build)
+
+
+def _build_graphics(
     device,
     render_pass,
-    set_layout,
+    layout,
     vertex_spirv,
     fragment_spirv,
     bindings,
@@ -297,13 +355,6 @@ def _build_pipeline(
 ):
     from .shaders import create_module
 
-    layout = vk_create(
-        "PipelineLayout",
-        vk.vkCreatePipelineLayout,
-        device,
-        vk.VkPipelineLayoutCreateInfo(pSetLayouts=[set_layout]),
-        None,
-    )
     vert = create_module(device, vertex_spirv)
     frag = create_module(device, fragment_spirv)
     try:
@@ -358,12 +409,7 @@ def _build_pipeline(
             renderPass=render_pass,
             subpass=0,
         )
-        try:
-            pipeline = vk_create("Pipeline", vk.vkCreateGraphicsPipelines, device, None, 1, [info], None)[0]
-        except BaseException:
-            vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
-            raise
-        return pipeline, layout
+        return vk_create("Pipeline", vk.vkCreateGraphicsPipelines, device, None, 1, [info], None)[0]
     finally:
         vk_destroy("ShaderModule", vk.vkDestroyShaderModule, device, vert, None)
         vk_destroy("ShaderModule", vk.vkDestroyShaderModule, device, frag, None)

@@ -225,10 +225,16 @@ class SceneGPU:
         return self.module.kernel(name)
 
     def particles(
-        self, positions: NdArray, radius: float = 0.01, color=(0.35, 0.65, 1.0), colors: NdArray | None = None
+        self,
+        positions: NdArray,
+        radius: float = 0.01,
+        color=(0.35, 0.65, 1.0),
+        colors: NdArray | None = None,
+        splat: bool = True,
     ) -> ParticleDraw:
         """Draw each vec3 of `positions` as a shaded sphere of `radius` (world units), in one `color` or with
-        per-particle `colors` (an array of vec3 float32 like `positions`, written by kernels too)."""
+        per-particle `colors` (an array of vec3 float32 like `positions`, written by kernels too). Small ones
+        are splatted by a compute pass where the device can (`splat=False`: point sprites for all)."""
         for what, array in (("positions", positions), ("colors", colors)):
             if array is None:
                 continue
@@ -251,6 +257,7 @@ class SceneGPU:
             radius=radius,
             color=color,
             colors=None if colors is None else colors.buffer,
+            splat=splat,
         )
         self.drawables.append(draw)
         return draw

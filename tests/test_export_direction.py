@@ -23,6 +23,7 @@ def test_renderer_draws_on_a_device_taichi_created(regenerate):
             buffer = r.scene.positions.buffer
             assert not buffer.owned  # Taichi's allocation, exported
             assert buffer.usage & vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT
+            assert r.loaded.drawables[0].splat is None  # features not enabled there: sprites only
             pixels = r.render(31, dt=1 / 60)
             on_lavapipe = testing.compare_on_this_device(r.context)
         assert runtime.handle is not None  # the caller's runtime outlives the renderer
