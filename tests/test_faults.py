@@ -103,29 +103,34 @@ def test_garbage_collection_stress_renders_the_same_image():
         testing.assert_matches_reference(pixels, REFERENCES / "particles_frame30.png")
 
 
-def test_device_lost_at_present_is_one_clear_error(display, tmp_path, monkeypatch, capsys):
+@pytest.mark.parametrize(
+    "step, call", [("_present", "vkQueuePresentKHR"), ("_acquire", "vkAcquireNextImageKHR")]
+)
+def test_device_lost_at_present_or_acquire_is_one_clear_error(
+    display, tmp_path, monkeypatch, capsys, step, call
+):
     from renderer.swapchain import Swapchain
 
     real_init = Swapchain.__init__
-    state = {"presents": 0}
+    state = {"calls": 0}
 
     def init(self, *args, **kwargs):
         real_init(self, *args, **kwargs)
-        real_present = self._present
+        real = getattr(self, step)
 
-        def present(*a):
-            state["presents"] += 1
-            if state["presents"] == 10:
+        def failing(*a):
+            state["calls"] += 1
+            if state["calls"] == 10:
                 raise vk.VkErrorDeviceLost()
-            return real_present(*a)
+            return real(*a)
 
-        self._present = present
+        setattr(self, step, failing)
 
     monkeypatch.setattr(Swapchain, "__init__", init)
     code = demo.main(["--frames", "30", "--size", "64x48", "--param", "count=1000", "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 1
-    assert "vkQueuePresentKHR failed with VK_ERROR_DEVICE_LOST" in err and "Traceback" not in err
+    assert f"{call} failed with VK_ERROR_DEVICE_LOST" in err and "Traceback" not in err
 
 
 def test_300_step_resize_storm_without_double_acquire(display, tmp_path):
