@@ -289,7 +289,7 @@ def splits_text(r: dict) -> str:
     parts += [
         f"vkQueueSubmit {pf['queue_submit']:.3f}",
         f"fence wait {pf['fence_wait']:.3f}",
-        f"read_pixels (3.7 MB copy) {pf['read_pixels']:.3f}",
+        f"read_pixels (a view of the frame in host memory) {pf['read_pixels']:.3f}",
     ]
     rest = r["mean_ms"] - sum(v for k, v in pf.items() if k != "ti_launch_kernel")  # that one is in update
     return (

@@ -1,7 +1,8 @@
 """Running a scene headless: one object that owns the device, the Taichi runtime, the scene and its frames.
 
-Teardown runs in one fixed order: wait for the GPU, the scene's drawables and kernels, the frames, the Taichi
-runtime, then the buffers it had imported, then the device and instance.
+Teardown runs in one fixed order: wait for the GPU, the scene's drawables, the frames (and the pipelines of their
+render pass), the Taichi runtime (and the modules it loaded), then the buffers it had imported, then the device
+and instance.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ except OSError as exc:  # the `vulkan` package raises this when libvulkan.so.1 i
         f"no Vulkan loader ({exc}): install the Debian packages libvulkan1 and mesa-vulkan-drivers"
     ) from exc
 
-from . import capabilities, fence_pool, handles, validation
+from . import capabilities, handles, taichi_hooks, validation
 from .handles import vk_create, vk_destroy
 
 API_VERSION = vk.VK_MAKE_VERSION(1, 3, 0)
@@ -196,7 +196,7 @@ class VulkanContext:
             ppEnabledExtensionNames=self.device_extensions,
         )
         self.device = vk_create("Device", vk.vkCreateDevice, self.physical_device, self._device_info, None)
-        fence_pool.register(self.device)  # Taichi's fences on it are recycled (fence_pool.py)
+        taichi_hooks.register(self.device)  # the fixes for how Taichi uses it (taichi_hooks.py)
         self.queue = vk.vkGetDeviceQueue(self.device, self.queue_family, 0)
         self._plan = plan  # the feature structs stay alive as long as the device
 
@@ -250,7 +250,7 @@ class VulkanContext:
             return
         device, self.device = self.device, None
         if device is not None:
-            fence_pool.drain(device)  # the fences Taichi's runtime left to be reused
+            taichi_hooks.drain(device)  # the fences kept for Taichi to reuse
             vk_destroy("Device", vk.vkDestroyDevice, device, None)
         messenger, self._messenger = self._messenger, None
         if messenger is not None:

@@ -51,8 +51,8 @@ def record_ordered_draws(
     cb, event, render_pass, framebuffer, width, height, clear_color, drawables, slot
 ) -> int:
     """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads, what the
-    drawables do before the render pass (compute), then the render pass with the drawables. Returns the stages the draws read in, for the caller's closing barrier
-    and event reset."""
+    drawables do before the render pass (compute), then the render pass with the drawables. Returns the
+    stages the draws read in, for the caller's closing barrier and event reset."""
     event.record_signal(cb)
     draw_stages = 0
     buffer_barriers, image_barriers = [], []

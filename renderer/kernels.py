@@ -99,7 +99,7 @@ def read_metadata(tcm: bytes) -> dict:
         raise RendererError(f"the compiled module is damaged or not a Taichi module: {exc!r}") from exc
 
 
-_valid_spirv: set[bytes] = set()  # digests of SPIR-V that spirv-val accepted in this process
+_valid_spirv: set[tuple[str, bytes]] = set()  # (target, digest) of SPIR-V spirv-val accepted in this process
 
 
 def validate_spirv(tcm: bytes, api_version: int, name: str) -> None:
@@ -120,7 +120,7 @@ def validate_spirv(tcm: bytes, api_version: int, name: str) -> None:
             if not task.endswith(".spv"):
                 continue
             code = archive.read(task)
-            digest = hashlib.sha256(code).digest()
+            digest = (target, hashlib.sha256(code).digest())
             if digest in _valid_spirv:
                 continue
             check = subprocess.run([tool, "--target-env", target, "-"], input=code, capture_output=True)
@@ -140,7 +140,8 @@ def cap_grid_stride_dispatch(tcm: bytes, max_threads: int) -> bytes:
     runs SIMD lanes under a mask, so each of them costs nearly a whole iteration: measured, the cloth's step
     kernel took 9.3 ms for 256 particles. The loop strides by the dispatched size (it reads NumWorkgroups), so
     any count covers every element."""
-    meta = json.loads(zipfile.ZipFile(io.BytesIO(tcm)).read("metadata.json"))
+    with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
+        meta = json.loads(archive.read("metadata.json"))
     changed = False
     for kernel in meta.get("kernels", []):
         for task in kernel.get("tasks_attribs", []):
@@ -239,8 +240,7 @@ class AotModule:
             validate_spirv(tcm, context.api_version, name)
         if context is not None and context.device_type == "CPU":
             tcm = cap_grid_stride_dispatch(tcm, CPU_GRID_STRIDE_THREADS)
-        self._tcm = tcm
-        self._bytes = ffi.from_buffer(tcm)
+        self._bytes = ffi.from_buffer(tcm)  # keeps `tcm` alive as long as the module
         self.handle = api.call("ti_create_aot_module", runtime.handle, self._bytes, len(tcm), context=name)
         handles.opened("TiAotModule")
         self._kernels: dict[str, Kernel] = {}

@@ -74,7 +74,7 @@ class ParticleDraw(Drawable):
                 attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0)],
                 topology=vk.VK_PRIMITIVE_TOPOLOGY_POINT_LIST,
             )
-            if splat and supported(context, positions, colors):
+            if splat and supported(context, count, positions, colors):
                 self.splat = PointSplat(context, render_pass, positions, colors, color, count, self.uniforms)
         except BaseException:
             self.destroy()

@@ -89,21 +89,21 @@ def create_render_pass(device, color_format: int, final_layout: int):
         pAttachments=[color, depth], pSubpasses=[subpass], pDependencies=dependencies
     )
     render_pass = vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None)
-    _PIPELINES[_key(render_pass)] = {}
+    _PIPELINES[_key(device, render_pass)] = {}
     return render_pass
 
 
-# render pass -> {description: (pipeline, layout)}: the pipelines made for it, until it is destroyed
-_PIPELINES: dict[int, dict] = {}
+# (device, render pass) -> {description: (pipeline, layout)}: the pipelines made for it, until it is destroyed
+_PIPELINES: dict[tuple[int, int], dict] = {}
 
 
-def _key(handle) -> int:
-    return int(vk.ffi.cast("uintptr_t", handle))
+def _key(device, render_pass) -> tuple[int, int]:
+    return int(vk.ffi.cast("uintptr_t", device)), int(vk.ffi.cast("uintptr_t", render_pass))
 
 
 def destroy_render_pass(device, render_pass) -> None:
     """Destroy a render pass and the pipelines made for it (the GPU must be done with them)."""
-    for pipeline, layout in _PIPELINES.pop(_key(render_pass), {}).values():
+    for pipeline, layout in _PIPELINES.pop(_key(device, render_pass), {}).values():
         vk_destroy("Pipeline", vk.vkDestroyPipeline, device, pipeline, None)
         vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
     vk_destroy("RenderPass", vk.vkDestroyRenderPass, device, render_pass, None)
@@ -250,9 +250,9 @@ def create_pipeline_layout(device, set_layout, push_stages: int = 0, push_consta
     return vk_create("PipelineLayout", vk.vkCreatePipelineLayout, device, info, None)
 
 
-def _made_once(render_pass, description, build):
+def _made_once(device, render_pass, description, build):
     """The render pass's (pipeline, layout) for this description, built on first use."""
-    made = _PIPELINES[_key(render_pass)]
+    made = _PIPELINES[_key(device, render_pass)]
     if description not in made:
         made[description] = build()
     return made[description]
@@ -311,7 +311,7 @@ def create_pipeline(
             raise
         return pipeline, layout
 
-    return _made_once(render_pass, description, build)
+    return _made_once(device, render_pass, description, build)
 
 
 def create_compute_pipeline(
@@ -338,7 +338,7 @@ def create_compute_pipeline(
         return pipeline, layout
 
     description = ("compute", set_layout_key, hashlib.sha256(spirv).digest(), push_constants)
-    return _made_once(render_pass, description, build)
+    return _made_once(device, render_pass, description, build)
 
 
 def _build_graphics(

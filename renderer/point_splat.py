@@ -13,8 +13,9 @@ depth, so everything composes by the depth test. It reads the buffer as a texel 
 on lavapipe each instruction there costs once per pixel of the frame (shading there, or storage-buffer loads,
 cost ~5-15 ms a frame at 1280x720).
 
-Needs `shaderBufferInt64Atomics` and storage usage on the particle buffers (see `supported()`); without them,
-or for a frame larger than the device's texel buffers, the particles are drawn as sprites only.
+Needs `shaderInt64`, `shaderBufferInt64Atomics`, storage usage on the particle buffers and a count one dispatch
+covers (see `supported()`); without them, or for a frame larger than the device's texel or storage buffers, the
+particles are drawn as sprites only.
 """
 
 from __future__ import annotations
@@ -56,10 +57,20 @@ DRAW_READS = (
 )
 
 
-def supported(context, *buffers) -> bool:
-    """The device can do 64-bit atomics, and the shaders can read `buffers` as storage buffers."""
-    return bool(context.enabled_features.get("shaderBufferInt64Atomics")) and all(
-        b.usage & vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT for b in buffers if b is not None
+def supported(context, count: int, *buffers) -> bool:
+    """The device can do 64-bit integers and their atomics, one dispatch covers `count` particles, and the
+    shaders can read `buffers` as storage buffers (usage and size)."""
+    limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
+    features = context.enabled_features
+    return (
+        bool(features.get("shaderInt64") and features.get("shaderBufferInt64Atomics"))
+        and (count + WORKGROUP - 1) // WORKGROUP <= limits.maxComputeWorkGroupCount[0]
+        and 4 * count <= limits.maxStorageBufferRange  # the list of large particles
+        and all(
+            b.usage & vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT and b.size <= limits.maxStorageBufferRange
+            for b in buffers
+            if b is not None
+        )
     )
 
 
@@ -90,7 +101,8 @@ class PointSplat:
         )
         self.push[6] = count
         limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
-        self.max_texels = int(limits.maxTexelBufferElements)
+        # the splat buffer is both a texel buffer (R32G32_UINT) and a storage buffer
+        self.max_pixels = min(int(limits.maxTexelBufferElements), int(limits.maxStorageBufferRange) // 8)
         device = context.device
         try:
             layout_bindings = [
@@ -160,7 +172,7 @@ class PointSplat:
         """Splat buffers for a frame size. Called while recording, when the GPU is idle (the frames record
         their command buffers only then)."""
         self._free_splat()
-        self.extent, self.active = (width, height), width * height <= self.max_texels
+        self.extent, self.active = (width, height), width * height <= self.max_pixels
         if not self.active:
             return
         device = self.context.device

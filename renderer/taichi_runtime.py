@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import vulkan as vk
 
-from . import fence_pool, handles
+from . import handles, taichi_hooks
 from . import taichi_api as api
 from .errors import ArgumentError, RendererError
 from .taichi_api import ffi, lib
@@ -119,7 +119,7 @@ class TaichiRuntime:
         """Taichi as a guest on the renderer's device and queue, told what the device enabled for it."""
         h = context.handles()
         info = ffi.new("TiVulkanRuntimeInteropInfo *")
-        info.get_instance_proc_addr = ffi.cast("PFN_vkGetInstanceProcAddr", fence_pool.instance_proc_addr())
+        info.get_instance_proc_addr = ffi.cast("PFN_vkGetInstanceProcAddr", taichi_hooks.instance_proc_addr())
         info.api_version = context.api_version
         info.instance = ffi.cast("VkInstance", h["instance"])
         info.physical_device = ffi.cast("VkPhysicalDevice", h["physical_device"])
@@ -279,7 +279,8 @@ class TaichiRuntime:
 
     def flush(self) -> None:
         """Submit the recorded launches to the shared queue (no host wait). With nothing launched since the
-        last flush it does nothing: Taichi would submit an empty command buffer with a new fence."""
+        last flush it does nothing: Taichi would submit an empty command buffer with a new fence. (Launches are
+        the only commands the renderer has Taichi record; count any other that records one in `launched`.)"""
         if self.launches_since_flush == 0:
             return
         lib.ti_flush(self.handle)
