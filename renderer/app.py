@@ -32,17 +32,23 @@ class HeadlessRenderer:
         device_name: str | None = None,
         frames_in_flight: int = 2,
         taichi_runtime: TaichiRuntime | None = None,
+        sync_between_submissions: bool = True,
     ):
         """By default the renderer creates the device and Taichi imports it. Pass `taichi_runtime` (one Taichi
         created, e.g. `TaichiRuntime.create_vulkan(device_extensions=[...])`) to adopt its device instead; the
-        runtime then stays the caller's, and validation is not available on a device Taichi created."""
+        runtime then stays the caller's, and validation is not available on a device Taichi created.
+        `sync_between_submissions=False` leaves out the layer's synchronization check between queue
+        submissions, which slows down and grows without end in long runs (validation.enable_environment)."""
         self.scene, self.width, self.height = scene, width, height
         self.context = self.runtime = self.frames = self.loaded = None
         self.owns_runtime = taichi_runtime is None
         try:
             if taichi_runtime is None:
                 self.context = VulkanContext(
-                    validate=validate, echo_validation=echo_validation, device_name=device_name
+                    validate=validate,
+                    echo_validation=echo_validation,
+                    device_name=device_name,
+                    sync_between_submissions=sync_between_submissions,
                 )
                 self.runtime = TaichiRuntime.import_vulkan(self.context)
             else:

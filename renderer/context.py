@@ -92,8 +92,10 @@ class VulkanContext:
         device_name: str | None = None,
         instance_extensions=(),
         device_extensions=(),
+        sync_between_submissions: bool = True,
     ):
         self.owns_device = True
+        self._sync_between_submissions = sync_between_submissions
         self.validation_log = validation.ValidationLog(echo=echo_validation) if validate else None
         self.instance = self.device = self._messenger = None
         self._create_instance(list(instance_extensions))
@@ -116,7 +118,7 @@ class VulkanContext:
                     "validation requested but VK_LAYER_KHRONOS_validation is missing: "
                     "install the Debian package vulkan-validationlayers"
                 )
-            validation.enable_environment()
+            validation.enable_environment(self._sync_between_submissions)
             layers = [validation.LAYER]
             extensions = extensions + [vk.VK_EXT_DEBUG_UTILS_EXTENSION_NAME]
             self._features = vk.VkValidationFeaturesEXT(
