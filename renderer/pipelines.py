@@ -250,11 +250,17 @@ def create_pipeline_layout(device, set_layout, push_stages: int = 0, push_consta
     return vk_create("PipelineLayout", vk.vkCreatePipelineLayout, device, info, None)
 
 
-def _made_once(device, render_pass, description, build):
-    """The render pass's (pipeline, layout) for this description, built on first use."""
+def _made_once(device, render_pass, description, set_layout, push_stages: int, push_constants: int, build):
+    """The render pass's (pipeline, layout) for this description; on first use a layout for `set_layout`
+    and the push constants, and `build(layout)` for the pipeline."""
     made = _PIPELINES[_key(device, render_pass)]
     if description not in made:
-        made[description] = build()
+        layout = create_pipeline_layout(device, set_layout, push_stages, push_constants)
+        try:
+            made[description] = build(layout), layout
+        except BaseException:
+            vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
+            raise
     return made[description]
 
 
@@ -291,27 +297,22 @@ def create_pipeline(
         push_constants,
     )
 
-    def build():
-        layout = create_pipeline_layout(device, set_layout, vk.VK_SHADER_STAGE_FRAGMENT_BIT, push_constants)
-        try:
-            pipeline = _build_graphics(
-                device,
-                render_pass,
-                layout,
-                vertex_spirv,
-                fragment_spirv,
-                bindings,
-                attributes,
-                topology,
-                cull_mode,
-                depth_write,
-            )
-        except BaseException:
-            vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
-            raise
-        return pipeline, layout
+    def build(layout):
+        return _build_graphics(
+            device,
+            render_pass,
+            layout,
+            vertex_spirv,
+            fragment_spirv,
+            bindings,
+            attributes,
+            topology,
+            cull_mode,
+            depth_write,
+        )
 
-    return _made_once(device, render_pass, description, build)
+    fragment = vk.VK_SHADER_STAGE_FRAGMENT_BIT
+    return _made_once(device, render_pass, description, set_layout, fragment, push_constants, build)
 
 
 def create_compute_pipeline(
@@ -321,24 +322,19 @@ def create_compute_pipeline(
     pipelines: made once per render pass and description. Returns (pipeline, layout)."""
     from .shaders import create_module
 
-    def build():
-        layout = create_pipeline_layout(device, set_layout, vk.VK_SHADER_STAGE_COMPUTE_BIT, push_constants)
+    compute = vk.VK_SHADER_STAGE_COMPUTE_BIT
+
+    def build(layout):
         module = create_module(device, spirv)
         try:
-            stage = vk.VkPipelineShaderStageCreateInfo(
-                stage=vk.VK_SHADER_STAGE_COMPUTE_BIT, module=module, pName="main"
-            )
+            stage = vk.VkPipelineShaderStageCreateInfo(stage=compute, module=module, pName="main")
             info = vk.VkComputePipelineCreateInfo(stage=stage, layout=layout)
-            pipeline = vk_create("Pipeline", vk.vkCreateComputePipelines, device, None, 1, [info], None)[0]
-        except BaseException:
-            vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
-            raise
+            return vk_create("Pipeline", vk.vkCreateComputePipelines, device, None, 1, [info], None)[0]
         finally:
             vk_destroy("ShaderModule", vk.vkDestroyShaderModule, device, module, None)
-        return pipeline, layout
 
     description = ("compute", set_layout_key, hashlib.sha256(spirv).digest(), push_constants)
-    return _made_once(device, render_pass, description, build)
+    return _made_once(device, render_pass, description, set_layout, compute, push_constants, build)
 
 
 def _build_graphics(
