@@ -24,7 +24,7 @@ import time
 import vulkan as vk
 
 from .errors import EventError, vk_call
-from .handles import vk_create, vk_destroy
+from .handles import create_command_pool, vk_create, vk_destroy
 
 ALL_COMMANDS = vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT
 MEMORY_ACCESS = vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT
@@ -138,13 +138,7 @@ class Event:
 
     def _record_operations(self) -> None:
         device = self.context.device
-        self._pool = vk_create(
-            "CommandPool",
-            vk.vkCreateCommandPool,
-            device,
-            vk.VkCommandPoolCreateInfo(queueFamilyIndex=self.context.queue_family),
-            None,
-        )
+        self._pool = create_command_pool(self.context)
         names = ("signal", "reset", "wait")
         cbs = vk.vkAllocateCommandBuffers(
             device,

@@ -29,7 +29,7 @@ import vulkan as vk
 
 from .errors import RendererError, vk_call
 from .events import Event
-from .handles import vk_create, vk_destroy
+from .handles import create_command_pool, create_fence, vk_create, vk_destroy
 from .memory import Buffer, Image
 from .pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass, destroy_render_pass
 
@@ -179,13 +179,7 @@ class Slot:
             layers=1,
         )
         self.framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, ctx.device, self._fb_info, None)
-        self.fence = vk_create(
-            "Fence",
-            vk.vkCreateFence,
-            ctx.device,
-            vk.VkFenceCreateInfo(flags=vk.VK_FENCE_CREATE_SIGNALED_BIT),
-            None,
-        )
+        self.fence = create_fence(ctx.device, signalled=True)
         self.event = Event.create(frames.runtime)
         self.cb = None
 
@@ -227,13 +221,7 @@ class OffscreenFrames:
             context.device, COLOR_FORMAT, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
         )
         try:
-            self.pool = vk_create(
-                "CommandPool",
-                vk.vkCreateCommandPool,
-                context.device,
-                vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
-                None,
-            )
+            self.pool = create_command_pool(context)
             for i in range(frames_in_flight):
                 self.slots.append(Slot(self, i))
         except BaseException:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 
+import vulkan as vk
+
 from .errors import vk_call
 
 _live: Counter = Counter()
@@ -17,6 +19,18 @@ def vk_create(kind: str, fn, *args, hint: str = ""):
     handle = vk_call(fn, *args, hint=hint)
     _live[kind] += 1
     return handle
+
+
+def create_command_pool(context):
+    """A counted command pool on the context's queue family."""
+    info = vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family)
+    return vk_create("CommandPool", vk.vkCreateCommandPool, context.device, info, None)
+
+
+def create_fence(device, signalled: bool = False):
+    """A counted fence; signalled ones let the first wait on a frame slot return at once."""
+    flags = vk.VK_FENCE_CREATE_SIGNALED_BIT if signalled else 0
+    return vk_create("Fence", vk.vkCreateFence, device, vk.VkFenceCreateInfo(flags=flags), None)
 
 
 def vk_destroy(kind: str, fn, *args) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import vulkan as vk
 
 from .errors import RendererError, vk_call
-from .handles import vk_create, vk_destroy
+from .handles import create_command_pool, create_fence, vk_create, vk_destroy
 
 DEVICE_LOCAL = vk.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
 HOST_VISIBLE = vk.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | vk.VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
@@ -209,13 +209,7 @@ class Image:
 def run_once(context, record) -> None:
     """Record commands with `record(cb)`, submit them and wait (set-up only, never per frame)."""
     device = context.device
-    pool = vk_create(
-        "CommandPool",
-        vk.vkCreateCommandPool,
-        device,
-        vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
-        None,
-    )
+    pool = create_command_pool(context)
     fence = None
     try:
         cb = vk.vkAllocateCommandBuffers(
@@ -229,7 +223,7 @@ def run_once(context, record) -> None:
         )
         record(cb)
         vk.vkEndCommandBuffer(cb)
-        fence = vk_create("Fence", vk.vkCreateFence, device, vk.VkFenceCreateInfo(), None)
+        fence = create_fence(device)
         submit = vk.VkSubmitInfo(pCommandBuffers=[cb])
         vk_call(vk.vkQueueSubmit, context.queue, 1, [submit], fence)
         vk.vkWaitForFences(device, 1, [fence], vk.VK_TRUE, 60 * 10**9)

@@ -23,7 +23,7 @@ from .frames import (
     record_copy_to_host,
     record_ordered_draws,
 )
-from .handles import vk_create, vk_destroy
+from .handles import create_command_pool, create_fence, vk_create, vk_destroy
 from .memory import Buffer
 from .pipelines import create_render_pass, destroy_render_pass
 from .swapchain import Swapchain
@@ -33,13 +33,7 @@ class WindowSlot:
     def __init__(self, context, runtime, index: int):
         device = context.device
         self.index = index
-        self.fence = vk_create(
-            "Fence",
-            vk.vkCreateFence,
-            device,
-            vk.VkFenceCreateInfo(flags=vk.VK_FENCE_CREATE_SIGNALED_BIT),
-            None,
-        )
+        self.fence = create_fence(device, signalled=True)
         self.image_available = vk_create(
             "Semaphore", vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None
         )
@@ -77,13 +71,7 @@ class WindowFrames:
             self.render_pass = create_render_pass(
                 device, self.swapchain.format, vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR
             )
-            self.pool = vk_create(
-                "CommandPool",
-                vk.vkCreateCommandPool,
-                device,
-                vk.VkCommandPoolCreateInfo(queueFamilyIndex=context.queue_family),
-                None,
-            )
+            self.pool = create_command_pool(context)
             self.slots = [WindowSlot(context, runtime, i) for i in range(frames_in_flight)]
             self._create_swapchain()
         except BaseException:
