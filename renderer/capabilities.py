@@ -58,7 +58,16 @@ FEATURES = (
         ),
     ),
 )
-CORE_FEATURES = ("shaderInt64", "shaderInt16", "shaderFloat64", "largePoints")  # large points: sprites
+# large points: sprites; image writes without format: the point splat writes RGBA8 and BGRA8 frames alike
+CORE_FEATURES = (
+    "shaderInt64",
+    "shaderInt16",
+    "shaderFloat64",
+    "largePoints",
+    "shaderStorageImageWriteWithoutFormat",
+)
+# (extension, name in Plan.enabled): the renderer's own, enabled where the device has them
+OPTIONAL_EXTENSIONS = (("VK_KHR_push_descriptor", "pushDescriptor"),)  # the point splat's frame target
 
 # Taichi capability name -> the enabled features it needs (all of them). Left out on purpose (Taichi 1.7.4's
 # code generator, read from its source): the subgroup capabilities (it then emits GroupNonUniform operations
@@ -134,6 +143,11 @@ def plan(physical_device, available_extensions: set[str], api_version: int) -> P
     core_struct = vk.VkPhysicalDeviceFeatures(**{k: vk.VK_TRUE for k, v in core.items() if v})
     chain = vk.VkPhysicalDeviceFeatures2(pNext=chain, features=core_struct)
     keep += [core_struct, chain]
+
+    for extension, name in OPTIONAL_EXTENSIONS:
+        enabled[name] = extension in available_extensions
+        if enabled[name]:
+            extensions.append(extension)
 
     caps = {"spirv_version": spirv_version(api_version)}
     for cap, needs in CAPABILITY_FEATURES.items():

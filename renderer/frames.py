@@ -7,6 +7,7 @@ event. The slot's command buffer is recorded once:
     vkCmdWaitEvents(event, COMPUTE_SHADER -> the draws' stages, buffer barriers SHADER_WRITE -> their reads)
     the drawables' work before the pass (the particles' splatting compute pass)
     render pass: the drawables' draws
+    the drawables' work after the pass (the splatted particles' shading into the colour image)
     copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ
     barrier(draw stages | COMPUTE_SHADER -> COMPUTE_SHADER)   the next kernels' writes wait for these reads
     vkCmdResetEvent(event, COMPUTE_SHADER)
@@ -23,6 +24,8 @@ hold ~56 MiB in Taichi between reclaims).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import vulkan as vk
@@ -47,12 +50,31 @@ class FrameTimeoutError(RendererError):
     """A frame's fence did not signal in time: the GPU is stuck (an event never set?) or lost."""
 
 
-def record_ordered_draws(
-    cb, event, render_pass, framebuffer, width, height, clear_color, drawables, slot
-) -> int:
+@dataclass
+class RenderTarget:
+    """What one recorded frame renders into, for drawables that work on it outside the render pass. The
+    colour image is in `color_layout` after the pass and must be again when the drawables are done with it;
+    the depth image is in pipelines.DEPTH_AFTER_PASS after the pass, and is not read after the frame.
+    `storage`: compute shaders may write the colour image (STORAGE usage, and its format allows it).
+    `per_slot`: objects the drawables share across the frames of this frame-in-flight slot (each with a
+    destroy(), called when the slot is destroyed); `this_frame`: what they share while this frame is recorded."""
+
+    color: object
+    color_view: object
+    depth: object
+    depth_view: object
+    width: int
+    height: int
+    color_layout: int
+    storage: bool
+    per_slot: dict
+    this_frame: dict = field(default_factory=dict)
+
+
+def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_color, drawables, slot) -> int:
     """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads, what the
-    drawables do before the render pass (compute), then the render pass with the drawables. Returns the
-    stages the draws read in, for the caller's closing barrier and event reset."""
+    drawables do before the render pass (compute), the render pass with the drawables, then what they do
+    after it. Returns the stages the draws read in, for the caller's closing barrier and event reset."""
     event.record_signal(cb)
     draw_stages = 0
     buffer_barriers, image_barriers = [], []
@@ -87,7 +109,8 @@ def record_ordered_draws(
     draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
     event.record_wait(cb, draw_stages, buffer_barriers=buffer_barriers, image_barriers=image_barriers)
     for drawable in drawables:
-        drawable.record_before_pass(cb, slot, width, height)
+        drawable.record_before_pass(cb, slot, target)
+    width, height = target.width, target.height
     clear = [
         vk.VkClearValue(color=vk.VkClearColorValue(float32=list(clear_color))),
         vk.VkClearValue(depthStencil=vk.VkClearDepthStencilValue(depth=1.0, stencil=0)),
@@ -102,6 +125,8 @@ def record_ordered_draws(
     for drawable in drawables:
         drawable.record(cb, slot)
     vk.vkCmdEndRenderPass(cb)
+    for drawable in drawables:
+        drawable.record_after_pass(cb, slot, target)
     return draw_stages
 
 
@@ -152,7 +177,9 @@ class Slot:
             frames.width,
             frames.height,
             COLOR_FORMAT,
-            vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
+            vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT
+            | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT
+            | vk.VK_IMAGE_USAGE_STORAGE_BIT,  # RGBA8 storage images: every device has them
             name=f"colour {index}",
         )
         self.depth = Image(
@@ -160,7 +187,7 @@ class Slot:
             frames.width,
             frames.height,
             DEPTH_FORMAT,
-            vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT,
+            vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
             aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
             name=f"depth {index}",
         )
@@ -182,10 +209,25 @@ class Slot:
         self.fence = create_fence(ctx.device, signalled=True)
         self.event = Event.create(frames.runtime)
         self.cb = None
+        self.shared: dict = {}  # RenderTarget.per_slot
+
+    def target(self) -> RenderTarget:
+        return RenderTarget(
+            self.color.handle,
+            self.color.view,
+            self.depth.handle,
+            self.depth.view,
+            self.color.width,
+            self.color.height,
+            vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+            storage=True,
+            per_slot=self.shared,
+        )
 
     def destroy(self, device) -> None:
-        for obj in (self.event, self.readback, self.depth, self.color):
+        for obj in (*self.shared.values(), self.event, self.readback, self.depth, self.color):
             obj.destroy()
+        self.shared = {}
         if self.framebuffer is not None:
             vk_destroy("Framebuffer", vk.vkDestroyFramebuffer, device, self.framebuffer, None)
             self.framebuffer = None
@@ -261,8 +303,7 @@ class OffscreenFrames:
             slot.event,
             self.render_pass,
             slot.framebuffer,
-            self.width,
-            self.height,
+            slot.target(),
             self.clear_color,
             self.drawables,
             slot.index,

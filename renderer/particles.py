@@ -1,8 +1,8 @@
 """Particles drawn as shaded spheres: point sprites whose size is the sphere's projected diameter.
 
-Where the device allows it (and unless `splat=False`), particles whose sprite is at most 2 px wide are
-splatted by a compute pass instead (point_splat.py) and only the larger ones go through the sprite pipeline;
-the image is the same.
+Where the device and the frame allow it (and unless `splat=False`), particles whose sprite is at most 2 px
+wide are splatted by compute passes instead (point_splat.py) and only the larger ones go through the sprite
+pipeline; the image is the same.
 
 Positions are a vec3 float32 buffer that kernels write; colours are either one colour for all (a one-element
 buffer read at instance rate, so the pipeline is the same) or a per-particle vec3 buffer kernels write too.
@@ -55,6 +55,7 @@ class ParticleDraw(Drawable):
         self.context, self.positions, self.colors, self.count = context, positions, colors, count
         self.radius, self.light = radius, light
         self.pipeline = self.layout = self.uniforms = self.constant_color = self.splat = None
+        self.splatting = False  # in the frame being recorded
         device = context.device
         try:
             if colors is None:  # one colour for all, read at instance rate
@@ -99,18 +100,20 @@ class ParticleDraw(Drawable):
             reads += [(b, COMPUTE, vk.VK_ACCESS_SHADER_READ_BIT) for b in buffers]
         return reads
 
-    def record_before_pass(self, cb, slot: int, width: int, height: int) -> None:
-        if self.splat is not None:
-            self.splat.record_compute(cb, slot, width, height)
+    def record_before_pass(self, cb, slot: int, target) -> None:
+        self.splatting = self.splat is not None and self.splat.usable(target)
+        if self.splatting:
+            self.splat.record_before_pass(cb, slot, target)
 
     def record(self, cb, slot: int) -> None:
-        splat = self.splat is not None and self.splat.active
-        if splat:
-            self.splat.record_resolve(cb, slot)
         self.bind(cb, slot)
         colors = self.colors if self.colors is not None else self.constant_color
         vk.vkCmdBindVertexBuffers(cb, 0, 2, [self.positions.handle, colors.handle], [0, 0])
-        if splat:
+        if self.splatting:
             self.splat.record_large(cb, slot)
         else:
             vk.vkCmdDraw(cb, self.count, 1, 0, 0)
+
+    def record_after_pass(self, cb, slot: int, target) -> None:
+        if self.splatting:
+            self.splat.record_after_pass(cb, slot, target)

@@ -24,6 +24,7 @@ from .memory import Buffer
 
 COLOR_FORMAT = vk.VK_FORMAT_R8G8B8A8_UNORM
 DEPTH_FORMAT = vk.VK_FORMAT_D32_SFLOAT
+DEPTH_AFTER_PASS = vk.VK_IMAGE_LAYOUT_DEPTH_STENCIL_READ_ONLY_OPTIMAL  # the depth image's layout after a pass
 
 
 def create_render_pass(device, color_format: int, final_layout: int):
@@ -42,11 +43,12 @@ def create_render_pass(device, color_format: int, final_layout: int):
         format=DEPTH_FORMAT,
         samples=vk.VK_SAMPLE_COUNT_1_BIT,
         loadOp=vk.VK_ATTACHMENT_LOAD_OP_CLEAR,
-        storeOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
+        # drawables may sample it after the pass (point_splat.py)
+        storeOp=vk.VK_ATTACHMENT_STORE_OP_STORE,
         stencilLoadOp=vk.VK_ATTACHMENT_LOAD_OP_DONT_CARE,
         stencilStoreOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
         initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
-        finalLayout=vk.VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL,
+        finalLayout=DEPTH_AFTER_PASS,
     )
     color_ref = vk.VkAttachmentReference(attachment=0, layout=vk.VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL)
     depth_ref = vk.VkAttachmentReference(
@@ -65,24 +67,29 @@ def create_render_pass(device, color_format: int, final_layout: int):
     attachment_writes = (
         vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT
     )
+    after_stages = vk.VK_PIPELINE_STAGE_TRANSFER_BIT | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
     dependencies = [
-        # the previous use of these attachments (last frame's copy or present) before this frame's writes
+        # the previous use of these attachments (last frame's copy, present, or compute work after the pass)
+        # before this frame's writes
         vk.VkSubpassDependency(
             srcSubpass=vk.VK_SUBPASS_EXTERNAL,
             dstSubpass=0,
-            srcStageMask=attachment_stages | vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+            srcStageMask=attachment_stages | after_stages,
             dstStageMask=attachment_stages,
-            srcAccessMask=attachment_writes,
+            srcAccessMask=attachment_writes | vk.VK_ACCESS_SHADER_WRITE_BIT,
             dstAccessMask=attachment_writes | vk.VK_ACCESS_COLOR_ATTACHMENT_READ_BIT,
         ),
-        # this frame's colour writes before the copy that reads the image back
+        # this frame's attachment writes before the copy that reads the colour back, or the drawables'
+        # compute work after the pass (Drawable.record_after_pass)
         vk.VkSubpassDependency(
             srcSubpass=0,
             dstSubpass=vk.VK_SUBPASS_EXTERNAL,
-            srcStageMask=vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
-            dstStageMask=vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            srcAccessMask=vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
-            dstAccessMask=vk.VK_ACCESS_TRANSFER_READ_BIT,
+            srcStageMask=attachment_stages,
+            dstStageMask=after_stages,
+            srcAccessMask=attachment_writes,
+            dstAccessMask=vk.VK_ACCESS_TRANSFER_READ_BIT
+            | vk.VK_ACCESS_SHADER_READ_BIT
+            | vk.VK_ACCESS_SHADER_WRITE_BIT,
         ),
     ]
     info = vk.VkRenderPassCreateInfo(
@@ -101,12 +108,39 @@ def _key(device, render_pass) -> tuple[int, int]:
     return int(vk.ffi.cast("uintptr_t", device)), int(vk.ffi.cast("uintptr_t", render_pass))
 
 
+# (device, render pass) -> {name: push-descriptor set layout} of its pipeline layouts
+_PUSH_SET_LAYOUTS: dict[tuple[int, int], dict] = {}
+
+
 def destroy_render_pass(device, render_pass) -> None:
     """Destroy a render pass and the pipelines made for it (the GPU must be done with them)."""
-    for pipeline, layout in _PIPELINES.pop(_key(device, render_pass), {}).values():
+    key = _key(device, render_pass)
+    for pipeline, layout in _PIPELINES.pop(key, {}).values():
         vk_destroy("Pipeline", vk.vkDestroyPipeline, device, pipeline, None)
         vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
+    for set_layout in _PUSH_SET_LAYOUTS.pop(key, {}).values():
+        vk_destroy("DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout, device, set_layout, None)
     vk_destroy("RenderPass", vk.vkDestroyRenderPass, device, render_pass, None)
+
+
+def push_set_layout(device, render_pass, name: str, bindings: dict, stages: int):
+    """The render pass's push-descriptor set layout called `name` (`bindings`: binding -> descriptor type),
+    made on first use and kept until the render pass is destroyed. Unlike an ordinary set, which any set
+    layout defined alike can fill, pushed descriptors are written through the pipeline layout's own set
+    layout, so it must live as long as the pipeline layouts kept here."""
+    made = _PUSH_SET_LAYOUTS.setdefault(_key(device, render_pass), {})
+    if name not in made:
+        info = vk.VkDescriptorSetLayoutCreateInfo(
+            flags=vk.VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
+            pBindings=[
+                vk.VkDescriptorSetLayoutBinding(
+                    binding=b, descriptorType=t, descriptorCount=1, stageFlags=stages
+                )
+                for b, t in bindings.items()
+            ],
+        )
+        made[name] = vk_create("DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None)
+    return made[name]
 
 
 class FrameUniforms:
@@ -223,8 +257,13 @@ class Drawable:
     pipeline = layout = uniforms = None
     owned: tuple = ()
 
-    def record_before_pass(self, cb, slot: int, width: int, height: int) -> None:
-        """Commands this draw needs before the render pass (after the wait on the kernels); none by default."""
+    def record_before_pass(self, cb, slot: int, target) -> None:
+        """Commands this draw needs before the render pass (after the wait on the kernels) into `target`
+        (frames.RenderTarget); none by default."""
+
+    def record_after_pass(self, cb, slot: int, target) -> None:
+        """Commands this draw needs after the render pass, before the frame is read back or presented; none by
+        default."""
 
     def bind(self, cb, slot: int) -> None:
         vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
@@ -242,20 +281,20 @@ class Drawable:
                 obj.destroy()
 
 
-def create_pipeline_layout(device, set_layout, push_stages: int = 0, push_constants: int = 0):
+def create_pipeline_layout(device, set_layouts: list, push_stages: int = 0, push_constants: int = 0):
     ranges = []
     if push_constants:
         ranges.append(vk.VkPushConstantRange(stageFlags=push_stages, offset=0, size=push_constants))
-    info = vk.VkPipelineLayoutCreateInfo(pSetLayouts=[set_layout], pPushConstantRanges=ranges)
+    info = vk.VkPipelineLayoutCreateInfo(pSetLayouts=set_layouts, pPushConstantRanges=ranges)
     return vk_create("PipelineLayout", vk.vkCreatePipelineLayout, device, info, None)
 
 
-def _made_once(device, render_pass, description, set_layout, push_stages: int, push_constants: int, build):
-    """The render pass's (pipeline, layout) for this description; on first use a layout for `set_layout`
+def _made_once(device, render_pass, description, set_layouts, push_stages: int, push_constants: int, build):
+    """The render pass's (pipeline, layout) for this description; on first use a layout for `set_layouts`
     and the push constants, and `build(layout)` for the pipeline."""
     made = _PIPELINES[_key(device, render_pass)]
     if description not in made:
-        layout = create_pipeline_layout(device, set_layout, push_stages, push_constants)
+        layout = create_pipeline_layout(device, set_layouts, push_stages, push_constants)
         try:
             made[description] = build(layout), layout
         except BaseException:
@@ -312,14 +351,15 @@ def create_pipeline(
         )
 
     fragment = vk.VK_SHADER_STAGE_FRAGMENT_BIT
-    return _made_once(device, render_pass, description, set_layout, fragment, push_constants, build)
+    return _made_once(device, render_pass, description, [set_layout], fragment, push_constants, build)
 
 
 def create_compute_pipeline(
-    device, render_pass, set_layout, set_layout_key, spirv: bytes, push_constants: int = 0
+    device, render_pass, set_layouts: list, set_layouts_key, spirv: bytes, push_constants: int = 0
 ):
-    """A compute pipeline recorded with the render pass's frames (before the pass), kept like its graphics
-    pipelines: made once per render pass and description. Returns (pipeline, layout)."""
+    """A compute pipeline recorded with the render pass's frames (before or after the pass), kept like its
+    graphics pipelines: made once per render pass and description (`set_layouts_key` names how the set
+    layouts are defined). Returns (pipeline, layout)."""
     from .shaders import create_module
 
     compute = vk.VK_SHADER_STAGE_COMPUTE_BIT
@@ -333,8 +373,8 @@ def create_compute_pipeline(
         finally:
             vk_destroy("ShaderModule", vk.vkDestroyShaderModule, device, module, None)
 
-    description = ("compute", set_layout_key, hashlib.sha256(spirv).digest(), push_constants)
-    return _made_once(device, render_pass, description, set_layout, compute, push_constants, build)
+    description = ("compute", set_layouts_key, hashlib.sha256(spirv).digest(), push_constants)
+    return _made_once(device, render_pass, description, set_layouts, compute, push_constants, build)
 
 
 def _build_graphics(

@@ -1,21 +1,26 @@
 """Point splatting for small particles (Schütz et al. 2021, "Rendering Point Clouds with Compute Shaders").
 
 Fixed-function points cost a primitive set-up each however small the sprite; a compute pass that writes each
-small particle straight into the pixels it covers does not. Per frame in flight there is one buffer of width x
-height uint64 (high 32 bits: depth as float bits, which order like uints for depth in [0, 1]; low 32: particle
-index, then its colour; empty: all ones). Before the render pass: the buffer is emptied (vkCmdFillBuffer), then
-`particles_splat.comp` runs twice over the particles. Pass 0 projects as `particles.vert` does; a particle whose
-sprite is at most 2 px wide goes with `atomicMin` into each pixel its sprite's disc covers (the lowest (depth,
-index) wins, like the depth test LESS in primitive order); a larger one is appended to an index list that the
-sprite pipeline draws with `vkCmdDrawIndexedIndirect`. Pass 1 replaces each winner's index with its shaded
-colour. In the render pass, `particles_resolve.frag` on a full-screen triangle writes those colours at their
-depth, so everything composes by the depth test. It reads the buffer as a texel buffer and does nothing else:
-on lavapipe each instruction there costs once per pixel of the frame (shading there, or storage-buffer loads,
-cost ~5-15 ms a frame at 1280x720).
+small particle straight into the pixels it covers does not. Each frame-in-flight slot has one buffer of width
+x height uint64, shared by the frame's splatted draws (high 32 bits: depth as float bits, which order like
+uints for depth in [0, 1]; low 32: a particle id unique in the frame; empty: all ones).
+`particles_splat.comp` runs twice over each draw's particles:
 
-Needs `shaderInt64`, `shaderBufferInt64Atomics`, storage usage on the particle buffers and a count one dispatch
-covers (see `supported()`); without them, or for a frame larger than the device's texel or storage buffers, the
-particles are drawn as sprites only.
+- before the render pass, each particle whose sprite is at most 2 px wide goes with `atomicMin` into each
+  pixel its sprite's disc covers (the lowest (depth, id) wins, like the depth test LESS in primitive order);
+  a larger one is appended to an index list that the sprite pipeline draws in the pass with
+  `vkCmdDrawIndexedIndirect`, so it meets the other draws in the depth buffer as a sprite would;
+- after the render pass (SHADE), each winner takes its pixel back to empty with `atomicCompSwap` and, where it
+  is nearer than the depth the pass left there, writes its shaded colour into the frame's colour image.
+
+So the cost is per particle, never per pixel of the frame: the buffer is filled once when it is made, never
+per frame, and nothing runs over the whole frame (a full-screen resolve cost ~4 ms a frame on lavapipe at
+1280x720). The splat buffer and the frame's images come with each recording (`frames.RenderTarget`) and are
+bound as push descriptors, since every slot and swapchain image is a different set.
+
+Without `shaderInt64`, `shaderBufferInt64Atomics`, `VK_KHR_push_descriptor` or format-less storage image
+writes (`supported()`), into a frame whose colour image is not a storage image or that is too large for a
+storage buffer, or past 2^32 - 1 particles in a frame (`usable()`), the particles are drawn as sprites only.
 """
 
 from __future__ import annotations
@@ -25,45 +30,48 @@ import vulkan as vk
 
 from . import shaders
 from .handles import vk_create, vk_destroy
-from .memory import Buffer
-from .pipelines import create_compute_pipeline, create_pipeline
+from .memory import Buffer, run_once
+from .pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, push_set_layout
 
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
 WORKGROUP = 128  # local_size_x of particles_splat.comp
-PUSH_BYTES = 32  # vec4 base colour, uvec4 (width, height, count, pass)
+PUSH_BYTES = 32  # vec4 base colour, uvec4 (width, height, count, unused)
 DRAW_COMMAND = np.array([0, 1, 0, 0, 0], dtype=np.uint32)  # VkDrawIndexedIndirectCommand, no index yet
 STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
-# binding -> (descriptor type, stages): frame uniforms, positions, colours, splat, draw command, indices, and
-# the splat again as the resolve reads it
-BINDINGS = {
-    0: (vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, COMPUTE),
-    1: (STORAGE, COMPUTE),
-    2: (STORAGE, COMPUTE),
-    3: (STORAGE, COMPUTE),
-    4: (STORAGE, COMPUTE),
-    5: (STORAGE, COMPUTE),
-    6: (vk.VK_DESCRIPTOR_TYPE_UNIFORM_TEXEL_BUFFER, vk.VK_SHADER_STAGE_FRAGMENT_BIT),
+COMPUTE_STAGE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+TRANSFER_STAGE = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+# set 0, per frame in flight: frame uniforms, positions, colours, draw command, large particles' indices
+BINDINGS = {0: vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1: STORAGE, 2: STORAGE, 3: STORAGE, 4: STORAGE}
+# set 1, pushed with each recording: the frame's splat buffer, colour image (written) and depth (read)
+TARGET_BINDINGS = {
+    0: STORAGE,
+    1: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
+    2: vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
 }
+SPLAT_BUFFER = "point splat"  # its key in RenderTarget.per_slot
+NEXT_ID = "point splat ids"  # ... and the frame's next free particle id in RenderTarget.this_frame
+MAX_IDS = 0xFFFFFFFF  # ids below the empty pattern's low half
 SHADER_RW = vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
-# what the render pass does with the splat's results: the indirect draw of the large ones and the resolve
-DRAW_STAGES = (
-    vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT
-    | vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
-    | vk.VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT
-)
-DRAW_READS = (
-    vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT | vk.VK_ACCESS_INDEX_READ_BIT | vk.VK_ACCESS_SHADER_READ_BIT
-)
+# what the render pass does with the splat's results: the indirect draw of the large ones
+DRAW_STAGES = vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
+DRAW_READS = vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT | vk.VK_ACCESS_INDEX_READ_BIT
 
 
 def supported(context, count: int, *buffers) -> bool:
-    """The device can do 64-bit integers and their atomics, one dispatch covers `count` particles, and the
-    shaders can read `buffers` as storage buffers (usage and size)."""
+    """The device can do 64-bit integers and their atomics, push descriptors and format-less storage image
+    writes, one dispatch covers `count` particles, and the shaders can read `buffers` as storage buffers
+    (usage and size)."""
     limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
     features = context.enabled_features
+    needed = (
+        "shaderInt64",
+        "shaderBufferInt64Atomics",
+        "pushDescriptor",
+        "shaderStorageImageWriteWithoutFormat",
+    )
     return (
-        bool(features.get("shaderInt64") and features.get("shaderBufferInt64Atomics"))
+        all(features.get(name) for name in needed)
         and (count + WORKGROUP - 1) // WORKGROUP <= limits.maxComputeWorkGroupCount[0]
         and 4 * count <= limits.maxStorageBufferRange  # the list of large particles
         and all(
@@ -74,51 +82,98 @@ def supported(context, count: int, *buffers) -> bool:
     )
 
 
-def _barrier(cb, src_stages, dst_stages, src_access, dst_access) -> None:
+def _barrier(cb, src_stages, dst_stages, src_access, dst_access, images=()) -> None:
     memory = vk.VkMemoryBarrier(srcAccessMask=src_access, dstAccessMask=dst_access)
-    vk.vkCmdPipelineBarrier(cb, src_stages, dst_stages, 0, 1, [memory], 0, None, 0, None)
+    vk.vkCmdPipelineBarrier(
+        cb, src_stages, dst_stages, 0, 1, [memory], 0, None, len(images), list(images) or None
+    )
+
+
+def _layout_change(image, aspect: int, old: int, new: int, src_access: int, dst_access: int):
+    return vk.VkImageMemoryBarrier(
+        srcAccessMask=src_access,
+        dstAccessMask=dst_access,
+        oldLayout=old,
+        newLayout=new,
+        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        image=image,
+        subresourceRange=vk.VkImageSubresourceRange(
+            aspectMask=aspect, baseMipLevel=0, levelCount=1, baseArrayLayer=0, layerCount=1
+        ),
+    )
+
+
+def splat_buffer(context, target) -> Buffer:
+    """The slot's splat buffer for the target's size, shared by the frame's splatted draws: made, and
+    emptied, when missing or of another size (while recording, so the GPU is idle)."""
+    size = 8 * target.width * target.height
+    buffer = target.per_slot.get(SPLAT_BUFFER)
+    if buffer is not None and buffer.size == size:
+        return buffer
+    if buffer is not None:
+        buffer.destroy()
+        del target.per_slot[SPLAT_BUFFER]
+    usage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
+    usage |= vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read it back (tests)
+    buffer = Buffer(context, size, usage, name="point splat")
+    try:
+
+        def fill(cb):  # empty once; from then on each frame's shading passes leave it empty
+            vk.vkCmdFillBuffer(cb, buffer.handle, 0, buffer.size, EMPTY)
+            _barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+
+        run_once(context, fill)
+    except BaseException:
+        buffer.destroy()
+        raise
+    target.per_slot[SPLAT_BUFFER] = buffer
+    return buffer
 
 
 class PointSplat:
-    """The splat buffers, index lists and draw commands of each frame in flight, and the two pipelines.
-    `uniforms` are the particle draw's FrameUniforms (read here by the compute shader). `active` is False for
-    a frame size the device's texel buffers cannot hold: the caller then draws sprites only."""
+    """A particle draw's index lists and draw commands for each frame in flight, and the two pipelines.
+    `uniforms` are the particle draw's FrameUniforms (read here by the compute shader)."""
 
     def __init__(self, context, render_pass, positions, colors, base_color, count: int, uniforms):
         self.context, self.positions, self.colors, self.count = context, positions, colors, count
         self.uniform_buffers = uniforms.buffers
         slots = len(self.uniform_buffers)
-        self.extent, self.active = None, False
-        self.splat: list[Buffer] = []
-        self.views: list = []
         self.draws: list[Buffer] = []
         self.indices: list[Buffer] = []
-        self.set_layout = self.pool = self.compute = self.compute_layout = None
-        self.resolve = self.resolve_layout = None
+        self.set_layout = self.target_layout = self.pool = self.sampler = None
+        self.splat_pipeline = self.splat_layout = self.shade_pipeline = self.shade_layout = None
         self.push = np.zeros(8, dtype=np.uint32)
         self.push[:4] = np.array([*base_color, 1.0 if colors is not None else 0.0], np.float32).view(
             np.uint32
         )
         self.push[6] = count
         limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
-        # the splat buffer is both a texel buffer (R32G32_UINT) and a storage buffer
-        self.max_pixels = min(int(limits.maxTexelBufferElements), int(limits.maxStorageBufferRange) // 8)
+        self.max_splat_bytes = int(limits.maxStorageBufferRange)
         device = context.device
+        self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
         try:
-            layout_bindings = [
-                vk.VkDescriptorSetLayoutBinding(binding=b, descriptorType=t, descriptorCount=1, stageFlags=s)
-                for b, (t, s) in BINDINGS.items()
-            ]
             self.set_layout = vk_create(
                 "DescriptorSetLayout",
                 vk.vkCreateDescriptorSetLayout,
                 device,
-                vk.VkDescriptorSetLayoutCreateInfo(pBindings=layout_bindings),
+                vk.VkDescriptorSetLayoutCreateInfo(
+                    pBindings=[
+                        vk.VkDescriptorSetLayoutBinding(
+                            binding=b, descriptorType=t, descriptorCount=1, stageFlags=COMPUTE
+                        )
+                        for b, t in BINDINGS.items()
+                    ]
+                ),
                 None,
             )
-            types = [t for t, _ in BINDINGS.values()]
+            # the render pass's, like the pipelines (pipelines.py): not destroyed here
+            self.target_layout = push_set_layout(
+                device, render_pass, "point splat target", TARGET_BINDINGS, COMPUTE
+            )
             pool_sizes = [
-                vk.VkDescriptorPoolSize(type=t, descriptorCount=slots * types.count(t)) for t in set(types)
+                vk.VkDescriptorPoolSize(type=t, descriptorCount=slots * list(BINDINGS.values()).count(t))
+                for t in set(BINDINGS.values())
             ]
             self.pool = vk_create(
                 "DescriptorPool",
@@ -133,6 +188,14 @@ class PointSplat:
                     descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
                 ),
             )
+            sampler = vk.VkSamplerCreateInfo(
+                magFilter=vk.VK_FILTER_NEAREST,
+                minFilter=vk.VK_FILTER_NEAREST,
+                addressModeU=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+                addressModeV=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+                addressModeW=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
+            )
+            self.sampler = vk_create("Sampler", vk.vkCreateSampler, device, sampler, None)
             index_usage = vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
             draw_usage = (
                 vk.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT
@@ -144,165 +207,152 @@ class PointSplat:
                 self.indices.append(Buffer(context, 4 * count, index_usage, name=f"large particles {i}"))
                 self.draws.append(Buffer(context, DRAW_COMMAND.nbytes, draw_usage, name=f"particle draw {i}"))
             # pipelines and their layouts are the render pass's (pipelines.py): not destroyed here
-            self.compute, self.compute_layout = create_compute_pipeline(
+            self.splat_pipeline, self.splat_layout = create_compute_pipeline(
                 device,
                 render_pass,
-                self.set_layout,
+                [self.set_layout, self.target_layout],
                 "point splat",
                 shaders.load_builtin("particles_splat.comp"),
                 PUSH_BYTES,
             )
-            self.resolve, self.resolve_layout = create_pipeline(
+            self.shade_pipeline, self.shade_layout = create_compute_pipeline(
                 device,
                 render_pass,
-                self.set_layout,
-                "point splat",
-                shaders.load_builtin("particles_resolve.vert"),
-                shaders.load_builtin("particles_resolve.frag"),
-                bindings=[],
-                attributes=[],
-                topology=vk.VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
-                push_constants=PUSH_BYTES,
+                [self.set_layout, self.target_layout],
+                "point splat, shading",
+                shaders.load_builtin("particles_splat.comp", defines=("SHADE",)),
+                PUSH_BYTES,
             )
+            self._write_descriptors()
         except BaseException:
             self.destroy()
             raise
 
-    def _allocate(self, width: int, height: int) -> None:
-        """Splat buffers for a frame size. Called while recording, when the GPU is idle (the frames record
-        their command buffers only then)."""
-        self._free_splat()
-        self.extent, self.active = (width, height), width * height <= self.max_pixels
-        if not self.active:
-            return
-        device = self.context.device
-        usage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
-        usage |= vk.VK_BUFFER_USAGE_UNIFORM_TEXEL_BUFFER_BIT
-        for i in range(len(self.sets)):
-            buffer = Buffer(self.context, 8 * width * height, usage, name=f"point splat {i}")
-            self.splat.append(buffer)
-            info = vk.VkBufferViewCreateInfo(
-                buffer=buffer.handle, format=vk.VK_FORMAT_R32G32_UINT, offset=0, range=buffer.size
-            )
-            self.views.append(vk_create("BufferView", vk.vkCreateBufferView, device, info, None))
-        self.push[4:6] = (width, height)
-        self._write_descriptors()
+    def usable(self, target) -> bool:
+        """Whether this frame can be splatted: its colour image is a storage image, the splat buffer for its
+        size fits a storage buffer, and the frame's particle ids last."""
+        return (
+            target.storage
+            and 8 * target.width * target.height <= self.max_splat_bytes
+            and target.this_frame.get(NEXT_ID, 0) + self.count <= MAX_IDS
+        )
 
     def _write_descriptors(self) -> None:
         colors = self.colors if self.colors is not None else self.positions  # unread, but must be valid
         for i, descriptor_set in enumerate(self.sets):
-            buffers = [
-                self.uniform_buffers[i],
-                self.positions,
-                colors,
-                self.splat[i],
-                self.draws[i],
-                self.indices[i],
-            ]
+            buffers = [self.uniform_buffers[i], self.positions, colors, self.draws[i], self.indices[i]]
             writes = [
                 vk.VkWriteDescriptorSet(
                     dstSet=descriptor_set,
                     dstBinding=binding,
                     descriptorCount=1,
-                    descriptorType=BINDINGS[binding][0],
+                    descriptorType=BINDINGS[binding],
                     pBufferInfo=[vk.VkDescriptorBufferInfo(buffer=b.handle, offset=0, range=b.size)],
                 )
                 for binding, b in enumerate(buffers)
             ]
-            writes.append(
-                vk.VkWriteDescriptorSet(
-                    dstSet=descriptor_set,
-                    dstBinding=6,
-                    descriptorCount=1,
-                    descriptorType=BINDINGS[6][0],
-                    pTexelBufferView=[self.views[i]],
-                )
-            )
             vk.vkUpdateDescriptorSets(self.context.device, len(writes), writes, 0, None)
 
-    # -- recording
+    # -- recording, into a target `usable()` accepted, in this order
 
-    def record_compute(self, cb, slot: int, width: int, height: int) -> None:
-        """Before the render pass: empty the buffer and the draw command, splat, make both visible to the
-        pass. Sets `active`."""
-        if self.extent != (width, height):
-            self._allocate(width, height)
-        if not self.active:
-            return
-        splat, draw = self.splat[slot], self.draws[slot]
-        # after the previous frame of this slot read them (write-after-read: an execution dependency)
-        _barrier(cb, DRAW_STAGES, vk.VK_PIPELINE_STAGE_TRANSFER_BIT, 0, 0)
-        vk.vkCmdFillBuffer(cb, splat.handle, 0, splat.size, EMPTY)
-        vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMAND.nbytes, vk.ffi.from_buffer(DRAW_COMMAND))
+    def record_before_pass(self, cb, slot: int, target) -> None:
+        """Take this draw's ids in the frame, empty the draw command, splat, and make the results visible to
+        the render pass's indirect draw and to the shading passes after it."""
+        first_id = target.this_frame.get(NEXT_ID, 0)
+        target.this_frame[NEXT_ID] = first_id + self.count
+        self.push[4:6] = (target.width, target.height)
+        self.push[7] = first_id
+        splat = splat_buffer(self.context, target)
+        # after the previous frame of this slot: its draw read the command and list rewritten now, and its
+        # shading passes wrote the splat buffer back to empty; and after this frame's other splats
         _barrier(
             cb,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-            vk.VK_ACCESS_TRANSFER_WRITE_BIT,
-            SHADER_RW,
-        )
-        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_COMPUTE, self.compute)
-        vk.vkCmdBindDescriptorSets(
-            cb, vk.VK_PIPELINE_BIND_POINT_COMPUTE, self.compute_layout, 0, 1, [self.sets[slot]], 0, None
-        )
-        groups = (self.count + WORKGROUP - 1) // WORKGROUP
-        for splat_pass in (0, 1):
-            if splat_pass:  # every atomicMin done before the winners are known
-                _barrier(
-                    cb,
-                    vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                    vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-                    vk.VK_ACCESS_SHADER_WRITE_BIT,
-                    SHADER_RW,
-                )
-            self.push[7] = splat_pass
-            self._push(cb, self.compute_layout, COMPUTE)
-            vk.vkCmdDispatch(cb, groups, 1, 1)
-        _barrier(
-            cb,
-            vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-            DRAW_STAGES,
+            DRAW_STAGES | COMPUTE_STAGE,
+            TRANSFER_STAGE | COMPUTE_STAGE,
             vk.VK_ACCESS_SHADER_WRITE_BIT,
-            DRAW_READS,
+            vk.VK_ACCESS_TRANSFER_WRITE_BIT | SHADER_RW,
         )
-
-    def record_resolve(self, cb, slot: int) -> None:
-        """Inside the render pass: the full-screen resolve."""
-        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.resolve)
-        vk.vkCmdBindDescriptorSets(
-            cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.resolve_layout, 0, 1, [self.sets[slot]], 0, None
+        draw = self.draws[slot]
+        vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMAND.nbytes, vk.ffi.from_buffer(DRAW_COMMAND))
+        _barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+        self._dispatch(cb, slot, self.splat_pipeline, self.splat_layout, [self._splat_write(splat)])
+        _barrier(
+            cb,
+            COMPUTE_STAGE,
+            DRAW_STAGES | COMPUTE_STAGE,
+            vk.VK_ACCESS_SHADER_WRITE_BIT,
+            DRAW_READS | SHADER_RW,
         )
-        self._push(cb, self.resolve_layout, vk.VK_SHADER_STAGE_FRAGMENT_BIT)
-        vk.vkCmdDraw(cb, 3, 1, 0, 0)
 
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the sprite pipeline and vertex buffers bound: the large particles."""
         vk.vkCmdBindIndexBuffer(cb, self.indices[slot].handle, 0, vk.VK_INDEX_TYPE_UINT32)
         vk.vkCmdDrawIndexedIndirect(cb, self.draws[slot].handle, 0, 1, DRAW_COMMAND.nbytes)
 
-    def _push(self, cb, layout, stages: int) -> None:
-        vk.vkCmdPushConstants(cb, layout, stages, 0, PUSH_BYTES, vk.ffi.from_buffer(self.push))
+    def record_after_pass(self, cb, slot: int, target) -> None:
+        """The winners' colours into the frame, where they are in front of what the pass drew; then the colour
+        image goes back to the layout the frame reads or presents it in."""
+        color = vk.VK_IMAGE_ASPECT_COLOR_BIT
+        # The render pass's dependency to after it made its writes visible to compute shaders and left the
+        # depth image in DEPTH_AFTER_PASS; another draw's shading pass may have written both buffer and image.
+        to_compute = _layout_change(
+            target.color, color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW
+        )
+        _barrier(cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW, [to_compute])
+        general, depth_view = vk.VK_IMAGE_LAYOUT_GENERAL, target.depth_view
+        images = {
+            1: vk.VkDescriptorImageInfo(imageView=target.color_view, imageLayout=general),
+            2: vk.VkDescriptorImageInfo(
+                sampler=self.sampler, imageView=depth_view, imageLayout=DEPTH_AFTER_PASS
+            ),
+        }
+        writes = [self._splat_write(splat_buffer(self.context, target))] + [
+            vk.VkWriteDescriptorSet(
+                dstBinding=b, descriptorCount=1, descriptorType=TARGET_BINDINGS[b], pImageInfo=[info]
+            )
+            for b, info in images.items()
+        ]
+        self._dispatch(cb, slot, self.shade_pipeline, self.shade_layout, writes)
+        back = _layout_change(
+            target.color,
+            color,
+            vk.VK_IMAGE_LAYOUT_GENERAL,
+            target.color_layout,
+            vk.VK_ACCESS_SHADER_WRITE_BIT,
+            vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT,
+        )
+        # whatever reads the frame next (copy, screenshot, present, another shading pass) is after this
+        _barrier(cb, COMPUTE_STAGE, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, [back])
 
-    def _free_splat(self) -> None:
-        for view in self.views:
-            vk_destroy("BufferView", vk.vkDestroyBufferView, self.context.device, view, None)
-        for buffer in self.splat:
-            buffer.destroy()
-        self.views, self.splat = [], []
+    @staticmethod
+    def _splat_write(splat: Buffer):
+        info = vk.VkDescriptorBufferInfo(buffer=splat.handle, offset=0, range=splat.size)
+        return vk.VkWriteDescriptorSet(
+            dstBinding=0, descriptorCount=1, descriptorType=TARGET_BINDINGS[0], pBufferInfo=[info]
+        )
+
+    def _dispatch(self, cb, slot: int, pipeline, layout, pushed: list) -> None:
+        bind = vk.VK_PIPELINE_BIND_POINT_COMPUTE
+        vk.vkCmdBindPipeline(cb, bind, pipeline)
+        vk.vkCmdBindDescriptorSets(cb, bind, layout, 0, 1, [self.sets[slot]], 0, None)
+        self._push_descriptors(cb, bind, layout, 1, len(pushed), pushed)
+        vk.vkCmdPushConstants(cb, layout, COMPUTE, 0, PUSH_BYTES, vk.ffi.from_buffer(self.push))
+        vk.vkCmdDispatch(cb, (self.count + WORKGROUP - 1) // WORKGROUP, 1, 1)
 
     def destroy(self) -> None:
         """Idempotent; the GPU must be done with the frames that used it."""
         device = self.context.device
-        self.compute = self.compute_layout = self.resolve = self.resolve_layout = None  # the render pass's
+        self.splat_pipeline = self.splat_layout = self.shade_pipeline = self.shade_layout = None
+        self.target_layout = None  # the render pass's
         for attr, kind, destroy in (
             ("pool", "DescriptorPool", vk.vkDestroyDescriptorPool),  # frees its sets
             ("set_layout", "DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout),
+            ("sampler", "Sampler", vk.vkDestroySampler),
         ):
             handle = getattr(self, attr)
             setattr(self, attr, None)
             if handle is not None:
                 vk_destroy(kind, destroy, device, handle, None)
-        self._free_splat()
         for buffer in self.draws + self.indices:
             buffer.destroy()
         self.draws, self.indices = [], []

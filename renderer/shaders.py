@@ -50,10 +50,15 @@ def compile_glsl(source: str, stage: str, name: str) -> bytes:
     return data
 
 
-def load_builtin(file_name: str) -> bytes:
-    """SPIR-V of a shader in the project's shaders/ folder (stage from the extension)."""
+def load_builtin(file_name: str, defines: tuple[str, ...] = ()) -> bytes:
+    """SPIR-V of a shader in the project's shaders/ folder (stage from the extension), with a `#define` of
+    each name in `defines` after its `#version` line (one file, several variants)."""
     path = SHADER_DIR / file_name
-    return compile_glsl(path.read_text(), path.suffix.lstrip("."), str(path))
+    version, _, rest = path.read_text().partition("\n")
+    if defines:  # glslc's line numbers stay the file's
+        rest = "\n".join([*(f"#define {name}" for name in defines), "#line 2", rest])
+    source = f"{version}\n{rest}"
+    return compile_glsl(source, path.suffix.lstrip("."), str(path))
 
 
 def create_module(device, spirv: bytes):

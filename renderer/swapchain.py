@@ -53,6 +53,7 @@ class Swapchain:
         self.views: list = []
         self.depths: list[Image] = []
         self.framebuffers: list = []
+        self.storage = False  # the images have STORAGE usage
         self.extent = (0, 0)
         self.present_mode = vk.VK_PRESENT_MODE_FIFO_KHR
         self.needs_recreate = False
@@ -83,6 +84,12 @@ class Swapchain:
         if caps.supportedUsageFlags & vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT:
             usage |= vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT  # screenshots
         self.can_screenshot = bool(usage & vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT)
+        features = vk.vkGetPhysicalDeviceFormatProperties(self.context.physical_device, self.format)
+        if caps.supportedUsageFlags & vk.VK_IMAGE_USAGE_STORAGE_BIT and (
+            features.optimalTilingFeatures & vk.VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT
+        ):
+            usage |= vk.VK_IMAGE_USAGE_STORAGE_BIT  # compute shaders may write the frame (point_splat.py)
+        self.storage = bool(usage & vk.VK_IMAGE_USAGE_STORAGE_BIT)
         alpha = vk.VK_COMPOSITE_ALPHA_OPAQUE_BIT_KHR
         if not caps.supportedCompositeAlpha & alpha:
             alpha = caps.supportedCompositeAlpha & -caps.supportedCompositeAlpha  # lowest supported bit
@@ -127,7 +134,7 @@ class Swapchain:
                 width,
                 height,
                 DEPTH_FORMAT,
-                vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT,
+                vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
                 aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
                 name="window depth",
             )
@@ -142,6 +149,22 @@ class Swapchain:
             self.framebuffers.append(vk_create("Framebuffer", vk.vkCreateFramebuffer, device, fb, None))
         self.needs_recreate = False
         self.generation += 1
+
+    def target(self, index: int, per_slot: dict):
+        """Swapchain image `index` and its depth as the frames' RenderTarget."""
+        from .frames import RenderTarget
+
+        depth = self.depths[index]
+        return RenderTarget(
+            self.images[index],
+            self.views[index],
+            depth.handle,
+            depth.view,
+            *self.extent,
+            vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
+            self.storage,
+            per_slot,
+        )
 
     def acquire(self, semaphore) -> int | None:
         """The next image's index, or None when the swapchain is out of date (then recreate)."""

@@ -39,8 +39,12 @@ class WindowSlot:
         )
         self.event = Event.create(runtime)
         self.in_flight = False
+        self.shared: dict = {}  # RenderTarget.per_slot
 
     def destroy(self, device) -> None:
+        for obj in self.shared.values():
+            obj.destroy()
+        self.shared = {}
         self.event.destroy()
         vk_destroy("Semaphore", vk.vkDestroySemaphore, device, self.image_available, None)
         vk_destroy("Fence", vk.vkDestroyFence, device, self.fence, None)
@@ -138,7 +142,6 @@ class WindowFrames:
             ),
         )
         it = iter(cbs)
-        width, height = self.swapchain.extent
         for slot in self.slots:
             for image, framebuffer in enumerate(self.swapchain.framebuffers):
                 cb = next(it)
@@ -148,8 +151,7 @@ class WindowFrames:
                     slot.event,
                     self.render_pass,
                     framebuffer,
-                    width,
-                    height,
+                    self.swapchain.target(image, slot.shared),
                     self.clear_color,
                     self.drawables,
                     slot.index,
@@ -256,8 +258,7 @@ class WindowFrames:
             slot.event,
             self.render_pass,
             self.swapchain.framebuffers[index],
-            width,
-            height,
+            self.swapchain.target(index, slot.shared),
             self.clear_color,
             self.drawables,
             slot.index,

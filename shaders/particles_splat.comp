@@ -1,16 +1,19 @@
 #version 450
-// Point splatting (Schütz et al. 2021), one invocation per particle, in two passes (push.extent.w):
-// 0: a particle whose sprite is at most SPLAT_MAX_SIZE px writes (depth, index) with atomicMin into each pixel
-//    its sprite's disc covers, exactly where particles.vert + the fixed-function point + particles.frag would
-//    shade (depth test LESS in primitive order: the lowest (depth, index) wins). Larger particles are appended
-//    to the indexed indirect draw of the sprite pipeline.
-// 1: where a particle won, it replaces its index with its colour there (RGBA8, alpha 255: above any index),
-//    so the per-pixel resolve only unpacks: shading costs per particle, not per pixel.
+// Point splatting (Schütz et al. 2021), one invocation per particle, compiled twice (point_splat.py):
+// - as it is, before the render pass: a particle whose sprite is at most SPLAT_MAX_SIZE px writes (depth,
+//   id) with atomicMin into each pixel its sprite's disc covers, exactly where particles.vert + the
+//   fixed-function point + particles.frag would shade (the lowest (depth, id) wins, like the depth test LESS
+//   in primitive order; ids are unique across the frame's splatted draws, which share the buffer). Larger
+//   particles are appended to the indexed indirect draw of the sprite pipeline.
+// - with SHADE, after the render pass: where a particle won, it takes its pixel back to empty (so the next
+//   frame finds the buffer empty without a fill) and, if it is nearer than what the render pass drew there
+//   (the depth attachment), writes its shaded colour into the frame. Nothing costs per pixel of the frame.
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_EXT_shader_atomic_int64 : require
 layout(local_size_x = 128) in;
 
 const float SPLAT_MAX_SIZE = 2.0;  // px: at most 2x2 pixels per particle
+const uint64_t EMPTY = 0xFFFFFFFFFFFFFFFFUL;  // no particle: all ones, above any (depth in [0, 1], index)
 
 layout(set = 0, binding = 0) uniform Frame {
     mat4 view_proj;
@@ -20,18 +23,24 @@ layout(set = 0, binding = 0) uniform Frame {
 } frame;
 layout(std430, set = 0, binding = 1) readonly buffer Positions { float positions[]; };  // packed vec3s
 layout(std430, set = 0, binding = 2) readonly buffer Colors { float colors[]; };  // packed vec3s, or none
-layout(std430, set = 0, binding = 3) buffer Splat { uint64_t splat[]; };  // per pixel; empty: all ones
-layout(std430, set = 0, binding = 4) buffer Draw {  // VkDrawIndexedIndirectCommand
+// set 1: the frame's, shared by the frame's splatted draws
+layout(std430, set = 1, binding = 0) buffer Splat { uint64_t splat[]; };  // per pixel
+#ifdef SHADE
+layout(set = 1, binding = 1) uniform writeonly image2D target;  // the frame's colour (RGBA8 or BGRA8)
+layout(set = 1, binding = 2) uniform sampler2D scene_depth;     // what the render pass drew
+#else
+layout(std430, set = 0, binding = 3) buffer Draw {  // VkDrawIndexedIndirectCommand
     uint index_count;
     uint instance_count;
     uint first_index;
     int vertex_offset;
     uint first_instance;
 } draw;
-layout(std430, set = 0, binding = 5) writeonly buffer Indices { uint indices[]; };
+layout(std430, set = 0, binding = 4) writeonly buffer Indices { uint indices[]; };
+#endif
 layout(push_constant) uniform Push {
     vec4 base_color;  // rgb: colour of all particles; a: 1 when per-particle colours are bound instead
-    uvec4 extent;     // x, y: frame size (px); z: particle count; w: pass
+    uvec4 extent;     // x, y: frame size (px); z: particle count; w: the frame-wide id of particle 0
 } push;
 
 void main() {
@@ -42,9 +51,9 @@ void main() {
     vec4 clip = frame.view_proj * vec4(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2], 1.0);
     float size = clamp(frame.params.x * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
     if (size > SPLAT_MAX_SIZE) {
-        if (push.extent.w == 0) {
-            indices[atomicAdd(draw.index_count, 1u)] = i;
-        }
+#ifndef SHADE
+        indices[atomicAdd(draw.index_count, 1u)] = i;
+#endif
         return;
     }
     // a point outside the clip volume is discarded whole (no depth clamp)
@@ -59,10 +68,8 @@ void main() {
     // the sprite is the square of side `size` around `win`; it covers the pixels whose centre it contains
     ivec2 lo = max(ivec2(ceil(win - 0.5 * size - 0.5)), ivec2(0));
     ivec2 hi = min(ivec2(ceil(win + 0.5 * size - 0.5)), ivec2(push.extent.xy)) - 1;
-    uint depth = floatBitsToUint(abs(ndc.z));  // abs: no -0.0
-    uint64_t mine = (uint64_t(depth) << 32) | uint64_t(i);
-    vec3 base = push.base_color.a > 0.5 ? vec3(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
-                                        : push.base_color.rgb;
+    float depth = abs(ndc.z);  // abs: no -0.0, so the float's bits order like the depths
+    uint64_t mine = (uint64_t(floatBitsToUint(depth)) << 32) | uint64_t(push.extent.w + i);
     for (int y = lo.y; y <= hi.y; ++y) {
         for (int x = lo.x; x <= hi.x; ++x) {
             vec2 c = 2.0 * (vec2(x, y) + 0.5 - win) / size;  // gl_PointCoord * 2 - 1 there
@@ -71,15 +78,22 @@ void main() {
                 continue;
             }
             uint pixel = y * push.extent.x + x;
-            if (push.extent.w == 0) {
-                atomicMin(splat[pixel], mine);
-            } else if (splat[pixel] == mine) {  // particles.frag's shading
-                vec3 normal = vec3(c.x, -c.y, sqrt(1.0 - r2));
-                float diffuse = max(dot(normal, normalize(frame.light.xyz)), 0.0);
-                float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
-                vec3 rgb = base * frame.color.rgb * (0.25 + 0.75 * diffuse) + specular;
-                splat[pixel] = (uint64_t(depth) << 32) | uint64_t(packUnorm4x8(vec4(rgb, 1.0)));
+#ifdef SHADE
+            if (atomicCompSwap(splat[pixel], mine, EMPTY) != mine
+                || !(depth < texelFetch(scene_depth, ivec2(x, y), 0).r)) {
+                continue;
             }
+            // particles.frag's shading
+            vec3 base = push.base_color.a > 0.5 ? vec3(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
+                                                : push.base_color.rgb;
+            vec3 normal = vec3(c.x, -c.y, sqrt(1.0 - r2));
+            float diffuse = max(dot(normal, normalize(frame.light.xyz)), 0.0);
+            float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
+            vec3 rgb = base * frame.color.rgb * (0.25 + 0.75 * diffuse) + specular;
+            imageStore(target, ivec2(x, y), vec4(rgb, 1.0));
+#else
+            atomicMin(splat[pixel], mine);
+#endif
         }
     }
 }

@@ -1,11 +1,13 @@
 """Point splatting (renderer/point_splat.py): the same image as point sprites, the large particles counted
 into the indirect draw, clean under synchronization validation, and the sprite-only path when it is off."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import vulkan as vk
 
-from renderer import testing
+from renderer import point_splat, testing
 from renderer.app import HeadlessRenderer
 from renderer.camera import Camera
 from renderer.memory import Buffer, run_once
@@ -107,7 +109,7 @@ def test_mixed_sizes_splat_small_and_draw_large_as_sprites():
         frames = list(r.frames_iter(31))
         splat, slot = frames[-1][1], 30 % r.frames.frames_in_flight
         draw = scene.draw
-        assert draw.splat is not None and draw.splat.active
+        assert draw.splatting
         command = read_back(r.context, draw.splat.draws[slot], np.uint32)
         positions = read_back(r.context, scene.positions.buffer, np.float32).reshape(-1, 3)
         context = r.context
@@ -156,3 +158,98 @@ def test_sprites_only_when_splatting_is_off(reason, monkeypatch):
         pixels = r.render(3)
         assert scene.draw.splat is None
     assert (pixels[..., 2] > 100).sum() > 500
+
+
+def with_dust(splat: bool):
+    """The cloth scene (a lit mesh over a ball drawn as one large sprite) with a spiral of 20,000 small
+    particles through it: the splatted ones must meet the mesh and the ball in depth as sprites do."""
+    from scenes.cloth import Cloth
+    from scenes.particles import spiral
+
+    class ClothAndDust(Cloth):
+        kernels = (*Cloth.kernels, spiral)
+
+        def setup(self, gpu):
+            super().setup(gpu)
+            self.dust = gpu.array("dust", (20_000,), element_shape=(3,))
+            self.dust_draw = gpu.particles(self.dust, radius=0.0015, color=(1.0, 0.8, 0.3), splat=splat)
+            self.swirl = gpu.kernel("spiral").bind(self.dust, 0.0)
+
+        def update(self, frame, dt, input):
+            super().update(frame, dt, input)
+            self.swirl.set("t", frame * dt)
+            self.swirl()
+
+    return ClothAndDust()
+
+
+def test_splatted_particles_meet_other_draws_in_depth():
+    sprite, _ = render(with_dust(False), (640, 360), frames=20)
+    scene = with_dust(True)
+    splat, context = render(scene, (640, 360), frames=20)
+    assert scene.dust_draw.splatting
+    hidden = (sprite[..., 0] > 100) & (sprite[..., 2] < 60)  # yellow dust drawn, somewhere
+    assert hidden.sum() > 500
+    assert_same_image(splat, sprite, context)
+
+
+def two_spirals(splat: bool):
+    class TwoSpirals(Particles):
+        def setup(self, gpu):
+            self.positions = gpu.array("positions", (self.count,), element_shape=(3,))
+            self.step = gpu.kernel("spiral").bind(self.positions, 0.0)
+            self.first = gpu.particles(self.positions, radius=self.radius, color=self.color, splat=splat)
+            self.more = gpu.array("more", (self.count,), element_shape=(3,))
+            self.second = gpu.particles(self.more, radius=self.radius, color=(1.0, 0.5, 0.2), splat=splat)
+            self.step_more = gpu.kernel("spiral").bind(self.more, 0.0)
+
+        def update(self, frame, dt, input):
+            super().update(frame, dt, input)
+            self.step_more.set("t", frame * dt + 0.3)  # the same spiral turned: the two cross everywhere
+            self.step_more()
+
+    return TwoSpirals(count=20_000, radius=0.002)
+
+
+def test_two_splatted_draws_meet_in_depth():
+    """Two particle draws crossing everywhere: their small particles share the frame's splat buffer, so each
+    pixel keeps the nearest of both, as with sprites."""
+    sprite, _ = render(two_spirals(False), (640, 360))
+    scene = two_spirals(True)
+    splat, context = render(scene, (640, 360))
+    assert scene.first.splatting and scene.second.splatting
+    assert ((sprite[..., 0] > 150) & (sprite[..., 2] < 100)).sum() > 2000  # the second, orange, is drawn
+    assert_same_image(splat, sprite, context)
+
+
+def test_the_splat_buffers_are_left_empty():
+    """The buffers are filled once: each frame's shading pass takes every pixel it won back to empty."""
+    scene = particles(True, count=20_000, radius=0.002)
+    with HeadlessRenderer(scene, 320, 180, validate=True) as r:
+        r.render(7)
+        buffers = [slot.shared[point_splat.SPLAT_BUFFER] for slot in r.frames.slots]
+        assert len(buffers) == r.frames.frames_in_flight
+        for buffer in buffers:
+            assert (read_back(r.context, buffer, np.uint32) == 0xFFFFFFFF).all()
+        r.context.check_validation("reading back")
+
+
+def test_sprites_where_a_frame_cannot_be_splatted(monkeypatch):
+    """A colour image compute shaders cannot write (storage=False: e.g. a swapchain without STORAGE usage),
+    or a frame whose particle ids would run out: those draws are sprites, and the image is the same."""
+    from renderer.frames import Slot
+
+    target = Slot.target
+    monkeypatch.setattr(Slot, "target", lambda self: dataclasses.replace(target(self), storage=False))
+    sprite, _ = render(two_spirals(False), (320, 180), frames=5)
+    scene = two_spirals(True)
+    pixels, _ = render(scene, (320, 180), frames=5)
+    assert not scene.first.splatting and not scene.second.splatting
+    assert (pixels == sprite).all()
+
+    monkeypatch.undo()
+    monkeypatch.setattr(point_splat, "MAX_IDS", 30_000)  # room for the first draw's 20,000 only
+    scene = two_spirals(True)
+    splat, context = render(scene, (320, 180), frames=5)
+    assert scene.first.splatting and not scene.second.splatting
+    assert_same_image(splat, sprite, context)
