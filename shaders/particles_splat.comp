@@ -79,7 +79,8 @@ void main() {
             }
             uint pixel = y * push.extent.x + x;
 #ifdef SHADE
-            if (atomicCompSwap(splat[pixel], mine, EMPTY) != mine
+            // a plain read first: most particles lost, and atomics on a contended pixel serialize
+            if (splat[pixel] != mine || atomicCompSwap(splat[pixel], mine, EMPTY) != mine
                 || !(depth < texelFetch(scene_depth, ivec2(x, y), 0).r)) {
                 continue;
             }
