@@ -5,8 +5,10 @@ for the renderer's devices (`register`) a few resolve to the functions here, the
 
 1. Fences are recycled. Taichi creates a VkFence for every submission (each `ti_flush`, so every frame) and
    destroys them all at `ti_wait`. On the NVIDIA driver measured (an H100 in a virtual machine) vkCreateFence and
-   vkDestroyFence cost about 0.27 ms each: more than the rest of a 10k-particle frame. A fence Taichi destroys is
-   reset and kept (Taichi destroys a fence only after waiting for it); one it creates comes from the pool.
+   vkDestroyFence cost 0.27-0.47 ms each: more than the rest of a 10k-particle frame. A fence Taichi destroys is
+   reset and kept (Taichi destroys a fence only after waiting for it); one it creates comes from the pool. The
+   pool starts with `PREFILLED` fences, made when the device is registered: until the first `ti_wait` returns
+   some, every submission would otherwise make a new one (measured: ti_flush 0.5 ms a frame for 256 frames).
 2. Descriptor pools keep their size. Taichi allocates a descriptor set for every launch from pools of 64 sets and
    never frees one: it relies on the allocation failing with VK_ERROR_OUT_OF_POOL_MEMORY when a pool is full, then
    makes a new pool, and the old one is destroyed once its sets are no longer referenced. lavapipe never fails the
@@ -24,6 +26,7 @@ import cffi
 import vulkan as vk
 
 MAX_POOLED = 4096  # fences kept per device (Taichi holds at most one per submission between two ti_wait)
+PREFILLED = 264  # the frames' ti_wait interval (frames.RECLAIM_INTERVAL) of submissions, and a few
 OUT_OF_POOL_MEMORY = -1000069000  # VK_ERROR_OUT_OF_POOL_MEMORY
 
 _ffi = cffi.FFI()
@@ -178,8 +181,15 @@ def instance_proc_addr() -> int:
 
 
 def register(device) -> None:
-    """Apply the fixes on this device (one the renderer owns)."""
-    _fences.setdefault(_device_key(device), [])
+    """Apply the fixes on this device (one the renderer owns), with `PREFILLED` fences ready."""
+    pool = _fences.setdefault(_device_key(device), [])
+    handle = _ffi.cast("VkDevice", _device_key(device))
+    info = _ffi.new("VkFenceCreateInfo *", {"sType": vk.VK_STRUCTURE_TYPE_FENCE_CREATE_INFO})
+    fence = _ffi.new("VkFence *")
+    while len(pool) < PREFILLED:
+        if _lib().vkCreateFence(handle, info, _ffi.NULL, fence) != 0:
+            break  # Taichi makes its own then
+        pool.append(fence[0])
 
 
 def pooled_fences(device) -> int:

@@ -8,6 +8,7 @@ import resource
 import pytest
 import vulkan as vk
 
+from renderer import frames as frames_module
 from renderer import handles, registry, taichi_hooks
 from renderer.app import HeadlessRenderer
 from renderer.events import Event
@@ -168,10 +169,12 @@ def test_taichi_fences_are_recycled():
     reuses them, and destroys them before the device."""
     with HeadlessRenderer(Particles(count=1000), 32, 32, validate=True) as renderer:
         device = renderer.context.device
+        assert taichi_hooks.pooled_fences(device) == taichi_hooks.PREFILLED >= frames_module.RECLAIM_INTERVAL
         renderer.render(20)
-        renderer.runtime.wait()  # Taichi destroys the fences of its submissions so far: into the pool
+        assert taichi_hooks.pooled_fences(device) <= taichi_hooks.PREFILLED - 20  # none made by Taichi
+        renderer.runtime.wait()  # Taichi destroys the fences of its submissions so far: back into the pool
         kept = taichi_hooks.pooled_fences(device)
-        assert kept >= 20
+        assert kept == taichi_hooks.PREFILLED
         renderer.render(5)  # five submissions take five of them
         assert taichi_hooks.pooled_fences(device) == kept - 5
     assert taichi_hooks.pooled_fences(device) == 0  # drained with the device
