@@ -70,31 +70,45 @@ void main() {
     ivec2 hi = min(ivec2(ceil(win + 0.5 * size - 0.5)), ivec2(push.extent.xy)) - 1;
     float depth = abs(ndc.z);  // abs: no -0.0, so the float's bits order like the depths
     uint64_t mine = (uint64_t(floatBitsToUint(depth)) << 32) | uint64_t(push.extent.w + i);
+    uint won = 0u;  // SHADE: bit k: this particle won pixel (lo.x + (k & 1), lo.y + (k >> 1))
     for (int y = lo.y; y <= hi.y; ++y) {
         for (int x = lo.x; x <= hi.x; ++x) {
             vec2 c = 2.0 * (vec2(x, y) + 0.5 - win) / size;  // gl_PointCoord * 2 - 1 there
-            float r2 = dot(c, c);
-            if (r2 > 1.0) {  // particles.frag discards outside the disc
+            if (dot(c, c) > 1.0) {  // particles.frag discards outside the disc
                 continue;
             }
             uint pixel = y * push.extent.x + x;
 #ifdef SHADE
             // a plain read first: most particles lost, and atomics on a contended pixel serialize
-            if (splat[pixel] != mine || atomicCompSwap(splat[pixel], mine, EMPTY) != mine
-                || !(depth < texelFetch(scene_depth, ivec2(x, y), 0).r)) {
-                continue;
+            if (splat[pixel] == mine && atomicCompSwap(splat[pixel], mine, EMPTY) == mine) {
+                won |= 1u << ((y - lo.y) * 2 + (x - lo.x));
             }
-            // particles.frag's shading
-            vec3 base = push.base_color.a > 0.5 ? vec3(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
-                                                : push.base_color.rgb;
-            vec3 normal = vec3(c.x, -c.y, sqrt(1.0 - r2));
-            float diffuse = max(dot(normal, normalize(frame.light.xyz)), 0.0);
-            float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
-            vec3 rgb = base * frame.color.rgb * (0.25 + 0.75 * diffuse) + specular;
-            imageStore(target, ivec2(x, y), vec4(rgb, 1.0));
 #else
             atomicMin(splat[pixel], mine);
 #endif
         }
     }
+#ifdef SHADE
+    if (won == 0u) {
+        return;
+    }
+    // particles.frag's shading, where this particle is in front of what the render pass drew. Only after the
+    // coverage loop: inside it, a CPU driver (SIMD lanes under a mask) ran the shading for every particle
+    // (1M particles on lavapipe: 89 -> 68 ms a frame).
+    vec3 base = push.base_color.a > 0.5 ? vec3(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
+                                        : push.base_color.rgb;
+    base *= frame.color.rgb;
+    vec3 light = normalize(frame.light.xyz);
+    for (uint k = 0u; k < 4u; ++k) {
+        ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
+        if ((won & (1u << k)) == 0u || !(depth < texelFetch(scene_depth, xy, 0).r)) {
+            continue;
+        }
+        vec2 c = 2.0 * (vec2(xy) + 0.5 - win) / size;
+        vec3 normal = vec3(c.x, -c.y, sqrt(1.0 - dot(c, c)));
+        float diffuse = max(dot(normal, light), 0.0);
+        float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
+        imageStore(target, xy, vec4(base * (0.25 + 0.75 * diffuse) + specular, 1.0));
+    }
+#endif
 }
