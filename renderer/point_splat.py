@@ -1,9 +1,9 @@
 """Point splatting for small particles (Schütz et al. 2021, "Rendering Point Clouds with Compute Shaders").
 
 Fixed-function points cost a primitive set-up each however small the sprite; a compute pass that writes each
-small particle straight into the pixels it covers does not. Each frame-in-flight slot has one buffer of width
-x height uint64, shared by the frame's splatted draws (high 32 bits: depth as float bits, which order like
-uints for depth in [0, 1]; low 32: a particle id unique in the frame; empty: all ones).
+small particle straight into the pixels it covers does not. Each frame-in-flight slot has one buffer of a
+uint64 per pixel (in tiles of 32x16 pixels), shared by the frame's splatted draws (high 32 bits: depth as float
+bits, which order like uints for depth in [0, 1]; low 32: a particle id unique in the frame; empty: all ones).
 `particles_splat.comp` runs twice over each draw's particles:
 
 - before the render pass, each particle whose sprite is at most 2 px wide goes with `atomicMin` into each
@@ -104,10 +104,15 @@ def _layout_change(image, aspect: int, old: int, new: int, src_access: int, dst_
     )
 
 
+def splat_bytes(width: int, height: int) -> int:
+    """The splat buffer's size for a frame: whole tiles of 32x16 pixels (particles_splat.comp)."""
+    return 8 * (32 * 16) * ((width + 31) // 32) * ((height + 15) // 16)
+
+
 def splat_buffer(context, target) -> Buffer:
     """The slot's splat buffer for the target's size, shared by the frame's splatted draws: made, and
     emptied, when missing or of another size (while recording, so the GPU is idle)."""
-    size = 8 * target.width * target.height
+    size = splat_bytes(target.width, target.height)
     buffer = target.per_slot.get(SPLAT_BUFFER)
     if buffer is not None and buffer.size == size:
         return buffer
@@ -233,7 +238,7 @@ class PointSplat:
         size fits a storage buffer, and the frame's particle ids last."""
         return (
             target.storage
-            and 8 * target.width * target.height <= self.max_splat_bytes
+            and splat_bytes(target.width, target.height) <= self.max_splat_bytes
             and target.this_frame.get(NEXT_ID, 0) + self.count <= MAX_IDS
         )
 
