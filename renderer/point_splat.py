@@ -35,7 +35,7 @@ from .pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, push_set_layou
 
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
 WORKGROUP = 128  # local_size_x of particles_splat.comp
-PUSH_BYTES = 32  # vec4 base colour, uvec4 (width, height, count, unused)
+PUSH_BYTES = 32  # vec4 base colour, uvec4 (width, height, count, the frame-wide id of particle 0)
 DRAW_COMMAND = np.array([0, 1, 0, 0, 0], dtype=np.uint32)  # VkDrawIndexedIndirectCommand, no index yet
 STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT

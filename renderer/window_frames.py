@@ -3,7 +3,7 @@
 Each frame in flight (slot) has a fence, an image-available semaphore and an event; each swapchain image has
 a render-finished semaphore. One command buffer per (slot, swapchain image) is recorded when the swapchain or
 the drawables change, never per frame; its body is `frames.record_ordered_draws` (event set, wait before the
-draws, render pass) then the barrier and event reset. The host waits on a slot's fence only when it reuses
+draws, the drawables' work before the pass, render pass, their work after it) then the barrier and event reset. The host waits on a slot's fence only when it reuses
 the slot, so the kernels of frame i+1 run while frame i is presented. `vkDeviceWaitIdle` happens only at
 recreation and shutdown; a screenshot waits for its own frame's fence.
 """
@@ -263,12 +263,16 @@ class WindowFrames:
             self.drawables,
             slot.index,
         )
+        # after the render pass's final layout change (its external dependency's TRANSFER | COMPUTE scope) and
+        # whatever the drawables wrote after the pass
         transition(
             vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
             vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-            vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+            vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
             vk.VK_ACCESS_TRANSFER_READ_BIT,
-            vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT,
+            vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT
+            | vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+            | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
             vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
         )
         record_copy_to_host(cb, image, readback, width, height)

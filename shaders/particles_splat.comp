@@ -48,8 +48,11 @@ void main() {
     if (i >= push.extent.z) {
         return;
     }
-    vec4 clip = frame.view_proj * vec4(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2], 1.0);
-    float size = clamp(frame.params.x * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
+    // `precise`: both compilations of this file must find the same particles, pixels and depths, or a pixel
+    // that pass 0 wrote would never be taken back to empty
+    vec4 position = vec4(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2], 1.0);
+    precise vec4 clip = frame.view_proj * position;
+    precise float size = clamp(frame.params.x * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
     if (size > SPLAT_MAX_SIZE) {
 #ifndef SHADE
         indices[atomicAdd(draw.index_count, 1u)] = i;
@@ -60,11 +63,11 @@ void main() {
     if (!(clip.w > 0.0) || any(greaterThan(abs(clip.xy), vec2(clip.w)))) {
         return;
     }
-    vec3 ndc = clip.xyz / clip.w;
+    precise vec3 ndc = clip.xyz / clip.w;
     if (!(ndc.z >= 0.0 && ndc.z <= 1.0)) {
         return;
     }
-    vec2 win = (ndc.xy * 0.5 + 0.5) * vec2(push.extent.xy);
+    precise vec2 win = (ndc.xy * 0.5 + 0.5) * vec2(push.extent.xy);
     // the sprite is the square of side `size` around `win`; it covers the pixels whose centre it contains
     ivec2 lo = max(ivec2(ceil(win - 0.5 * size - 0.5)), ivec2(0));
     ivec2 hi = min(ivec2(ceil(win + 0.5 * size - 0.5)), ivec2(push.extent.xy)) - 1;
@@ -73,20 +76,22 @@ void main() {
     uint won = 0u;  // SHADE: bit k: this particle won pixel (lo.x + (k & 1), lo.y + (k >> 1))
     for (int y = lo.y; y <= hi.y; ++y) {
         for (int x = lo.x; x <= hi.x; ++x) {
-            vec2 c = 2.0 * (vec2(x, y) + 0.5 - win) / size;  // gl_PointCoord * 2 - 1 there
-            if (dot(c, c) > 1.0) {  // particles.frag discards outside the disc
-                continue;
-            }
             // 32x16-pixel tiles of 4 KiB, row by row: nearby particles share memory pages and cache lines
             // (10k particles at 1280x720 on lavapipe: ~10% less time than rows of pixels)
             uint pixel = ((uint(y) >> 4) * ((push.extent.x + 31u) >> 5) + (uint(x) >> 5)) * 512u
                        + (uint(y) & 15u) * 32u + (uint(x) & 31u);
 #ifdef SHADE
-            // a plain read first: most particles lost, and atomics on a contended pixel serialize
+            // the whole square, not only the disc: what pass 0 wrote goes back to empty however this
+            // compilation rounds the disc's edge; a plain read first, as most particles lost, and atomics
+            // on a contended pixel serialize
             if (splat[pixel] == mine && atomicCompSwap(splat[pixel], mine, EMPTY) == mine) {
                 won |= 1u << ((y - lo.y) * 2 + (x - lo.x));
             }
 #else
+            precise vec2 c = 2.0 * (vec2(x, y) + 0.5 - win) / size;  // gl_PointCoord * 2 - 1 there
+            if (dot(c, c) > 1.0) {  // particles.frag discards outside the disc
+                continue;
+            }
             atomicMin(splat[pixel], mine);
 #endif
         }
@@ -108,7 +113,8 @@ void main() {
             continue;
         }
         vec2 c = 2.0 * (vec2(xy) + 0.5 - win) / size;
-        vec3 normal = vec3(c.x, -c.y, sqrt(1.0 - dot(c, c)));
+        // won: in the disc by pass 0's rounding, whatever this one's
+        vec3 normal = vec3(c.x, -c.y, sqrt(max(1.0 - dot(c, c), 0.0)));
         float diffuse = max(dot(normal, light), 0.0);
         float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
         imageStore(target, xy, vec4(base * (0.25 + 0.75 * diffuse) + specular, 1.0));
