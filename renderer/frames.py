@@ -33,7 +33,7 @@ import vulkan as vk
 from .errors import RendererError, vk_call
 from .events import Event
 from .handles import create_command_pool, create_fence, vk_create, vk_destroy
-from .memory import Buffer, Image
+from .memory import Buffer, Image, layout_barrier
 from .pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass, destroy_render_pass
 
 FENCE_TIMEOUT_S = 60.0
@@ -82,16 +82,15 @@ def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_colo
         for resource, stage, access in drawable.reads():
             draw_stages |= stage
             if isinstance(resource, Image):  # kernels write images in GENERAL layout; shaders sample it there
+                general = vk.VK_IMAGE_LAYOUT_GENERAL
                 image_barriers.append(
-                    vk.VkImageMemoryBarrier(
-                        srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT,
-                        dstAccessMask=access,
-                        oldLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
-                        newLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
-                        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-                        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-                        image=resource.handle,
-                        subresourceRange=resource.subresource_range,
+                    layout_barrier(
+                        resource.handle,
+                        general,
+                        general,
+                        vk.VK_ACCESS_SHADER_WRITE_BIT,
+                        access,
+                        resource.aspect,
                     )
                 )
                 continue

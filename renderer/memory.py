@@ -233,20 +233,68 @@ def run_once(context, record) -> None:
         vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, pool, None)
 
 
+def read_device_buffer(context, buffer: Buffer, dtype) -> np.ndarray:
+    """A copy of a device-local buffer's contents after everything submitted so far (tests and diagnostics;
+    it waits for the GPU, so never per frame)."""
+    host = Buffer(context, buffer.size, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="readback")
+
+    def barrier(cb, src_stage, dst_stage, src_access, dst_access):
+        memory = vk.VkMemoryBarrier(srcAccessMask=src_access, dstAccessMask=dst_access)
+        vk.vkCmdPipelineBarrier(cb, src_stage, dst_stage, 0, 1, [memory], 0, None, 0, None)
+
+    def record(cb):
+        transfer = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+        barrier(
+            cb,
+            vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+            transfer,
+            vk.VK_ACCESS_MEMORY_WRITE_BIT,
+            vk.VK_ACCESS_TRANSFER_READ_BIT,
+        )
+        region = vk.VkBufferCopy(srcOffset=0, dstOffset=0, size=buffer.size)
+        vk.vkCmdCopyBuffer(cb, buffer.handle, host.handle, 1, [region])
+        barrier(
+            cb,
+            transfer,
+            vk.VK_PIPELINE_STAGE_HOST_BIT,
+            vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            vk.VK_ACCESS_HOST_READ_BIT,
+        )
+
+    try:
+        run_once(context, record)
+        return host.read(dtype)
+    finally:
+        host.destroy()
+
+
+def layout_barrier(
+    image, old: int, new: int, src_access: int, dst_access: int, aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT
+):
+    """A VkImageMemoryBarrier for the whole of a one-level, one-layer image (a VkImage handle: swapchain
+    images have no Image object)."""
+    return vk.VkImageMemoryBarrier(
+        srcAccessMask=src_access,
+        dstAccessMask=dst_access,
+        oldLayout=old,
+        newLayout=new,
+        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        image=image,
+        subresourceRange=vk.VkImageSubresourceRange(
+            aspectMask=aspect, baseMipLevel=0, levelCount=1, baseArrayLayer=0, layerCount=1
+        ),
+    )
+
+
 def clear_to_general(context, image: Image) -> None:
     """Move a new colour image to GENERAL layout, cleared to transparent black (kernels and shaders share it
     in that layout)."""
 
     def record(cb):
-        barrier = vk.VkImageMemoryBarrier(
-            srcAccessMask=0,
-            dstAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
-            oldLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
-            newLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
-            srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-            dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-            image=image.handle,
-            subresourceRange=image.subresource_range,
+        general = vk.VK_IMAGE_LAYOUT_GENERAL
+        barrier = layout_barrier(
+            image.handle, vk.VK_IMAGE_LAYOUT_UNDEFINED, general, 0, vk.VK_ACCESS_TRANSFER_WRITE_BIT
         )
         vk.vkCmdPipelineBarrier(
             cb,
@@ -264,15 +312,12 @@ def clear_to_general(context, image: Image) -> None:
         vk.vkCmdClearColorImage(
             cb, image.handle, vk.VK_IMAGE_LAYOUT_GENERAL, color, 1, [image.subresource_range]
         )
-        after = vk.VkImageMemoryBarrier(
-            srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
-            dstAccessMask=vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
-            oldLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
-            newLayout=vk.VK_IMAGE_LAYOUT_GENERAL,
-            srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-            dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-            image=image.handle,
-            subresourceRange=image.subresource_range,
+        after = layout_barrier(
+            image.handle,
+            general,
+            general,
+            vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
         )
         vk.vkCmdPipelineBarrier(
             cb,

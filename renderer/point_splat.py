@@ -30,7 +30,7 @@ import vulkan as vk
 
 from . import shaders
 from .handles import vk_create, vk_destroy
-from .memory import Buffer, run_once
+from .memory import Buffer, layout_barrier, run_once
 from .pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, push_set_layout
 
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
@@ -86,21 +86,6 @@ def _barrier(cb, src_stages, dst_stages, src_access, dst_access, images=()) -> N
     memory = vk.VkMemoryBarrier(srcAccessMask=src_access, dstAccessMask=dst_access)
     vk.vkCmdPipelineBarrier(
         cb, src_stages, dst_stages, 0, 1, [memory], 0, None, len(images), list(images) or None
-    )
-
-
-def _layout_change(image, aspect: int, old: int, new: int, src_access: int, dst_access: int):
-    return vk.VkImageMemoryBarrier(
-        srcAccessMask=src_access,
-        dstAccessMask=dst_access,
-        oldLayout=old,
-        newLayout=new,
-        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-        image=image,
-        subresourceRange=vk.VkImageSubresourceRange(
-            aspectMask=aspect, baseMipLevel=0, levelCount=1, baseArrayLayer=0, layerCount=1
-        ),
     )
 
 
@@ -297,11 +282,10 @@ class PointSplat:
     def record_after_pass(self, cb, slot: int, target) -> None:
         """The winners' colours into the frame, where they are in front of what the pass drew; then the colour
         image goes back to the layout the frame reads or presents it in."""
-        color = vk.VK_IMAGE_ASPECT_COLOR_BIT
         # The render pass's dependency to after it made its writes visible to compute shaders and left the
         # depth image in DEPTH_AFTER_PASS; another draw's shading pass may have written both buffer and image.
-        to_compute = _layout_change(
-            target.color, color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW
+        to_compute = layout_barrier(
+            target.color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW
         )
         _barrier(cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW, [to_compute])
         general, depth_view = vk.VK_IMAGE_LAYOUT_GENERAL, target.depth_view
@@ -318,9 +302,8 @@ class PointSplat:
             for b, info in images.items()
         ]
         self._dispatch(cb, slot, self.shade_pipeline, self.shade_layout, writes)
-        back = _layout_change(
+        back = layout_barrier(
             target.color,
-            color,
             vk.VK_IMAGE_LAYOUT_GENERAL,
             target.color_layout,
             vk.VK_ACCESS_SHADER_WRITE_BIT,

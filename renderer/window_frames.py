@@ -24,7 +24,7 @@ from .frames import (
     record_ordered_draws,
 )
 from .handles import create_command_pool, create_fence, vk_create, vk_destroy
-from .memory import Buffer
+from .memory import Buffer, layout_barrier
 from .pipelines import create_render_pass, destroy_render_pass
 from .swapchain import Swapchain
 
@@ -229,25 +229,9 @@ class WindowFrames:
             ),
         )[0]
         image = self.swapchain.images[index]
-        rng = vk.VkImageSubresourceRange(
-            aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT,
-            baseMipLevel=0,
-            levelCount=1,
-            baseArrayLayer=0,
-            layerCount=1,
-        )
 
         def transition(old, new, src_access, dst_access, src_stage, dst_stage):
-            barrier = vk.VkImageMemoryBarrier(
-                srcAccessMask=src_access,
-                dstAccessMask=dst_access,
-                oldLayout=old,
-                newLayout=new,
-                srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-                dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-                image=image,
-                subresourceRange=rng,
-            )
+            barrier = layout_barrier(image, old, new, src_access, dst_access)
             vk.vkCmdPipelineBarrier(cb, src_stage, dst_stage, 0, 0, None, 0, None, 1, [barrier])
 
         vk.vkBeginCommandBuffer(

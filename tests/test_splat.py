@@ -5,12 +5,11 @@ import dataclasses
 
 import numpy as np
 import pytest
-import vulkan as vk
 
 from renderer import point_splat, testing
 from renderer.app import HeadlessRenderer
 from renderer.camera import Camera
-from renderer.memory import Buffer, run_once
+from renderer.memory import read_device_buffer
 from scenes.galaxies import Galaxies
 from scenes.particles import Particles
 
@@ -27,52 +26,6 @@ def particles(splat: bool, eye: float = 2.5, **params):
             self.step = gpu.kernel("spiral").bind(self.positions, 0.0)
 
     return SplatParticles(**params)
-
-
-def read_back(context, buffer: Buffer, dtype) -> np.ndarray:
-    """A device-local buffer's contents, after everything submitted so far."""
-    host = Buffer(context, buffer.size, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="test readback")
-
-    def record(cb):
-        before = vk.VkMemoryBarrier(
-            srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT,
-            dstAccessMask=vk.VK_ACCESS_TRANSFER_READ_BIT,
-        )
-        vk.vkCmdPipelineBarrier(
-            cb,
-            vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            0,
-            1,
-            [before],
-            0,
-            None,
-            0,
-            None,
-        )
-        region = vk.VkBufferCopy(srcOffset=0, dstOffset=0, size=buffer.size)
-        vk.vkCmdCopyBuffer(cb, buffer.handle, host.handle, 1, [region])
-        after = vk.VkMemoryBarrier(
-            srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT, dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT
-        )
-        vk.vkCmdPipelineBarrier(
-            cb,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            vk.VK_PIPELINE_STAGE_HOST_BIT,
-            0,
-            1,
-            [after],
-            0,
-            None,
-            0,
-            None,
-        )
-
-    try:
-        run_once(context, record)
-        return host.read(dtype)
-    finally:
-        host.destroy()
 
 
 def render(scene, size, frames=31):
@@ -110,8 +63,8 @@ def test_mixed_sizes_splat_small_and_draw_large_as_sprites():
         splat, slot = frames[-1][1], 30 % r.frames.frames_in_flight
         draw = scene.draw
         assert draw.splatting
-        command = read_back(r.context, draw.splat.draws[slot], np.uint32)
-        positions = read_back(r.context, scene.positions.buffer, np.float32).reshape(-1, 3)
+        command = read_device_buffer(r.context, draw.splat.draws[slot], np.uint32)
+        positions = read_device_buffer(r.context, scene.positions.buffer, np.float32).reshape(-1, 3)
         context = r.context
         # the sprite sizes as particles.vert computes them, from the last frame's positions
         view_projection = r.scene.camera.view_projection(size[0] / size[1])
@@ -230,7 +183,7 @@ def test_the_splat_buffers_are_left_empty():
         buffers = [slot.shared[point_splat.SPLAT_BUFFER] for slot in r.frames.slots]
         assert len(buffers) == r.frames.frames_in_flight
         for buffer in buffers:
-            assert (read_back(r.context, buffer, np.uint32) == 0xFFFFFFFF).all()
+            assert (read_device_buffer(r.context, buffer, np.uint32) == 0xFFFFFFFF).all()
         r.context.check_validation("reading back")
 
 

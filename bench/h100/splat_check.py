@@ -7,49 +7,12 @@ import sys
 
 sys.path.insert(0, ".")
 import numpy as np  # noqa: E402
-import vulkan as vk  # noqa: E402
 
 from renderer import particles as P  # noqa: E402
 from renderer import point_splat  # noqa: E402
 from renderer.app import HeadlessRenderer  # noqa: E402
-from renderer.memory import Buffer, run_once  # noqa: E402
+from renderer.memory import read_device_buffer  # noqa: E402
 from scenes.particles import Particles  # noqa: E402
-
-
-def read_back(context, buffer):
-    host = Buffer(context, buffer.size, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="check")
-
-    def record(cb):
-        b = vk.VkMemoryBarrier(
-            srcAccessMask=vk.VK_ACCESS_MEMORY_WRITE_BIT, dstAccessMask=vk.VK_ACCESS_TRANSFER_READ_BIT
-        )
-        vk.vkCmdPipelineBarrier(
-            cb,
-            vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            0,
-            1,
-            [b],
-            0,
-            None,
-            0,
-            None,
-        )
-        vk.vkCmdCopyBuffer(
-            cb, buffer.handle, host.handle, 1, [vk.VkBufferCopy(srcOffset=0, dstOffset=0, size=buffer.size)]
-        )
-        a = vk.VkMemoryBarrier(
-            srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT, dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT
-        )
-        vk.vkCmdPipelineBarrier(
-            cb, vk.VK_PIPELINE_STAGE_TRANSFER_BIT, vk.VK_PIPELINE_STAGE_HOST_BIT, 0, 1, [a], 0, None, 0, None
-        )
-
-    run_once(context, record)
-    data = host.read(np.uint32).copy()
-    host.destroy()
-    return data
-
 
 orig = P.ParticleDraw.__init__
 for n in (10_000,) if len(sys.argv) > 1 else (10_000, 1_000_000, 10_000_000):
@@ -60,7 +23,12 @@ for n in (10_000,) if len(sys.argv) > 1 else (10_000, 1_000_000, 10_000_000):
             images[splat] = r.render(40)
             if splat:
                 left = [
-                    int((read_back(r.context, s.shared[point_splat.SPLAT_BUFFER]) != 0xFFFFFFFF).sum())
+                    int(
+                        (
+                            read_device_buffer(r.context, s.shared[point_splat.SPLAT_BUFFER], np.uint32)
+                            != 0xFFFFFFFF
+                        ).sum()
+                    )
                     for s in r.frames.slots
                 ]
     d = np.abs(images[True][..., :3].astype(int) - images[False][..., :3].astype(int)).max(-1)
