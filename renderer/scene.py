@@ -234,7 +234,7 @@ class SceneGPU:
     ) -> ParticleDraw:
         """Draw each vec3 of `positions` as a shaded sphere of `radius` (world units), in one `color` or with
         per-particle `colors` (an array of vec3 float32 like `positions`, written by kernels too). Small ones
-        are splatted by a compute pass where the device can (`splat=False`: point sprites for all)."""
+        are splatted by compute passes where the device can (`splat=False`: point sprites for all)."""
         for what, array in (("positions", positions), ("colors", colors)):
             if array is None:
                 continue
