@@ -3,24 +3,30 @@
 Fixed-function points cost a primitive set-up each however small the sprite; a compute pass that writes each
 small particle straight into the pixels it covers does not. Each frame-in-flight slot has one buffer of a
 uint64 per pixel (in tiles of 32x16 pixels), shared by the frame's splatted draws (high 32 bits: depth as float
-bits, which order like uints for depth in [0, 1]; low 32: a particle id unique in the frame; empty: all ones).
-`particles_splat.comp` runs twice over each draw's particles:
+bits, which order like uints for depth in [0, 1]; low 32: a particle id unique in the frame; empty: all ones),
+and a list of winners as long. `particles_splat.comp` runs over each draw:
 
-- before the render pass, each particle whose sprite is at most 2 px wide goes with `atomicMin` into each
-  pixel its sprite's disc covers (the lowest (depth, id) wins, like the depth test LESS in primitive order);
-  a larger one is appended to an index list that the sprite pipeline draws in the pass with
-  `vkCmdDrawIndexedIndirect`, so it meets the other draws in the depth buffer as a sprite would;
-- after the render pass (SHADE), each winner takes its pixel back to empty with `atomicCompSwap` and, where it
-  is nearer than the depth the pass left there, writes its shaded colour into the frame's colour image.
+1. before the render pass (SPLAT), each particle whose sprite is at most 2 px wide goes with `atomicMin` into
+   each pixel its sprite's disc covers (the lowest (depth, id) wins, like the depth test LESS in primitive
+   order); a larger one is appended to an index list that the sprite pipeline draws in the pass with
+   `vkCmdDrawIndexedIndirect`, so it meets the other draws in the depth buffer as a sprite would;
+2. after the render pass, each pixel the draw won goes back to empty, and its winner's shaded colour goes into
+   the frame's colour image where it is nearer than the depth the render pass left there:
+   - below `TAKE_BY_PIXEL_FROM` particles per pixel of the frame, by one pass over the particles
+     (SHADE_BY_PARTICLE);
+   - from there on, where most particles lose and reading each one and its pixels costs more than reading
+     every pixel, by one pass over the buffer's pixels that lists the (pixel, winner) pairs (TAKE_BY_PIXEL),
+     then an indirect dispatch over that list (SHADE_LISTED).
 
-So the cost is per particle, never per pixel of the frame: the buffer is filled once when it is made, never
-per frame, and nothing runs over the whole frame (a full-screen resolve cost ~4 ms a frame on lavapipe at
-1280x720). The splat buffer and the frame's images come with each recording (`frames.RenderTarget`) and are
-bound as push descriptors, since every slot and swapchain image is a different set.
+So the cost is per particle or per pixel, never both, and the buffer is filled once when it is made, never
+per frame. The splat buffer, the list and the frame's images come with each recording
+(`frames.RenderTarget`) and are bound as push descriptors, since every slot and swapchain image is a
+different set.
 
-Without `shaderInt64`, `shaderBufferInt64Atomics`, `VK_KHR_push_descriptor` or format-less storage image
-writes (`supported()`), into a frame whose colour image is not a storage image or that is too large for a
-storage buffer, or past 2^32 - 1 particles in a frame (`usable()`), the particles are drawn as sprites only.
+Without `shaderInt64`, `shaderBufferInt64Atomics`, `VK_KHR_push_descriptor`, format-less storage image writes
+(`supported()`), into a frame whose colour image is not a storage image
+or that is too large for a storage buffer or a dispatch, or past 2^32 - 1 particles in a frame (`usable()`),
+the particles are drawn as sprites only.
 """
 
 from __future__ import annotations
@@ -36,7 +42,14 @@ from .pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, push_set_layou
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
 WORKGROUP = 128  # local_size_x of particles_splat.comp
 PUSH_BYTES = 32  # vec4 base colour, uvec4 (width, height, count, the frame-wide id of particle 0)
-DRAW_COMMAND = np.array([0, 1, 0, 0, 0], dtype=np.uint32)  # VkDrawIndexedIndirectCommand, no index yet
+# each draw's commands, as SPLAT starts: VkDrawIndexedIndirectCommand with no index yet; at SHADE_COMMAND,
+# VkDispatchIndirectCommand of no workgroup yet, and the number of winners listed
+DRAW_COMMANDS = np.array([0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0], dtype=np.uint32)
+SHADE_COMMAND = 32  # bytes
+# particles per pixel of the frame from which the winners are found by pixel rather than by particle (where
+# the two cost the same on lavapipe at 1280x720, see bench/RESULTS.md)
+TAKE_BY_PIXEL_FROM = 0.05
+ROW = 32  # pixels per invocation of TAKE_BY_PIXEL
 STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
 COMPUTE_STAGE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
@@ -48,12 +61,14 @@ TARGET_BINDINGS = {
     0: STORAGE,
     1: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
     2: vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+    3: STORAGE,
 }
 SPLAT_BUFFER = "point splat"  # its key in RenderTarget.per_slot
+WINNERS = "point splat winners"  # ... and the list's
 NEXT_ID = "point splat ids"  # ... and the frame's next free particle id in RenderTarget.this_frame
 MAX_IDS = 0xFFFFFFFF  # ids below the empty pattern's low half
 SHADER_RW = vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
-# what the render pass does with the splat's results: the indirect draw of the large ones
+# what reads the splat's results as commands: the indirect draw of the large ones, SHADE_LISTED's dispatch
 DRAW_STAGES = vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
 DRAW_READS = vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT | vk.VK_ACCESS_INDEX_READ_BIT
 
@@ -90,39 +105,47 @@ def _barrier(cb, src_stages, dst_stages, src_access, dst_access, images=()) -> N
 
 
 def splat_bytes(width: int, height: int) -> int:
-    """The splat buffer's size for a frame: whole tiles of 32x16 pixels (particles_splat.comp)."""
+    """The splat buffer's size for a frame: whole tiles of 32x16 pixels (particles_splat.comp). The list of
+    winners is as long: a uvec2 per pixel."""
     return 8 * (32 * 16) * ((width + 31) // 32) * ((height + 15) // 16)
 
 
-def splat_buffer(context, target) -> Buffer:
-    """The slot's splat buffer for the target's size, shared by the frame's splatted draws: made, and
-    emptied, when missing or of another size (while recording, so the GPU is idle)."""
+def slot_buffer(context, target, key: str, fill: int | None = None) -> Buffer:
+    """The slot's buffer `key` (SPLAT_BUFFER, WINNERS) for the target's size, shared by the frame's splatted
+    draws: made, and filled with `fill` if given, when missing or of another size (while recording, so the
+    GPU is idle)."""
     size = splat_bytes(target.width, target.height)
-    buffer = target.per_slot.get(SPLAT_BUFFER)
+    buffer = target.per_slot.get(key)
     if buffer is not None and buffer.size == size:
         return buffer
     if buffer is not None:
         buffer.destroy()
-        del target.per_slot[SPLAT_BUFFER]
+        del target.per_slot[key]
     usage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
     usage |= vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read it back (tests)
-    buffer = Buffer(context, size, usage, name="point splat")
+    buffer = Buffer(context, size, usage, name=key)
     try:
+        if fill is not None:
 
-        def fill(cb):  # empty once; from then on each frame's shading passes leave it empty
-            vk.vkCmdFillBuffer(cb, buffer.handle, 0, buffer.size, EMPTY)
-            _barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+            def record(cb):
+                vk.vkCmdFillBuffer(cb, buffer.handle, 0, buffer.size, fill)
+                _barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
 
-        run_once(context, fill)
+            run_once(context, record)
     except BaseException:
         buffer.destroy()
         raise
-    target.per_slot[SPLAT_BUFFER] = buffer
+    target.per_slot[key] = buffer
     return buffer
 
 
+def splat_buffer(context, target) -> Buffer:
+    """The slot's splat buffer: emptied once; from then on each frame's pass 2 leaves it empty."""
+    return slot_buffer(context, target, SPLAT_BUFFER, EMPTY)
+
+
 class PointSplat:
-    """A particle draw's index lists and draw commands for each frame in flight, and the two pipelines.
+    """A particle draw's index lists and indirect commands for each frame in flight, and the pipelines.
     `uniforms` are the particle draw's FrameUniforms (read here by the compute shader)."""
 
     def __init__(self, context, render_pass, positions, colors, base_color, count: int, uniforms):
@@ -132,7 +155,7 @@ class PointSplat:
         self.draws: list[Buffer] = []
         self.indices: list[Buffer] = []
         self.set_layout = self.target_layout = self.pool = self.sampler = None
-        self.splat_pipeline = self.splat_layout = self.shade_pipeline = self.shade_layout = None
+        self.pipelines: dict[str, tuple] = {}  # variant of particles_splat.comp -> (pipeline, layout)
         self.push = np.zeros(8, dtype=np.uint32)
         self.push[:4] = np.array([*base_color, 1.0 if colors is not None else 0.0], np.float32).view(
             np.uint32
@@ -195,24 +218,19 @@ class PointSplat:
             )
             for i in range(slots):
                 self.indices.append(Buffer(context, 4 * count, index_usage, name=f"large particles {i}"))
-                self.draws.append(Buffer(context, DRAW_COMMAND.nbytes, draw_usage, name=f"particle draw {i}"))
+                self.draws.append(
+                    Buffer(context, DRAW_COMMANDS.nbytes, draw_usage, name=f"particle draw {i}")
+                )
             # pipelines and their layouts are the render pass's (pipelines.py): not destroyed here
-            self.splat_pipeline, self.splat_layout = create_compute_pipeline(
-                device,
-                render_pass,
-                [self.set_layout, self.target_layout],
-                "point splat",
-                shaders.load_builtin("particles_splat.comp"),
-                PUSH_BYTES,
-            )
-            self.shade_pipeline, self.shade_layout = create_compute_pipeline(
-                device,
-                render_pass,
-                [self.set_layout, self.target_layout],
-                "point splat, shading",
-                shaders.load_builtin("particles_splat.comp", defines=("SHADE",)),
-                PUSH_BYTES,
-            )
+            for variant in ("SPLAT", "SHADE_BY_PARTICLE", "TAKE_BY_PIXEL", "SHADE_LISTED"):
+                self.pipelines[variant] = create_compute_pipeline(
+                    device,
+                    render_pass,
+                    [self.set_layout, self.target_layout],
+                    f"point splat, {variant}",
+                    shaders.load_builtin("particles_splat.comp", defines=(variant,)),
+                    PUSH_BYTES,
+                )
             self._write_descriptors()
         except BaseException:
             self.destroy()
@@ -246,15 +264,15 @@ class PointSplat:
     # -- recording, into a target `usable()` accepted, in this order
 
     def record_before_pass(self, cb, slot: int, target) -> None:
-        """Take this draw's ids in the frame, empty the draw command, splat, and make the results visible to
-        the render pass's indirect draw and to the shading passes after it."""
+        """Take this draw's ids in the frame, empty its indirect commands, splat (pass 1), and make the results
+        visible to the render pass's indirect draw and to the passes after it."""
         first_id = target.this_frame.get(NEXT_ID, 0)
         target.this_frame[NEXT_ID] = first_id + self.count
         self.push[4:6] = (target.width, target.height)
         self.push[7] = first_id
         splat = splat_buffer(self.context, target)
-        # after the previous frame of this slot: its draw read the command and list rewritten now, and its
-        # shading passes wrote the splat buffer back to empty; and after this frame's other splats
+        # after the previous frame of this slot: its draw and dispatch read the commands and list rewritten
+        # now, and its passes 2 wrote the splat buffer back to empty; and after this frame's other splats
         _barrier(
             cb,
             DRAW_STAGES | COMPUTE_STAGE,
@@ -263,9 +281,9 @@ class PointSplat:
             vk.VK_ACCESS_TRANSFER_WRITE_BIT | SHADER_RW,
         )
         draw = self.draws[slot]
-        vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMAND.nbytes, vk.ffi.from_buffer(DRAW_COMMAND))
+        vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMANDS.nbytes, vk.ffi.from_buffer(DRAW_COMMANDS))
         _barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
-        self._dispatch(cb, slot, self.splat_pipeline, self.splat_layout, [self._splat_write(splat)])
+        self._dispatch(cb, slot, "SPLAT", [self._buffer_write(0, splat)], self._particle_groups())
         _barrier(
             cb,
             COMPUTE_STAGE,
@@ -277,13 +295,14 @@ class PointSplat:
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the sprite pipeline and vertex buffers bound: the large particles."""
         vk.vkCmdBindIndexBuffer(cb, self.indices[slot].handle, 0, vk.VK_INDEX_TYPE_UINT32)
-        vk.vkCmdDrawIndexedIndirect(cb, self.draws[slot].handle, 0, 1, DRAW_COMMAND.nbytes)
+        vk.vkCmdDrawIndexedIndirect(cb, self.draws[slot].handle, 0, 1, 0)
 
     def record_after_pass(self, cb, slot: int, target) -> None:
-        """The winners' colours into the frame, where they are in front of what the pass drew; then the colour
-        image goes back to the layout the frame reads or presents it in."""
+        """The winners' colours into the frame, where they are in front of what the pass drew (pass 2); then
+        the colour image goes back to the layout the frame reads or presents it in."""
         # The render pass's dependency to after it made its writes visible to compute shaders and left the
-        # depth image in DEPTH_AFTER_PASS; another draw's shading pass may have written both buffer and image.
+        # depth image in DEPTH_AFTER_PASS; another draw's pass 2 may have written the splat buffer and the
+        # image, and read the list.
         to_compute = layout_barrier(
             target.color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW
         )
@@ -295,13 +314,27 @@ class PointSplat:
                 sampler=self.sampler, imageView=depth_view, imageLayout=DEPTH_AFTER_PASS
             ),
         }
-        writes = [self._splat_write(splat_buffer(self.context, target))] + [
+        images = [
             vk.VkWriteDescriptorSet(
                 dstBinding=b, descriptorCount=1, descriptorType=TARGET_BINDINGS[b], pImageInfo=[info]
             )
             for b, info in images.items()
         ]
-        self._dispatch(cb, slot, self.shade_pipeline, self.shade_layout, writes)
+        splat = self._buffer_write(0, splat_buffer(self.context, target))
+        if self.count < TAKE_BY_PIXEL_FROM * target.width * target.height:
+            self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self._particle_groups())
+        else:
+            winners = self._buffer_write(3, slot_buffer(self.context, target, WINNERS))
+            pixels = splat_bytes(target.width, target.height) // 8
+            self._dispatch(cb, slot, "TAKE_BY_PIXEL", [splat, winners], -(-pixels // (ROW * WORKGROUP)))
+            _barrier(
+                cb,
+                COMPUTE_STAGE,
+                COMPUTE_STAGE | vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT,
+                vk.VK_ACCESS_SHADER_WRITE_BIT,
+                vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT,
+            )
+            self._dispatch(cb, slot, "SHADE_LISTED", [winners, *images], None)
         back = layout_barrier(
             target.color,
             vk.VK_IMAGE_LAYOUT_GENERAL,
@@ -309,28 +342,36 @@ class PointSplat:
             vk.VK_ACCESS_SHADER_WRITE_BIT,
             vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT,
         )
-        # whatever reads the frame next (copy, screenshot, present, another shading pass) is after this
+        # whatever reads the frame next (copy, screenshot, present, another draw's pass 2) is after this
         _barrier(cb, COMPUTE_STAGE, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, [back])
 
+    def _particle_groups(self) -> int:
+        return (self.count + WORKGROUP - 1) // WORKGROUP
+
     @staticmethod
-    def _splat_write(splat: Buffer):
-        info = vk.VkDescriptorBufferInfo(buffer=splat.handle, offset=0, range=splat.size)
+    def _buffer_write(binding: int, buffer: Buffer):
+        info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=buffer.size)
         return vk.VkWriteDescriptorSet(
-            dstBinding=0, descriptorCount=1, descriptorType=TARGET_BINDINGS[0], pBufferInfo=[info]
+            dstBinding=binding, descriptorCount=1, descriptorType=STORAGE, pBufferInfo=[info]
         )
 
-    def _dispatch(self, cb, slot: int, pipeline, layout, pushed: list) -> None:
+    def _dispatch(self, cb, slot: int, variant: str, pushed: list, groups: int | None) -> None:
+        """A pass of `variant`: `groups` workgroups, or as many as the draw's SHADE_COMMAND says."""
+        pipeline, layout = self.pipelines[variant]
         bind = vk.VK_PIPELINE_BIND_POINT_COMPUTE
         vk.vkCmdBindPipeline(cb, bind, pipeline)
         vk.vkCmdBindDescriptorSets(cb, bind, layout, 0, 1, [self.sets[slot]], 0, None)
         self._push_descriptors(cb, bind, layout, 1, len(pushed), pushed)
         vk.vkCmdPushConstants(cb, layout, COMPUTE, 0, PUSH_BYTES, vk.ffi.from_buffer(self.push))
-        vk.vkCmdDispatch(cb, (self.count + WORKGROUP - 1) // WORKGROUP, 1, 1)
+        if groups is None:
+            vk.vkCmdDispatchIndirect(cb, self.draws[slot].handle, SHADE_COMMAND)
+        else:
+            vk.vkCmdDispatch(cb, groups, 1, 1)
 
     def destroy(self) -> None:
         """Idempotent; the GPU must be done with the frames that used it."""
         device = self.context.device
-        self.splat_pipeline = self.splat_layout = self.shade_pipeline = self.shade_layout = None
+        self.pipelines = {}  # the render pass's
         self.target_layout = None  # the render pass's
         for attr, kind, destroy in (
             ("pool", "DescriptorPool", vk.vkDestroyDescriptorPool),  # frees its sets

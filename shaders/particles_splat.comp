@@ -1,18 +1,25 @@
 #version 450
-// Point splatting (Schütz et al. 2021), one invocation per particle, compiled twice (point_splat.py):
-// - as it is, before the render pass: a particle whose sprite is at most SPLAT_MAX_SIZE px writes (depth,
-//   id) with atomicMin into each pixel its sprite's disc covers, exactly where particles.vert + the
-//   fixed-function point + particles.frag would shade (the lowest (depth, id) wins, like the depth test LESS
-//   in primitive order; ids are unique across the frame's splatted draws, which share the buffer). Larger
-//   particles are appended to the indexed indirect draw of the sprite pipeline.
-// - with SHADE, after the render pass: where a particle won, it takes its pixel back to empty (so the next
-//   frame finds the buffer empty without a fill) and, if it is nearer than what the render pass drew there
-//   (the depth attachment), writes its shaded colour into the frame. Nothing costs per pixel of the frame.
+// Point splatting (Schütz et al. 2021), compiled four times (point_splat.py) for two or three passes a draw:
+// 1. SPLAT, before the render pass, one invocation per particle: a particle whose sprite is at most
+//    SPLAT_MAX_SIZE px writes (depth, id) with atomicMin into each pixel its sprite's disc covers, exactly where
+//    particles.vert + the fixed-function point + particles.frag would shade (the lowest (depth, id) wins, like
+//    the depth test LESS in primitive order; ids are unique across the frame's splatted draws, which share the
+//    buffer). Larger particles are appended to the indexed indirect draw of the sprite pipeline.
+// 2. After the render pass, each pixel this draw won goes back to empty (so the next frame finds the buffer
+//    empty without a fill) and its winner, where it is nearer than what the render pass drew there (the depth
+//    attachment), writes its shaded colour into the frame. Either
+//    - SHADE_BY_PARTICLE: one invocation per particle, over its sprite's square (few particles per pixel), or
+//    - TAKE_BY_PIXEL, one invocation per 32 pixels of the buffer, lists the (pixel, winner) pairs, then
+//      SHADE_LISTED shades them, one invocation each (an indirect dispatch): for many particles per pixel,
+//      where most particles lost and reading each particle and its pixels at random costs more.
+// A CPU driver runs a branch under a mask for all the SIMD lanes when one takes it: costly work (shading, an
+// append) is kept out of the loops over pixels and reached once per lane and winner at most.
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_EXT_shader_atomic_int64 : require
 layout(local_size_x = 128) in;
 
 const float SPLAT_MAX_SIZE = 2.0;  // px: at most 2x2 pixels per particle
+const uint ROW = 32u;  // TAKE_BY_PIXEL: pixels per invocation
 const uint64_t EMPTY = 0xFFFFFFFFFFFFFFFFUL;  // no particle: all ones, above any (depth in [0, 1], index)
 
 layout(set = 0, binding = 0) uniform Frame {
@@ -25,17 +32,24 @@ layout(std430, set = 0, binding = 1) readonly buffer Positions { float positions
 layout(std430, set = 0, binding = 2) readonly buffer Colors { float colors[]; };  // packed vec3s, or none
 // set 1: the frame's, shared by the frame's splatted draws
 layout(std430, set = 1, binding = 0) buffer Splat { uint64_t splat[]; };  // per pixel, in tiles
-#ifdef SHADE
+#if defined(SHADE_BY_PARTICLE) || defined(SHADE_LISTED)
 layout(set = 1, binding = 1) uniform writeonly image2D target;  // the frame's colour (RGBA8 or BGRA8)
 layout(set = 1, binding = 2) uniform sampler2D scene_depth;     // what the render pass drew
-#else
-layout(std430, set = 0, binding = 3) buffer Draw {  // VkDrawIndexedIndirectCommand
-    uint index_count;
+#endif
+#if defined(TAKE_BY_PIXEL) || defined(SHADE_LISTED)
+// x: pixel x | pixel y << 16; y: the particle's index in the draw
+layout(std430, set = 1, binding = 3) buffer Winners { uvec2 winners[]; };
+#endif
+layout(std430, set = 0, binding = 3) buffer Draw {  // this draw's indirect commands, emptied before pass 1
+    uint index_count;  // VkDrawIndexedIndirectCommand of the large particles' sprites
     uint instance_count;
     uint first_index;
     int vertex_offset;
     uint first_instance;
+    layout(offset = 32) uvec3 shade_groups;  // VkDispatchIndirectCommand of SHADE_LISTED
+    uint listed;  // winners listed by TAKE_BY_PIXEL
 } draw;
+#ifdef SPLAT
 layout(std430, set = 0, binding = 4) writeonly buffer Indices { uint indices[]; };
 #endif
 layout(push_constant) uniform Push {
@@ -43,52 +57,140 @@ layout(push_constant) uniform Push {
     uvec4 extent;     // x, y: frame size (px); z: particle count; w: the frame-wide id of particle 0
 } push;
 
+// where fixed-function points would draw particle i
+struct Sprite {
+    float depth;  // in [0, 1], never -0.0, so the float's bits order like the depths
+    vec2 win;     // centre, in pixels
+    float size;   // side, in pixels
+};
+
+const uint SPLATTED = 0u, LARGE = 1u, DISCARDED = 2u;
+
+// `precise`: SPLAT and SHADE_BY_PARTICLE must find the same particles, pixels and depths, or a pixel that
+// SPLAT wrote would never be taken back to empty
+uint project(uint i, out Sprite s) {
+    vec4 position = vec4(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2], 1.0);
+    precise vec4 clip = frame.view_proj * position;
+    precise float size = clamp(frame.params.x * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
+    s.size = size;
+    if (size > SPLAT_MAX_SIZE) {
+        return LARGE;
+    }
+    // a point outside the clip volume is discarded whole (no depth clamp)
+    if (!(clip.w > 0.0) || any(greaterThan(abs(clip.xy), vec2(clip.w)))) {
+        return DISCARDED;
+    }
+    precise vec3 ndc = clip.xyz / clip.w;
+    if (!(ndc.z >= 0.0 && ndc.z <= 1.0)) {
+        return DISCARDED;
+    }
+    precise vec2 win = (ndc.xy * 0.5 + 0.5) * vec2(push.extent.xy);
+    s.win = win;
+    s.depth = abs(ndc.z);
+    return SPLATTED;
+}
+
+// The buffer is laid out in 32x16-pixel tiles of 4 KiB, row by row: nearby particles share memory pages and
+// cache lines (10k particles at 1280x720 on lavapipe: ~10% less time than rows of pixels).
+uint tiled(uint x, uint y) {
+    return ((y >> 4) * ((push.extent.x + 31u) >> 5) + (x >> 5)) * 512u + (y & 15u) * 32u + (x & 31u);
+}
+
+uint64_t key(Sprite s, uint i) {
+    return (uint64_t(floatBitsToUint(s.depth)) << 32) | uint64_t(push.extent.w + i);
+}
+
+
+#if defined(SHADE_BY_PARTICLE) || defined(SHADE_LISTED)
+// particles.frag's shading of particle i at pixel xy, where it is in front of what the render pass drew
+void shade(uint i, Sprite s, ivec2 xy) {
+    if (!(s.depth < texelFetch(scene_depth, xy, 0).r)) {
+        return;
+    }
+    vec3 base = push.base_color.a > 0.5 ? vec3(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
+                                        : push.base_color.rgb;
+    base *= frame.color.rgb;
+    vec3 light = normalize(frame.light.xyz);
+    vec2 c = 2.0 * (vec2(xy) + 0.5 - s.win) / s.size;
+    // the particle won this pixel: in the disc by SPLAT's rounding, whatever this compilation's
+    vec3 normal = vec3(c.x, -c.y, sqrt(max(1.0 - dot(c, c), 0.0)));
+    float diffuse = max(dot(normal, light), 0.0);
+    float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
+    imageStore(target, xy, vec4(base * (0.25 + 0.75 * diffuse) + specular, 1.0));
+}
+#endif
+
 void main() {
+#if defined(SHADE_LISTED)
+    uint k = gl_GlobalInvocationID.x;
+    if (k >= draw.listed) {
+        return;
+    }
+    uvec2 winner = winners[k];
+    Sprite s;
+    project(winner.y, s);  // SPLATTED: it won a pixel
+    shade(winner.y, s, ivec2(winner.x & 0xFFFFu, winner.x >> 16));
+#elif defined(TAKE_BY_PIXEL)
+    // ROW pixels per invocation, a workgroup's pixels side by side at each step (the SIMD lanes' loads are
+    // contiguous), from winner to winner
+    uint tiles_x = (push.extent.x + 31u) >> 5, pixels = tiles_x * ((push.extent.y + 15u) >> 4) * 512u;
+    uint pixel = gl_WorkGroupID.x * gl_WorkGroupSize.x * ROW + gl_LocalInvocationID.x;
+    uint end = min(pixel + gl_WorkGroupSize.x * ROW, pixels);
+    for (;;) {
+        uint i = 0u;
+        for (; pixel < end; pixel += gl_WorkGroupSize.x) {
+            // wraps around for another draw's particle and for EMPTY (as are the pixels outside the frame)
+            i = uint(splat[pixel]) - push.extent.w;
+            if (i < push.extent.z) {
+                break;
+            }
+        }
+        if (pixel >= end) {
+            break;
+        }
+        splat[pixel] = EMPTY;  // this invocation's pixel alone
+        uint k = atomicAdd(draw.listed, 1u);
+        if (k % gl_WorkGroupSize.x == 0u) {
+            atomicAdd(draw.shade_groups.x, 1u);
+        }
+        uint tile = pixel >> 9;
+        uvec2 xy = uvec2(tile % tiles_x * 32u + (pixel & 31u), tile / tiles_x * 16u + ((pixel >> 5) & 15u));
+        winners[k] = uvec2(xy.x | (xy.y << 16), i);
+        pixel += gl_WorkGroupSize.x;
+    }
+#else
     uint i = gl_GlobalInvocationID.x;
     if (i >= push.extent.z) {
         return;
     }
-    // `precise`: both compilations of this file must find the same particles, pixels and depths, or a pixel
-    // that pass 0 wrote would never be taken back to empty
-    vec4 position = vec4(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2], 1.0);
-    precise vec4 clip = frame.view_proj * position;
-    precise float size = clamp(frame.params.x * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
-    if (size > SPLAT_MAX_SIZE) {
-#ifndef SHADE
+    Sprite s;
+    uint kind = project(i, s);
+    if (kind == LARGE) {
+#ifdef SPLAT
         indices[atomicAdd(draw.index_count, 1u)] = i;
 #endif
         return;
     }
-    // a point outside the clip volume is discarded whole (no depth clamp)
-    if (!(clip.w > 0.0) || any(greaterThan(abs(clip.xy), vec2(clip.w)))) {
+    if (kind == DISCARDED) {
         return;
     }
-    precise vec3 ndc = clip.xyz / clip.w;
-    if (!(ndc.z >= 0.0 && ndc.z <= 1.0)) {
-        return;
-    }
-    precise vec2 win = (ndc.xy * 0.5 + 0.5) * vec2(push.extent.xy);
     // the sprite is the square of side `size` around `win`; it covers the pixels whose centre it contains
-    ivec2 lo = max(ivec2(ceil(win - 0.5 * size - 0.5)), ivec2(0));
-    ivec2 hi = min(ivec2(ceil(win + 0.5 * size - 0.5)), ivec2(push.extent.xy)) - 1;
-    float depth = abs(ndc.z);  // abs: no -0.0, so the float's bits order like the depths
-    uint64_t mine = (uint64_t(floatBitsToUint(depth)) << 32) | uint64_t(push.extent.w + i);
-    uint won = 0u;  // SHADE: bit k: this particle won pixel (lo.x + (k & 1), lo.y + (k >> 1))
+    ivec2 lo = max(ivec2(ceil(s.win - 0.5 * s.size - 0.5)), ivec2(0));
+    ivec2 hi = min(ivec2(ceil(s.win + 0.5 * s.size - 0.5)), ivec2(push.extent.xy)) - 1;
+    uint64_t mine = key(s, i);
+    uint won = 0u;  // SHADE_BY_PARTICLE: bit k: this particle won pixel lo + (k & 1, k >> 1)
     for (int y = lo.y; y <= hi.y; ++y) {
         for (int x = lo.x; x <= hi.x; ++x) {
-            // 32x16-pixel tiles of 4 KiB, row by row: nearby particles share memory pages and cache lines
-            // (10k particles at 1280x720 on lavapipe: ~10% less time than rows of pixels)
-            uint pixel = ((uint(y) >> 4) * ((push.extent.x + 31u) >> 5) + (uint(x) >> 5)) * 512u
-                       + (uint(y) & 15u) * 32u + (uint(x) & 31u);
-#ifdef SHADE
-            // the whole square, not only the disc: what pass 0 wrote goes back to empty however this
+            uint pixel = tiled(uint(x), uint(y));
+#ifdef SHADE_BY_PARTICLE
+            // the whole square, not only the disc: what SPLAT wrote goes back to empty however this
             // compilation rounds the disc's edge; a plain read first, as most particles lost, and atomics
             // on a contended pixel serialize
             if (splat[pixel] == mine && atomicCompSwap(splat[pixel], mine, EMPTY) == mine) {
                 won |= 1u << ((y - lo.y) * 2 + (x - lo.x));
             }
 #else
-            precise vec2 c = 2.0 * (vec2(x, y) + 0.5 - win) / size;  // gl_PointCoord * 2 - 1 there
+            precise vec2 c = 2.0 * (vec2(x, y) + 0.5 - s.win) / s.size;  // gl_PointCoord * 2 - 1 there
             if (dot(c, c) > 1.0) {  // particles.frag discards outside the disc
                 continue;
             }
@@ -96,28 +198,12 @@ void main() {
 #endif
         }
     }
-#ifdef SHADE
-    if (won == 0u) {
-        return;
+#ifdef SHADE_BY_PARTICLE
+    while (won != 0u) {  // from winner to winner
+        uint k = findLSB(won);
+        won &= won - 1u;
+        shade(i, s, lo + ivec2(k & 1u, k >> 1u));
     }
-    // particles.frag's shading, where this particle is in front of what the render pass drew. Only after the
-    // coverage loop: inside it, a CPU driver (SIMD lanes under a mask) ran the shading for every particle
-    // (1M particles on lavapipe: 89 -> 68 ms a frame).
-    vec3 base = push.base_color.a > 0.5 ? vec3(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
-                                        : push.base_color.rgb;
-    base *= frame.color.rgb;
-    vec3 light = normalize(frame.light.xyz);
-    for (uint k = 0u; k < 4u; ++k) {
-        ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
-        if ((won & (1u << k)) == 0u || !(depth < texelFetch(scene_depth, xy, 0).r)) {
-            continue;
-        }
-        vec2 c = 2.0 * (vec2(xy) + 0.5 - win) / size;
-        // won: in the disc by pass 0's rounding, whatever this one's
-        vec3 normal = vec3(c.x, -c.y, sqrt(max(1.0 - dot(c, c), 0.0)));
-        float diffuse = max(dot(normal, light), 0.0);
-        float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
-        imageStore(target, xy, vec4(base * (0.25 + 0.75 * diffuse) + specular, 1.0));
-    }
+#endif
 #endif
 }

@@ -1,7 +1,9 @@
 """Point splatting (renderer/point_splat.py): the same image as point sprites, the large particles counted
-into the indirect draw, clean under synchronization validation, and the sprite-only path when it is off."""
+into the indirect draw, clean under synchronization validation, and the sprite-only path when it is off.
+The tests of the splatted image run with each kind of pass 2 (by particle, by pixel)."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -14,6 +16,14 @@ from scenes.galaxies import Galaxies
 from scenes.particles import Particles
 
 SPLAT_MAX_SIZE = 2.0  # px, as in shaders/particles_splat.comp
+
+
+@pytest.fixture(params=["by particle", "by pixel"])
+def pass_2(request, monkeypatch):
+    """Pass 2 of the given kind, whatever the draw's particles per pixel."""
+    by_pixel = request.param == "by pixel"
+    monkeypatch.setattr(point_splat, "TAKE_BY_PIXEL_FROM", 0.0 if by_pixel else math.inf)
+    return request.param
 
 
 def particles(splat: bool, eye: float = 2.5, **params):
@@ -42,7 +52,7 @@ def assert_same_image(splat_pixels, sprite_pixels, context):
         assert comparison.bad_fraction < 0.0005, str(comparison)
 
 
-def test_small_particles_splat_to_the_sprite_image():
+def test_small_particles_splat_to_the_sprite_image(pass_2):
     """radius 0.002 at 640x360: every sprite is clamped to 1 px."""
     params = {"count": 20_000, "radius": 0.002}
     sprite, _ = render(particles(False, **params), (640, 360))
@@ -51,7 +61,7 @@ def test_small_particles_splat_to_the_sprite_image():
     assert_same_image(splat, sprite, context)
 
 
-def test_mixed_sizes_splat_small_and_draw_large_as_sprites():
+def test_mixed_sizes_splat_small_and_draw_large_as_sprites(pass_2):
     """Camera close: the near particles' sprites are wider than 2 px (drawn by the indirect draw), the far
     ones are splatted; the image is the sprite image, and the indirect draw counts exactly the large ones."""
     params = {"count": 30_000, "radius": 0.0014}
@@ -75,11 +85,11 @@ def test_mixed_sizes_splat_small_and_draw_large_as_sprites():
     borderline = int((np.abs(sizes - SPLAT_MAX_SIZE) < 1e-4).sum())
     assert 1000 < large < len(sizes) - 1000  # both paths are used
     assert abs(int(command[0]) - large) <= borderline  # indexCount
-    assert list(command[1:]) == [1, 0, 0, 0]
+    assert list(command[1:5]) == [1, 0, 0, 0]
     assert_same_image(splat, sprite, context)
 
 
-def test_per_particle_colours_splat_like_sprites():
+def test_per_particle_colours_splat_like_sprites(pass_2):
     class Sprites(Galaxies):
         def setup(self, gpu):
             original = gpu.particles
@@ -136,7 +146,7 @@ def with_dust(splat: bool):
     return ClothAndDust()
 
 
-def test_splatted_particles_meet_other_draws_in_depth():
+def test_splatted_particles_meet_other_draws_in_depth(pass_2):
     sprite, _ = render(with_dust(False), (640, 360), frames=20)
     scene = with_dust(True)
     splat, context = render(scene, (640, 360), frames=20)
@@ -164,7 +174,7 @@ def two_spirals(splat: bool):
     return TwoSpirals(count=20_000, radius=0.002)
 
 
-def test_two_splatted_draws_meet_in_depth():
+def test_two_splatted_draws_meet_in_depth(pass_2):
     """Two particle draws crossing everywhere: their small particles share the frame's splat buffer, so each
     pixel keeps the nearest of both, as with sprites."""
     sprite, _ = render(two_spirals(False), (640, 360))
@@ -175,8 +185,9 @@ def test_two_splatted_draws_meet_in_depth():
     assert_same_image(splat, sprite, context)
 
 
-def test_the_splat_buffers_are_left_empty():
-    """The buffers are filled once: each frame's shading pass takes every pixel it won back to empty."""
+def test_the_splat_buffers_are_left_empty(pass_2):
+    """The buffers are filled once: each frame's pass 2 takes every pixel it won back to empty. By pixel, the
+    list of winners has one pixel each, and the indirect dispatch of their shading covers them."""
     scene = particles(True, count=20_000, radius=0.002)
     with HeadlessRenderer(scene, 320, 180, validate=True) as r:
         r.render(7)
@@ -184,6 +195,22 @@ def test_the_splat_buffers_are_left_empty():
         assert len(buffers) == r.frames.frames_in_flight
         for buffer in buffers:
             assert (read_device_buffer(r.context, buffer, np.uint32) == 0xFFFFFFFF).all()
+        slot = 6 % r.frames.frames_in_flight  # the last frame's
+        command = read_device_buffer(r.context, scene.draw.splat.draws[slot], np.uint32)
+        shade_groups, listed = command[8:11], int(command[11])
+        if pass_2 == "by pixel":
+            winners = read_device_buffer(
+                r.context, r.frames.slots[slot].shared[point_splat.WINNERS], np.uint32
+            )
+            pixels = winners[: 2 * listed : 2]
+            assert 2000 < listed < 320 * 180
+            assert len(np.unique(pixels)) == listed  # each pixel once
+            assert ((pixels & 0xFFFF) < 320).all() and ((pixels >> 16) < 180).all()
+            assert (winners[1 : 2 * listed : 2] < 20_000).all()  # particle indices
+            assert list(shade_groups) == [math.ceil(listed / point_splat.WORKGROUP), 1, 1]
+        else:
+            assert point_splat.WINNERS not in r.frames.slots[slot].shared
+            assert list(shade_groups) == [0, 1, 1] and listed == 0
         r.context.check_validation("reading back")
 
 
