@@ -46,9 +46,10 @@ PUSH_BYTES = 32  # vec4 base colour, uvec4 (width, height, count, the frame-wide
 # VkDispatchIndirectCommand of no workgroup yet, and the number of winners listed
 DRAW_COMMANDS = np.array([0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0], dtype=np.uint32)
 SHADE_COMMAND = 32  # bytes
-# particles per pixel of the frame from which the winners are found by pixel rather than by particle (where
-# the two cost the same on lavapipe at 1280x720, see bench/RESULTS.md)
-TAKE_BY_PIXEL_FROM = 0.05
+# particles per pixel of the frame from which the winners are found by pixel rather than by particle: about
+# where the two cost the same at 1280x720 (bench/RESULTS.md), on a CPU driver (lavapipe: ~0.1) and on a GPU
+# (the H100: the pixel pass costs ~0.04 ms more at 30k-1M particles, 0.03 ms less at 10M)
+TAKE_BY_PIXEL_FROM = {"CPU": 0.1, "GPU": 5.0}
 ROW = 32  # pixels per invocation of TAKE_BY_PIXEL
 STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
@@ -163,6 +164,7 @@ class PointSplat:
         self.push[6] = count
         limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
         self.max_splat_bytes = int(limits.maxStorageBufferRange)
+        self.take_by_pixel_from = TAKE_BY_PIXEL_FROM["CPU" if context.device_type == "CPU" else "GPU"]
         device = context.device
         self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
         try:
@@ -321,7 +323,7 @@ class PointSplat:
             for b, info in images.items()
         ]
         splat = self._buffer_write(0, splat_buffer(self.context, target))
-        if self.count < TAKE_BY_PIXEL_FROM * target.width * target.height:
+        if self.count < self.take_by_pixel_from * target.width * target.height:
             self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self._particle_groups())
         else:
             winners = self._buffer_write(3, slot_buffer(self.context, target, WINNERS))

@@ -22,7 +22,8 @@ SPLAT_MAX_SIZE = 2.0  # px, as in shaders/particles_splat.comp
 def pass_2(request, monkeypatch):
     """Pass 2 of the given kind, whatever the draw's particles per pixel."""
     by_pixel = request.param == "by pixel"
-    monkeypatch.setattr(point_splat, "TAKE_BY_PIXEL_FROM", 0.0 if by_pixel else math.inf)
+    from_ = 0.0 if by_pixel else math.inf
+    monkeypatch.setattr(point_splat, "TAKE_BY_PIXEL_FROM", {"CPU": from_, "GPU": from_})
     return request.param
 
 
