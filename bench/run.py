@@ -21,6 +21,7 @@ import os
 import platform
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -147,12 +148,13 @@ def run_child(name: str, spec: dict, timeout: float) -> dict:
 
 
 def pick(runs: list[dict]) -> dict:
-    """Of a contender's repeats, the one that other processes disturbed least (outside CPU load), not the
-    fastest; every repeat's median is kept with it."""
+    """Of a contender's repeats, the middle one by median (of an even number, the faster of the two in the
+    middle): this machine's speed drifts by 20-30% within minutes without other processes to show for it,
+    so neither the least disturbed nor the fastest run is the typical one. Every repeat's median is kept."""
     ok = [r for r in runs if "error" not in r]
     if not ok:
         return runs[-1]
-    best = dict(min(ok, key=lambda r: r["others_cores"]))
+    best = dict(sorted(ok, key=lambda r: r["median_ms"])[(len(ok) - 1) // 2])
     best["repeat_medians_ms"] = [r.get("median_ms") for r in runs]
     best["repeat_others_cores"] = [r["others_cores"] for r in runs]
     return best
@@ -185,6 +187,25 @@ def ratio_text(ours: dict, peer: dict) -> str:
     if 0.95 <= r <= 1.05:
         return f"{r:.2f} (even, within 5%)"
     return f"{r:.2f} (ours {1 / r:.1f}x faster)" if r < 1 else f"{r:.2f} (ours {r:.1f}x slower)"
+
+
+def turn_ratios(res: dict) -> list[str]:
+    """Ours' median over each peer's, turn by turn (the contenders run in turns, so a turn's runs share the
+    machine's speed of those minutes)."""
+    ours = res.get("ours", {}).get("repeat_medians_ms", [])
+    texts = []
+    for key, r in res.items():
+        peer = r.get("repeat_medians_ms", [])
+        pairs = [(a, b) for a, b in zip(ours, peer, strict=False) if a and b]
+        if key == "ours" or len(pairs) < 2:
+            continue
+        ratios = [a / b for a, b in pairs]
+        texts.append(
+            f"{CONTENDERS[key]} "
+            + " / ".join(f"{x:.2f}" for x in ratios)
+            + f" ({statistics.median(ratios):.2f})"
+        )
+    return texts
 
 
 def table_rows(n: int, res: dict) -> list[list[str]]:
@@ -452,9 +473,10 @@ def write_results(path: Path, meta: dict, results: dict, check: dict, plot_path:
             if len(r.get("repeat_medians_ms", [])) > 1
         ]
         if reps:
-            out += [
-                f"- median ms/frame of each repeat (the table shows the least disturbed): {'; '.join(reps)}."
-            ]
+            out += [f"- median ms/frame of each repeat (the table shows the middle one): {'; '.join(reps)}."]
+        turns = turn_ratios(res)
+        if turns:
+            out += [f"- ours/peer in each turn (median of the turns): {'; '.join(turns)}."]
         ours = res.get("ours", {})
         if "error" not in ours and ours:
             out += [
@@ -622,8 +644,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--repeat",
         type=int,
-        default=2,
-        help="runs of each contender per N, in turns; the report uses the least disturbed (default %(default)s)",
+        default=3,
+        help="runs of each contender per N, in turns; the report uses the middle one by median "
+        "(default %(default)s)",
     )
     ap.add_argument(
         "--code-label", help="what the measured code is, when not this git checkout (e.g. a snapshot)"
