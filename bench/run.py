@@ -82,7 +82,8 @@ def bootstrap() -> None:
 
 
 def check_modules() -> None:
-    """With --no-setup: say which modules this interpreter lacks (the contenders that need them will fail)."""
+    """With --no-setup: say which modules this interpreter lacks (the contenders that need them will fail);
+    stop if every contender needs one of them."""
     needs = {
         "numpy": "all",
         "PIL": "all",
@@ -94,9 +95,12 @@ def check_modules() -> None:
         "glcontext": "moderngl",
         "matplotlib": "the plot",
     }
-    missing = [f"{m} ({what})" for m, what in needs.items() if importlib.util.find_spec(m) is None]
+    missing = {m: what for m, what in needs.items() if importlib.util.find_spec(m) is None}
     if missing:
-        print(f"[no-setup] {sys.executable} lacks: {', '.join(missing)}", file=sys.stderr, flush=True)
+        text = f"[no-setup] {sys.executable} lacks: {', '.join(f'{m} ({w})' for m, w in missing.items())}"
+        if "all" in missing.values():  # every contender would fail, one child after another
+            sys.exit(f"{text}; run it with an interpreter that has them, or without --no-setup")
+        print(text, file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------------------------------------ running
