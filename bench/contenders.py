@@ -359,6 +359,20 @@ class WaitCounter:
         taichi_runtime.TaichiRuntime.flush = lambda rt: timed("ti_flush_s", orig_flush, rt)
         frames.OffscreenFrames.read_pixels = lambda fr, slot: timed("read_pixels_s", orig_read, fr, slot)
         vk.vkResetFences = lambda *a: timed("reset_fences_s", orig_reset, *a)
+        # the frame loop's own calls (renderer/frames.py), which bypass the package's wrappers
+        orig_frame_wait, orig_frame_submit = frames.wait_fence, frames.submit_frame
+        orig_frame_reset = frames.reset_fence
+
+        def wait_fence(device, fences, timeout):
+            if self.active:
+                self.counts["fence_waits"] += 1
+                if not self._signalled(device, fences[0]):
+                    self.counts["fence_waits_blocking"] += 1
+            return timed("fence_wait_s", orig_frame_wait, device, fences, timeout)
+
+        frames.wait_fence = wait_fence
+        frames.submit_frame = lambda *a: timed("queue_submit_s", orig_frame_submit, *a)
+        frames.reset_fence = lambda *a: timed("reset_fences_s", orig_frame_reset, *a)
         loaded_scene.LoadedScene.write_uniforms = lambda ls, *a: timed(
             "write_uniforms_s", orig_uniforms, ls, *a
         )

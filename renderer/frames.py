@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import vulkan as vk
 
-from .errors import RendererError, vk_call
+from .errors import RendererError, VulkanError, vk_result_name
 from .events import Event
 from .handles import create_command_pool, create_fence, vk_create, vk_destroy
 from .memory import Buffer, Image, layout_barrier
@@ -48,6 +48,32 @@ def reclaim_due(submitted: int, runtime) -> bool:
 
 class FrameTimeoutError(RendererError):
     """A frame's fence did not signal in time: the GPU is stuck (an event never set?) or lost."""
+
+
+# The frame loop's own Vulkan calls go straight to the `vulkan` package's compiled functions (VK_LIB), with
+# arguments made once per slot (`fences`: a VkFence[1]): its Python wrappers convert every argument on every
+# call, ~8 us a call, which on a GPU was a tenth of the frame's Python.
+VK_LIB = vk.lib
+
+
+def reset_fence(device, fences) -> None:
+    result = VK_LIB.vkResetFences(device, 1, fences)
+    if result != vk.VK_SUCCESS:
+        raise VulkanError("vkResetFences", vk_result_name(vk.exception_codes[result]()))
+
+
+def submit_frame(queue, submit_info, fence) -> None:
+    """`submit_info`: a VkSubmitInfo made by the `vulkan` package."""
+    result = VK_LIB.vkQueueSubmit(queue, 1, vk.ffi.addressof(submit_info), fence)
+    if result != vk.VK_SUCCESS:
+        raise VulkanError("vkQueueSubmit", vk_result_name(vk.exception_codes[result]()))
+
+
+def wait_fence(device, fences, timeout_ns: int) -> None:
+    """Raises the `vulkan` package's exception of the result (VkTimeout, VkErrorDeviceLost, ...)."""
+    result = VK_LIB.vkWaitForFences(device, 1, fences, vk.VK_TRUE, timeout_ns)
+    if result != vk.VK_SUCCESS:
+        raise vk.exception_codes[result]()
 
 
 @dataclass
@@ -206,6 +232,7 @@ class Slot:
         )
         self.framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, ctx.device, self._fb_info, None)
         self.fence = create_fence(ctx.device, signalled=True)
+        self.fences = vk.ffi.new("VkFence[1]", [self.fence])
         self.event = Event.create(frames.runtime)
         self.cb = None
         self.shared: dict = {}  # RenderTarget.per_slot
@@ -330,8 +357,8 @@ class OffscreenFrames:
             raise RendererError("set_drawables() must be called before the first frame")
         self.runtime.flush()
         # reset only now: a frame abandoned between acquire and submit leaves its fence signalled
-        vk.vkResetFences(self.context.device, 1, [slot.fence])
-        vk_call(vk.vkQueueSubmit, self.context.queue, 1, [slot.submit_info], slot.fence)
+        reset_fence(self.context.device, slot.fences)
+        submit_frame(self.context.queue, slot.submit_info, slot.fence)
         slot.frame = frame
         self.submitted += 1
         if reclaim_due(self.submitted, self.runtime):
@@ -356,7 +383,7 @@ class OffscreenFrames:
         """Wait for the slot's fence; return the frame it rendered (None if nothing was pending)."""
         timeout_ns = int(FENCE_TIMEOUT_S * 1e9)
         try:
-            vk.vkWaitForFences(self.context.device, 1, [slot.fence], vk.VK_TRUE, timeout_ns)
+            wait_fence(self.context.device, slot.fences, timeout_ns)
         except vk.VkTimeout as exc:
             raise FrameTimeoutError(
                 f"frame {slot.frame} did not finish within {FENCE_TIMEOUT_S:.0f} s: the GPU "

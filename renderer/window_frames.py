@@ -22,6 +22,8 @@ from .frames import (
     reclaim_due,
     record_copy_to_host,
     record_ordered_draws,
+    reset_fence,
+    wait_fence,
 )
 from .handles import create_command_pool, create_fence, vk_create, vk_destroy
 from .memory import Buffer, layout_barrier
@@ -34,6 +36,7 @@ class WindowSlot:
         device = context.device
         self.index = index
         self.fence = create_fence(device, signalled=True)
+        self.fences = vk.ffi.new("VkFence[1]", [self.fence])
         self.image_available = vk_create(
             "Semaphore", vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None
         )
@@ -182,7 +185,7 @@ class WindowFrames:
         if capture:
             readback, cb = self._record_capture(slot, index)
         self.runtime.flush()
-        vk.vkResetFences(self.context.device, 1, [slot.fence])
+        reset_fence(self.context.device, slot.fences)
         self._submit_info = vk.VkSubmitInfo(
             pWaitSemaphores=[slot.image_available],
             pWaitDstStageMask=self._wait_stage,
@@ -276,7 +279,7 @@ class WindowFrames:
         if not slot.in_flight:
             return
         try:
-            vk.vkWaitForFences(self.context.device, 1, [slot.fence], vk.VK_TRUE, int(FENCE_TIMEOUT_S * 1e9))
+            wait_fence(self.context.device, slot.fences, int(FENCE_TIMEOUT_S * 1e9))
         except vk.VkTimeout as exc:
             raise FrameTimeoutError(f"a frame did not finish within {FENCE_TIMEOUT_S:.0f} s") from exc
         slot.in_flight = False

@@ -59,17 +59,19 @@ def test_out_of_date_and_suboptimal_results_are_survived(display, tmp_path, monk
 
 
 def test_device_lost_at_submit_is_one_clear_error(tmp_path, monkeypatch, capsys):
-    real_submit = vk.vkQueueSubmit
-    state = {"submits": 0}
+    from renderer import frames
 
-    def submit(*args):
-        state["submits"] += 1
-        if state["submits"] == 20:
-            raise vk.VkErrorDeviceLost()
-        return real_submit(*args)
+    class LosingLib:  # the frame loop's calls (frames.VK_LIB); the 20th submission finds the device lost
+        submits = 0
 
-    submit.__name__ = "vkQueueSubmit"  # as the real function is named in the error
-    monkeypatch.setattr(vk, "vkQueueSubmit", submit)
+        def __getattr__(self, name):
+            return getattr(vk.lib, name)
+
+        def vkQueueSubmit(self, *args):
+            self.submits += 1
+            return vk.VK_ERROR_DEVICE_LOST if self.submits == 20 else vk.lib.vkQueueSubmit(*args)
+
+    monkeypatch.setattr(frames, "VK_LIB", LosingLib())
     code = demo.main(
         ["--headless", "--frames", "50", "--size", "64x36", "--param", "count=1000", "--out", str(tmp_path)]
     )
