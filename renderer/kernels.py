@@ -305,15 +305,18 @@ class BoundLaunch:
     def __init__(self, kernel: Kernel):
         self.kernel = kernel
         self.array = ffi.new("TiArgument[]", max(1, len(kernel.args)))
-        self._slots = {spec.name: (i, spec) for i, spec in enumerate(kernel.args)}
+        # with the argument's name for error messages, made once: set() runs every frame
+        self._slots = {
+            spec.name: (i, spec, f"kernel {kernel.name!r}, argument {spec.name!r} ({spec.describe()})")
+            for i, spec in enumerate(kernel.args)
+        }
         self._keep: dict[str, object] = {}
 
     def set(self, name: str, value) -> None:
         if name not in self._slots:
             raise ArgumentError(f"kernel {self.kernel.signature()} has no argument {name!r}")
-        i, spec = self._slots[name]
+        i, spec, where = self._slots[name]
         arg = self.array[i]
-        where = f"kernel {self.kernel.name!r}, argument {name!r} ({spec.describe()})"
         if spec.kind == "scalar":
             _set_scalar(arg, spec, value, where)
         elif spec.kind == "vector":
