@@ -59,14 +59,16 @@ VK_LIB = vk.lib
 def reset_fence(device, fences) -> None:
     result = VK_LIB.vkResetFences(device, 1, fences)
     if result != vk.VK_SUCCESS:
-        raise VulkanError("vkResetFences", vk_result_name(vk.exception_codes[result]()))
+        error = vk.exception_codes[result]()
+        raise VulkanError("vkResetFences", vk_result_name(error)) from error
 
 
 def submit_frame(queue, submit_info, fence) -> None:
     """`submit_info`: a VkSubmitInfo made by the `vulkan` package."""
     result = VK_LIB.vkQueueSubmit(queue, 1, vk.ffi.addressof(submit_info), fence)
     if result != vk.VK_SUCCESS:
-        raise VulkanError("vkQueueSubmit", vk_result_name(vk.exception_codes[result]()))
+        error = vk.exception_codes[result]()
+        raise VulkanError("vkQueueSubmit", vk_result_name(error)) from error
 
 
 def wait_fence(device, fences, timeout_ns: int) -> None:

@@ -23,10 +23,10 @@ per frame. The splat buffer, the list and the frame's images come with each reco
 (`frames.RenderTarget`) and are bound as push descriptors, since every slot and swapchain image is a
 different set.
 
-Without `shaderInt64`, `shaderBufferInt64Atomics`, `VK_KHR_push_descriptor`, format-less storage image writes
-(`supported()`), into a frame whose colour image is not a storage image
-or that is too large for a storage buffer or a dispatch, or past 2^32 - 1 particles in a frame (`usable()`),
-the particles are drawn as sprites only.
+Without `shaderInt64`, `shaderBufferInt64Atomics`, `VK_KHR_push_descriptor` or format-less storage image
+writes (`supported()`), into a frame whose colour image is not a storage image or whose splat buffer is too
+large for a storage buffer, or past 2^32 - 1 particles in a frame (`usable()`), the particles are drawn as
+sprites only. A frame with more pixels than one dispatch of SHADE_LISTED covers goes by particle.
 """
 
 from __future__ import annotations
@@ -55,9 +55,11 @@ STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
 COMPUTE_STAGE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 TRANSFER_STAGE = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
-# set 0, per frame in flight: frame uniforms, positions, colours, draw command, large particles' indices
+# set 0, per frame in flight: frame uniforms, positions, colours, the draw's indirect commands (DRAW_COMMANDS),
+# large particles' indices
 BINDINGS = {0: vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1: STORAGE, 2: STORAGE, 3: STORAGE, 4: STORAGE}
-# set 1, pushed with each recording: the frame's splat buffer, colour image (written) and depth (read)
+# set 1, pushed with each recording: the frame's splat buffer, colour image (written), depth (read) and list
+# of winners (TAKE_BY_PIXEL, SHADE_LISTED)
 TARGET_BINDINGS = {
     0: STORAGE,
     1: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
@@ -140,6 +142,13 @@ def slot_buffer(context, target, key: str, fill: int | None = None) -> Buffer:
     return buffer
 
 
+def take_by_pixel(count: int, width: int, height: int, from_per_pixel: float, max_groups: int) -> bool:
+    """Whether pass 2 goes by pixel: from `from_per_pixel` particles per pixel of the frame, if one dispatch of
+    SHADE_LISTED can cover every pixel of the buffer listed (`max_groups`: maxComputeWorkGroupCount[0])."""
+    pixels = splat_bytes(width, height) // 8
+    return count >= from_per_pixel * width * height and -(-pixels // WORKGROUP) <= max_groups
+
+
 def splat_buffer(context, target) -> Buffer:
     """The slot's splat buffer: emptied once; from then on each frame's pass 2 leaves it empty."""
     return slot_buffer(context, target, SPLAT_BUFFER, EMPTY)
@@ -164,6 +173,7 @@ class PointSplat:
         self.push[6] = count
         limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
         self.max_splat_bytes = int(limits.maxStorageBufferRange)
+        self.max_groups = int(limits.maxComputeWorkGroupCount[0])
         self.take_by_pixel_from = TAKE_BY_PIXEL_FROM["CPU" if context.device_type == "CPU" else "GPU"]
         device = context.device
         self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
@@ -323,11 +333,9 @@ class PointSplat:
             for b, info in images.items()
         ]
         splat = self._buffer_write(0, splat_buffer(self.context, target))
-        if self.count < self.take_by_pixel_from * target.width * target.height:
-            self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self._particle_groups())
-        else:
+        pixels = splat_bytes(target.width, target.height) // 8
+        if take_by_pixel(self.count, target.width, target.height, self.take_by_pixel_from, self.max_groups):
             winners = self._buffer_write(3, slot_buffer(self.context, target, WINNERS))
-            pixels = splat_bytes(target.width, target.height) // 8
             self._dispatch(cb, slot, "TAKE_BY_PIXEL", [splat, winners], -(-pixels // (ROW * WORKGROUP)))
             _barrier(
                 cb,
@@ -337,6 +345,8 @@ class PointSplat:
                 vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT,
             )
             self._dispatch(cb, slot, "SHADE_LISTED", [winners, *images], None)
+        else:
+            self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self._particle_groups())
         back = layout_barrier(
             target.color,
             vk.VK_IMAGE_LAYOUT_GENERAL,

@@ -234,3 +234,12 @@ def test_sprites_where_a_frame_cannot_be_splatted(monkeypatch):
     splat, context = render(scene, (320, 180), frames=5)
     assert scene.first.splatting and not scene.second.splatting
     assert_same_image(splat, sprite, context)
+
+
+def test_pass_2_by_pixel_only_where_one_dispatch_covers_the_frame():
+    by_pixel = point_splat.take_by_pixel
+    assert by_pixel(100_000, 1280, 720, 0.1, 65_535)  # 0.11 particles per pixel
+    assert not by_pixel(90_000, 1280, 720, 0.1, 65_535)
+    # 4096x2160: 8,847,360 pixels in whole tiles would need 69,120 workgroups of SHADE_LISTED
+    assert not by_pixel(10_000_000, 4096, 2160, 0.1, 65_535)
+    assert by_pixel(10_000_000, 4096, 2160, 0.1, 2**31 - 1)
