@@ -5,7 +5,8 @@
 prints one line `RESULT {json}` on stdout. CONTENDER is one of:
 
 - `ours`: scenes/particles.py through HeadlessRenderer (kernel into the shared buffer, draw, readback), then in
-  the same process the floors: render+readback with a static buffer, and the kernel alone.
+  the same process the floors: render+readback with a static buffer, and the kernel alone; then the same
+  frames without readback (`readback=False`), and in a window where a display exists.
 - `ggui`: Taichi GGUI headless (`ti.ui.Window(show_window=False)`), `get_image_buffer_as_numpy()` each frame.
 - `moderngl`: Python Taichi kernel, `field.to_numpy()` into a ModernGL buffer, drawn as shaded round points with
   a standalone EGL context, `fbo.read()` each frame.
@@ -468,39 +469,41 @@ def run_ours(args: dict) -> dict:
                     counter.counts["update_s"] += time.perf_counter() - t0
 
     n, warmup, frames = args["n"], args["warmup"], args["frames"]
+    size = (args.get("width", WIDTH), args.get("height", HEIGHT))
+
+    def timed_frames(r, first: int, save: str | None) -> dict:
+        """Render warm-up + timed frames (+ frames_in_flight more, so that every timed frame arrives in the
+        steady state); the timed intervals run from frame first+warmup-1's arrival to the last timed one's."""
+        last = first + warmup + frames - 1
+        stamps, cpu, proc, keep = [], None, None, None
+        # the frames in place, in host memory (no copy; see HeadlessRenderer.frames_iter)
+        count = warmup + frames + r.frames.frames_in_flight
+        for frame, pixels in r.frames_iter(count, DT, first=first, copy=False):
+            if first + warmup - 1 <= frame <= last:
+                stamps.append(time.perf_counter())
+                if frame == first + warmup - 1:
+                    counter.start()
+                    cpu, proc = time.thread_time(), time.process_time()
+                elif frame == last:
+                    cpu, proc = time.thread_time() - cpu, time.process_time() - proc
+                    waits = counter.stop(frames)
+                    keep = None if pixels is None else pixels.copy()
+        result = summary([b - a for a, b in zip(stamps, stamps[1:], strict=False)])
+        result["wall_s"] = stamps[-1] - stamps[0]
+        result["main_thread_cpu_ms"] = 1000 * cpu / frames
+        result["process_cpu_ms"] = 1000 * proc / frames
+        result["host_waits"] = waits
+        result["reclaim_interval"] = frames_module.RECLAIM_INTERVAL
+        save_png(save, keep)
+        return result
+
     scene = BenchParticles(count=n, radius=RADIUS)
-    with HeadlessRenderer(scene, args.get("width", WIDTH), args.get("height", HEIGHT)) as r:
+    with HeadlessRenderer(scene, *size) as r:
         in_flight = r.frames.frames_in_flight
-
-        def timed_frames(first: int, save: str | None) -> dict:
-            """Render warm-up + timed frames (+ frames_in_flight more, so that every timed frame arrives in the
-            steady state); the timed intervals run from frame first+warmup-1's pixels to the last timed ones'."""
-            last = first + warmup + frames - 1
-            stamps, cpu, proc, keep = [], None, None, None
-            # the frames in place, in host memory (no copy; see HeadlessRenderer.frames_iter)
-            for frame, pixels in r.frames_iter(warmup + frames + in_flight, DT, first=first, copy=False):
-                if first + warmup - 1 <= frame <= last:
-                    stamps.append(time.perf_counter())
-                    if frame == first + warmup - 1:
-                        counter.start()
-                        cpu, proc = time.thread_time(), time.process_time()
-                    elif frame == last:
-                        cpu, proc = time.thread_time() - cpu, time.process_time() - proc
-                        waits = counter.stop(frames)
-                        keep = pixels.copy()
-            result = summary([b - a for a, b in zip(stamps, stamps[1:], strict=False)])
-            result["wall_s"] = stamps[-1] - stamps[0]
-            result["main_thread_cpu_ms"] = 1000 * cpu / frames
-            result["process_cpu_ms"] = 1000 * proc / frames
-            result["host_waits"] = waits
-            result["reclaim_interval"] = frames_module.RECLAIM_INTERVAL
-            save_png(save, keep)
-            return result
-
         # first=0 for the full scene, so its frame numbers (and t) match the peers'
-        result = timed_frames(0, args.get("save"))
+        result = timed_frames(r, 0, args.get("save"))
         scene.launching = False
-        result["static"] = timed_frames(warmup + frames + in_flight, args.get("save_static"))
+        result["static"] = timed_frames(r, warmup + frames + in_flight, args.get("save_static"))
 
         # the kernel alone: `launches` x (set t, ti_launch_kernel, ti_flush), then one ti_wait; mean per launch
         launches = args["kernel_launches"]
@@ -519,10 +522,37 @@ def run_ours(args: dict) -> dict:
             "launches": launches,
         }
         result["device"] = r.context.describe()
-        if args.get("profile"):  # last: the measured figures above run without the profiler
+        if args.get("profile"):  # the measured figures above run without the profiler
             scene.launching = True
             first = 2 * (warmup + frames + in_flight)
             result["profile"] = profile_frames(r, n, first, warmup, frames, args["profile"])
+    # the same frames left on the GPU (no copy to host memory), on a renderer of their own
+    with HeadlessRenderer(BenchParticles(count=n, radius=RADIUS), *size, readback=False) as r:
+        result["no_readback"] = timed_frames(r, 0, None)
+    result["window"] = window_frames(n, warmup, frames, size)
+    return result
+
+
+def window_frames(n: int, warmup: int, frames: int, size: tuple[int, int]) -> dict:
+    """Ours in a window, where a display exists: run_demo.py's window loop without vsync (the present mode
+    closest to it the surface has), each frame's time from waiting for a free frame and image to present."""
+    import os
+
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return {"skipped": "no display (DISPLAY and WAYLAND_DISPLAY unset)"}
+    import contextlib
+
+    from renderer.interactive import InteractiveApp
+    from scenes.particles import Particles
+
+    with (
+        InteractiveApp([Particles], 0, params={"count": n, "radius": RADIUS}, size=size, vsync=False) as app,
+        contextlib.redirect_stdout(sys.stderr),
+    ):  # its key help and present mode
+        app.run(max_frames=warmup + frames)
+        result = summary([total for total, *_ in app.frame_times[warmup:]])
+        result["present_mode"] = app.frames.present_mode_name
+        result["extent"] = list(app.frames.extent)
     return result
 
 

@@ -236,6 +236,17 @@ def table_rows(n: int, res: dict) -> list[list[str]]:
             ]
         )
     if "error" not in ours and ours:
+        # the same scene without readback, and in a window (runs of their own in ours' child)
+        others = [("no_readback", "ours, no readback (frames stay on the GPU)")]
+        window = ours.get("window", {})
+        others.append(("window", f"ours, in a window ({window.get('present_mode', '')})"))
+        for key, label in others:
+            o = ours.get(key, {})
+            if "median_ms" in o:
+                cpu = fmt(o["main_thread_cpu_ms"], 2) if "main_thread_cpu_ms" in o else ""
+                rows.append(
+                    [label, fmt(o["median_ms"], 2), fmt(o["min_ms"], 2), fmt(o["mean_ms"], 2), "", cpu, ""]
+                )
         s = ours["static"]
         rows.append(
             [
@@ -495,6 +506,17 @@ def write_results(path: Path, meta: dict, results: dict, check: dict, plot_path:
                 "flush); measured as wall time of the launches + ti_flush, then one ti_wait, divided by the "
                 "number of launches.",
             ]
+            nr, win = ours.get("no_readback"), ours.get("window", {})
+            if nr:
+                out += [f"- ours, no readback, host waits: {waits_text(nr)}."]
+            if "median_ms" in win:
+                out += [
+                    f"- ours, in a window: {win['extent'][0]}x{win['extent'][1]}, present mode "
+                    f"{win['present_mode']}; each frame from waiting for a free frame and swapchain "
+                    "image to present (run_demo.py's window loop)."
+                ]
+            elif win:
+                out += [f"- ours, in a window: not measured, {win['skipped']}."]
         for key in ("ggui", "moderngl"):
             r = res.get(key, {})
             if "error" in r:

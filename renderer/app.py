@@ -33,12 +33,15 @@ class HeadlessRenderer:
         frames_in_flight: int = 2,
         taichi_runtime: TaichiRuntime | None = None,
         sync_between_submissions: bool = True,
+        readback: bool = True,
     ):
         """By default the renderer creates the device and Taichi imports it. Pass `taichi_runtime` (one Taichi
         created, e.g. `TaichiRuntime.create_vulkan(device_extensions=[...])`) to adopt its device instead; the
         runtime then stays the caller's, and validation is not available on a device Taichi created.
         `sync_between_submissions=False` leaves out the layer's synchronization check between queue
-        submissions, which slows down and grows without end in long runs (validation.enable_environment)."""
+        submissions, which slows down and grows without end in long runs (validation.enable_environment).
+        `readback=False` leaves the frames on the GPU (no copy to host memory): the pixels handed out are
+        None (to step a simulation, or to time the GPU work alone)."""
         self.scene, self.width, self.height = scene, width, height
         self.context = self.runtime = self.frames = self.loaded = None
         self.owns_runtime = taichi_runtime is None
@@ -71,6 +74,7 @@ class HeadlessRenderer:
                 height,
                 frames_in_flight=frames_in_flight,
                 clear_color=(*scene.background, 1.0),
+                readback=readback,
             )
             self.loaded = LoadedScene(
                 scene, self.context, self.runtime, self.frames.render_pass, frames_in_flight
@@ -82,27 +86,28 @@ class HeadlessRenderer:
 
     def frames_iter(
         self, count: int, dt: float = 1 / 60, first: int = 0, *, copy: bool = True
-    ) -> Iterator[tuple[int, np.ndarray]]:
+    ) -> Iterator[tuple[int, np.ndarray | None]]:
         """Render frames first..first+count-1; yield (frame, pixels) as each finishes, in order. With
         copy=False `pixels` is the frame in place, a read-only view of host-visible memory that the renderer
         writes again once the iterator is advanced and frees when it is closed (reading it after that can
-        crash): it saves a copy of the whole frame each time (3.7 MB at 1280x720)."""
+        crash): it saves a copy of the whole frame each time (3.7 MB at 1280x720). Without readback, None."""
         for frame in range(first, first + count):
             done, pixels = self.frames.acquire(frame)
             if done is not None:
-                yield done, pixels.copy() if copy else pixels
+                yield done, pixels.copy() if copy and pixels is not None else pixels
             self.loaded.write_uniforms(self.frames.uniforms_slot(frame), self.width, self.height)
             self.loaded.update(frame, dt)
             self.frames.submit(frame)
         for done, pixels in self.frames.drain():
-            yield done, pixels.copy() if copy else pixels
+            yield done, pixels.copy() if copy and pixels is not None else pixels
         self.context.check_validation("while rendering")
 
     def render(
         self, count: int, dt: float = 1 / 60, on_frame: Callable | None = None, *, copy: bool = True
-    ) -> np.ndarray:
-        """Render `count` frames; return (a copy of) the last one's pixels. on_frame(frame, pixels) sees each;
-        with copy=False as a view valid only during the call (see frames_iter)."""
+    ) -> np.ndarray | None:
+        """Render `count` frames; return (a copy of) the last one's pixels (None without readback).
+        on_frame(frame, pixels) sees each; with copy=False as a view valid only during the call (see
+        frames_iter)."""
         last = None
         for frame, pixels in self.frames_iter(count, dt, copy=copy):
             if on_frame is not None:

@@ -218,13 +218,15 @@ class Slot:
             aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
             name=f"depth {index}",
         )
-        self.readback = Buffer(
-            ctx,
-            frames.width * frames.height * 4,
-            vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-            host=True,
-            name=f"readback {index}",
-        )
+        self.readback = None  # without readback (OffscreenFrames(readback=False)) frames stay on the GPU
+        if frames.readback:
+            self.readback = Buffer(
+                ctx,
+                frames.width * frames.height * 4,
+                vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                host=True,
+                name=f"readback {index}",
+            )
         self._fb_info = vk.VkFramebufferCreateInfo(
             renderPass=frames.render_pass,
             pAttachments=[self.color.view, self.depth.view],
@@ -254,7 +256,8 @@ class Slot:
 
     def destroy(self, device) -> None:
         for obj in (*self.shared.values(), self.event, self.readback, self.depth, self.color):
-            obj.destroy()
+            if obj is not None:
+                obj.destroy()
         self.shared = {}
         if self.framebuffer is not None:
             vk_destroy("Framebuffer", vk.vkDestroyFramebuffer, device, self.framebuffer, None)
@@ -265,7 +268,8 @@ class Slot:
 
 
 class OffscreenFrames:
-    """`frames_in_flight` offscreen frames of `width` x `height`, drawing `drawables`, read back to the host."""
+    """`frames_in_flight` offscreen frames of `width` x `height`, drawing `drawables`, read back to the host
+    (with `readback=False`, not: the frames' pixels are then None)."""
 
     def __init__(
         self,
@@ -276,13 +280,14 @@ class OffscreenFrames:
         *,
         frames_in_flight: int = 2,
         clear_color=(0.02, 0.02, 0.03, 1.0),
+        readback: bool = True,
     ):
         if frames_in_flight < 1:
             raise RendererError(f"frames_in_flight must be at least 1, not {frames_in_flight}")
         if not (0 < width <= 16384 and 0 < height <= 16384):
             raise RendererError(f"frame size must be 1..16384 on each side, not {width}x{height}")
         self.context, self.runtime, self.width, self.height = context, runtime, width, height
-        self.clear_color = clear_color
+        self.clear_color, self.readback = clear_color, readback
         self.drawables: list = []
         self.slots: list[Slot] = []
         self.pool = None
@@ -336,7 +341,8 @@ class OffscreenFrames:
             self.drawables,
             slot.index,
         )
-        record_copy_to_host(cb, slot.color.handle, slot.readback, self.width, self.height)
+        if slot.readback is not None:
+            record_copy_to_host(cb, slot.color.handle, slot.readback, self.width, self.height)
         # The next frame's kernels write what these draws read (WAR), and the event is reset after its wait.
         slot.event.record_reset(cb, draw_stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
@@ -376,9 +382,11 @@ class OffscreenFrames:
             frame = self._wait(slot)
             yield frame, self.read_pixels(slot)
 
-    def read_pixels(self, slot: Slot) -> np.ndarray:
+    def read_pixels(self, slot: Slot) -> np.ndarray | None:
         """The slot's frame in place (read-only, no copy): valid until the slot renders again, that is until
-        the frames iterator is advanced."""
+        the frames iterator is advanced. None without readback."""
+        if slot.readback is None:
+            return None
         return slot.readback.view(np.uint8).reshape(self.height, self.width, 4)
 
     def _wait(self, slot: Slot) -> int | None:

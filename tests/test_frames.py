@@ -127,3 +127,15 @@ def test_reclaims_after_many_launches(monkeypatch):
         renderer.render(12)  # one launch a frame
         monkeypatch.undo()
     assert waits[:2] == [5, 10]
+
+
+def test_frames_without_readback_stay_on_the_gpu():
+    """readback=False: no readback buffers, no copy recorded; the frames still finish in order (validated)."""
+    from renderer.app import HeadlessRenderer
+    from scenes.particles import Particles
+
+    with HeadlessRenderer(Particles(count=1000), 64, 36, validate=True, readback=False) as r:
+        assert all(slot.readback is None for slot in r.frames.slots)
+        frames = [(frame, pixels) for frame, pixels in r.frames_iter(5)]
+        assert frames == [(f, None) for f in range(5)]
+        assert r.render(3) is None
