@@ -296,6 +296,7 @@ class WaitCounter:
         "device_wait_idle",
         "ti_wait",
         "fence_wait_s",
+        "fence_wait_cpu_s",  # main-thread CPU inside the frame loop's fence waits (a driver may spin there)
         "ti_wait_s",
         "ti_flush_s",
         "queue_submit_s",
@@ -369,7 +370,12 @@ class WaitCounter:
                 self.counts["fence_waits"] += 1
                 if not self._signalled(device, fences[0]):
                     self.counts["fence_waits_blocking"] += 1
-            return timed("fence_wait_s", orig_frame_wait, device, fences, timeout)
+            cpu0 = time.thread_time()
+            try:
+                return timed("fence_wait_s", orig_frame_wait, device, fences, timeout)
+            finally:
+                if self.active:
+                    self.counts["fence_wait_cpu_s"] += time.thread_time() - cpu0
 
         frames.wait_fence = wait_fence
         frames.submit_frame = lambda *a: timed("queue_submit_s", orig_frame_submit, *a)

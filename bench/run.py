@@ -302,6 +302,15 @@ def md_table(header, rows) -> str:
     return "\n".join(out)
 
 
+def wait_cpu_text(r: dict) -> str:
+    """The main thread's CPU inside the fence waits (runs before this figure existed have none)."""
+    cpu = r["host_waits"].get("per_frame_ms", {}).get("fence_wait_cpu")
+    if cpu is None:
+        return ""
+    rest = r["main_thread_cpu_ms"] - cpu
+    return f"; of it {cpu:.2f} ms inside the fence waits (the driver's), {rest:.2f} ms outside them"
+
+
 def waits_text(r: dict) -> str:
     w, f = r["host_waits"], r["frames"]
     pf = w["per_frame_ms"]
@@ -327,7 +336,8 @@ def splits_text(r: dict) -> str:
         f"fence wait {pf['fence_wait']:.3f}",
         f"read_pixels (a view of the frame in host memory) {pf['read_pixels']:.3f}",
     ]
-    rest = r["mean_ms"] - sum(v for k, v in pf.items() if k != "ti_launch_kernel")  # that one is in update
+    # ti_launch_kernel is within update; fence_wait_cpu is CPU time within fence_wait
+    rest = r["mean_ms"] - sum(v for k, v in pf.items() if k not in ("ti_launch_kernel", "fence_wait_cpu"))
     return (
         ", ".join(parts) + f" ms/frame; the rest of the mean frame (Python between the calls) {rest:.3f} ms"
     )
@@ -499,8 +509,8 @@ def write_results(path: Path, meta: dict, results: dict, check: dict, plot_path:
                 f"- ours, static floor, host waits: {waits_text(ours['static'])}.",
                 f"- ours, time per frame in the renderer's calls (wall): {splits_text(ours)}.",
                 f"- ours, CPU per frame: main thread {ours['main_thread_cpu_ms']:.2f} ms (`time.thread_time`: "
-                f"Python plus the C calls it makes), whole process {ours['process_cpu_ms']:.2f} ms "
-                "(`time.process_time`: lavapipe's worker threads too).",
+                f"Python plus the C calls it makes){wait_cpu_text(ours)}, whole process "
+                f"{ours['process_cpu_ms']:.2f} ms (`time.process_time`: lavapipe's worker threads too).",
                 f"- ours, kernel alone: {ours['kernel_alone']['mean_ms']:.2f} ms per launch "
                 f"({ours['kernel_alone']['host_submit_ms']:.3f} ms of it on the host to set t, launch and "
                 "flush); measured as wall time of the launches + ti_flush, then one ti_wait, divided by the "
