@@ -8,7 +8,8 @@ event. The slot's command buffer is recorded once:
     the drawables' work before the pass (the particles' splatting compute pass)
     render pass: the drawables' draws
     the drawables' work after the pass (the splatted particles' shading into the colour image)
-    copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ
+    copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ (on a CPU driver the colour
+        image is itself linear host memory, read in place: only the barrier -> HOST_READ)
     barrier(draw stages | COMPUTE_SHADER -> COMPUTE_SHADER)   the next kernels' writes wait for these reads
     vkCmdResetEvent(event, COMPUTE_SHADER)
 
@@ -157,6 +158,40 @@ def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_colo
     return draw_stages
 
 
+def in_place_readback(context) -> bool:
+    """Whether frames are read straight from their colour images: on a CPU driver, where a linear image in
+    host memory renders as fast as any (lavapipe: the copy cost ~0.6 ms of CPU a 1280x720 frame), and the
+    format allows linear colour attachments and storage images."""
+    if context.device_type != "CPU":
+        return False
+    props = vk.vkGetPhysicalDeviceFormatProperties(context.physical_device, COLOR_FORMAT)
+    needed = vk.VK_FORMAT_FEATURE_COLOR_ATTACHMENT_BIT | vk.VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT
+    return props.linearTilingFeatures & needed == needed
+
+
+def record_host_read(cb, image) -> None:
+    """Make the frame's writes to a host colour image (in GENERAL layout) visible to the host's reads."""
+    barrier = layout_barrier(
+        image,
+        vk.VK_IMAGE_LAYOUT_GENERAL,
+        vk.VK_IMAGE_LAYOUT_GENERAL,
+        vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
+        vk.VK_ACCESS_HOST_READ_BIT,
+    )
+    vk.vkCmdPipelineBarrier(
+        cb,
+        vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+        vk.VK_PIPELINE_STAGE_HOST_BIT,
+        0,
+        0,
+        None,
+        0,
+        None,
+        1,
+        [barrier],
+    )
+
+
 def record_copy_to_host(cb, image, buffer: Buffer, width: int, height: int) -> None:
     """Copy a colour image in TRANSFER_SRC layout into a host buffer, made visible to the host's reads."""
     layers = vk.VkImageSubresourceLayers(
@@ -208,6 +243,7 @@ class Slot:
             | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT
             | vk.VK_IMAGE_USAGE_STORAGE_BIT,  # RGBA8 storage images: every device has them
             name=f"colour {index}",
+            host=frames.in_place,
         )
         self.depth = Image(
             ctx,
@@ -218,8 +254,10 @@ class Slot:
             aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
             name=f"depth {index}",
         )
-        self.readback = None  # without readback (OffscreenFrames(readback=False)) frames stay on the GPU
-        if frames.readback:
+        # without readback (OffscreenFrames(readback=False)) frames stay on the GPU; read in place, the colour
+        # image is the host's copy
+        self.readback = None
+        if frames.readback and not frames.in_place:
             self.readback = Buffer(
                 ctx,
                 frames.width * frames.height * 4,
@@ -240,6 +278,7 @@ class Slot:
         self.event = Event.create(frames.runtime)
         self.cb = None
         self.shared: dict = {}  # RenderTarget.per_slot
+        self.color_layout = frames.color_layout
 
     def target(self) -> RenderTarget:
         return RenderTarget(
@@ -249,7 +288,7 @@ class Slot:
             self.depth.view,
             self.color.width,
             self.color.height,
-            vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+            self.color_layout,
             storage=True,
             per_slot=self.shared,
         )
@@ -288,13 +327,16 @@ class OffscreenFrames:
             raise RendererError(f"frame size must be 1..16384 on each side, not {width}x{height}")
         self.context, self.runtime, self.width, self.height = context, runtime, width, height
         self.clear_color, self.readback = clear_color, readback
+        self.in_place = readback and in_place_readback(context)
+        # where the render pass leaves the colour image: the host reads a linear image in GENERAL layout
+        self.color_layout = (
+            vk.VK_IMAGE_LAYOUT_GENERAL if self.in_place else vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
+        )
         self.drawables: list = []
         self.slots: list[Slot] = []
         self.pool = None
         self.submitted = 0
-        self.render_pass = create_render_pass(
-            context.device, COLOR_FORMAT, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
-        )
+        self.render_pass = create_render_pass(context.device, COLOR_FORMAT, self.color_layout)
         try:
             self.pool = create_command_pool(context)
             for i in range(frames_in_flight):
@@ -341,7 +383,9 @@ class OffscreenFrames:
             self.drawables,
             slot.index,
         )
-        if slot.readback is not None:
+        if self.in_place:
+            record_host_read(cb, slot.color.handle)
+        elif slot.readback is not None:
             record_copy_to_host(cb, slot.color.handle, slot.readback, self.width, self.height)
         # The next frame's kernels write what these draws read (WAR), and the event is reset after its wait.
         slot.event.record_reset(cb, draw_stages | COMPUTE)
@@ -385,6 +429,8 @@ class OffscreenFrames:
     def read_pixels(self, slot: Slot) -> np.ndarray | None:
         """The slot's frame in place (read-only, no copy): valid until the slot renders again, that is until
         the frames iterator is advanced. None without readback."""
+        if self.in_place:
+            return slot.color.pixels()
         if slot.readback is None:
             return None
         return slot.readback.view(np.uint8).reshape(self.height, self.width, 4)

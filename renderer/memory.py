@@ -141,7 +141,8 @@ class Buffer:
 
 
 class Image:
-    """A 2D image with its own memory and one view (colour or depth)."""
+    """A 2D image with its own memory and one view (colour or depth). `host=True`: linear tiling in
+    host-visible memory, so that the host reads its texels in place (`pixels()`, 4 bytes a texel)."""
 
     def __init__(
         self,
@@ -153,12 +154,13 @@ class Image:
         *,
         aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT,
         name: str = "image",
+        host: bool = False,
     ):
         if width <= 0 or height <= 0:
             raise RendererError(f"{name}: image size must be positive, not {width}x{height}")
         self.context, self.width, self.height, self.format, self.usage = context, width, height, format, usage
-        self.name, self.aspect = name, aspect
-        self.handle = self.memory = self.view = None
+        self.name, self.aspect, self.host = name, aspect, host
+        self.handle = self.memory = self.view = self._mapped = None
         device = context.device
         self._info = vk.VkImageCreateInfo(
             imageType=vk.VK_IMAGE_TYPE_2D,
@@ -167,7 +169,7 @@ class Image:
             mipLevels=1,
             arrayLayers=1,
             samples=vk.VK_SAMPLE_COUNT_1_BIT,
-            tiling=vk.VK_IMAGE_TILING_OPTIMAL,
+            tiling=vk.VK_IMAGE_TILING_LINEAR if host else vk.VK_IMAGE_TILING_OPTIMAL,
             usage=usage,
             sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE,
             initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
@@ -175,10 +177,16 @@ class Image:
         self.handle = vk_create("Image", vk.vkCreateImage, device, self._info, None)
         try:
             req = vk.vkGetImageMemoryRequirements(device, self.handle)
-            type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, 0, DEVICE_LOCAL)
+            required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
+            type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, required, preferred)
             self._alloc = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
             self.memory = vk_create("Memory", vk.vkAllocateMemory, device, self._alloc, None)
             vk_call(vk.vkBindImageMemory, device, self.handle, self.memory, 0)
+            if host:
+                where = vk.VkImageSubresource(aspectMask=aspect, mipLevel=0, arrayLayer=0)
+                layout = vk.vkGetImageSubresourceLayout(device, self.handle, where)
+                self.offset, self.row_pitch = int(layout.offset), int(layout.rowPitch)
+                self._mapped = vk.vkMapMemory(device, self.memory, 0, req.size, 0)
             self.subresource_range = vk.VkImageSubresourceRange(
                 aspectMask=aspect, baseMipLevel=0, levelCount=1, baseArrayLayer=0, layerCount=1
             )
@@ -193,8 +201,18 @@ class Image:
             self.destroy()
             raise
 
+    def pixels(self) -> np.ndarray:
+        """The texels in place, read-only, height x width x 4 bytes (host images only; the image must be in
+        GENERAL layout and the GPU done writing it)."""
+        rows = np.frombuffer(self._mapped, np.uint8, count=self.offset + self.row_pitch * self.height)
+        array = rows[self.offset :].reshape(self.height, self.row_pitch)[:, : 4 * self.width]
+        array = array.reshape(self.height, self.width, 4)
+        array.flags.writeable = False
+        return array
+
     def destroy(self) -> None:
         device = self.context.device
+        self._mapped = None  # unmapped with its memory
         view, self.view = self.view, None
         if view is not None:
             vk_destroy("ImageView", vk.vkDestroyImageView, device, view, None)

@@ -131,11 +131,24 @@ def test_reclaims_after_many_launches(monkeypatch):
 
 def test_frames_without_readback_stay_on_the_gpu():
     """readback=False: no readback buffers, no copy recorded; the frames still finish in order (validated)."""
-    from renderer.app import HeadlessRenderer
-    from scenes.particles import Particles
-
     with HeadlessRenderer(Particles(count=1000), 64, 36, validate=True, readback=False) as r:
         assert all(slot.readback is None for slot in r.frames.slots)
         frames = [(frame, pixels) for frame, pixels in r.frames_iter(5)]
         assert frames == [(f, None) for f in range(5)]
         assert r.render(3) is None
+
+
+def test_frames_read_in_place_equal_the_copied_ones(monkeypatch):
+    """On a CPU driver the host reads the linear colour image itself (no copy): the same pixels, row pitch and
+    all, as the copy into a readback buffer that other devices get."""
+
+    def render():
+        with HeadlessRenderer(Particles(count=5000, radius=0.004), 333, 197, validate=True) as r:
+            return r.frames.in_place, r.context.device_type, r.render(4)
+
+    in_place, device_type, pixels = render()
+    monkeypatch.setattr(frames_module, "in_place_readback", lambda context: False)
+    copied_in_place, _, copied = render()
+    assert in_place == (device_type == "CPU") and not copied_in_place
+    assert pixels.shape == copied.shape == (197, 333, 4)
+    assert (pixels[..., 2] > 100).sum() > 200 and (pixels == copied).all()
