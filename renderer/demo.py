@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -202,6 +205,22 @@ def run_window(scene_cls, params: dict, args) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def ctrl_c_as_flag():
+    """Within the block, Ctrl-C appends to the yielded list instead of raising KeyboardInterrupt: raised inside
+    a callback that Taichi's C code made into the renderer (taichi_hooks.py), it would become a failed Vulkan
+    call there, and a crash."""
+    flag: list = []
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: flag.append(signum))
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_headless(scene, args) -> int:
     from PIL import Image
 
@@ -236,8 +255,15 @@ def run_headless(scene, args) -> int:
 
             start = time.perf_counter()
             try:
-                renderer.render(args.frames, args.dt, on_frame=save)
-            except KeyboardInterrupt:  # Ctrl-C: stop cleanly, keep what was rendered
+                with ctrl_c_as_flag() as interrupted:
+                    for frame, pixels in renderer.frames_iter(args.frames, args.dt):
+                        save(frame, pixels)
+                        if interrupted:
+                            break
+                if interrupted:  # Ctrl-C: stop cleanly at a frame's end, keep what was rendered
+                    print(f"interrupted after {len(saved)} saved frames; shutting down", file=sys.stderr)
+                    return 0
+            except KeyboardInterrupt:  # only outside the frame loop (set-up, first frame)
                 print(f"interrupted after {len(saved)} saved frames; shutting down", file=sys.stderr)
                 return 0
             except RendererError:
