@@ -19,8 +19,10 @@ frame f uses time t = f * dt, so equal frame numbers are comparable images.
 
 import ast
 import atexit
+import contextlib
 import importlib.util
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -330,11 +332,14 @@ class WaitCounter:
             finally:
                 self.counts[key] += time.perf_counter() - t0
 
-        def wait_for_fences(device, count, fences, wait_all, timeout):
+        def count_wait(device, fences):  # a list, or the frame loop's VkFence[1]
             if self.active:
                 self.counts["fence_waits"] += 1
                 if any(not self._signalled(device, f) for f in fences):
                     self.counts["fence_waits_blocking"] += 1
+
+        def wait_for_fences(device, count, fences, wait_all, timeout):
+            count_wait(device, fences)
             return timed("fence_wait_s", orig_wait, device, count, fences, wait_all, timeout)
 
         def queue_wait_idle(*a):
@@ -366,10 +371,7 @@ class WaitCounter:
         orig_frame_reset = frames.reset_fence
 
         def wait_fence(device, fences, timeout):
-            if self.active:
-                self.counts["fence_waits"] += 1
-                if not self._signalled(device, fences[0]):
-                    self.counts["fence_waits_blocking"] += 1
+            count_wait(device, fences)
             cpu0 = time.thread_time()
             try:
                 return timed("fence_wait_s", orig_frame_wait, device, fences, timeout)
@@ -542,12 +544,8 @@ def run_ours(args: dict) -> dict:
 def window_frames(n: int, warmup: int, frames: int, size: tuple[int, int]) -> dict:
     """Ours in a window, where a display exists: run_demo.py's window loop without vsync (the present mode
     closest to it the surface has), each frame's time from waiting for a free frame and image to present."""
-    import os
-
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return {"skipped": "no display (DISPLAY and WAYLAND_DISPLAY unset)"}
-    import contextlib
-
     from renderer.interactive import InteractiveApp
     from scenes.particles import Particles
 

@@ -34,7 +34,7 @@ import vulkan as vk
 from .errors import RendererError, VulkanError, vk_result_name
 from .events import Event
 from .handles import create_command_pool, create_fence, vk_create, vk_destroy
-from .memory import Buffer, Image, layout_barrier
+from .memory import Buffer, Image, layout_barrier, pipeline_barrier
 from .pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass, destroy_render_pass
 
 FENCE_TIMEOUT_S = 60.0
@@ -178,18 +178,8 @@ def record_host_read(cb, image) -> None:
         vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
         vk.VK_ACCESS_HOST_READ_BIT,
     )
-    vk.vkCmdPipelineBarrier(
-        cb,
-        vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-        vk.VK_PIPELINE_STAGE_HOST_BIT,
-        0,
-        0,
-        None,
-        0,
-        None,
-        1,
-        [barrier],
-    )
+    src_stages = vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+    pipeline_barrier(cb, src_stages, vk.VK_PIPELINE_STAGE_HOST_BIT, images=[barrier])
 
 
 def record_copy_to_host(cb, image, buffer: Buffer, width: int, height: int) -> None:

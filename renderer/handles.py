@@ -33,6 +33,15 @@ def create_fence(device, signalled: bool = False):
     return vk_create("Fence", vk.vkCreateFence, device, vk.VkFenceCreateInfo(flags=flags), None)
 
 
+def create_sampler(device, filter: int = vk.VK_FILTER_NEAREST):
+    """A counted sampler of one mip level, clamped to the edge."""
+    clamp = vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE
+    info = vk.VkSamplerCreateInfo(
+        magFilter=filter, minFilter=filter, addressModeU=clamp, addressModeV=clamp, addressModeW=clamp
+    )
+    return vk_create("Sampler", vk.vkCreateSampler, device, info, None)
+
+
 def vk_destroy(kind: str, fn, *args) -> None:
     """`fn(*args)` (a vkDestroy*/vkFree*), counted as one live `kind` fewer."""
     fn(*args)

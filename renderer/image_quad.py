@@ -10,7 +10,7 @@ import numpy as np
 import vulkan as vk
 
 from . import shaders
-from .handles import vk_create, vk_destroy
+from .handles import create_sampler, vk_destroy
 from .memory import Image
 from .pipelines import Drawable, FrameUniforms, create_pipeline
 
@@ -33,17 +33,7 @@ class ImageQuad(Drawable):
         self.pipeline = self.layout = self.uniforms = self.sampler = None
         device = context.device
         try:
-            filt = vk.VK_FILTER_LINEAR if smooth else vk.VK_FILTER_NEAREST
-            info = vk.VkSamplerCreateInfo(
-                magFilter=filt,
-                minFilter=filt,
-                mipmapMode=vk.VK_SAMPLER_MIPMAP_MODE_NEAREST,
-                addressModeU=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                addressModeV=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                addressModeW=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                maxLod=0.0,
-            )
-            self.sampler = vk_create("Sampler", vk.vkCreateSampler, device, info, None)
+            self.sampler = create_sampler(device, vk.VK_FILTER_LINEAR if smooth else vk.VK_FILTER_NEAREST)
             self.uniforms = FrameUniforms(
                 context,
                 UNIFORM_FLOATS * 4,

@@ -256,13 +256,9 @@ def read_device_buffer(context, buffer: Buffer, dtype) -> np.ndarray:
     it waits for the GPU, so never per frame)."""
     host = Buffer(context, buffer.size, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="readback")
 
-    def barrier(cb, src_stage, dst_stage, src_access, dst_access):
-        memory = vk.VkMemoryBarrier(srcAccessMask=src_access, dstAccessMask=dst_access)
-        vk.vkCmdPipelineBarrier(cb, src_stage, dst_stage, 0, 1, [memory], 0, None, 0, None)
-
     def record(cb):
         transfer = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
-        barrier(
+        pipeline_barrier(
             cb,
             vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
             transfer,
@@ -271,7 +267,7 @@ def read_device_buffer(context, buffer: Buffer, dtype) -> np.ndarray:
         )
         region = vk.VkBufferCopy(srcOffset=0, dstOffset=0, size=buffer.size)
         vk.vkCmdCopyBuffer(cb, buffer.handle, host.handle, 1, [region])
-        barrier(
+        pipeline_barrier(
             cb,
             transfer,
             vk.VK_PIPELINE_STAGE_HOST_BIT,
@@ -284,6 +280,18 @@ def read_device_buffer(context, buffer: Buffer, dtype) -> np.ndarray:
         return host.read(dtype)
     finally:
         host.destroy()
+
+
+def pipeline_barrier(cb, src_stages, dst_stages, src_access=0, dst_access=0, images=()) -> None:
+    """One vkCmdPipelineBarrier: a global memory barrier where an access mask is given, and `images`
+    (VkImageMemoryBarriers, e.g. from layout_barrier)."""
+    memory = [vk.VkMemoryBarrier(srcAccessMask=src_access, dstAccessMask=dst_access)]
+    if not (src_access or dst_access):
+        memory = []
+    images = list(images)
+    vk.vkCmdPipelineBarrier(
+        cb, src_stages, dst_stages, 0, len(memory), memory or None, 0, None, len(images), images or None
+    )
 
 
 def layout_barrier(
@@ -314,18 +322,8 @@ def clear_to_general(context, image: Image) -> None:
         barrier = layout_barrier(
             image.handle, vk.VK_IMAGE_LAYOUT_UNDEFINED, general, 0, vk.VK_ACCESS_TRANSFER_WRITE_BIT
         )
-        vk.vkCmdPipelineBarrier(
-            cb,
-            vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            0,
-            0,
-            None,
-            0,
-            None,
-            1,
-            [barrier],
-        )
+        top, transfer = vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+        pipeline_barrier(cb, top, transfer, images=[barrier])
         color = vk.VkClearColorValue(float32=[0.0, 0.0, 0.0, 0.0])
         vk.vkCmdClearColorImage(
             cb, image.handle, vk.VK_IMAGE_LAYOUT_GENERAL, color, 1, [image.subresource_range]
@@ -337,17 +335,6 @@ def clear_to_general(context, image: Image) -> None:
             vk.VK_ACCESS_TRANSFER_WRITE_BIT,
             vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
         )
-        vk.vkCmdPipelineBarrier(
-            cb,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
-            0,
-            0,
-            None,
-            0,
-            None,
-            1,
-            [after],
-        )
+        pipeline_barrier(cb, transfer, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, images=[after])
 
     run_once(context, record)

@@ -323,32 +323,13 @@ def create_pipeline(
     fragment shader gets. Returns (pipeline, layout), made once per render pass and description, so
     `set_layout_key` must name how `set_layout` is defined: the descriptor sets of any set layout defined
     alike fit the pipeline's layout."""
-    description = (
-        "graphics",
-        set_layout_key,
-        hashlib.sha256(vertex_spirv + fragment_spirv).digest(),
-        len(vertex_spirv),
-        tuple(bindings),
-        tuple(attributes),
-        topology,
-        cull_mode,
-        depth_write,
-        push_constants,
-    )
+    # what the pipeline is made of beside its shaders: in its description and its build alike
+    shape = (tuple(bindings), tuple(attributes), topology, cull_mode, depth_write)
+    sources = hashlib.sha256(vertex_spirv + fragment_spirv).digest(), len(vertex_spirv)
+    description = ("graphics", set_layout_key, *sources, *shape, push_constants)
 
     def build(layout):
-        return _build_graphics(
-            device,
-            render_pass,
-            layout,
-            vertex_spirv,
-            fragment_spirv,
-            bindings,
-            attributes,
-            topology,
-            cull_mode,
-            depth_write,
-        )
+        return _build_graphics(device, render_pass, layout, vertex_spirv, fragment_spirv, *shape)
 
     fragment = vk.VK_SHADER_STAGE_FRAGMENT_BIT
     return _made_once(device, render_pass, description, [set_layout], fragment, push_constants, build)

@@ -35,8 +35,8 @@ import numpy as np
 import vulkan as vk
 
 from . import shaders
-from .handles import vk_create, vk_destroy
-from .memory import Buffer, layout_barrier, run_once
+from .handles import create_sampler, vk_create, vk_destroy
+from .memory import Buffer, layout_barrier, pipeline_barrier, run_once
 from .pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, push_set_layout
 
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
@@ -100,13 +100,6 @@ def supported(context, count: int, *buffers) -> bool:
     )
 
 
-def _barrier(cb, src_stages, dst_stages, src_access, dst_access, images=()) -> None:
-    memory = vk.VkMemoryBarrier(srcAccessMask=src_access, dstAccessMask=dst_access)
-    vk.vkCmdPipelineBarrier(
-        cb, src_stages, dst_stages, 0, 1, [memory], 0, None, len(images), list(images) or None
-    )
-
-
 def splat_bytes(width: int, height: int) -> int:
     """The splat buffer's size for a frame: whole tiles of 32x16 pixels (particles_splat.comp). The list of
     winners is as long: a uvec2 per pixel."""
@@ -132,7 +125,9 @@ def slot_buffer(context, target, key: str, fill: int | None = None) -> Buffer:
 
             def record(cb):
                 vk.vkCmdFillBuffer(cb, buffer.handle, 0, buffer.size, fill)
-                _barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+                pipeline_barrier(
+                    cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW
+                )
 
             run_once(context, record)
     except BaseException:
@@ -213,14 +208,7 @@ class PointSplat:
                     descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
                 ),
             )
-            sampler = vk.VkSamplerCreateInfo(
-                magFilter=vk.VK_FILTER_NEAREST,
-                minFilter=vk.VK_FILTER_NEAREST,
-                addressModeU=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                addressModeV=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-                addressModeW=vk.VK_SAMPLER_ADDRESS_MODE_CLAMP_TO_EDGE,
-            )
-            self.sampler = vk_create("Sampler", vk.vkCreateSampler, device, sampler, None)
+            self.sampler = create_sampler(device)
             index_usage = vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
             draw_usage = (
                 vk.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT
@@ -285,7 +273,7 @@ class PointSplat:
         splat = splat_buffer(self.context, target)
         # after the previous frame of this slot: its draw and dispatch read the commands and list rewritten
         # now, and its passes 2 wrote the splat buffer back to empty; and after this frame's other splats
-        _barrier(
+        pipeline_barrier(
             cb,
             DRAW_STAGES | COMPUTE_STAGE,
             TRANSFER_STAGE | COMPUTE_STAGE,
@@ -294,9 +282,9 @@ class PointSplat:
         )
         draw = self.draws[slot]
         vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMANDS.nbytes, vk.ffi.from_buffer(DRAW_COMMANDS))
-        _barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+        pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
         self._dispatch(cb, slot, "SPLAT", [self._buffer_write(0, splat)], self._particle_groups())
-        _barrier(
+        pipeline_barrier(
             cb,
             COMPUTE_STAGE,
             DRAW_STAGES | COMPUTE_STAGE,
@@ -318,7 +306,9 @@ class PointSplat:
         to_compute = layout_barrier(
             target.color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW
         )
-        _barrier(cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW, [to_compute])
+        pipeline_barrier(
+            cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW, images=[to_compute]
+        )
         general, depth_view = vk.VK_IMAGE_LAYOUT_GENERAL, target.depth_view
         images = {
             1: vk.VkDescriptorImageInfo(imageView=target.color_view, imageLayout=general),
@@ -337,7 +327,7 @@ class PointSplat:
         if take_by_pixel(self.count, target.width, target.height, self.take_by_pixel_from, self.max_groups):
             winners = self._buffer_write(3, slot_buffer(self.context, target, WINNERS))
             self._dispatch(cb, slot, "TAKE_BY_PIXEL", [splat, winners], -(-pixels // (ROW * WORKGROUP)))
-            _barrier(
+            pipeline_barrier(
                 cb,
                 COMPUTE_STAGE,
                 COMPUTE_STAGE | vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT,
@@ -355,7 +345,7 @@ class PointSplat:
             vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT,
         )
         # whatever reads the frame next (copy, screenshot, present, another draw's pass 2) is after this
-        _barrier(cb, COMPUTE_STAGE, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, 0, 0, [back])
+        pipeline_barrier(cb, COMPUTE_STAGE, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, images=[back])
 
     def _particle_groups(self) -> int:
         return (self.count + WORKGROUP - 1) // WORKGROUP

@@ -17,10 +17,8 @@ import vulkan as vk
 from .errors import ValidationError
 
 LAYER = "VK_LAYER_KHRONOS_validation"
-LAYER_ENABLES = (
-    "VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT",
-    "VALIDATION_CHECK_ENABLE_SYNCHRONIZATION_VALIDATION_QUEUE_SUBMIT",  # = BETWEEN_SUBMISSIONS
-)
+BETWEEN_SUBMISSIONS = "VALIDATION_CHECK_ENABLE_SYNCHRONIZATION_VALIDATION_QUEUE_SUBMIT"
+LAYER_ENABLES = ("VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT", BETWEEN_SUBMISSIONS)
 
 # Messages that are not defects of this program, each with the reason. Matched against the message id name.
 # Keep it short: an entry that could also hide a real missing dependency is not acceptable.
@@ -99,9 +97,6 @@ def _callback(severity, types, data, user_data):
 
 def layer_available() -> bool:
     return any(p.layerName == LAYER for p in vk.vkEnumerateInstanceLayerProperties())
-
-
-BETWEEN_SUBMISSIONS = "VALIDATION_CHECK_ENABLE_SYNCHRONIZATION_VALIDATION_QUEUE_SUBMIT"
 
 
 def enable_environment(between_submissions: bool = True) -> None:

@@ -3,9 +3,10 @@
 Each frame in flight (slot) has a fence, an image-available semaphore and an event; each swapchain image has
 a render-finished semaphore. One command buffer per (slot, swapchain image) is recorded when the swapchain or
 the drawables change, never per frame; its body is `frames.record_ordered_draws` (event set, wait before the
-draws, the drawables' work before the pass, render pass, their work after it) then the barrier and event reset. The host waits on a slot's fence only when it reuses
-the slot, so the kernels of frame i+1 run while frame i is presented. `vkDeviceWaitIdle` happens only at
-recreation and shutdown; a screenshot waits for its own frame's fence.
+draws, the drawables' work before the pass, render pass, their work after it) then the barrier and event
+reset; its VkSubmitInfo is made with it. The host waits on a slot's fence only when it reuses the slot, so
+the kernels of frame i+1 run while frame i is presented. `vkDeviceWaitIdle` happens only at recreation and
+shutdown; a screenshot waits for its own frame's fence.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import vulkan as vk
 
-from .errors import RendererError, vk_call
+from .errors import RendererError
 from .events import Event
 from .frames import (
     COMPUTE,
@@ -23,10 +24,11 @@ from .frames import (
     record_copy_to_host,
     record_ordered_draws,
     reset_fence,
+    submit_frame,
     wait_fence,
 )
 from .handles import create_command_pool, create_fence, vk_create, vk_destroy
-from .memory import Buffer, layout_barrier
+from .memory import Buffer, layout_barrier, pipeline_barrier
 from .pipelines import create_render_pass, destroy_render_pass
 from .swapchain import Swapchain
 
@@ -70,6 +72,7 @@ class WindowFrames:
         self.slots: list[WindowSlot] = []
         self.render_finished: list = []
         self.cbs: dict = {}
+        self._submit_infos: dict = {}  # (slot, swapchain image) -> VkSubmitInfo of its command buffer
         self.pool = self.render_pass = self.swapchain = None
         self.submitted = 0
         device = context.device
@@ -134,7 +137,7 @@ class WindowFrames:
         if self.cbs:
             old = list(self.cbs.values())
             vk.vkFreeCommandBuffers(device, self.pool, len(old), old)
-            self.cbs = {}
+            self.cbs, self._submit_infos = {}, {}
         if not self.drawables and not self.swapchain.images:
             return
         count = len(self.slots) * len(self.swapchain.images)
@@ -162,7 +165,16 @@ class WindowFrames:
                 slot.event.record_reset(cb, stages | COMPUTE)
                 vk.vkEndCommandBuffer(cb)
                 self.cbs[(slot.index, image)] = cb
-        self._wait_stage = [vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT]
+                self._submit_infos[(slot.index, image)] = self._submit_info(slot, image, cb)
+
+    def _submit_info(self, slot: WindowSlot, image: int, cb):
+        """Run `cb` once the slot's swapchain image is available; signal the image's render-finished."""
+        return vk.VkSubmitInfo(
+            pWaitSemaphores=[slot.image_available],
+            pWaitDstStageMask=[vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT],
+            pCommandBuffers=[cb],
+            pSignalSemaphores=[self.render_finished[image]],
+        )
 
     # -- per frame
 
@@ -186,13 +198,11 @@ class WindowFrames:
             readback, cb = self._record_capture(slot, index)
         self.runtime.flush()
         reset_fence(self.context.device, slot.fences)
-        self._submit_info = vk.VkSubmitInfo(
-            pWaitSemaphores=[slot.image_available],
-            pWaitDstStageMask=self._wait_stage,
-            pCommandBuffers=[cb or self.cbs[(slot.index, index)]],
-            pSignalSemaphores=[self.render_finished[index]],
-        )
-        vk_call(vk.vkQueueSubmit, self.context.queue, 1, [self._submit_info], slot.fence)
+        if cb is None:
+            info = self._submit_infos[(slot.index, index)]
+        else:  # the capture's own command buffer, recorded for this frame
+            info = self._submit_info(slot, index, cb)
+        submit_frame(self.context.queue, info, slot.fence)
         slot.in_flight = True
         self.swapchain.present(self.context.queue, index, self.render_finished[index])
         self.submitted += 1
@@ -234,8 +244,9 @@ class WindowFrames:
         image = self.swapchain.images[index]
 
         def transition(old, new, src_access, dst_access, src_stage, dst_stage):
-            barrier = layout_barrier(image, old, new, src_access, dst_access)
-            vk.vkCmdPipelineBarrier(cb, src_stage, dst_stage, 0, 0, None, 0, None, 1, [barrier])
+            pipeline_barrier(
+                cb, src_stage, dst_stage, images=[layout_barrier(image, old, new, src_access, dst_access)]
+            )
 
         vk.vkBeginCommandBuffer(
             cb, vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
