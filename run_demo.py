@@ -8,6 +8,6 @@ from _setup import ensure_environment
 
 ensure_environment(__file__)
 
-from renderer.demo import main  # noqa: E402
+from renderer.app.demo import main  # noqa: E402
 
 sys.exit(main(sys.argv[1:]))

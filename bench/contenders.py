@@ -312,7 +312,10 @@ class WaitCounter:
     def __init__(self):
         import vulkan as vk
 
-        from renderer import frames, kernels, loaded_scene, taichi_api, taichi_runtime
+        from renderer.compute import kernels, taichi_api
+        from renderer.compute import runtime as taichi_runtime
+        from renderer.frame import offscreen as frames
+        from renderer.scene import loaded as loaded_scene
 
         self.active = False
         self.counts = dict.fromkeys(self.NAMES, 0)
@@ -460,8 +463,8 @@ def profile_frames(r, scene_frames, first: int, warmup: int, frames: int, path: 
 def run_ours(args: dict) -> dict:
     counter = WaitCounter()  # before the renderer exists, so every call it makes goes through the wrappers
 
-    from renderer import frames as frames_module
-    from renderer.app import HeadlessRenderer
+    from renderer.app.headless import HeadlessRenderer
+    from renderer.frame import offscreen as frames_module
     from scenes.particles import Particles
 
     class BenchParticles(Particles):
@@ -546,7 +549,7 @@ def window_frames(n: int, warmup: int, frames: int, size: tuple[int, int]) -> di
     closest to it the surface has), each frame's time from waiting for a free frame and image to present."""
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return {"skipped": "no display (DISPLAY and WAYLAND_DISPLAY unset)"}
-    from renderer.interactive import InteractiveApp
+    from renderer.app.interactive import InteractiveApp
     from scenes.particles import Particles
 
     with (

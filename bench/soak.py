@@ -30,8 +30,9 @@ if Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():  # set up like run_
     python = _setup.ensure_venv(ROOT)
     os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
 
-from renderer import handles, registry  # noqa: E402
-from renderer.app import HeadlessRenderer  # noqa: E402
+from renderer.app.headless import HeadlessRenderer  # noqa: E402
+from renderer.device import handles  # noqa: E402
+from renderer.scene import registry  # noqa: E402
 
 RSS_LIMIT_MIB = 2.0  # growth allowed after warm-up
 SCENES = [

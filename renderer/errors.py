@@ -27,6 +27,10 @@ class EventError(RendererError):
     """An event was used out of order: waited on without a signal, or not signalled in time."""
 
 
+class WindowError(RendererError):
+    """No window could be opened (no display, or glfw/Vulkan cannot present here)."""
+
+
 class ArgumentError(RendererError):
     """A kernel launch or resource import was rejected before it reached the driver."""
 

@@ -22,7 +22,7 @@ def kernel_cache(tmp_path_factory):
 
 @pytest.fixture
 def context():
-    from renderer.context import VulkanContext
+    from renderer.device.context import VulkanContext
 
     ctx = VulkanContext(validate=True)
     yield ctx
@@ -32,7 +32,7 @@ def context():
 
 @pytest.fixture
 def runtime(context):
-    from renderer.taichi_runtime import TaichiRuntime
+    from renderer.compute.runtime import TaichiRuntime
 
     rt = TaichiRuntime.import_vulkan(context)
     yield rt
@@ -42,8 +42,8 @@ def runtime(context):
 @pytest.fixture
 def test_module(runtime):
     """The kernels of tests/kernels_src.py, compiled for the runtime's device and loaded."""
-    from renderer import aot
-    from renderer.kernels import AotModule
+    from renderer.compute import aot
+    from renderer.compute.kernels import AotModule
     from tests import kernels_src
 
     refs = [aot.KernelRef.of(k) for k in (kernels_src.fill, kernels_src.accumulate)]

@@ -14,9 +14,9 @@ import subprocess
 import cffi
 import pytest
 
-from renderer import taichi_api
+from renderer.compute import taichi_api
+from renderer.compute.taichi_api import TaichiError, ffi, lib
 from renderer.errors import ArgumentError
-from renderer.taichi_api import TaichiError, ffi, lib
 
 # ------------------------------------------------------------------------------------------------------------
 # Layouts: what cffi computed vs what the C compiler computes from the same headers

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from renderer import demo
+from renderer.app import demo
 
 
 def test_headless_run_writes_pngs_and_says_where(tmp_path, capsys):

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import vulkan as vk
 
+from renderer.compute.events import Event
+from renderer.compute.kernels import NdArray
+from renderer.device.memory import TAICHI_USAGE, Buffer
 from renderer.errors import EventError
-from renderer.events import Event
-from renderer.kernels import NdArray
-from renderer.memory import TAICHI_USAGE, Buffer
 
 pytestmark = pytest.mark.timeout(60)  # a GPU wait on a never-set event would hang: fail instead
 

@@ -7,8 +7,8 @@ import numpy as np
 import vulkan as vk
 
 from renderer import testing
-from renderer.app import HeadlessRenderer
-from renderer.taichi_runtime import TaichiRuntime
+from renderer.app.headless import HeadlessRenderer
+from renderer.compute.runtime import TaichiRuntime
 from scenes.particles import Particles
 
 REFERENCES = Path(__file__).parent / "references"
@@ -38,7 +38,7 @@ def test_renderer_draws_on_a_device_taichi_created(regenerate):
 
 
 def test_exported_memory_describes_a_taichi_buffer():
-    from renderer.taichi_api import lib
+    from renderer.compute.taichi_api import lib
 
     with TaichiRuntime.create_vulkan() as runtime:
         memory = runtime.allocate_memory(

@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 import vulkan as vk
 
-from renderer import demo, handles, testing
-from renderer.app import HeadlessRenderer
+from renderer import testing
+from renderer.app import demo
+from renderer.app.headless import HeadlessRenderer
+from renderer.app.interactive import InteractiveApp
+from renderer.device import handles
 from renderer.errors import VulkanError
-from renderer.interactive import InteractiveApp
 from scenes.particles import Particles
 
 REFERENCES = Path(__file__).parent / "references"
@@ -59,7 +61,7 @@ def test_out_of_date_and_suboptimal_results_are_survived(display, tmp_path, monk
 
 
 def test_device_lost_at_submit_is_one_clear_error(tmp_path, monkeypatch, capsys):
-    from renderer import frames
+    from renderer.frame import offscreen as frames
 
     class LosingLib:  # the frame loop's calls (frames.VK_LIB); the 20th submission finds the device lost
         submits = 0
@@ -111,7 +113,7 @@ def test_garbage_collection_stress_renders_the_same_image():
 def test_device_lost_at_present_or_acquire_is_one_clear_error(
     display, tmp_path, monkeypatch, capsys, step, call
 ):
-    from renderer.swapchain import Swapchain
+    from renderer.frame.swapchain import Swapchain
 
     real_init = Swapchain.__init__
     state = {"calls": 0}
@@ -187,9 +189,9 @@ def test_a_module_whose_task_is_not_spirv_is_refused(context, runtime):
     import io
     import zipfile
 
-    from renderer import aot
+    from renderer.compute import aot
+    from renderer.compute.kernels import AotModule
     from renderer.errors import RendererError
-    from renderer.kernels import AotModule
     from tests import kernels_src
 
     tcm = aot.compile_kernels([aot.KernelRef.of(kernels_src.fill)], context.taichi_capabilities)
@@ -207,9 +209,9 @@ def test_a_module_whose_task_is_invalid_spirv_is_refused(context, runtime):
     import io
     import zipfile
 
-    from renderer import aot
+    from renderer.compute import aot
+    from renderer.compute.kernels import AotModule
     from renderer.errors import RendererError
-    from renderer.kernels import AotModule
     from tests import kernels_src
 
     tcm = aot.compile_kernels([aot.KernelRef.of(kernels_src.fill)], context.taichi_capabilities)

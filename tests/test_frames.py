@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import vulkan as vk
 
-from renderer import frames as frames_module
-from renderer.app import HeadlessRenderer
-from renderer.taichi_runtime import TaichiRuntime
+from renderer.app.headless import HeadlessRenderer
+from renderer.compute.runtime import TaichiRuntime
+from renderer.frame import offscreen as frames_module
 from scenes.particles import Particles
 from tests.scenes_for_tests import FrameMarker, slot_x
 

@@ -3,7 +3,7 @@ through the same test kit (renderer.pytest_plugin) that scene authors use."""
 
 import pytest
 
-from renderer import registry
+from renderer.scene import registry
 
 # scene name -> (parameters, frames, reference); kept small so lavapipe renders them in seconds
 GALLERY = {

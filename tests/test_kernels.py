@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 import vulkan as vk
 
-from renderer import aot, kernels, taichi_api
-from renderer.context import VulkanContext, pick_physical_device
+from renderer.compute import aot, kernels, taichi_api
+from renderer.compute.kernels import AotModule, NdArray
+from renderer.compute.runtime import TaichiRuntime
+from renderer.device.context import VulkanContext, pick_physical_device
+from renderer.device.memory import TAICHI_USAGE, Buffer
 from renderer.errors import ArgumentError, NoVulkanDeviceError, RendererError
-from renderer.kernels import AotModule, NdArray
-from renderer.memory import TAICHI_USAGE, Buffer
-from renderer.taichi_runtime import TaichiRuntime
 from tests import kernels_src
 
 pytestmark = pytest.mark.timeout(120)
@@ -478,7 +478,7 @@ def test_no_device_with_that_name_lists_the_devices(context):
 
 
 NO_DRIVER_SCRIPT = """
-from renderer.context import VulkanContext
+from renderer.device.context import VulkanContext
 from renderer.errors import NoVulkanDeviceError
 try:
     VulkanContext(validate={validate})

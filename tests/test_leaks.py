@@ -8,13 +8,15 @@ import resource
 import pytest
 import vulkan as vk
 
-from renderer import frames as frames_module
-from renderer import handles, registry, taichi_hooks
-from renderer.app import HeadlessRenderer
-from renderer.events import Event
-from renderer.memory import Buffer, Image, clear_to_general
-from renderer.particles import ParticleDraw
-from renderer.pipelines import COLOR_FORMAT, create_render_pass, destroy_render_pass
+from renderer.app.headless import HeadlessRenderer
+from renderer.compute import hooks as taichi_hooks
+from renderer.compute.events import Event
+from renderer.device import handles
+from renderer.device.memory import Buffer, Image, clear_to_general
+from renderer.device.pipelines import COLOR_FORMAT, create_render_pass, destroy_render_pass
+from renderer.draw.particles import ParticleDraw
+from renderer.frame import offscreen as frames_module
+from renderer.scene import registry
 from scenes.particles import Particles
 
 STORAGE = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from renderer import demo, registry
+from renderer.app import demo
+from renderer.scene import registry
 
 GOOD_SCENE = """
 import taichi as ti

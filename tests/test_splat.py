@@ -8,10 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from renderer import point_splat, testing
-from renderer.app import HeadlessRenderer
+from renderer import testing
+from renderer.app.headless import HeadlessRenderer
 from renderer.camera import Camera
-from renderer.memory import read_device_buffer
+from renderer.device.memory import read_device_buffer
+from renderer.draw import point_splat
 from scenes.galaxies import Galaxies
 from scenes.particles import Particles
 
@@ -106,7 +107,7 @@ def test_per_particle_colours_splat_like_sprites(pass_2):
 @pytest.mark.parametrize("reason", ["option", "feature"])
 def test_sprites_only_when_splatting_is_off(reason, monkeypatch):
     """splat=False, or a device without 64-bit buffer atomics: the particles are all drawn as sprites."""
-    from renderer.context import VulkanContext
+    from renderer.device.context import VulkanContext
 
     splat = reason == "feature"  # the option off, or on with the feature missing
     if reason == "feature":
@@ -218,7 +219,7 @@ def test_the_splat_buffers_are_left_empty(pass_2):
 def test_sprites_where_a_frame_cannot_be_splatted(monkeypatch):
     """A colour image compute shaders cannot write (storage=False: e.g. a swapchain without STORAGE usage),
     or a frame whose particle ids would run out: those draws are sprites, and the image is the same."""
-    from renderer.frames import Slot
+    from renderer.frame.offscreen import Slot
 
     target = Slot.target
     monkeypatch.setattr(Slot, "target", lambda self: dataclasses.replace(target(self), storage=False))

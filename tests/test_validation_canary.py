@@ -8,8 +8,9 @@ from __future__ import annotations
 import pytest
 import vulkan as vk
 
-from renderer import events, particles
-from renderer.app import HeadlessRenderer
+from renderer.app.headless import HeadlessRenderer
+from renderer.compute import events
+from renderer.draw import particles
 from renderer.errors import ValidationError
 from scenes.particles import Particles
 

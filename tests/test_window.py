@@ -8,8 +8,9 @@ import glfw
 import numpy as np
 import pytest
 
-from renderer import demo, testing
-from renderer.interactive import InteractiveApp
+from renderer import testing
+from renderer.app import demo
+from renderer.app.interactive import InteractiveApp
 from scenes.particles import Particles
 from tests.scenes_for_tests import FrameMarker
 

@@ -8,7 +8,7 @@ import sys
 import time
 
 sys.path.insert(0, ".")
-from renderer import taichi_hooks as th  # noqa: E402
+from renderer.compute import hooks as th  # noqa: E402
 
 PREFIXES = (
     b"vkQueue",
@@ -85,7 +85,7 @@ def gipa(instance, name):
 
 th.instance_proc_addr = lambda: int(ffi.cast("uintptr_t", gipa))
 
-from renderer.app import HeadlessRenderer  # noqa: E402
+from renderer.app.headless import HeadlessRenderer  # noqa: E402
 from scenes.particles import Particles  # noqa: E402
 
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000

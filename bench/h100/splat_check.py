@@ -8,10 +8,10 @@ import sys
 sys.path.insert(0, ".")
 import numpy as np  # noqa: E402
 
-from renderer import particles as P  # noqa: E402
-from renderer import point_splat  # noqa: E402
-from renderer.app import HeadlessRenderer  # noqa: E402
-from renderer.memory import read_device_buffer  # noqa: E402
+from renderer.app.headless import HeadlessRenderer  # noqa: E402
+from renderer.device.memory import read_device_buffer  # noqa: E402
+from renderer.draw import particles as P  # noqa: E402
+from renderer.draw import point_splat  # noqa: E402
 from scenes.particles import Particles  # noqa: E402
 
 orig = P.ParticleDraw.__init__

@@ -1,0 +1,293 @@
+"""The interactive demo window: scenes, camera controls, keys, and a frame-time log.
+
+Keys are printed at start (and with F1 or H). The loop never busy-waits: a minimized window and a paused scene
+with nothing moving wait for events instead of rendering.
+"""
+
+from __future__ import annotations
+
+import copy
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import glfw
+import numpy as np
+
+from .. import camera as camera_control
+from ..compute.runtime import TaichiRuntime
+from ..device.context import VulkanContext
+from ..frame.windowed import WindowFrames
+from ..scene.loaded import LoadedScene
+from .window import Window, init_glfw, required_instance_extensions
+
+KEY_HELP = """keys:
+  left drag: orbit    right/middle drag: pan    scroll: zoom    R: reset the camera
+  Space: pause/resume    N: one step while paused    Tab or 1-9: switch scene
+  S: save a screenshot    V: toggle vsync    F1 or H: this help    Esc or Q: quit"""
+
+TITLE_INTERVAL_S = 0.5
+
+
+class InteractiveApp:
+    def __init__(
+        self,
+        scene_classes: list,
+        first: int = 0,
+        *,
+        params: dict | None = None,
+        size=(1280, 720),
+        vsync: bool = True,
+        validate: bool = False,
+        device_name: str | None = None,
+        out_dir: Path = Path("out"),
+        dt: float = 1 / 60,
+        frames_in_flight: int = 2,
+        stop_on_error: bool = False,
+    ):
+        self.scene_classes, self.params, self.out_dir, self.dt = (
+            scene_classes,
+            params or {},
+            Path(out_dir),
+            dt,
+        )
+        self.first = first
+        self.window = self.context = self.runtime = self.frames = self.loaded = None
+        self.frame_times: list[tuple] = []  # (total, wait+acquire, update, submit+present) seconds per frame
+        self.rendered = 0
+        self.paused = self.step = self.capture = self.interrupted = False
+        self.stop_on_error = stop_on_error
+        self.failed: dict[int, str] = {}  # scene index -> the error that paused it
+        self.last_capture: np.ndarray | None = None
+        init_glfw()
+        try:
+            self.window = Window("taichi-vulkan-renderer", *size)
+            self.context = VulkanContext(
+                validate=validate,
+                echo_validation=validate,
+                device_name=device_name,
+                instance_extensions=required_instance_extensions(),
+                device_extensions=["VK_KHR_swapchain"],
+            )
+            self.runtime = TaichiRuntime.import_vulkan(self.context)
+            self.frames = WindowFrames(
+                self.context, self.runtime, self.window, vsync=vsync, frames_in_flight=frames_in_flight
+            )
+            self.load(first)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- scenes
+
+    def load(self, index: int) -> None:
+        """Switch to scene `index` on the same device (the GPU is idle while the old one is released)."""
+        index %= len(self.scene_classes)
+        cls = self.scene_classes[index]
+        scene = cls(**self.params) if index == self.first else cls()
+        if self.loaded is not None:
+            self.frames.wait_idle()
+            self.loaded.close()
+            self.loaded = None
+        self.loaded = LoadedScene(
+            scene, self.context, self.runtime, self.frames.render_pass, self.frames.frames_in_flight
+        )
+        self.frames.clear_color = (*scene.background, 1.0)
+        self.frames.set_drawables(self.loaded.drawables)
+        self.index, self.sim_frame = index, 0
+        print(f"scene {index + 1}/{len(self.scene_classes)}: {scene.name} ({scene.description})", flush=True)
+
+    # -- input
+
+    def handle(self, keys: list[int]) -> bool:
+        """Apply key presses; True if the view changed (so a paused scene re-renders)."""
+        changed = False
+        for key in keys:
+            if key in (glfw.KEY_ESCAPE, glfw.KEY_Q):
+                self.window.request_close()
+            elif key == glfw.KEY_SPACE:
+                self.paused = not self.paused
+                print("paused" if self.paused else "resumed", flush=True)
+            elif key == glfw.KEY_N and self.paused:
+                self.step = True
+            elif key == glfw.KEY_TAB:
+                self.load(self.index + 1)
+                changed = True
+            elif glfw.KEY_1 <= key <= glfw.KEY_9 and key - glfw.KEY_1 < len(self.scene_classes):
+                self.load(key - glfw.KEY_1)
+                changed = True
+            elif key == glfw.KEY_S:
+                self.capture = True  # the next frame is copied out as it is rendered
+            elif key == glfw.KEY_V:
+                self.frames.recreate(vsync=not self.frames.vsync)
+                print(f"present mode: {self.frames.present_mode_name}", flush=True)
+                changed = True
+            elif key in (glfw.KEY_F1, glfw.KEY_H):
+                print(KEY_HELP, flush=True)
+            elif key == glfw.KEY_R:
+                self.loaded.camera = copy.deepcopy(self.loaded.scene.camera)
+                changed = True
+        return changed
+
+    def move_camera(self, motion) -> bool:
+        cam = self.loaded.camera
+        if any(motion.orbit):
+            camera_control.orbit(cam, *motion.orbit)
+        if any(motion.pan):
+            camera_control.pan(cam, *motion.pan, self.frames.extent[1])
+        if motion.scroll:
+            camera_control.zoom(cam, motion.scroll)
+        return bool(any(motion.orbit) or any(motion.pan) or motion.scroll)
+
+    def scene_failed(self, exc: Exception) -> None:
+        """A scene's update raised: show why, keep the window and the other scenes going, this one paused."""
+        name = self.loaded.scene.name
+        self.failed[self.index] = f"{type(exc).__name__}: {exc}"
+        traceback.print_exception(exc)
+        print(
+            f"error in scene {name!r}: it is paused; Tab or 1-9 switches scene, Esc quits",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.window.set_title(f"{name} | ERROR: {self.failed[self.index][:120]} | Tab: next scene")
+
+    def save_screenshot(self, pixels: np.ndarray) -> Path:
+        from PIL import Image
+
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        path = self.out_dir / f"screenshot_{self.loaded.scene.name}_{self.sim_frame - 1:05d}.png"
+        Image.fromarray(pixels[..., :3]).save(path)
+        print(f"screenshot saved to {path.resolve()}", flush=True)
+        return path
+
+    # -- the loop
+
+    def run(self, max_frames: int | None = None) -> None:
+        """Render until the window closes (Esc, Q, close button), Ctrl-C, or `max_frames` frames were presented.
+
+        Ctrl-C only sets a flag that the loop checks between frames: a KeyboardInterrupt raised mid-frame could
+        leave an acquired swapchain image neither submitted nor presented."""
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, self._on_sigint) if in_main_thread else None
+        try:
+            self._loop(max_frames)
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGINT, previous)
+
+    def _on_sigint(self, signum, frame) -> None:
+        self.interrupted = True
+
+    def _loop(self, max_frames: int | None) -> None:
+        print(KEY_HELP, flush=True)
+        print(f"present mode: {self.frames.present_mode_name}", flush=True)
+        redraw = True
+        title_time, title_frames = time.perf_counter(), 0
+        while (
+            not self.window.should_close()
+            and not self.interrupted
+            and (max_frames is None or self.rendered < max_frames)
+        ):
+            self.window.poll()
+            motion = self.window.take_input()
+            self.step = False
+            redraw |= self.handle(motion.keys) | self.move_camera(motion) | motion.resized
+            if self.window.should_close():
+                break
+            width, height = self.window.framebuffer_size()
+            if width == 0 or height == 0:  # minimized: sleep until something happens
+                self.window.wait(0.25)
+                continue
+            if (self.paused or self.index in self.failed) and not self.step and not redraw:
+                self.window.wait(0.05)
+                continue
+            if self.render_one():
+                redraw = False
+                title_frames += 1
+            now = time.perf_counter()
+            if now - title_time >= TITLE_INTERVAL_S and self.index not in self.failed:
+                ms = 1000 * (now - title_time) / max(title_frames, 1)
+                self.window.set_title(
+                    f"{self.loaded.scene.name} | {title_frames / (now - title_time):.0f} FPS | "
+                    f"{ms:.2f} ms/frame | {self.frames.present_mode_name}"
+                )
+                title_time, title_frames = now, 0
+
+    def render_one(self) -> bool:
+        """One frame: wait for its slot and an image, launch the scene's kernels, submit, present."""
+        t0 = time.perf_counter()
+        begun = self.frames.begin(self.rendered)
+        if begun is None:  # the swapchain was rebuilt (or the window is 0x0): try again next loop
+            return False
+        slot, image = begun
+        t1 = time.perf_counter()
+        self.loaded.write_uniforms(slot.index, *self.frames.extent)
+        try:
+            if (not self.paused or self.step) and self.index not in self.failed:
+                self.loaded.update(self.sim_frame, self.dt, self.window.frame_input(self.frames.extent))
+                self.sim_frame += 1
+        except Exception as exc:
+            if self.stop_on_error:
+                raise
+            self.scene_failed(exc)
+        finally:  # the acquired image is submitted and presented even if the scene raised
+            t2 = time.perf_counter()
+            pixels = self.frames.submit(slot, image, capture=self.capture)
+        t3 = time.perf_counter()
+        if pixels is not None:
+            self.capture, self.last_capture = False, pixels
+            self.save_screenshot(pixels)
+        self.frame_times.append((t3 - t0, t1 - t0, t2 - t1, t3 - t2))
+        self.rendered += 1
+        return True
+
+    def frame_summary(self) -> str:
+        if len(self.frame_times) < 2:
+            return "fewer than 2 frames rendered"
+        times = np.array(self.frame_times[1:]) * 1000
+        median = np.median(times, axis=0)
+        return (
+            f"{len(times)} frames: median {median[0]:.2f} ms/frame ({1000 / median[0]:.0f} FPS); of which "
+            f"waiting for a free frame and image {median[1]:.2f} ms, scene update {median[2]:.2f} ms, "
+            f"submit and present {median[3]:.2f} ms ({self.frames.present_mode_name})"
+        )
+
+    def write_frame_log(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w") as f:
+            f.write("frame,total_ms,wait_acquire_ms,update_ms,submit_present_ms\n")
+            for i, row in enumerate(self.frame_times):
+                f.write(f"{i}," + ",".join(f"{1000 * v:.3f}" for v in row) + "\n")
+
+    def close(self) -> None:
+        """Fixed order: GPU idle, scene, frames and swapchain, surface and window, runtime, buffers, device."""
+        if self.frames is not None:
+            self.frames.wait_idle()
+        elif self.context is not None and self.context.device is not None:
+            self.context.wait_idle()
+        if self.loaded is not None:
+            self.loaded.close(destroy_buffers=False)
+        if self.frames is not None:
+            self.frames.destroy()
+            self.frames = None
+        if self.window is not None:
+            self.window.destroy()
+            self.window = None
+        if self.runtime is not None:
+            self.runtime.destroy()
+            self.runtime = None
+        if self.loaded is not None:
+            self.loaded.destroy_buffers()
+            self.loaded = None
+        if self.context is not None:
+            self.context.destroy()
+        glfw.terminate()
+
+    def __enter__(self) -> InteractiveApp:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,131 @@
+"""A glfw window and the input it collects between frames (its Vulkan surface: `frame/swapchain.py`).
+
+glfw calls our callbacks from `poll()`/`wait()`; they only record (keys pressed, drags, scroll, resize), and
+the interactive loop consumes the record once per frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import glfw
+
+from ..errors import WindowError
+from ..scene.api import FrameInput
+
+
+@dataclass
+class Input:
+    keys: list = field(default_factory=list)  # glfw key codes pressed since the last frame
+    orbit: list = field(default_factory=lambda: [0.0, 0.0])  # left-drag, pixels
+    pan: list = field(default_factory=lambda: [0.0, 0.0])  # right- or middle-drag, pixels
+    scroll: float = 0.0
+    resized: bool = False
+
+    def any_motion(self) -> bool:
+        return bool(self.keys or any(self.orbit) or any(self.pan) or self.scroll or self.resized)
+
+
+def init_glfw() -> None:
+    if not glfw.init():
+        description = glfw.get_error()[1] if hasattr(glfw, "get_error") else None
+        raise WindowError(f"glfw could not start ({description or 'no display?'})")
+    if not glfw.vulkan_supported():
+        glfw.terminate()
+        raise WindowError("glfw finds no Vulkan loader: install the Debian package libvulkan1")
+
+
+def required_instance_extensions() -> list[str]:
+    return list(glfw.get_required_instance_extensions())
+
+
+class Window:
+    def __init__(self, title: str, width: int, height: int):
+        glfw.window_hint(glfw.CLIENT_API, glfw.NO_API)
+        glfw.window_hint(glfw.RESIZABLE, glfw.TRUE)
+        self.handle = glfw.create_window(width, height, title, None, None)
+        if not self.handle:
+            raise WindowError(f"glfw could not create a {width}x{height} window")
+        self.input = Input()
+        self.last_keys: list = []
+        self._buttons = {
+            glfw.MOUSE_BUTTON_LEFT: False,
+            glfw.MOUSE_BUTTON_RIGHT: False,
+            glfw.MOUSE_BUTTON_MIDDLE: False,
+        }
+        self._cursor = glfw.get_cursor_pos(self.handle)
+        glfw.set_key_callback(self.handle, self._on_key)
+        glfw.set_mouse_button_callback(self.handle, self._on_button)
+        glfw.set_cursor_pos_callback(self.handle, self._on_cursor)
+        glfw.set_scroll_callback(self.handle, self._on_scroll)
+        glfw.set_framebuffer_size_callback(self.handle, self._on_resize)
+
+    # -- callbacks: record only
+
+    def _on_key(self, window, key, scancode, action, mods):
+        if action in (glfw.PRESS, glfw.REPEAT):
+            self.input.keys.append(key)
+
+    def _on_button(self, window, button, action, mods):
+        self._buttons[button] = action == glfw.PRESS
+
+    def _on_cursor(self, window, x, y):
+        dx, dy = x - self._cursor[0], y - self._cursor[1]
+        self._cursor = (x, y)
+        if self._buttons.get(glfw.MOUSE_BUTTON_LEFT):
+            self.input.orbit[0] += dx
+            self.input.orbit[1] += dy
+        elif self._buttons.get(glfw.MOUSE_BUTTON_RIGHT) or self._buttons.get(glfw.MOUSE_BUTTON_MIDDLE):
+            self.input.pan[0] += dx
+            self.input.pan[1] += dy
+
+    def _on_scroll(self, window, dx, dy):
+        self.input.scroll += dy
+
+    def _on_resize(self, window, width, height):
+        self.input.resized = True
+
+    # -- use
+
+    def frame_input(self, viewport) -> FrameInput:
+        """What a scene's update sees: keys pressed since the last frame, the cursor, the buttons held."""
+        return FrameInput(
+            keys=tuple(self.last_keys),
+            cursor=tuple(self._cursor),
+            buttons=frozenset(b for b, down in self._buttons.items() if down),
+            viewport=tuple(viewport),
+        )
+
+    def take_input(self) -> Input:
+        taken, self.input = self.input, Input()
+        self.last_keys = list(taken.keys)
+        return taken
+
+    def framebuffer_size(self) -> tuple[int, int]:
+        return glfw.get_framebuffer_size(self.handle)
+
+    def should_close(self) -> bool:
+        return bool(glfw.window_should_close(self.handle))
+
+    def request_close(self) -> None:
+        glfw.set_window_should_close(self.handle, True)
+
+    def set_title(self, title: str) -> None:
+        glfw.set_window_title(self.handle, title)
+
+    def set_size(self, width: int, height: int) -> None:
+        glfw.set_window_size(self.handle, width, height)
+
+    @staticmethod
+    def poll() -> None:
+        glfw.poll_events()
+
+    @staticmethod
+    def wait(timeout: float) -> None:
+        glfw.wait_events_timeout(timeout)
+
+    def destroy(self) -> None:
+        """After its surface (the window frames'), before the instance."""
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            glfw.destroy_window(handle)

@@ -1,0 +1,422 @@
+"""Loaded AOT modules and typed kernel launches, checked against the module's own metadata.
+
+`ti_launch_kernel` checks nothing but null pointers: a wrong arity, type, dtype or a too-small buffer would
+silently write garbage. So every launch is checked here first, with the kernel and argument named in the
+error. `Kernel.bind()` builds the argument array once; a bound launch only updates scalars per frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import numbers
+import shutil
+import subprocess
+import warnings
+import zipfile
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..device import handles
+from ..errors import ArgumentError, RendererError
+from . import taichi_api as api
+from .interop import TaichiImage
+from .taichi_api import ffi, lib
+
+PTYPE_SCALAR, PTYPE_NDARRAY, PTYPE_TEXTURE, PTYPE_RW_TEXTURE = 0, 1, 2, 3
+DTYPE_UNKNOWN = lib.TI_DATA_TYPE_UNKNOWN
+
+# TiDataType <-> numpy
+NUMPY_DTYPES = {
+    lib.TI_DATA_TYPE_F16: np.float16,
+    lib.TI_DATA_TYPE_F32: np.float32,
+    lib.TI_DATA_TYPE_F64: np.float64,
+    lib.TI_DATA_TYPE_I8: np.int8,
+    lib.TI_DATA_TYPE_I16: np.int16,
+    lib.TI_DATA_TYPE_I32: np.int32,
+    lib.TI_DATA_TYPE_I64: np.int64,
+    lib.TI_DATA_TYPE_U8: np.uint8,
+    lib.TI_DATA_TYPE_U16: np.uint16,
+    lib.TI_DATA_TYPE_U32: np.uint32,
+    lib.TI_DATA_TYPE_U64: np.uint64,
+}
+TI_DTYPES = {np.dtype(v): k for k, v in NUMPY_DTYPES.items()}
+
+
+def dtype_name(code: int) -> str:
+    return np.dtype(NUMPY_DTYPES[code]).name if code in NUMPY_DTYPES else f"TiDataType({code})"
+
+
+@dataclass(frozen=True)
+class ArgSpec:
+    """One kernel argument as the compiled module declares it."""
+
+    index: int
+    name: str
+    kind: str  # "scalar", "vector", "ndarray", "texture"
+    dtype: int
+    ndim: int = 0  # ndarray dimensions
+    element_shape: tuple = ()  # ndarray element shape, or (n,) for a vector argument
+
+    def describe(self) -> str:
+        if self.kind == "ndarray":
+            return f"ndarray(dtype={dtype_name(self.dtype)}, ndim={self.ndim}, element_shape={self.element_shape})"
+        if self.kind == "vector":
+            return f"vector of {self.element_shape[0]} {dtype_name(self.dtype)}"
+        return f"{self.kind} {dtype_name(self.dtype)}"
+
+
+def _vector_spec(args_type: dict, index: int) -> tuple[int, int]:
+    """(element dtype, length) of a vector argument, from the module's argument struct type."""
+    element = args_type["content"]["elements_"][index]["type"]
+    members = element["content"]["elements_"]
+    return members[0]["type"]["content"]["type"], len(members)
+
+
+class IncompatibleModuleError(RendererError):
+    """A compiled module needs capabilities the runtime was not given (Taichi 1.7.4 does not check this)."""
+
+
+SPIRV_MAGIC = 0x07230203
+
+
+def read_metadata(tcm: bytes) -> dict:
+    """The module's metadata.json, after checking that every task is SPIR-V at all: Taichi 1.7.4 ignores a
+    pipeline it fails to create and would launch it anyway."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
+            for name in archive.namelist():
+                if name.endswith(".spv"):
+                    code = archive.read(name)
+                    if len(code) < 20 or len(code) % 4 or int.from_bytes(code[:4], "little") != SPIRV_MAGIC:
+                        raise RendererError(
+                            f"the compiled module's task {name} is not SPIR-V; delete the cache "
+                            "entry so it is rebuilt"
+                        )
+            return json.loads(archive.read("metadata.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise RendererError(f"the compiled module is damaged or not a Taichi module: {exc!r}") from exc
+
+
+_valid_spirv: set[tuple[str, bytes]] = set()  # (target, digest) of SPIR-V spirv-val accepted in this process
+
+
+def validate_spirv(tcm: bytes, api_version: int, name: str) -> None:
+    """Run spirv-val (SPIRV-Tools, installed by the set-up) over every task of the module, for the device's
+    Vulkan version: Taichi hands a task to vkCreateComputePipelines as it is, and an invalid one can crash the
+    driver. Without spirv-val installed only the magic-number check of read_metadata() applies (a warning
+    says so once)."""
+    tool = shutil.which("spirv-val")
+    if tool is None:
+        warnings.warn(
+            "spirv-val not found (Debian package spirv-tools): compiled modules are not validated",
+            stacklevel=3,
+        )
+        return
+    target = f"vulkan1.{min((api_version >> 12) & 0x3FF, 3)}"
+    with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
+        for task in archive.namelist():
+            if not task.endswith(".spv"):
+                continue
+            code = archive.read(task)
+            digest = (target, hashlib.sha256(code).digest())
+            if digest in _valid_spirv:
+                continue
+            check = subprocess.run([tool, "--target-env", target, "-"], input=code, capture_output=True)
+            if check.returncode != 0:
+                why = (check.stderr or check.stdout).decode(errors="replace").strip()
+                raise RendererError(
+                    f"{name}: task {task} is not valid SPIR-V for {target} (spirv-val): {why}"
+                )
+            _valid_spirv.add(digest)
+
+
+def cap_grid_stride_dispatch(tcm: bytes, max_threads: int) -> bytes:
+    """The module with every loop over a runtime range dispatched as at most `max_threads` invocations.
+
+    Taichi 1.7.4 compiles such a loop (`for i in ndarray`) as a grid-stride loop dispatched as 131,072
+    invocations whatever the range. A GPU retires the idle ones almost for free, but a CPU driver (lavapipe)
+    runs SIMD lanes under a mask, so each of them costs nearly a whole iteration: measured, the cloth's step
+    kernel took 9.3 ms for 256 particles. The loop strides by the dispatched size (it reads NumWorkgroups), so
+    any count covers every element."""
+    with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
+        meta = json.loads(archive.read("metadata.json"))
+    changed = False
+    for kernel in meta.get("kernels", []):
+        for task in kernel.get("tasks_attribs", []):
+            loop = task.get("range_for_attribs")
+            if loop and not (loop["const_begin"] and loop["const_end"]):
+                if task["advisory_total_num_threads"] > max_threads:
+                    task["advisory_total_num_threads"] = max_threads
+                    changed = True
+    if not changed:
+        return tcm
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(tcm)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = json.dumps(meta).encode() if info.filename == "metadata.json" else src.read(info)
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+def required_capabilities(meta: dict) -> dict[str, int]:
+    return {c["key"]: c["value"] for c in meta.get("required_caps", [])}
+
+
+def check_capabilities(required: dict[str, int], available: dict[str, int], name: str) -> None:
+    """Every capability the module was compiled for must be declared to the runtime at that level or above."""
+    lacking = {cap: level for cap, level in required.items() if available.get(cap, 0) < level}
+    if lacking:
+        raise IncompatibleModuleError(
+            f"{name} was compiled for capabilities this runtime lacks: "
+            + ", ".join(
+                f"{cap}={level} (runtime has {available.get(cap, 0)})" for cap, level in lacking.items()
+            )
+            + ". Recompile it for this device's capabilities (the renderer does this when the cache is cleared)"
+        )
+
+
+def parse_kernels(meta: dict) -> dict[str, list[ArgSpec]]:
+    """Each kernel's arguments, in launch order, from the module's metadata."""
+    try:
+        kernels = {}
+        for kernel in meta["kernels"]:
+            attribs = kernel["ctx_attribs"]
+            specs = []
+            for entry in attribs["arg_attribs_vec_"]:
+                a, index = entry["value"], entry["key"][0]
+                name = a["name"].lstrip("_") if a["is_array"] else a["name"]
+                if a["ptype"] == PTYPE_NDARRAY:
+                    specs.append(
+                        ArgSpec(index, name, "ndarray", a["dtype"], a["field_dim"], tuple(a["element_shape"]))
+                    )
+                elif a["ptype"] in (PTYPE_TEXTURE, PTYPE_RW_TEXTURE):
+                    specs.append(ArgSpec(index, name, "texture", a["dtype"], a["field_dim"]))
+                elif a["dtype"] == DTYPE_UNKNOWN:
+                    dtype, length = _vector_spec(attribs["args_type_"], index)
+                    specs.append(ArgSpec(index, name, "vector", dtype, 0, (length,)))
+                else:
+                    specs.append(ArgSpec(index, name, "scalar", a["dtype"]))
+            kernels[kernel["name"]] = sorted(specs, key=lambda s: s.index)
+        return kernels
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise RendererError(f"the compiled module is damaged or not a Taichi module: {exc!r}") from exc
+
+
+class NdArray:
+    """Taichi memory seen as an ndarray: `shape` of elements, each of `element_shape` values of `dtype`."""
+
+    def __init__(self, memory, shape, dtype=np.float32, element_shape=(), name: str = "ndarray"):
+        self.memory, self.name = memory, name
+        self.shape, self.element_shape = tuple(int(s) for s in shape), tuple(int(s) for s in element_shape)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in TI_DTYPES:
+            raise ArgumentError(f"{name}: dtype {self.dtype} has no Taichi equivalent")
+        if not self.shape or any(s <= 0 for s in self.shape) or len(self.shape) > 16:
+            raise ArgumentError(f"{name}: shape must have 1-16 positive dimensions, not {self.shape}")
+        self.nbytes = int(np.prod(self.shape + self.element_shape)) * self.dtype.itemsize
+        if self.nbytes > memory.size:
+            raise ArgumentError(
+                f"{name}: shape {self.shape} x element {self.element_shape} of {self.dtype} needs "
+                f"{self.nbytes} bytes but its memory has only {memory.size}"
+            )
+
+
+# invocations of a runtime-range loop on a CPU driver: enough workgroups of 128 for every core's SIMD lanes
+CPU_GRID_STRIDE_THREADS = 2048
+
+
+class AotModule:
+    """A loaded TiAotModule and its kernels' argument lists."""
+
+    def __init__(self, runtime, tcm: bytes, name: str = "module"):
+        self.runtime, self.name = runtime, name
+        meta = read_metadata(tcm)
+        self.arguments = parse_kernels(meta)
+        check_capabilities(required_capabilities(meta), runtime.capabilities(), name)
+        context = runtime.context
+        if context is not None:
+            validate_spirv(tcm, context.api_version, name)
+        if context is not None and context.device_type == "CPU":
+            tcm = cap_grid_stride_dispatch(tcm, CPU_GRID_STRIDE_THREADS)
+        self._bytes = ffi.from_buffer(tcm)  # keeps `tcm` alive as long as the module
+        self.handle = api.call("ti_create_aot_module", runtime.handle, self._bytes, len(tcm), context=name)
+        handles.opened("TiAotModule")
+        self._kernels: dict[str, Kernel] = {}
+
+    def kernel(self, name: str) -> Kernel:
+        if name not in self._kernels:
+            if name not in self.arguments:
+                raise ArgumentError(f"{self.name} has no kernel {name!r}; it has {sorted(self.arguments)}")
+            handle = api.call(
+                "ti_get_aot_module_kernel", self.handle, name.encode(), context=f"kernel {name!r}"
+            )
+            self._kernels[name] = Kernel(self, name, handle, self.arguments[name])
+        return self._kernels[name]
+
+    def destroy(self) -> None:
+        handle, self.handle = self.handle, None
+        if handle is None:
+            return
+        if self.runtime.handle is not None:  # else the runtime's destruction released it
+            api.call("ti_destroy_aot_module", handle)
+        handles.closed("TiAotModule")
+
+
+class Kernel:
+    def __init__(self, module: AotModule, name: str, handle, args: list[ArgSpec]):
+        self.module, self.name, self.handle, self.args = module, name, handle, args
+
+    def signature(self) -> str:
+        return f"{self.name}(" + ", ".join(f"{a.name}: {a.describe()}" for a in self.args) + ")"
+
+    def bind(self, *args, **kwargs) -> BoundLaunch:
+        """Check the arguments against the module's metadata and build the C argument array once."""
+        values = self._match(args, kwargs)
+        launch = BoundLaunch(self)
+        for spec, value in zip(self.args, values, strict=True):
+            launch.set(spec.name, value)
+        return launch
+
+    def launch(self, *args, **kwargs) -> None:
+        self.bind(*args, **kwargs)()
+
+    def _match(self, args, kwargs) -> list:
+        where = f"kernel {self.signature()}"
+        if len(args) > len(self.args):
+            raise ArgumentError(f"{where} takes {len(self.args)} arguments, {len(args)} given")
+        values = dict(zip((a.name for a in self.args), args, strict=False))
+        for key, value in kwargs.items():
+            if key not in {a.name for a in self.args}:
+                raise ArgumentError(f"{where} has no argument {key!r}")
+            if key in values:
+                raise ArgumentError(f"{where}: argument {key!r} given twice")
+            values[key] = value
+        missing = [a.name for a in self.args if a.name not in values]
+        if missing:
+            raise ArgumentError(f"{where}: missing argument(s) {missing}")
+        return [values[a.name] for a in self.args]
+
+
+class BoundLaunch:
+    """A kernel with its argument array built; `set()` changes one argument, calling it launches."""
+
+    def __init__(self, kernel: Kernel):
+        self.kernel = kernel
+        self.array = ffi.new("TiArgument[]", max(1, len(kernel.args)))
+        # with the argument's name for error messages, made once: set() runs every frame
+        self._slots = {
+            spec.name: (i, spec, f"kernel {kernel.name!r}, argument {spec.name!r} ({spec.describe()})")
+            for i, spec in enumerate(kernel.args)
+        }
+        self._keep: dict[str, object] = {}
+
+    def set(self, name: str, value) -> None:
+        if name not in self._slots:
+            raise ArgumentError(f"kernel {self.kernel.signature()} has no argument {name!r}")
+        i, spec, where = self._slots[name]
+        arg = self.array[i]
+        if spec.kind == "scalar":
+            _set_scalar(arg, spec, value, where)
+        elif spec.kind == "vector":
+            _set_vector(arg, spec, value, where)
+        elif spec.kind == "ndarray":
+            _set_ndarray(arg, spec, value, where)
+            self._keep[name] = value
+        else:
+            _set_texture(arg, spec, value, where)
+            self._keep[name] = value
+
+    def __call__(self) -> None:
+        runtime = self.kernel.module.runtime.handle
+        lib.ti_launch_kernel(runtime, self.kernel.handle, len(self.kernel.args), self.array)
+        api.check("ti_launch_kernel", self.kernel.name)
+        self.kernel.module.runtime.launched()
+
+
+def _set_scalar(arg, spec: ArgSpec, value, where: str) -> None:
+    dtype = np.dtype(NUMPY_DTYPES.get(spec.dtype, np.float32))
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ArgumentError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
+    if dtype.kind in "iu":
+        if not isinstance(value, numbers.Integral):
+            raise ArgumentError(f"{where}: expected an integer, got {value!r}")
+        info = np.iinfo(dtype)
+        if not info.min <= int(value) <= info.max:
+            raise ArgumentError(f"{where}: {value} is out of range for {dtype.name}")
+    if spec.dtype == lib.TI_DATA_TYPE_F32:
+        arg.type, arg.value.f32 = lib.TI_ARGUMENT_TYPE_F32, float(value)
+    elif spec.dtype == lib.TI_DATA_TYPE_I32:
+        arg.type, arg.value.i32 = lib.TI_ARGUMENT_TYPE_I32, int(value)
+    else:
+        raw = np.array([value], dtype=dtype).view(np.uint8)
+        arg.type = lib.TI_ARGUMENT_TYPE_SCALAR
+        arg.value.scalar.type = spec.dtype
+        arg.value.scalar.value.x64 = 0
+        ffi.memmove(ffi.addressof(arg.value.scalar.value), raw.tobytes(), raw.size)
+
+
+def _set_vector(arg, spec: ArgSpec, value, where: str) -> None:
+    dtype = np.dtype(NUMPY_DTYPES[spec.dtype])
+    try:
+        array = np.asarray(value, dtype=dtype).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"{where}: expected {spec.element_shape[0]} numbers, got {value!r}") from exc
+    if array.size != spec.element_shape[0]:
+        raise ArgumentError(f"{where}: expected {spec.element_shape[0]} values, got {array.size}")
+    arg.type = lib.TI_ARGUMENT_TYPE_TENSOR
+    arg.value.tensor.type = spec.dtype
+    arg.value.tensor.contents.length = array.size
+    ffi.memmove(ffi.addressof(arg.value.tensor.contents.data), array.tobytes(), array.nbytes)
+
+
+def _set_ndarray(arg, spec: ArgSpec, value, where: str) -> None:
+    if not isinstance(value, NdArray):
+        raise ArgumentError(f"{where}: expected an ndarray bound to a buffer, got {type(value).__name__}")
+    if value.memory.handle is None:
+        raise ArgumentError(f"{where}: {value.name}'s memory was released")
+    if TI_DTYPES[value.dtype] != spec.dtype:
+        raise ArgumentError(
+            f"{where}: {value.name} has dtype {value.dtype}, the kernel wants {dtype_name(spec.dtype)}"
+        )
+    if len(value.shape) != spec.ndim:
+        raise ArgumentError(
+            f"{where}: {value.name} has {len(value.shape)} dimensions {value.shape}, "
+            f"the kernel wants {spec.ndim}"
+        )
+    if value.element_shape != spec.element_shape:
+        raise ArgumentError(
+            f"{where}: {value.name} has element shape {value.element_shape}, "
+            f"the kernel wants {spec.element_shape}"
+        )
+    arg.type = lib.TI_ARGUMENT_TYPE_NDARRAY
+    nd = arg.value.ndarray
+    nd.memory = value.memory.handle
+    nd.shape.dim_count = len(value.shape)
+    for i, s in enumerate(value.shape):
+        nd.shape.dims[i] = s
+    nd.elem_shape.dim_count = len(value.element_shape)
+    for i, s in enumerate(value.element_shape):
+        nd.elem_shape.dims[i] = s
+    nd.elem_type = spec.dtype
+
+
+def _set_texture(arg, spec: ArgSpec, value, where: str) -> None:
+    if not isinstance(value, TaichiImage):
+        raise ArgumentError(
+            f"{where}: expected an image shared with Taichi (gpu.image(...)), got {type(value).__name__}"
+        )
+    if value.handle is None:
+        raise ArgumentError(f"{where}: the image was released")
+    if spec.ndim != 2:
+        raise ArgumentError(f"{where}: the kernel wants a {spec.ndim}-D texture; images here are 2-D")
+    arg.type = lib.TI_ARGUMENT_TYPE_TEXTURE
+    tex = arg.value.texture
+    tex.image = value.handle
+    tex.sampler = ffi.NULL
+    tex.dimension = lib.TI_IMAGE_DIMENSION_2D
+    tex.extent.width, tex.extent.height = value.image.width, value.image.height
+    tex.extent.depth = tex.extent.array_layer_count = 1
+    tex.format = value.ti_format

@@ -1,0 +1,346 @@
+"""Renderer-owned buffers and images, and the choice of memory type for them.
+
+Buffers that kernels write and the pipeline reads live in device-local memory where the device has it;
+readback buffers are host-visible (cached where possible, since the host reads them). Each object owns its
+Vulkan handles and frees them once: `destroy()` is idempotent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vulkan as vk
+
+from ..errors import RendererError, vk_call
+from .handles import create_command_pool, create_fence, vk_create, vk_destroy
+
+DEVICE_LOCAL = vk.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
+HOST_VISIBLE = vk.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | vk.VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
+HOST_CACHED = vk.VK_MEMORY_PROPERTY_HOST_CACHED_BIT
+
+# Usage every buffer shared with Taichi needs: kernels bind it as a storage buffer; Taichi may copy it.
+TAICHI_USAGE = (
+    vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
+    | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+    | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
+)
+USAGE_NAMES = {
+    "vertex": vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT,
+    "index": vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT,
+    "storage": vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+    "uniform": vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+    "transfer_src": vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+    "transfer_dst": vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+}
+# the formats a scene's images may have (`gpu.image(format=...)`)
+IMAGE_FORMATS = {
+    "rgba8": vk.VK_FORMAT_R8G8B8A8_UNORM,
+    "r32f": vk.VK_FORMAT_R32_SFLOAT,
+    "rgba32f": vk.VK_FORMAT_R32G32B32A32_SFLOAT,
+}
+
+
+def find_memory_type(memory_properties, type_bits: int, required: int, preferred: int = 0) -> int:
+    """The first allowed memory type with `required` flags, preferring one that also has `preferred`."""
+    allowed = [i for i in range(memory_properties.memoryTypeCount) if type_bits & (1 << i)]
+    flags = {i: memory_properties.memoryTypes[i].propertyFlags for i in allowed}
+    for want in (required | preferred, required):
+        for i in allowed:
+            if flags[i] & want == want:
+                return i
+    raise RendererError(f"no memory type with flags {required:#x} among the allowed types {type_bits:#x}")
+
+
+class Buffer:
+    """A VkBuffer with its own memory. `host=True` makes it mappable (readback, tests)."""
+
+    def __init__(self, context, size: int, usage: int, *, host: bool = False, name: str = "buffer"):
+        if size <= 0:
+            raise RendererError(f"{name}: buffer size must be positive, not {size}")
+        self.context, self.size, self.usage, self.name, self.host = context, int(size), int(usage), name, host
+        self.handle = self.memory = None
+        self._mapped = None
+        self.owned = True
+        device = context.device
+        self._create_info = vk.VkBufferCreateInfo(
+            size=self.size, usage=self.usage, sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE
+        )
+        self.handle = vk_create("Buffer", vk.vkCreateBuffer, device, self._create_info, None)
+        try:
+            req = vk.vkGetBufferMemoryRequirements(device, self.handle)
+            required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
+            type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, required, preferred)
+            self.memory_flags = context.memory_properties.memoryTypes[type_index].propertyFlags
+            self.allocation_size = req.size
+            self._alloc_info = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
+            self.memory = vk_create(
+                "Memory",
+                vk.vkAllocateMemory,
+                device,
+                self._alloc_info,
+                None,
+                hint=f"{name} of {self.size} bytes does not fit in device memory",
+            )
+            vk_call(vk.vkBindBufferMemory, device, self.handle, self.memory, 0)
+        except BaseException:
+            self.destroy()
+            raise
+
+    @classmethod
+    def adopt(
+        cls, context, handle: int, memory: int, size: int, usage: int, *, name: str = "buffer"
+    ) -> Buffer:
+        """A buffer someone else (a Taichi runtime) owns, to draw from; destroy() leaves it alone."""
+        self = cls.__new__(cls)
+        self.context, self.size, self.usage, self.name, self.host = (
+            context,
+            int(size),
+            int(usage),
+            name,
+            False,
+        )
+        self.handle, self.memory, self._mapped, self.owned = (
+            vk.ffi.cast("VkBuffer", handle),
+            memory,
+            None,
+            False,
+        )
+        return self
+
+    def map(self) -> memoryview:
+        """The whole buffer as host memory (host buffers only); mapped once, kept mapped."""
+        if not self.host:
+            raise RendererError(f"{self.name} is device-local; create it with host=True to map it")
+        if self._mapped is None:
+            self._mapped = vk.vkMapMemory(self.context.device, self.memory, 0, self.size, 0)
+        return self._mapped
+
+    def read(self, dtype=np.uint8, count: int = -1) -> np.ndarray:
+        """A copy of the contents (host buffers only)."""
+        return self.view(dtype, count).copy()
+
+    def view(self, dtype=np.uint8, count: int = -1) -> np.ndarray:
+        """The contents in place, read-only (host buffers only): no copy, valid until the GPU writes again."""
+        array = np.frombuffer(self.map(), dtype=dtype, count=count)
+        array.flags.writeable = False
+        return array
+
+    def write(self, data: np.ndarray) -> None:
+        raw = np.ascontiguousarray(data).view(np.uint8).reshape(-1)
+        if raw.size > self.size:
+            raise RendererError(f"{self.name}: {raw.size} bytes do not fit in {self.size}")
+        np.frombuffer(self.map(), dtype=np.uint8, count=raw.size)[:] = raw
+
+    def destroy(self) -> None:
+        if not self.owned:
+            self.handle = self.memory = None
+            return
+        device = self.context.device
+        if self._mapped is not None:
+            vk.vkUnmapMemory(device, self.memory)
+            self._mapped = None
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            vk_destroy("Buffer", vk.vkDestroyBuffer, device, handle, None)
+        memory, self.memory = self.memory, None
+        if memory is not None:
+            vk_destroy("Memory", vk.vkFreeMemory, device, memory, None)
+
+
+class Image:
+    """A 2D image with its own memory and one view (colour or depth). `host=True`: linear tiling in
+    host-visible memory, so that the host reads its texels in place (`pixels()`, 4 bytes a texel)."""
+
+    def __init__(
+        self,
+        context,
+        width: int,
+        height: int,
+        format: int,
+        usage: int,
+        *,
+        aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT,
+        name: str = "image",
+        host: bool = False,
+    ):
+        if width <= 0 or height <= 0:
+            raise RendererError(f"{name}: image size must be positive, not {width}x{height}")
+        self.context, self.width, self.height, self.format, self.usage = context, width, height, format, usage
+        self.name, self.aspect, self.host = name, aspect, host
+        self.handle = self.memory = self.view = self._mapped = None
+        device = context.device
+        self._info = vk.VkImageCreateInfo(
+            imageType=vk.VK_IMAGE_TYPE_2D,
+            format=format,
+            extent=vk.VkExtent3D(width, height, 1),
+            mipLevels=1,
+            arrayLayers=1,
+            samples=vk.VK_SAMPLE_COUNT_1_BIT,
+            tiling=vk.VK_IMAGE_TILING_LINEAR if host else vk.VK_IMAGE_TILING_OPTIMAL,
+            usage=usage,
+            sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE,
+            initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
+        )
+        self.handle = vk_create("Image", vk.vkCreateImage, device, self._info, None)
+        try:
+            req = vk.vkGetImageMemoryRequirements(device, self.handle)
+            required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
+            type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, required, preferred)
+            self._alloc = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
+            self.memory = vk_create("Memory", vk.vkAllocateMemory, device, self._alloc, None)
+            vk_call(vk.vkBindImageMemory, device, self.handle, self.memory, 0)
+            if host:
+                where = vk.VkImageSubresource(aspectMask=aspect, mipLevel=0, arrayLayer=0)
+                layout = vk.vkGetImageSubresourceLayout(device, self.handle, where)
+                self.offset, self.row_pitch = int(layout.offset), int(layout.rowPitch)
+                self._mapped = vk.vkMapMemory(device, self.memory, 0, req.size, 0)
+            self.subresource_range = vk.VkImageSubresourceRange(
+                aspectMask=aspect, baseMipLevel=0, levelCount=1, baseArrayLayer=0, layerCount=1
+            )
+            self._view_info = vk.VkImageViewCreateInfo(
+                image=self.handle,
+                viewType=vk.VK_IMAGE_VIEW_TYPE_2D,
+                format=format,
+                subresourceRange=self.subresource_range,
+            )
+            self.view = vk_create("ImageView", vk.vkCreateImageView, device, self._view_info, None)
+        except BaseException:
+            self.destroy()
+            raise
+
+    def pixels(self) -> np.ndarray:
+        """The texels in place, read-only, height x width x 4 bytes (host images only; the image must be in
+        GENERAL layout and the GPU done writing it)."""
+        rows = np.frombuffer(self._mapped, np.uint8, count=self.offset + self.row_pitch * self.height)
+        array = rows[self.offset :].reshape(self.height, self.row_pitch)[:, : 4 * self.width]
+        array = array.reshape(self.height, self.width, 4)
+        array.flags.writeable = False
+        return array
+
+    def destroy(self) -> None:
+        device = self.context.device
+        self._mapped = None  # unmapped with its memory
+        view, self.view = self.view, None
+        if view is not None:
+            vk_destroy("ImageView", vk.vkDestroyImageView, device, view, None)
+        handle, self.handle = self.handle, None
+        if handle is not None:
+            vk_destroy("Image", vk.vkDestroyImage, device, handle, None)
+        memory, self.memory = self.memory, None
+        if memory is not None:
+            vk_destroy("Memory", vk.vkFreeMemory, device, memory, None)
+
+
+def run_once(context, record) -> None:
+    """Record commands with `record(cb)`, submit them and wait (set-up only, never per frame)."""
+    device = context.device
+    pool = create_command_pool(context)
+    fence = None
+    try:
+        cb = vk.vkAllocateCommandBuffers(
+            device,
+            vk.VkCommandBufferAllocateInfo(
+                commandPool=pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=1
+            ),
+        )[0]
+        vk.vkBeginCommandBuffer(
+            cb, vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
+        )
+        record(cb)
+        vk.vkEndCommandBuffer(cb)
+        fence = create_fence(device)
+        submit = vk.VkSubmitInfo(pCommandBuffers=[cb])
+        vk_call(vk.vkQueueSubmit, context.queue, 1, [submit], fence)
+        vk.vkWaitForFences(device, 1, [fence], vk.VK_TRUE, 60 * 10**9)
+    finally:
+        if fence is not None:
+            vk_destroy("Fence", vk.vkDestroyFence, device, fence, None)
+        vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, pool, None)
+
+
+def read_device_buffer(context, buffer: Buffer, dtype) -> np.ndarray:
+    """A copy of a device-local buffer's contents after everything submitted so far (tests and diagnostics;
+    it waits for the GPU, so never per frame)."""
+    host = Buffer(context, buffer.size, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="readback")
+
+    def record(cb):
+        transfer = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+        pipeline_barrier(
+            cb,
+            vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+            transfer,
+            vk.VK_ACCESS_MEMORY_WRITE_BIT,
+            vk.VK_ACCESS_TRANSFER_READ_BIT,
+        )
+        region = vk.VkBufferCopy(srcOffset=0, dstOffset=0, size=buffer.size)
+        vk.vkCmdCopyBuffer(cb, buffer.handle, host.handle, 1, [region])
+        pipeline_barrier(
+            cb,
+            transfer,
+            vk.VK_PIPELINE_STAGE_HOST_BIT,
+            vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            vk.VK_ACCESS_HOST_READ_BIT,
+        )
+
+    try:
+        run_once(context, record)
+        return host.read(dtype)
+    finally:
+        host.destroy()
+
+
+def pipeline_barrier(cb, src_stages, dst_stages, src_access=0, dst_access=0, images=()) -> None:
+    """One vkCmdPipelineBarrier: a global memory barrier where an access mask is given, and `images`
+    (VkImageMemoryBarriers, e.g. from layout_barrier)."""
+    memory = [vk.VkMemoryBarrier(srcAccessMask=src_access, dstAccessMask=dst_access)]
+    if not (src_access or dst_access):
+        memory = []
+    images = list(images)
+    vk.vkCmdPipelineBarrier(
+        cb, src_stages, dst_stages, 0, len(memory), memory or None, 0, None, len(images), images or None
+    )
+
+
+def layout_barrier(
+    image, old: int, new: int, src_access: int, dst_access: int, aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT
+):
+    """A VkImageMemoryBarrier for the whole of a one-level, one-layer image (a VkImage handle: swapchain
+    images have no Image object)."""
+    return vk.VkImageMemoryBarrier(
+        srcAccessMask=src_access,
+        dstAccessMask=dst_access,
+        oldLayout=old,
+        newLayout=new,
+        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        image=image,
+        subresourceRange=vk.VkImageSubresourceRange(
+            aspectMask=aspect, baseMipLevel=0, levelCount=1, baseArrayLayer=0, layerCount=1
+        ),
+    )
+
+
+def clear_to_general(context, image: Image) -> None:
+    """Move a new colour image to GENERAL layout, cleared to transparent black (kernels and shaders share it
+    in that layout)."""
+
+    def record(cb):
+        general = vk.VK_IMAGE_LAYOUT_GENERAL
+        barrier = layout_barrier(
+            image.handle, vk.VK_IMAGE_LAYOUT_UNDEFINED, general, 0, vk.VK_ACCESS_TRANSFER_WRITE_BIT
+        )
+        top, transfer = vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+        pipeline_barrier(cb, top, transfer, images=[barrier])
+        color = vk.VkClearColorValue(float32=[0.0, 0.0, 0.0, 0.0])
+        vk.vkCmdClearColorImage(
+            cb, image.handle, vk.VK_IMAGE_LAYOUT_GENERAL, color, 1, [image.subresource_range]
+        )
+        after = layout_barrier(
+            image.handle,
+            general,
+            general,
+            vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
+        )
+        pipeline_barrier(cb, transfer, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, images=[after])
+
+    run_once(context, record)

@@ -1,0 +1,400 @@
+"""Render passes, graphics pipelines and per-frame uniforms: what every drawable is built from.
+
+A drawable (particles.py, ...) records its draw into a frame's command buffer once and says which buffers it
+reads, so the frame can make that read wait for the kernels' writes (`frames.py`). Per-frame values (camera,
+colour, radius) live in one small host-visible uniform buffer per frame in flight (`FrameUniforms`): changing
+them never re-records anything.
+
+Pipelines belong to their render pass, not to the drawable: one per distinct description, made on first use and
+destroyed with the render pass (`destroy_render_pass`). lavapipe keeps about 0.4 MiB of every pipeline it
+compiles until its device is destroyed, even after vkDestroyPipeline (measured: 200 create/destroy cycles grew
+the process by 78 MiB), so a scene switch that compiled its pipelines anew grew the process each time; now a
+switch back to a scene compiles nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import vulkan as vk
+
+from .handles import vk_create, vk_destroy
+from .memory import Buffer
+
+COLOR_FORMAT = vk.VK_FORMAT_R8G8B8A8_UNORM
+DEPTH_FORMAT = vk.VK_FORMAT_D32_SFLOAT
+DEPTH_AFTER_PASS = vk.VK_IMAGE_LAYOUT_DEPTH_STENCIL_READ_ONLY_OPTIMAL  # the depth image's layout after a pass
+
+
+def create_render_pass(device, color_format: int, final_layout: int):
+    """One subpass, colour + depth, cleared each frame; colour ends in `final_layout`."""
+    color = vk.VkAttachmentDescription(
+        format=color_format,
+        samples=vk.VK_SAMPLE_COUNT_1_BIT,
+        loadOp=vk.VK_ATTACHMENT_LOAD_OP_CLEAR,
+        storeOp=vk.VK_ATTACHMENT_STORE_OP_STORE,
+        stencilLoadOp=vk.VK_ATTACHMENT_LOAD_OP_DONT_CARE,
+        stencilStoreOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
+        initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
+        finalLayout=final_layout,
+    )
+    depth = vk.VkAttachmentDescription(
+        format=DEPTH_FORMAT,
+        samples=vk.VK_SAMPLE_COUNT_1_BIT,
+        loadOp=vk.VK_ATTACHMENT_LOAD_OP_CLEAR,
+        # drawables may sample it after the pass (point_splat.py)
+        storeOp=vk.VK_ATTACHMENT_STORE_OP_STORE,
+        stencilLoadOp=vk.VK_ATTACHMENT_LOAD_OP_DONT_CARE,
+        stencilStoreOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
+        initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
+        finalLayout=DEPTH_AFTER_PASS,
+    )
+    color_ref = vk.VkAttachmentReference(attachment=0, layout=vk.VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL)
+    depth_ref = vk.VkAttachmentReference(
+        attachment=1, layout=vk.VK_IMAGE_LAYOUT_DEPTH_STENCIL_ATTACHMENT_OPTIMAL
+    )
+    subpass = vk.VkSubpassDescription(
+        pipelineBindPoint=vk.VK_PIPELINE_BIND_POINT_GRAPHICS,
+        pColorAttachments=[color_ref],
+        pDepthStencilAttachment=depth_ref,
+    )
+    attachment_stages = (
+        vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT
+        | vk.VK_PIPELINE_STAGE_EARLY_FRAGMENT_TESTS_BIT
+        | vk.VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT
+    )
+    attachment_writes = (
+        vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT
+    )
+    after_stages = vk.VK_PIPELINE_STAGE_TRANSFER_BIT | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+    dependencies = [
+        # the previous use of these attachments (last frame's copy, present, or compute work after the pass)
+        # before this frame's writes
+        vk.VkSubpassDependency(
+            srcSubpass=vk.VK_SUBPASS_EXTERNAL,
+            dstSubpass=0,
+            srcStageMask=attachment_stages | after_stages,
+            dstStageMask=attachment_stages,
+            srcAccessMask=attachment_writes | vk.VK_ACCESS_SHADER_WRITE_BIT,
+            dstAccessMask=attachment_writes | vk.VK_ACCESS_COLOR_ATTACHMENT_READ_BIT,
+        ),
+        # this frame's attachment writes before the copy that reads the colour back, or the drawables'
+        # compute work after the pass (Drawable.record_after_pass)
+        vk.VkSubpassDependency(
+            srcSubpass=0,
+            dstSubpass=vk.VK_SUBPASS_EXTERNAL,
+            srcStageMask=attachment_stages,
+            dstStageMask=after_stages,
+            srcAccessMask=attachment_writes,
+            dstAccessMask=vk.VK_ACCESS_TRANSFER_READ_BIT
+            | vk.VK_ACCESS_SHADER_READ_BIT
+            | vk.VK_ACCESS_SHADER_WRITE_BIT,
+        ),
+    ]
+    info = vk.VkRenderPassCreateInfo(
+        pAttachments=[color, depth], pSubpasses=[subpass], pDependencies=dependencies
+    )
+    render_pass = vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None)
+    _PIPELINES[_key(device, render_pass)] = {}
+    return render_pass
+
+
+# (device, render pass) -> {description: (pipeline, layout)}: the pipelines made for it, until it is destroyed
+_PIPELINES: dict[tuple[int, int], dict] = {}
+
+
+def _key(device, render_pass) -> tuple[int, int]:
+    return int(vk.ffi.cast("uintptr_t", device)), int(vk.ffi.cast("uintptr_t", render_pass))
+
+
+# (device, render pass) -> {name: push-descriptor set layout} of its pipeline layouts
+_PUSH_SET_LAYOUTS: dict[tuple[int, int], dict] = {}
+
+
+def destroy_render_pass(device, render_pass) -> None:
+    """Destroy a render pass and the pipelines made for it (the GPU must be done with them)."""
+    key = _key(device, render_pass)
+    for pipeline, layout in _PIPELINES.pop(key, {}).values():
+        vk_destroy("Pipeline", vk.vkDestroyPipeline, device, pipeline, None)
+        vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
+    for set_layout in _PUSH_SET_LAYOUTS.pop(key, {}).values():
+        vk_destroy("DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout, device, set_layout, None)
+    vk_destroy("RenderPass", vk.vkDestroyRenderPass, device, render_pass, None)
+
+
+def push_set_layout(device, render_pass, name: str, bindings: dict, stages: int):
+    """The render pass's push-descriptor set layout called `name` (`bindings`: binding -> descriptor type),
+    made on first use and kept until the render pass is destroyed. Unlike an ordinary set, which any set
+    layout defined alike can fill, pushed descriptors are written through the pipeline layout's own set
+    layout, so it must live as long as the pipeline layouts kept here."""
+    made = _PUSH_SET_LAYOUTS.setdefault(_key(device, render_pass), {})
+    if name not in made:
+        info = vk.VkDescriptorSetLayoutCreateInfo(
+            flags=vk.VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
+            pBindings=[
+                vk.VkDescriptorSetLayoutBinding(
+                    binding=b, descriptorType=t, descriptorCount=1, stageFlags=stages
+                )
+                for b, t in bindings.items()
+            ],
+        )
+        made[name] = vk_create("DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None)
+    return made[name]
+
+
+class FrameUniforms:
+    """One uniform buffer (binding 0 of set 0) per frame in flight, host-visible, with its descriptor sets; and
+    optionally an image sampled by the fragment shader (binding 1, in GENERAL layout, the same for all)."""
+
+    def __init__(self, context, size: int, slots: int, name: str, sampled=None):
+        self.context, self.size = context, size
+        self.layout_key = ("frame uniforms", sampled is not None)  # how the set layout is defined
+        device = context.device
+        self.set_layout = self.pool = None
+        self.buffers: list[Buffer] = []
+        try:
+            bindings = [
+                vk.VkDescriptorSetLayoutBinding(
+                    binding=0,
+                    descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+                    descriptorCount=1,
+                    stageFlags=vk.VK_SHADER_STAGE_VERTEX_BIT | vk.VK_SHADER_STAGE_FRAGMENT_BIT,
+                )
+            ]
+            pool_sizes = [
+                vk.VkDescriptorPoolSize(type=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, descriptorCount=slots)
+            ]
+            if sampled is not None:
+                bindings.append(
+                    vk.VkDescriptorSetLayoutBinding(
+                        binding=1,
+                        descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+                        descriptorCount=1,
+                        stageFlags=vk.VK_SHADER_STAGE_FRAGMENT_BIT,
+                    )
+                )
+                pool_sizes.append(
+                    vk.VkDescriptorPoolSize(
+                        type=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, descriptorCount=slots
+                    )
+                )
+            info = vk.VkDescriptorSetLayoutCreateInfo(pBindings=bindings)
+            self.set_layout = vk_create(
+                "DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None
+            )
+            pool_info = vk.VkDescriptorPoolCreateInfo(maxSets=slots, pPoolSizes=pool_sizes)
+            self.pool = vk_create("DescriptorPool", vk.vkCreateDescriptorPool, device, pool_info, None)
+            self.sets = vk.vkAllocateDescriptorSets(
+                device,
+                vk.VkDescriptorSetAllocateInfo(
+                    descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
+                ),
+            )
+            for i, descriptor_set in enumerate(self.sets):
+                buffer = Buffer(
+                    context, size, vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, host=True, name=f"{name} {i}"
+                )
+                self.buffers.append(buffer)
+                buffer_info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=size)
+                writes = [
+                    vk.VkWriteDescriptorSet(
+                        dstSet=descriptor_set,
+                        dstBinding=0,
+                        descriptorCount=1,
+                        descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+                        pBufferInfo=[buffer_info],
+                    )
+                ]
+                if sampled is not None:
+                    view, sampler = sampled
+                    image_info = vk.VkDescriptorImageInfo(
+                        sampler=sampler, imageView=view, imageLayout=vk.VK_IMAGE_LAYOUT_GENERAL
+                    )
+                    writes.append(
+                        vk.VkWriteDescriptorSet(
+                            dstSet=descriptor_set,
+                            dstBinding=1,
+                            descriptorCount=1,
+                            descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+                            pImageInfo=[image_info],
+                        )
+                    )
+                vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
+        except BaseException:
+            self.destroy()
+            raise
+
+    def write(self, slot: int, values: np.ndarray) -> None:
+        self.buffers[slot].write(values)
+
+    def destroy(self) -> None:
+        device = self.context.device
+        for buffer in self.buffers:
+            buffer.destroy()
+        self.buffers = []
+        if self.pool is not None:
+            vk_destroy("DescriptorPool", vk.vkDestroyDescriptorPool, device, self.pool, None)
+            self.pool = None
+        if self.set_layout is not None:
+            vk_destroy("DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout, device, self.set_layout, None)
+            self.set_layout = None
+
+
+def constant_vec3(context, value, name: str) -> Buffer:
+    """One vec3 in a vertex buffer, read at instance rate (one instance): the same value for every vertex, with
+    the same pipeline layout as a per-vertex array."""
+    buffer = Buffer(context, 12, vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, host=True, name=name)
+    buffer.write(np.asarray(value, dtype=np.float32))
+    return buffer
+
+
+def create_pipeline_layout(device, set_layouts: list, push_stages: int = 0, push_constants: int = 0):
+    ranges = []
+    if push_constants:
+        ranges.append(vk.VkPushConstantRange(stageFlags=push_stages, offset=0, size=push_constants))
+    info = vk.VkPipelineLayoutCreateInfo(pSetLayouts=set_layouts, pPushConstantRanges=ranges)
+    return vk_create("PipelineLayout", vk.vkCreatePipelineLayout, device, info, None)
+
+
+def _made_once(device, render_pass, description, set_layouts, push_stages: int, push_constants: int, build):
+    """The render pass's (pipeline, layout) for this description; on first use a layout for `set_layouts`
+    and the push constants, and `build(layout)` for the pipeline."""
+    made = _PIPELINES[_key(device, render_pass)]
+    if description not in made:
+        layout = create_pipeline_layout(device, set_layouts, push_stages, push_constants)
+        try:
+            made[description] = build(layout), layout
+        except BaseException:
+            vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
+            raise
+    return made[description]
+
+
+def create_pipeline(
+    device,
+    render_pass,
+    set_layout,
+    set_layout_key,
+    vertex_spirv: bytes,
+    fragment_spirv: bytes,
+    *,
+    bindings,
+    attributes,
+    topology: int,
+    cull_mode: int = vk.VK_CULL_MODE_NONE,
+    depth_write: bool = True,
+    push_constants: int = 0,
+):
+    """A graphics pipeline with depth test, dynamic viewport and scissor. `bindings`: (stride, input rate)
+    per vertex binding; `attributes`: (location, binding, format, offset); `push_constants`: bytes the
+    fragment shader gets. Returns (pipeline, layout), made once per render pass and description, so
+    `set_layout_key` must name how `set_layout` is defined: the descriptor sets of any set layout defined
+    alike fit the pipeline's layout."""
+    # what the pipeline is made of beside its shaders: in its description and its build alike
+    shape = (tuple(bindings), tuple(attributes), topology, cull_mode, depth_write)
+    sources = hashlib.sha256(vertex_spirv + fragment_spirv).digest(), len(vertex_spirv)
+    description = ("graphics", set_layout_key, *sources, *shape, push_constants)
+
+    def build(layout):
+        return _build_graphics(device, render_pass, layout, vertex_spirv, fragment_spirv, *shape)
+
+    fragment = vk.VK_SHADER_STAGE_FRAGMENT_BIT
+    return _made_once(device, render_pass, description, [set_layout], fragment, push_constants, build)
+
+
+def create_compute_pipeline(
+    device, render_pass, set_layouts: list, set_layouts_key, spirv: bytes, push_constants: int = 0
+):
+    """A compute pipeline recorded with the render pass's frames (before or after the pass), kept like its
+    graphics pipelines: made once per render pass and description (`set_layouts_key` names how the set
+    layouts are defined). Returns (pipeline, layout)."""
+    from .shaders import create_module
+
+    compute = vk.VK_SHADER_STAGE_COMPUTE_BIT
+
+    def build(layout):
+        module = create_module(device, spirv)
+        try:
+            stage = vk.VkPipelineShaderStageCreateInfo(stage=compute, module=module, pName="main")
+            info = vk.VkComputePipelineCreateInfo(stage=stage, layout=layout)
+            return vk_create("Pipeline", vk.vkCreateComputePipelines, device, None, 1, [info], None)[0]
+        finally:
+            vk_destroy("ShaderModule", vk.vkDestroyShaderModule, device, module, None)
+
+    description = ("compute", set_layouts_key, hashlib.sha256(spirv).digest(), push_constants)
+    return _made_once(device, render_pass, description, set_layouts, compute, push_constants, build)
+
+
+def _build_graphics(
+    device,
+    render_pass,
+    layout,
+    vertex_spirv,
+    fragment_spirv,
+    bindings,
+    attributes,
+    topology,
+    cull_mode,
+    depth_write,
+):
+    from .shaders import create_module
+
+    vert = create_module(device, vertex_spirv)
+    frag = create_module(device, fragment_spirv)
+    try:
+        stages = [
+            vk.VkPipelineShaderStageCreateInfo(
+                stage=vk.VK_SHADER_STAGE_VERTEX_BIT, module=vert, pName="main"
+            ),
+            vk.VkPipelineShaderStageCreateInfo(
+                stage=vk.VK_SHADER_STAGE_FRAGMENT_BIT, module=frag, pName="main"
+            ),
+        ]
+        vertex_input = vk.VkPipelineVertexInputStateCreateInfo(
+            pVertexBindingDescriptions=[
+                vk.VkVertexInputBindingDescription(binding=i, stride=stride, inputRate=rate)
+                for i, (stride, rate) in enumerate(bindings)
+            ],
+            pVertexAttributeDescriptions=[
+                vk.VkVertexInputAttributeDescription(location=loc, binding=b, format=fmt, offset=off)
+                for loc, b, fmt, off in attributes
+            ],
+        )
+        assembly = vk.VkPipelineInputAssemblyStateCreateInfo(topology=topology)
+        viewport = vk.VkPipelineViewportStateCreateInfo(viewportCount=1, scissorCount=1)
+        raster = vk.VkPipelineRasterizationStateCreateInfo(
+            polygonMode=vk.VK_POLYGON_MODE_FILL,
+            cullMode=cull_mode,
+            frontFace=vk.VK_FRONT_FACE_COUNTER_CLOCKWISE,
+            lineWidth=1.0,
+        )
+        multisample = vk.VkPipelineMultisampleStateCreateInfo(rasterizationSamples=vk.VK_SAMPLE_COUNT_1_BIT)
+        depth = vk.VkPipelineDepthStencilStateCreateInfo(
+            depthTestEnable=vk.VK_TRUE,
+            depthWriteEnable=vk.VK_TRUE if depth_write else vk.VK_FALSE,
+            depthCompareOp=vk.VK_COMPARE_OP_LESS,
+        )
+        blend_attachment = vk.VkPipelineColorBlendAttachmentState(colorWriteMask=0xF)
+        blend = vk.VkPipelineColorBlendStateCreateInfo(pAttachments=[blend_attachment])
+        dynamic = vk.VkPipelineDynamicStateCreateInfo(
+            pDynamicStates=[vk.VK_DYNAMIC_STATE_VIEWPORT, vk.VK_DYNAMIC_STATE_SCISSOR]
+        )
+        info = vk.VkGraphicsPipelineCreateInfo(
+            pStages=stages,
+            pVertexInputState=vertex_input,
+            pInputAssemblyState=assembly,
+            pViewportState=viewport,
+            pRasterizationState=raster,
+            pMultisampleState=multisample,
+            pDepthStencilState=depth,
+            pColorBlendState=blend,
+            pDynamicState=dynamic,
+            layout=layout,
+            renderPass=render_pass,
+            subpass=0,
+        )
+        return vk_create("Pipeline", vk.vkCreateGraphicsPipelines, device, None, 1, [info], None)[0]
+    finally:
+        vk_destroy("ShaderModule", vk.vkDestroyShaderModule, device, vert, None)
+        vk_destroy("ShaderModule", vk.vkDestroyShaderModule, device, frag, None)

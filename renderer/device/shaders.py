@@ -1,0 +1,65 @@
+"""GLSL to SPIR-V with glslc, cached by source text, and VkShaderModules from the result."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import vulkan as vk
+
+from ..cache import cache_dir
+from ..errors import RendererError
+from .handles import vk_create
+
+SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
+
+
+class ShaderCompileError(RendererError):
+    """glslc rejected a shader; the message has the file and line glslc reported."""
+
+
+def compile_glsl(source: str, stage: str, name: str) -> bytes:
+    """SPIR-V for GLSL `source` of `stage` ("vert", "frag", "comp"); `name` labels glslc's messages."""
+    key = hashlib.sha256(f"{stage}\0{source}".encode()).hexdigest()[:32]
+    cached = cache_dir("spirv") / f"{key}.spv"
+    if cached.exists():
+        return cached.read_bytes()
+    glslc = shutil.which("glslc")
+    if glslc is None:
+        raise ShaderCompileError("glslc is not installed: install the Debian package glslc")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / Path(name).name
+        src.write_text(source)
+        out = Path(tmp) / "out.spv"
+        proc = subprocess.run(
+            [glslc, f"-fshader-stage={stage}", "--target-env=vulkan1.2", "-O", str(src), "-o", str(out)],
+            capture_output=True,
+            text=True,
+        )
+        if proc.returncode != 0:  # glslc says "<file>:<line>: error: ..."; show the caller's name, not ours
+            message = proc.stderr.strip().replace(str(src), name)
+            raise ShaderCompileError(f"shader {name} failed to compile:\n{message}")
+        data = out.read_bytes()
+    tmp_path = cached.with_suffix(".partial")
+    tmp_path.write_bytes(data)
+    tmp_path.replace(cached)
+    return data
+
+
+def load_builtin(file_name: str, defines: tuple[str, ...] = ()) -> bytes:
+    """SPIR-V of a shader in the project's shaders/ folder (stage from the extension), with a `#define` of
+    each name in `defines` after its `#version` line (one file, several variants)."""
+    path = SHADER_DIR / file_name
+    version, _, rest = path.read_text().partition("\n")
+    if defines:  # glslc's line numbers stay the file's
+        rest = "\n".join([*(f"#define {name}" for name in defines), "#line 2", rest])
+    source = f"{version}\n{rest}"
+    return compile_glsl(source, path.suffix.lstrip("."), str(path))
+
+
+def create_module(device, spirv: bytes):
+    info = vk.VkShaderModuleCreateInfo(codeSize=len(spirv), pCode=spirv)
+    return vk_create("ShaderModule", vk.vkCreateShaderModule, device, info, None)

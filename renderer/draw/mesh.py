@@ -1,0 +1,102 @@
+"""A lit triangle mesh: indexed triangles with per-vertex positions, normals and colours that kernels write.
+
+Colours are per vertex, or one colour for all (a one-element buffer read at instance rate, as for particles).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vulkan as vk
+
+from ..device import shaders
+from ..device.memory import Buffer
+from ..device.pipelines import FrameUniforms, constant_vec3, create_pipeline
+from ..errors import RendererError
+from .base import Drawable
+
+UNIFORM_FLOATS = 16 + 4 + 4  # mat4 view_proj, vec4 light, vec4 tint
+VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
+
+
+class MeshDraw(Drawable):
+    owned = ("constant_color",)
+
+    def __init__(
+        self,
+        context,
+        render_pass,
+        positions: Buffer,
+        normals: Buffer,
+        indices: Buffer,
+        vertex_count: int,
+        index_count: int,
+        frames_in_flight: int,
+        *,
+        colors: Buffer | None = None,
+        color=(0.8, 0.8, 0.8),
+        light=(0.3, 1.0, 0.6),
+    ):
+        for buffer, need in (
+            (positions, vertex_count * 12),
+            (normals, vertex_count * 12),
+            (indices, index_count * 4),
+        ):
+            if buffer.size < need:
+                raise RendererError(f"{buffer.name} holds {buffer.size} bytes; the mesh needs {need}")
+        if index_count % 3:
+            raise RendererError(f"a triangle mesh needs a multiple of 3 indices, not {index_count}")
+        if not indices.usage & vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT:
+            raise RendererError(
+                f"{indices.name} lacks VK_BUFFER_USAGE_INDEX_BUFFER_BIT (create it with usage ('index',))"
+            )
+        self.context, self.positions, self.normals, self.indices = context, positions, normals, indices
+        self.colors, self.index_count, self.light = colors, index_count, light
+        self.pipeline = self.layout = self.uniforms = self.constant_color = None
+        try:
+            if colors is None:  # one colour for all, read at instance rate
+                self.constant_color = constant_vec3(context, color, "mesh colour")
+            self.uniforms = FrameUniforms(context, UNIFORM_FLOATS * 4, frames_in_flight, "mesh uniforms")
+            color_rate = (
+                vk.VK_VERTEX_INPUT_RATE_INSTANCE if colors is None else vk.VK_VERTEX_INPUT_RATE_VERTEX
+            )
+            self.pipeline, self.layout = create_pipeline(
+                context.device,
+                render_pass,
+                self.uniforms.set_layout,
+                self.uniforms.layout_key,
+                shaders.load_builtin("mesh.vert"),
+                shaders.load_builtin("mesh.frag"),
+                bindings=[
+                    (12, vk.VK_VERTEX_INPUT_RATE_VERTEX),
+                    (12, vk.VK_VERTEX_INPUT_RATE_VERTEX),
+                    (12, color_rate),
+                ],
+                attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0), (2, 2, VEC3, 0)],
+                topology=vk.VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
+            )
+        except BaseException:
+            self.destroy()
+            raise
+
+    def write_uniforms(
+        self, slot: int, view_projection: np.ndarray, height: int, projection_scale: float
+    ) -> None:
+        data = np.zeros(UNIFORM_FLOATS, dtype=np.float32)
+        data[:16] = view_projection.T.reshape(-1)
+        data[16:19] = self.light
+        data[20:23] = 1.0
+        self.uniforms.write(slot, data)
+
+    def reads(self) -> list[tuple[Buffer, int, int]]:
+        stage, attribute = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT
+        reads = [(b, stage, attribute) for b in (self.positions, self.normals, self.colors) if b is not None]
+        return reads + [(self.indices, stage, vk.VK_ACCESS_INDEX_READ_BIT)]
+
+    def record(self, cb, slot: int) -> None:
+        self.bind(cb, slot)
+        colors = self.colors if self.colors is not None else self.constant_color
+        vk.vkCmdBindVertexBuffers(
+            cb, 0, 3, [self.positions.handle, self.normals.handle, colors.handle], [0, 0, 0]
+        )
+        vk.vkCmdBindIndexBuffer(cb, self.indices.handle, 0, vk.VK_INDEX_TYPE_UINT32)
+        vk.vkCmdDrawIndexed(cb, self.index_count, 1, 0, 0, 0)

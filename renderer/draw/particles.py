@@ -1,0 +1,120 @@
+"""Particles drawn as shaded spheres: point sprites whose size is the sphere's projected diameter.
+
+Where the device and the frame allow it (and unless `splat=False`), particles whose sprite is at most 2 px
+wide are splatted by compute passes instead (point_splat.py) and only the larger ones go through the sprite
+pipeline; the image is the same.
+
+Positions are a vec3 float32 buffer that kernels write; colours are either one colour for all (a one-element
+buffer read at instance rate, so the pipeline is the same) or a per-particle vec3 buffer kernels write too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vulkan as vk
+
+from ..device import shaders
+from ..device.memory import Buffer
+from ..device.pipelines import FrameUniforms, constant_vec3, create_pipeline
+from ..errors import RendererError
+from .base import Drawable
+from .point_splat import PointSplat, supported
+
+UNIFORM_FLOATS = 16 + 3 * 4  # mat4 view_proj, vec4 tint, vec4 light, vec4 params (std140)
+VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
+VERTEX_INPUT = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
+COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+
+
+def _check_vertex_buffer(buffer: Buffer, count: int, what: str) -> None:
+    if buffer.size < count * 12:
+        raise RendererError(f"{buffer.name} holds {buffer.size // 12} vec3 {what}, not {count}")
+    if not buffer.usage & vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT:
+        raise RendererError(f"{buffer.name} lacks VK_BUFFER_USAGE_VERTEX_BUFFER_BIT; it cannot be drawn")
+
+
+class ParticleDraw(Drawable):
+    owned = ("constant_color", "splat")
+
+    def __init__(
+        self,
+        context,
+        render_pass,
+        positions: Buffer,
+        count: int,
+        frames_in_flight: int,
+        *,
+        radius: float = 0.01,
+        color=(0.35, 0.65, 1.0),
+        colors: Buffer | None = None,
+        light=(0.4, 0.6, 1.0),
+        splat: bool = True,
+    ):
+        _check_vertex_buffer(positions, count, "positions")
+        if colors is not None:
+            _check_vertex_buffer(colors, count, "colours")
+        self.context, self.positions, self.colors, self.count = context, positions, colors, count
+        self.radius, self.light = radius, light
+        self.pipeline = self.layout = self.uniforms = self.constant_color = self.splat = None
+        self.splatting = False  # in the frame being recorded
+        device = context.device
+        try:
+            if colors is None:  # one colour for all, read at instance rate
+                self.constant_color = constant_vec3(context, color, "particle colour")
+            self.uniforms = FrameUniforms(context, UNIFORM_FLOATS * 4, frames_in_flight, "particle uniforms")
+            color_rate = (
+                vk.VK_VERTEX_INPUT_RATE_INSTANCE if colors is None else vk.VK_VERTEX_INPUT_RATE_VERTEX
+            )
+            self.pipeline, self.layout = create_pipeline(
+                device,
+                render_pass,
+                self.uniforms.set_layout,
+                self.uniforms.layout_key,
+                shaders.load_builtin("particles.vert"),
+                shaders.load_builtin("particles.frag"),
+                bindings=[(12, vk.VK_VERTEX_INPUT_RATE_VERTEX), (12, color_rate)],
+                attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0)],
+                topology=vk.VK_PRIMITIVE_TOPOLOGY_POINT_LIST,
+            )
+            if splat and supported(context, count, positions, colors):
+                self.splat = PointSplat(context, render_pass, positions, colors, color, count, self.uniforms)
+        except BaseException:
+            self.destroy()
+            raise
+
+    def write_uniforms(
+        self, slot: int, view_projection: np.ndarray, height: int, projection_scale: float
+    ) -> None:
+        max_size = self.context.max_point_size if self.context.enabled_features.get("largePoints") else 1.0
+        data = np.zeros(UNIFORM_FLOATS, dtype=np.float32)
+        data[:16] = view_projection.T.reshape(-1)  # GLSL matrices are column-major
+        data[16:19] = 1.0
+        data[20:23] = self.light
+        data[24:27] = (self.radius, projection_scale * height, max_size)
+        self.uniforms.write(slot, data)
+
+    def reads(self) -> list[tuple[Buffer, int, int]]:
+        """(buffer, stage, access) this draw reads, for the frame's wait on the kernels' writes."""
+        buffers = [b for b in (self.positions, self.colors) if b is not None]
+        reads = [(b, VERTEX_INPUT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT) for b in buffers]
+        if self.splat is not None:  # the splat's compute pass reads them too
+            reads += [(b, COMPUTE, vk.VK_ACCESS_SHADER_READ_BIT) for b in buffers]
+        return reads
+
+    def record_before_pass(self, cb, slot: int, target) -> None:
+        self.splatting = self.splat is not None and self.splat.usable(target)
+        if self.splatting:
+            self.splat.record_before_pass(cb, slot, target)
+
+    def record(self, cb, slot: int) -> None:
+        self.bind(cb, slot)
+        colors = self.colors if self.colors is not None else self.constant_color
+        vk.vkCmdBindVertexBuffers(cb, 0, 2, [self.positions.handle, colors.handle], [0, 0])
+        if self.splatting:
+            self.splat.record_large(cb, slot)
+        else:
+            vk.vkCmdDraw(cb, self.count, 1, 0, 0)
+
+    def record_after_pass(self, cb, slot: int, target) -> None:
+        if self.splatting:
+            self.splat.record_after_pass(cb, slot, target)

@@ -1,0 +1,389 @@
+"""Point splatting for small particles (Schütz et al. 2021, "Rendering Point Clouds with Compute Shaders").
+
+Fixed-function points cost a primitive set-up each however small the sprite; a compute pass that writes each
+small particle straight into the pixels it covers does not. Each frame-in-flight slot has one buffer of a
+uint64 per pixel (in tiles of 32x16 pixels), shared by the frame's splatted draws (high 32 bits: depth as float
+bits, which order like uints for depth in [0, 1]; low 32: a particle id unique in the frame; empty: all ones),
+and a list of winners as long. `particles_splat.comp` runs over each draw:
+
+1. before the render pass (SPLAT), each particle whose sprite is at most 2 px wide goes with `atomicMin` into
+   each pixel its sprite's disc covers (the lowest (depth, id) wins, like the depth test LESS in primitive
+   order); a larger one is appended to an index list that the sprite pipeline draws in the pass with
+   `vkCmdDrawIndexedIndirect`, so it meets the other draws in the depth buffer as a sprite would;
+2. after the render pass, each pixel the draw won goes back to empty, and its winner's shaded colour goes into
+   the frame's colour image where it is nearer than the depth the render pass left there:
+   - below `TAKE_BY_PIXEL_FROM` particles per pixel of the frame, by one pass over the particles
+     (SHADE_BY_PARTICLE);
+   - from there on, where most particles lose and reading each one and its pixels costs more than reading
+     every pixel, by one pass over the buffer's pixels that lists the (pixel, winner) pairs (TAKE_BY_PIXEL),
+     then an indirect dispatch over that list (SHADE_LISTED).
+
+So the cost is per particle or per pixel, never both, and the buffer is filled once when it is made, never
+per frame. The splat buffer, the list and the frame's images come with each recording
+(`frames.RenderTarget`) and are bound as push descriptors, since every slot and swapchain image is a
+different set.
+
+Without `shaderInt64`, `shaderBufferInt64Atomics`, `VK_KHR_push_descriptor` or format-less storage image
+writes (`supported()`), into a frame whose colour image is not a storage image or whose splat buffer is too
+large for a storage buffer, or past 2^32 - 1 particles in a frame (`usable()`), the particles are drawn as
+sprites only. A frame with more pixels than one dispatch of SHADE_LISTED covers goes by particle.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vulkan as vk
+
+from ..device import shaders
+from ..device.handles import create_sampler, vk_create, vk_destroy
+from ..device.memory import Buffer, layout_barrier, pipeline_barrier, run_once
+from ..device.pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, push_set_layout
+
+EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
+WORKGROUP = 128  # local_size_x of particles_splat.comp
+PUSH_BYTES = 32  # vec4 base colour, uvec4 (width, height, count, the frame-wide id of particle 0)
+# each draw's commands, as SPLAT starts: VkDrawIndexedIndirectCommand with no index yet; at SHADE_COMMAND,
+# VkDispatchIndirectCommand of no workgroup yet, and the number of winners listed
+DRAW_COMMANDS = np.array([0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0], dtype=np.uint32)
+SHADE_COMMAND = 32  # bytes
+# particles per pixel of the frame from which the winners are found by pixel rather than by particle: about
+# where the two cost the same at 1280x720 (bench/RESULTS.md), on a CPU driver (lavapipe: ~0.1) and on a GPU
+# (the H100: the pixel pass costs ~0.04 ms more at 30k-1M particles, 0.03 ms less at 10M)
+TAKE_BY_PIXEL_FROM = {"CPU": 0.1, "GPU": 5.0}
+ROW = 32  # pixels per invocation of TAKE_BY_PIXEL
+STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
+COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
+COMPUTE_STAGE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+TRANSFER_STAGE = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+# set 0, per frame in flight: frame uniforms, positions, colours, the draw's indirect commands (DRAW_COMMANDS),
+# large particles' indices
+BINDINGS = {0: vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1: STORAGE, 2: STORAGE, 3: STORAGE, 4: STORAGE}
+# set 1, pushed with each recording: the frame's splat buffer, colour image (written), depth (read) and list
+# of winners (TAKE_BY_PIXEL, SHADE_LISTED)
+TARGET_BINDINGS = {
+    0: STORAGE,
+    1: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
+    2: vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+    3: STORAGE,
+}
+SPLAT_BUFFER = "point splat"  # its key in RenderTarget.per_slot
+WINNERS = "point splat winners"  # ... and the list's
+NEXT_ID = "point splat ids"  # ... and the frame's next free particle id in RenderTarget.this_frame
+MAX_IDS = 0xFFFFFFFF  # ids below the empty pattern's low half
+SHADER_RW = vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
+# what reads the splat's results as commands: the indirect draw of the large ones, SHADE_LISTED's dispatch
+DRAW_STAGES = vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
+DRAW_READS = vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT | vk.VK_ACCESS_INDEX_READ_BIT
+
+
+def supported(context, count: int, *buffers) -> bool:
+    """The device can do 64-bit integers and their atomics, push descriptors and format-less storage image
+    writes, one dispatch covers `count` particles, and the shaders can read `buffers` as storage buffers
+    (usage and size)."""
+    limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
+    features = context.enabled_features
+    needed = (
+        "shaderInt64",
+        "shaderBufferInt64Atomics",
+        "pushDescriptor",
+        "shaderStorageImageWriteWithoutFormat",
+    )
+    return (
+        all(features.get(name) for name in needed)
+        and (count + WORKGROUP - 1) // WORKGROUP <= limits.maxComputeWorkGroupCount[0]
+        and 4 * count <= limits.maxStorageBufferRange  # the list of large particles
+        and all(
+            b.usage & vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT and b.size <= limits.maxStorageBufferRange
+            for b in buffers
+            if b is not None
+        )
+    )
+
+
+def splat_bytes(width: int, height: int) -> int:
+    """The splat buffer's size for a frame: whole tiles of 32x16 pixels (particles_splat.comp). The list of
+    winners is as long: a uvec2 per pixel."""
+    return 8 * (32 * 16) * ((width + 31) // 32) * ((height + 15) // 16)
+
+
+def slot_buffer(context, target, key: str, fill: int | None = None) -> Buffer:
+    """The slot's buffer `key` (SPLAT_BUFFER, WINNERS) for the target's size, shared by the frame's splatted
+    draws: made, and filled with `fill` if given, when missing or of another size (while recording, so the
+    GPU is idle)."""
+    size = splat_bytes(target.width, target.height)
+    buffer = target.per_slot.get(key)
+    if buffer is not None and buffer.size == size:
+        return buffer
+    if buffer is not None:
+        buffer.destroy()
+        del target.per_slot[key]
+    usage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
+    usage |= vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read it back (tests)
+    buffer = Buffer(context, size, usage, name=key)
+    try:
+        if fill is not None:
+
+            def record(cb):
+                vk.vkCmdFillBuffer(cb, buffer.handle, 0, buffer.size, fill)
+                pipeline_barrier(
+                    cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW
+                )
+
+            run_once(context, record)
+    except BaseException:
+        buffer.destroy()
+        raise
+    target.per_slot[key] = buffer
+    return buffer
+
+
+def take_by_pixel(count: int, width: int, height: int, from_per_pixel: float, max_groups: int) -> bool:
+    """Whether pass 2 goes by pixel: from `from_per_pixel` particles per pixel of the frame, if one dispatch of
+    SHADE_LISTED can cover every pixel of the buffer listed (`max_groups`: maxComputeWorkGroupCount[0])."""
+    pixels = splat_bytes(width, height) // 8
+    return count >= from_per_pixel * width * height and -(-pixels // WORKGROUP) <= max_groups
+
+
+def splat_buffer(context, target) -> Buffer:
+    """The slot's splat buffer: emptied once; from then on each frame's pass 2 leaves it empty."""
+    return slot_buffer(context, target, SPLAT_BUFFER, EMPTY)
+
+
+class PointSplat:
+    """A particle draw's index lists and indirect commands for each frame in flight, and the pipelines.
+    `uniforms` are the particle draw's FrameUniforms (read here by the compute shader)."""
+
+    def __init__(self, context, render_pass, positions, colors, base_color, count: int, uniforms):
+        self.context, self.positions, self.colors, self.count = context, positions, colors, count
+        self.uniform_buffers = uniforms.buffers
+        slots = len(self.uniform_buffers)
+        self.draws: list[Buffer] = []
+        self.indices: list[Buffer] = []
+        self.set_layout = self.target_layout = self.pool = self.sampler = None
+        self.pipelines: dict[str, tuple] = {}  # variant of particles_splat.comp -> (pipeline, layout)
+        self.push = np.zeros(8, dtype=np.uint32)
+        self.push[:4] = np.array([*base_color, 1.0 if colors is not None else 0.0], np.float32).view(
+            np.uint32
+        )
+        self.push[6] = count
+        limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
+        self.max_splat_bytes = int(limits.maxStorageBufferRange)
+        self.max_groups = int(limits.maxComputeWorkGroupCount[0])
+        self.take_by_pixel_from = TAKE_BY_PIXEL_FROM["CPU" if context.device_type == "CPU" else "GPU"]
+        device = context.device
+        self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
+        try:
+            self.set_layout = vk_create(
+                "DescriptorSetLayout",
+                vk.vkCreateDescriptorSetLayout,
+                device,
+                vk.VkDescriptorSetLayoutCreateInfo(
+                    pBindings=[
+                        vk.VkDescriptorSetLayoutBinding(
+                            binding=b, descriptorType=t, descriptorCount=1, stageFlags=COMPUTE
+                        )
+                        for b, t in BINDINGS.items()
+                    ]
+                ),
+                None,
+            )
+            # the render pass's, like the pipelines (pipelines.py): not destroyed here
+            self.target_layout = push_set_layout(
+                device, render_pass, "point splat target", TARGET_BINDINGS, COMPUTE
+            )
+            pool_sizes = [
+                vk.VkDescriptorPoolSize(type=t, descriptorCount=slots * list(BINDINGS.values()).count(t))
+                for t in set(BINDINGS.values())
+            ]
+            self.pool = vk_create(
+                "DescriptorPool",
+                vk.vkCreateDescriptorPool,
+                device,
+                vk.VkDescriptorPoolCreateInfo(maxSets=slots, pPoolSizes=pool_sizes),
+                None,
+            )
+            self.sets = vk.vkAllocateDescriptorSets(
+                device,
+                vk.VkDescriptorSetAllocateInfo(
+                    descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
+                ),
+            )
+            self.sampler = create_sampler(device)
+            index_usage = vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
+            draw_usage = (
+                vk.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT
+                | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
+                | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
+                | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read the count back (tests)
+            )
+            for i in range(slots):
+                self.indices.append(Buffer(context, 4 * count, index_usage, name=f"large particles {i}"))
+                self.draws.append(
+                    Buffer(context, DRAW_COMMANDS.nbytes, draw_usage, name=f"particle draw {i}")
+                )
+            # pipelines and their layouts are the render pass's (pipelines.py): not destroyed here
+            for variant in ("SPLAT", "SHADE_BY_PARTICLE", "TAKE_BY_PIXEL", "SHADE_LISTED"):
+                self.pipelines[variant] = create_compute_pipeline(
+                    device,
+                    render_pass,
+                    [self.set_layout, self.target_layout],
+                    f"point splat, {variant}",
+                    shaders.load_builtin("particles_splat.comp", defines=(variant,)),
+                    PUSH_BYTES,
+                )
+            self._write_descriptors()
+        except BaseException:
+            self.destroy()
+            raise
+
+    def usable(self, target) -> bool:
+        """Whether this frame can be splatted: its colour image is a storage image, the splat buffer for its
+        size fits a storage buffer, and the frame's particle ids last."""
+        return (
+            target.storage
+            and splat_bytes(target.width, target.height) <= self.max_splat_bytes
+            and target.this_frame.get(NEXT_ID, 0) + self.count <= MAX_IDS
+        )
+
+    def _write_descriptors(self) -> None:
+        colors = self.colors if self.colors is not None else self.positions  # unread, but must be valid
+        for i, descriptor_set in enumerate(self.sets):
+            buffers = [self.uniform_buffers[i], self.positions, colors, self.draws[i], self.indices[i]]
+            writes = [
+                vk.VkWriteDescriptorSet(
+                    dstSet=descriptor_set,
+                    dstBinding=binding,
+                    descriptorCount=1,
+                    descriptorType=BINDINGS[binding],
+                    pBufferInfo=[vk.VkDescriptorBufferInfo(buffer=b.handle, offset=0, range=b.size)],
+                )
+                for binding, b in enumerate(buffers)
+            ]
+            vk.vkUpdateDescriptorSets(self.context.device, len(writes), writes, 0, None)
+
+    # -- recording, into a target `usable()` accepted, in this order
+
+    def record_before_pass(self, cb, slot: int, target) -> None:
+        """Take this draw's ids in the frame, empty its indirect commands, splat (pass 1), and make the results
+        visible to the render pass's indirect draw and to the passes after it."""
+        first_id = target.this_frame.get(NEXT_ID, 0)
+        target.this_frame[NEXT_ID] = first_id + self.count
+        self.push[4:6] = (target.width, target.height)
+        self.push[7] = first_id
+        splat = splat_buffer(self.context, target)
+        # after the previous frame of this slot: its draw and dispatch read the commands and list rewritten
+        # now, and its passes 2 wrote the splat buffer back to empty; and after this frame's other splats
+        pipeline_barrier(
+            cb,
+            DRAW_STAGES | COMPUTE_STAGE,
+            TRANSFER_STAGE | COMPUTE_STAGE,
+            vk.VK_ACCESS_SHADER_WRITE_BIT,
+            vk.VK_ACCESS_TRANSFER_WRITE_BIT | SHADER_RW,
+        )
+        draw = self.draws[slot]
+        vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMANDS.nbytes, vk.ffi.from_buffer(DRAW_COMMANDS))
+        pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+        self._dispatch(cb, slot, "SPLAT", [self._buffer_write(0, splat)], self._particle_groups())
+        pipeline_barrier(
+            cb,
+            COMPUTE_STAGE,
+            DRAW_STAGES | COMPUTE_STAGE,
+            vk.VK_ACCESS_SHADER_WRITE_BIT,
+            DRAW_READS | SHADER_RW,
+        )
+
+    def record_large(self, cb, slot: int) -> None:
+        """Inside the render pass, with the sprite pipeline and vertex buffers bound: the large particles."""
+        vk.vkCmdBindIndexBuffer(cb, self.indices[slot].handle, 0, vk.VK_INDEX_TYPE_UINT32)
+        vk.vkCmdDrawIndexedIndirect(cb, self.draws[slot].handle, 0, 1, 0)
+
+    def record_after_pass(self, cb, slot: int, target) -> None:
+        """The winners' colours into the frame, where they are in front of what the pass drew (pass 2); then
+        the colour image goes back to the layout the frame reads or presents it in."""
+        # The render pass's dependency to after it made its writes visible to compute shaders and left the
+        # depth image in DEPTH_AFTER_PASS; another draw's pass 2 may have written the splat buffer and the
+        # image, and read the list.
+        to_compute = layout_barrier(
+            target.color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW
+        )
+        pipeline_barrier(
+            cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW, images=[to_compute]
+        )
+        general, depth_view = vk.VK_IMAGE_LAYOUT_GENERAL, target.depth_view
+        images = {
+            1: vk.VkDescriptorImageInfo(imageView=target.color_view, imageLayout=general),
+            2: vk.VkDescriptorImageInfo(
+                sampler=self.sampler, imageView=depth_view, imageLayout=DEPTH_AFTER_PASS
+            ),
+        }
+        images = [
+            vk.VkWriteDescriptorSet(
+                dstBinding=b, descriptorCount=1, descriptorType=TARGET_BINDINGS[b], pImageInfo=[info]
+            )
+            for b, info in images.items()
+        ]
+        splat = self._buffer_write(0, splat_buffer(self.context, target))
+        pixels = splat_bytes(target.width, target.height) // 8
+        if take_by_pixel(self.count, target.width, target.height, self.take_by_pixel_from, self.max_groups):
+            winners = self._buffer_write(3, slot_buffer(self.context, target, WINNERS))
+            self._dispatch(cb, slot, "TAKE_BY_PIXEL", [splat, winners], -(-pixels // (ROW * WORKGROUP)))
+            pipeline_barrier(
+                cb,
+                COMPUTE_STAGE,
+                COMPUTE_STAGE | vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT,
+                vk.VK_ACCESS_SHADER_WRITE_BIT,
+                vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT,
+            )
+            self._dispatch(cb, slot, "SHADE_LISTED", [winners, *images], None)
+        else:
+            self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self._particle_groups())
+        back = layout_barrier(
+            target.color,
+            vk.VK_IMAGE_LAYOUT_GENERAL,
+            target.color_layout,
+            vk.VK_ACCESS_SHADER_WRITE_BIT,
+            vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT,
+        )
+        # whatever reads the frame next (copy, screenshot, present, another draw's pass 2) is after this
+        pipeline_barrier(cb, COMPUTE_STAGE, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, images=[back])
+
+    def _particle_groups(self) -> int:
+        return (self.count + WORKGROUP - 1) // WORKGROUP
+
+    @staticmethod
+    def _buffer_write(binding: int, buffer: Buffer):
+        info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=buffer.size)
+        return vk.VkWriteDescriptorSet(
+            dstBinding=binding, descriptorCount=1, descriptorType=STORAGE, pBufferInfo=[info]
+        )
+
+    def _dispatch(self, cb, slot: int, variant: str, pushed: list, groups: int | None) -> None:
+        """A pass of `variant`: `groups` workgroups, or as many as the draw's SHADE_COMMAND says."""
+        pipeline, layout = self.pipelines[variant]
+        bind = vk.VK_PIPELINE_BIND_POINT_COMPUTE
+        vk.vkCmdBindPipeline(cb, bind, pipeline)
+        vk.vkCmdBindDescriptorSets(cb, bind, layout, 0, 1, [self.sets[slot]], 0, None)
+        self._push_descriptors(cb, bind, layout, 1, len(pushed), pushed)
+        vk.vkCmdPushConstants(cb, layout, COMPUTE, 0, PUSH_BYTES, vk.ffi.from_buffer(self.push))
+        if groups is None:
+            vk.vkCmdDispatchIndirect(cb, self.draws[slot].handle, SHADE_COMMAND)
+        else:
+            vk.vkCmdDispatch(cb, groups, 1, 1)
+
+    def destroy(self) -> None:
+        """Idempotent; the GPU must be done with the frames that used it."""
+        device = self.context.device
+        self.pipelines = {}  # the render pass's
+        self.target_layout = None  # the render pass's
+        for attr, kind, destroy in (
+            ("pool", "DescriptorPool", vk.vkDestroyDescriptorPool),  # frees its sets
+            ("set_layout", "DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout),
+            ("sampler", "Sampler", vk.vkDestroySampler),
+        ):
+            handle = getattr(self, attr)
+            setattr(self, attr, None)
+            if handle is not None:
+                vk_destroy(kind, destroy, device, handle, None)
+        for buffer in self.draws + self.indices:
+            buffer.destroy()
+        self.draws, self.indices = [], []

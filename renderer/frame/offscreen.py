@@ -1,0 +1,439 @@
+"""Offscreen frames in flight: render targets, command buffers recorded once, the event wait, and readback.
+
+Each frame in flight (a "slot") has its own colour and depth image, readback buffer, command buffer, fence and
+event. The slot's command buffer is recorded once:
+
+    vkCmdSetEvent(event, COMPUTE_SHADER)          first scope: everything submitted before, Taichi's work too
+    vkCmdWaitEvents(event, COMPUTE_SHADER -> the draws' stages, buffer barriers SHADER_WRITE -> their reads)
+    the drawables' work before the pass (the particles' splatting compute pass)
+    render pass: the drawables' draws
+    the drawables' work after the pass (the splatted particles' shading into the colour image)
+    copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ (on a CPU driver the colour
+        image is itself linear host memory, read in place: only the barrier -> HOST_READ)
+    barrier(draw stages | COMPUTE_SHADER -> COMPUTE_SHADER)   the next kernels' writes wait for these reads
+    vkCmdResetEvent(event, COMPUTE_SHADER)
+
+`submit()` flushes the runtime (so Taichi's launches precede the set on the queue) and submits with the slot's
+fence; the host waits on a fence only when it reuses that slot, F frames later, and then reads that frame's
+pixels while the GPU renders the newer ones. No ti_wait, vkQueueWaitIdle or vkDeviceWaitIdle per frame.
+
+One exception, by necessity: Taichi 1.7.4 keeps every command buffer, fence, semaphore and argument buffer it
+submits until `ti_wait` (its only reclaim, a queue-idle wait), so without one its memory grows ~9 KiB per
+launch forever. `submit()` therefore calls `ti_wait` once every `RECLAIM_INTERVAL` frames, or sooner once
+`RECLAIM_LAUNCHES` kernels were launched since the last one (a scene with 25 launches a frame would otherwise
+hold ~56 MiB in Taichi between reclaims).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import vulkan as vk
+
+from ..compute.events import Event
+from ..device.handles import create_command_pool, create_fence, vk_create, vk_destroy
+from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
+from ..device.pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass, destroy_render_pass
+from ..draw.base import RenderTarget
+from ..errors import RendererError, VulkanError, vk_result_name
+
+FENCE_TIMEOUT_S = 60.0
+RECLAIM_INTERVAL = 256  # frames between the ti_wait calls that let Taichi free what it submitted
+RECLAIM_LAUNCHES = 1024  # ... or launches, whichever comes first (scenes with many launches per frame)
+COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+
+
+def reclaim_due(submitted: int, runtime) -> bool:
+    return submitted % RECLAIM_INTERVAL == 0 or runtime.launches_since_wait >= RECLAIM_LAUNCHES
+
+
+class FrameTimeoutError(RendererError):
+    """A frame's fence did not signal in time: the GPU is stuck (an event never set?) or lost."""
+
+
+# The frame loop's own Vulkan calls go straight to the `vulkan` package's compiled functions (VK_LIB), with
+# arguments made once per slot (`fences`: a VkFence[1]): its Python wrappers convert every argument on every
+# call, ~8 us a call, which on a GPU was a tenth of the frame's Python.
+VK_LIB = vk.lib
+
+
+def reset_fence(device, fences) -> None:
+    result = VK_LIB.vkResetFences(device, 1, fences)
+    if result != vk.VK_SUCCESS:
+        error = vk.exception_codes[result]()
+        raise VulkanError("vkResetFences", vk_result_name(error)) from error
+
+
+def submit_frame(queue, submit_info, fence) -> None:
+    """`submit_info`: a VkSubmitInfo made by the `vulkan` package."""
+    result = VK_LIB.vkQueueSubmit(queue, 1, vk.ffi.addressof(submit_info), fence)
+    if result != vk.VK_SUCCESS:
+        error = vk.exception_codes[result]()
+        raise VulkanError("vkQueueSubmit", vk_result_name(error)) from error
+
+
+def wait_fence(device, fences, timeout_ns: int) -> None:
+    """Raises the `vulkan` package's exception of the result (VkTimeout, VkErrorDeviceLost, ...)."""
+    result = VK_LIB.vkWaitForFences(device, 1, fences, vk.VK_TRUE, timeout_ns)
+    if result != vk.VK_SUCCESS:
+        raise vk.exception_codes[result]()
+
+
+def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_color, drawables, slot) -> int:
+    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads, what the
+    drawables do before the render pass (compute), the render pass with the drawables, then what they do
+    after it. Returns the stages the draws read in, for the caller's closing barrier and event reset."""
+    event.record_signal(cb)
+    draw_stages = 0
+    buffer_barriers, image_barriers = [], []
+    for drawable in drawables:
+        for resource, stage, access in drawable.reads():
+            draw_stages |= stage
+            if isinstance(resource, Image):  # kernels write images in GENERAL layout; shaders sample it there
+                general = vk.VK_IMAGE_LAYOUT_GENERAL
+                image_barriers.append(
+                    layout_barrier(
+                        resource.handle,
+                        general,
+                        general,
+                        vk.VK_ACCESS_SHADER_WRITE_BIT,
+                        access,
+                        resource.aspect,
+                    )
+                )
+                continue
+            buffer_barriers.append(
+                vk.VkBufferMemoryBarrier(
+                    srcAccessMask=vk.VK_ACCESS_SHADER_WRITE_BIT,
+                    dstAccessMask=access,
+                    srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                    dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                    buffer=resource.handle,
+                    offset=0,
+                    size=resource.size,
+                )
+            )
+    draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
+    event.record_wait(cb, draw_stages, buffer_barriers=buffer_barriers, image_barriers=image_barriers)
+    for drawable in drawables:
+        drawable.record_before_pass(cb, slot, target)
+    width, height = target.width, target.height
+    clear = [
+        vk.VkClearValue(color=vk.VkClearColorValue(float32=list(clear_color))),
+        vk.VkClearValue(depthStencil=vk.VkClearDepthStencilValue(depth=1.0, stencil=0)),
+    ]
+    area = vk.VkRect2D(vk.VkOffset2D(0, 0), vk.VkExtent2D(width, height))
+    begin = vk.VkRenderPassBeginInfo(
+        renderPass=render_pass, framebuffer=framebuffer, renderArea=area, pClearValues=clear
+    )
+    vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
+    vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, width, height, 0.0, 1.0)])
+    vk.vkCmdSetScissor(cb, 0, 1, [area])
+    for drawable in drawables:
+        drawable.record(cb, slot)
+    vk.vkCmdEndRenderPass(cb)
+    for drawable in drawables:
+        drawable.record_after_pass(cb, slot, target)
+    return draw_stages
+
+
+def in_place_readback(context) -> bool:
+    """Whether frames are read straight from their colour images: on a CPU driver, where a linear image in
+    host memory renders as fast as any (lavapipe: the copy cost ~0.6 ms of CPU a 1280x720 frame), and the
+    format allows linear colour attachments and storage images."""
+    if context.device_type != "CPU":
+        return False
+    props = vk.vkGetPhysicalDeviceFormatProperties(context.physical_device, COLOR_FORMAT)
+    needed = vk.VK_FORMAT_FEATURE_COLOR_ATTACHMENT_BIT | vk.VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT
+    return props.linearTilingFeatures & needed == needed
+
+
+def record_host_read(cb, image) -> None:
+    """Make the frame's writes to a host colour image (in GENERAL layout) visible to the host's reads."""
+    barrier = layout_barrier(
+        image,
+        vk.VK_IMAGE_LAYOUT_GENERAL,
+        vk.VK_IMAGE_LAYOUT_GENERAL,
+        vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
+        vk.VK_ACCESS_HOST_READ_BIT,
+    )
+    src_stages = vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+    pipeline_barrier(cb, src_stages, vk.VK_PIPELINE_STAGE_HOST_BIT, images=[barrier])
+
+
+def record_copy_to_host(cb, image, buffer: Buffer, width: int, height: int) -> None:
+    """Copy a colour image in TRANSFER_SRC layout into a host buffer, made visible to the host's reads."""
+    layers = vk.VkImageSubresourceLayers(
+        aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
+    )
+    region = vk.VkBufferImageCopy(
+        bufferOffset=0,
+        bufferRowLength=0,
+        bufferImageHeight=0,
+        imageSubresource=layers,
+        imageOffset=vk.VkOffset3D(0, 0, 0),
+        imageExtent=vk.VkExtent3D(width, height, 1),
+    )
+    vk.vkCmdCopyImageToBuffer(cb, image, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buffer.handle, 1, [region])
+    host_read = vk.VkBufferMemoryBarrier(
+        srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+        dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
+        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+        buffer=buffer.handle,
+        offset=0,
+        size=buffer.size,
+    )
+    vk.vkCmdPipelineBarrier(
+        cb,
+        vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+        vk.VK_PIPELINE_STAGE_HOST_BIT,
+        0,
+        0,
+        None,
+        1,
+        [host_read],
+        0,
+        None,
+    )
+
+
+class Slot:
+    def __init__(self, frames: OffscreenFrames, index: int):
+        ctx = frames.context
+        self.index = index
+        self.frame = None  # the frame number last submitted from this slot, until its pixels are taken
+        self.color = Image(
+            ctx,
+            frames.width,
+            frames.height,
+            COLOR_FORMAT,
+            vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT
+            | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT
+            | vk.VK_IMAGE_USAGE_STORAGE_BIT,  # RGBA8 storage images: every device has them
+            name=f"colour {index}",
+            host=frames.in_place,
+        )
+        self.depth = Image(
+            ctx,
+            frames.width,
+            frames.height,
+            DEPTH_FORMAT,
+            vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
+            aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
+            name=f"depth {index}",
+        )
+        # without readback (OffscreenFrames(readback=False)) frames stay on the GPU; read in place, the colour
+        # image is the host's copy
+        self.readback = None
+        if frames.readback and not frames.in_place:
+            self.readback = Buffer(
+                ctx,
+                frames.width * frames.height * 4,
+                vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                host=True,
+                name=f"readback {index}",
+            )
+        self._fb_info = vk.VkFramebufferCreateInfo(
+            renderPass=frames.render_pass,
+            pAttachments=[self.color.view, self.depth.view],
+            width=frames.width,
+            height=frames.height,
+            layers=1,
+        )
+        self.framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, ctx.device, self._fb_info, None)
+        self.fence = create_fence(ctx.device, signalled=True)
+        self.fences = vk.ffi.new("VkFence[1]", [self.fence])
+        self.event = Event.create(frames.runtime)
+        self.cb = None
+        self.shared: dict = {}  # RenderTarget.per_slot
+        self.color_layout = frames.color_layout
+
+    def target(self) -> RenderTarget:
+        return RenderTarget(
+            self.color.handle,
+            self.color.view,
+            self.depth.handle,
+            self.depth.view,
+            self.color.width,
+            self.color.height,
+            self.color_layout,
+            storage=True,
+            per_slot=self.shared,
+        )
+
+    def destroy(self, device) -> None:
+        for obj in (*self.shared.values(), self.event, self.readback, self.depth, self.color):
+            if obj is not None:
+                obj.destroy()
+        self.shared = {}
+        if self.framebuffer is not None:
+            vk_destroy("Framebuffer", vk.vkDestroyFramebuffer, device, self.framebuffer, None)
+            self.framebuffer = None
+        if self.fence is not None:
+            vk_destroy("Fence", vk.vkDestroyFence, device, self.fence, None)
+            self.fence = None
+
+
+class OffscreenFrames:
+    """`frames_in_flight` offscreen frames of `width` x `height`, drawing `drawables`, read back to the host
+    (with `readback=False`, not: the frames' pixels are then None)."""
+
+    def __init__(
+        self,
+        context,
+        runtime,
+        width: int,
+        height: int,
+        *,
+        frames_in_flight: int = 2,
+        clear_color=(0.02, 0.02, 0.03, 1.0),
+        readback: bool = True,
+    ):
+        if frames_in_flight < 1:
+            raise RendererError(f"frames_in_flight must be at least 1, not {frames_in_flight}")
+        if not (0 < width <= 16384 and 0 < height <= 16384):
+            raise RendererError(f"frame size must be 1..16384 on each side, not {width}x{height}")
+        self.context, self.runtime, self.width, self.height = context, runtime, width, height
+        self.clear_color, self.readback = clear_color, readback
+        self.in_place = readback and in_place_readback(context)
+        # where the render pass leaves the colour image: the host reads a linear image in GENERAL layout
+        self.color_layout = (
+            vk.VK_IMAGE_LAYOUT_GENERAL if self.in_place else vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
+        )
+        self.drawables: list = []
+        self.slots: list[Slot] = []
+        self.pool = None
+        self.submitted = 0
+        self.render_pass = create_render_pass(context.device, COLOR_FORMAT, self.color_layout)
+        try:
+            self.pool = create_command_pool(context)
+            for i in range(frames_in_flight):
+                self.slots.append(Slot(self, i))
+        except BaseException:
+            self.destroy()
+            raise
+
+    @property
+    def frames_in_flight(self) -> int:
+        return len(self.slots)
+
+    def set_drawables(self, drawables: list) -> None:
+        """What every frame draws; (re)records the slots' command buffers (idle slots only)."""
+        self.wait_all()
+        self.drawables = list(drawables)
+        device = self.context.device
+        old = [s.cb for s in self.slots if s.cb is not None]
+        if old:
+            vk.vkFreeCommandBuffers(device, self.pool, len(old), old)
+        cbs = vk.vkAllocateCommandBuffers(
+            device,
+            vk.VkCommandBufferAllocateInfo(
+                commandPool=self.pool,
+                level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                commandBufferCount=len(self.slots),
+            ),
+        )
+        for slot, cb in zip(self.slots, cbs, strict=True):
+            slot.cb = cb
+            self._record(slot)
+            slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[cb])
+
+    def _record(self, slot: Slot) -> None:
+        cb = slot.cb
+        vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
+        draw_stages = record_ordered_draws(
+            cb,
+            slot.event,
+            self.render_pass,
+            slot.framebuffer,
+            slot.target(),
+            self.clear_color,
+            self.drawables,
+            slot.index,
+        )
+        if self.in_place:
+            record_host_read(cb, slot.color.handle)
+        elif slot.readback is not None:
+            record_copy_to_host(cb, slot.color.handle, slot.readback, self.width, self.height)
+        # The next frame's kernels write what these draws read (WAR), and the event is reset after its wait.
+        slot.event.record_reset(cb, draw_stages | COMPUTE)
+        vk.vkEndCommandBuffer(cb)
+
+    # -- the frame loop
+
+    def acquire(self, frame: int) -> tuple[int | None, np.ndarray | None]:
+        """Make the slot for `frame` ready: wait for the frame it last rendered and return (its number, pixels)."""
+        slot = self.slots[frame % len(self.slots)]
+        done = self._wait(slot)
+        pixels = None
+        if done is not None:
+            pixels = self.read_pixels(slot)
+        return done, pixels
+
+    def submit(self, frame: int) -> None:
+        """Flush Taichi's launches, then submit this frame's command buffer after them."""
+        slot = self.slots[frame % len(self.slots)]
+        if slot.cb is None:
+            raise RendererError("set_drawables() must be called before the first frame")
+        self.runtime.flush()
+        # reset only now: a frame abandoned between acquire and submit leaves its fence signalled
+        reset_fence(self.context.device, slot.fences)
+        submit_frame(self.context.queue, slot.submit_info, slot.fence)
+        slot.frame = frame
+        self.submitted += 1
+        if reclaim_due(self.submitted, self.runtime):
+            self.runtime.wait()
+
+    def uniforms_slot(self, frame: int) -> int:
+        return frame % len(self.slots)
+
+    def drain(self):
+        """Wait for every frame still in flight; yield (frame, pixels) in frame order."""
+        pending = sorted((s for s in self.slots if s.frame is not None), key=lambda s: s.frame)
+        for slot in pending:
+            frame = self._wait(slot)
+            yield frame, self.read_pixels(slot)
+
+    def read_pixels(self, slot: Slot) -> np.ndarray | None:
+        """The slot's frame in place (read-only, no copy): valid until the slot renders again, that is until
+        the frames iterator is advanced. None without readback."""
+        if self.in_place:
+            return slot.color.pixels()
+        if slot.readback is None:
+            return None
+        return slot.readback.view(np.uint8).reshape(self.height, self.width, 4)
+
+    def _wait(self, slot: Slot) -> int | None:
+        """Wait for the slot's fence; return the frame it rendered (None if nothing was pending)."""
+        timeout_ns = int(FENCE_TIMEOUT_S * 1e9)
+        try:
+            wait_fence(self.context.device, slot.fences, timeout_ns)
+        except vk.VkTimeout as exc:
+            raise FrameTimeoutError(
+                f"frame {slot.frame} did not finish within {FENCE_TIMEOUT_S:.0f} s: the GPU "
+                "is stuck (an event that is never set?) or the device was lost"
+            ) from exc
+        except vk.VkErrorDeviceLost as exc:
+            raise RendererError(f"the Vulkan device was lost while rendering frame {slot.frame}") from exc
+        frame, slot.frame = slot.frame, None
+        return frame
+
+    def wait_all(self) -> None:
+        """Wait for every frame in flight, dropping their pixels (use drain() to keep them)."""
+        for slot in self.slots:
+            if slot.frame is not None:
+                self._wait(slot)
+
+    def destroy(self) -> None:
+        device = self.context.device
+        if device is None:
+            return
+        for slot in self.slots:
+            slot.destroy(device)
+        self.slots = []
+        if self.pool is not None:
+            vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self.pool, None)
+            self.pool = None
+        if self.render_pass is not None:
+            destroy_render_pass(device, self.render_pass)
+            self.render_pass = None

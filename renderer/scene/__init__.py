@@ -1,0 +1,7 @@
+"""The scene layer: what a scene declares (`api`), a scene set up on a device (`loaded`), finding scenes
+(`registry`) and the `--new-scene` template (`template`). Scene files import from here:
+`from renderer.scene import Scene, Param`."""
+
+from .api import NO_INPUT, FrameInput, Param, Scene, SceneError, SceneGPU
+
+__all__ = ["NO_INPUT", "FrameInput", "Param", "Scene", "SceneError", "SceneGPU"]

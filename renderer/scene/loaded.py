@@ -1,0 +1,84 @@
+"""A scene set up on a device: its compiled kernels, its GPU resources and drawables, and its camera.
+
+Front ends (headless frames, the window) hold one at a time and switch scenes by closing one and loading
+another on the same device and Taichi runtime. Closing needs the GPU idle (the caller waits first).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+
+from ..compute import aot
+from ..errors import RendererError
+from .api import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU
+
+
+def scene_file(scene: Scene) -> str:
+    try:
+        return inspect.getsourcefile(type(scene)) or type(scene).__module__
+    except TypeError:
+        return type(scene).__module__
+
+
+class LoadedScene:
+    def __init__(self, scene: Scene, context, runtime, render_pass, frames_in_flight: int):
+        self.scene, self.context, self.runtime = scene, context, runtime
+        self.camera = copy.deepcopy(scene.camera)  # the front end moves this one, not the class's
+        self.module = None
+        self.gpu = None
+        self._matrices = None  # (camera and viewport, view-projection, projection scale), computed on change
+        try:
+            if scene.kernels:  # a scene may draw static data and launch nothing
+                refs = [aot.KernelRef.of(k) for k in scene.kernels]
+                tcm = aot.compile_kernels(refs, context.taichi_capabilities)
+                self.module = runtime.load_module(tcm, name=f"scene {scene.name!r}")
+            self.gpu = SceneGPU(
+                context, runtime, self.module, render_pass, frames_in_flight, scene.name, scene_file(scene)
+            )
+            try:
+                scene.setup(self.gpu)
+            except (RendererError, NotImplementedError) as exc:
+                what = (
+                    "defines no setup(gpu)"
+                    if isinstance(exc, NotImplementedError)
+                    else f"setup failed: {exc}"
+                )
+                raise SceneError(f"{scene_file(scene)}: scene {scene.name!r} {what}") from exc
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def drawables(self) -> list:
+        return self.gpu.drawables
+
+    def write_uniforms(self, slot: int, width: int, height: int) -> None:
+        """The camera, viewport and drawables' settings into this slot's uniforms. The matrices are computed
+        again only when the camera or viewport changed (a fixed camera costs no matrix maths per frame)."""
+        cam = self.camera
+        key = (cam.eye, cam.target, cam.up, cam.fov_y, cam.near, cam.far, width, height)
+        if self._matrices is None or self._matrices[0] != key:
+            self._matrices = (key, cam.view_projection(width / height), cam.projection_scale())
+        _, view_projection, scale = self._matrices
+        for drawable in self.gpu.drawables:
+            drawable.write_uniforms(slot, view_projection, height, scale)
+
+    def update(self, frame: int, dt: float, input: FrameInput = NO_INPUT) -> None:
+        self.scene.update(frame, dt, input)
+
+    def close(self, destroy_buffers: bool = True) -> None:
+        """Release in order: draws, Taichi's records of the arrays, then (GPU idle) the buffers.
+        With destroy_buffers=False the buffers wait for `destroy_buffers()` (after the runtime is gone)."""
+        if self.gpu is not None:
+            self.gpu.destroy_drawables()
+        self.module = None  # the runtime's until it is destroyed (TaichiRuntime.load_module)
+        if self.gpu is not None:
+            self.gpu.release_memories()
+            if destroy_buffers:
+                self.destroy_buffers()
+
+    def destroy_buffers(self) -> None:
+        if self.gpu is not None:
+            self.gpu.destroy_buffers()
+            self.gpu = None

@@ -1,0 +1,96 @@
+"""Finding scenes: the built-in ones in `scenes/`, scenes of installed packages, and a scene file by path.
+
+Installed packages publish scenes through the entry-point group `taichi_vulkan_renderer.scenes`, e.g. in their
+pyproject.toml:
+
+    [project.entry-points."taichi_vulkan_renderer.scenes"]
+    ripples = "my_package.ripples:Ripples"
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import pkgutil
+import sys
+from pathlib import Path
+
+from .api import Scene, SceneError
+
+
+def scenes_in(module) -> list[type[Scene]]:
+    """Scene subclasses defined in `module` (not imported into it), that have a name."""
+    return [
+        obj
+        for _, obj in inspect.getmembers(module, inspect.isclass)
+        if issubclass(obj, Scene) and obj is not Scene and obj.__module__ == module.__name__ and obj.name
+    ]
+
+
+def builtin_scenes() -> dict[str, type[Scene]]:
+    import scenes
+
+    found = {}
+    for info in pkgutil.iter_modules(scenes.__path__):
+        module = importlib.import_module(f"scenes.{info.name}")
+        for cls in scenes_in(module):
+            found[cls.name] = cls
+    return found
+
+
+ENTRY_POINT_GROUP = "taichi_vulkan_renderer.scenes"
+
+
+def plugin_scenes() -> tuple[dict[str, type[Scene]], list[str]]:
+    """Scenes of installed packages, and one message per entry point that could not be loaded (a broken
+    plugin is reported, never fatal)."""
+    found, problems = {}, []
+    for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        origin = f"entry point {entry.name!r} ({entry.value}) of {entry.dist.name if entry.dist else '?'}"
+        try:
+            cls = entry.load()
+        except Exception as exc:
+            problems.append(f"{origin} failed to load: {exc!r}")
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, Scene) and cls.name):
+            problems.append(f"{origin} is not a Scene subclass with a `name`")
+        elif cls.name in found:
+            problems.append(f"{origin}: another plugin already provides a scene named {cls.name!r}")
+        else:
+            found[cls.name] = cls
+    return found, problems
+
+
+def load_scene_file(path: str | Path) -> type[Scene]:
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise SceneError(f"no scene file at {path}")
+    module_name = f"scene_file_{path.stem}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise SceneError(f"{path}: the scene file failed to import: {exc!r}") from exc
+    found = scenes_in(module)
+    if len(found) != 1:
+        raise SceneError(
+            f"{path}: a scene file must define exactly one Scene subclass with a `name`; "
+            f"found {[c.__name__ for c in found] or 'none'}"
+        )
+    return found[0]
+
+
+def resolve(name_or_path: str) -> type[Scene]:
+    if name_or_path.endswith(".py") or "/" in name_or_path:
+        return load_scene_file(name_or_path)
+    scenes = {**plugin_scenes()[0], **builtin_scenes()}  # a built-in name wins over a plugin's
+    if name_or_path not in scenes:
+        raise SceneError(
+            f"no scene named {name_or_path!r}; built-in scenes: {', '.join(sorted(scenes))} "
+            "(or give the path of a scene file)"
+        )
+    return scenes[name_or_path]
