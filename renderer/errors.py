@@ -15,6 +15,15 @@ class VulkanError(RendererError):
         super().__init__(f"{call} failed with {result}" + (f": {hint}" if hint else ""))
 
 
+class VulkanStatus(VulkanError):
+    """A Vulkan call returned a result that is not an error but not VK_SUCCESS either (VK_TIMEOUT,
+    VK_NOT_READY, VK_SUBOPTIMAL_KHR, ...): caught where it is expected; elsewhere it is a failure."""
+
+
+class DeviceLostError(VulkanError):
+    """The Vulkan device was lost (VK_ERROR_DEVICE_LOST): nothing on it can be used again."""
+
+
 class NoVulkanDeviceError(RendererError):
     """No usable Vulkan device (or no Vulkan loader) on this machine."""
 
