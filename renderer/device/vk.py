@@ -76,7 +76,9 @@ def checked(fn, name: str | None = None):
         except _vulkan.VkException as exc:
             raise error_for(call, _exception_result(type(exc).__name__)) from exc
         except _vulkan.ProcedureNotFoundError as exc:
-            raise VulkanError(call, "not found", "its extension is not enabled on this instance or device") from exc
+            raise VulkanError(
+                call, "not found", "its extension is not enabled on this instance or device"
+            ) from exc
         if call in _PROC_ADDR:  # what it fetched is checked too
             return checked(result, args[1] if len(args) > 1 else kwargs.get("pName"))
         return result
