@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import vulkan as vk
 
+from . import vk
 from .handles import vk_create, vk_destroy
 from .memory import Buffer
 
