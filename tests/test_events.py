@@ -12,6 +12,7 @@ import vulkan as vk
 
 from renderer.compute.events import Event
 from renderer.compute.kernels import NdArray
+from renderer.device import vk as renderer_vk
 from renderer.device.memory import TAICHI_USAGE, Buffer
 from renderer.errors import EventError
 
@@ -54,18 +55,18 @@ def test_destroying_an_imported_event_leaves_the_application_event_alive(context
     runtime.wait()
     # Watch vkDestroyEvent while the imported event is destroyed; the app's handle is kept from the driver so
     # that a regression fails here instead of crashing on the use-after-free below.
-    destroyed, real_destroy = [], vk.vkDestroyEvent
+    destroyed, real_destroy = [], renderer_vk.vkDestroyEvent
 
     def watch(device, handle, allocator):
         destroyed.append(raw(handle))
         if raw(handle) != raw(app_event):
             real_destroy(device, handle, allocator)
 
-    vk.vkDestroyEvent = watch
+    renderer_vk.vkDestroyEvent = watch  # the renderer calls Vulkan through renderer.device.vk
     try:
         event.destroy()
     finally:
-        vk.vkDestroyEvent = real_destroy
+        renderer_vk.vkDestroyEvent = real_destroy
     assert raw(app_event) not in destroyed, "destroying an imported event destroyed the application's VkEvent"
     # The application's VkEvent is still valid: using it and destroying it (app_event's teardown) must not be
     # reported by the validation layer, which it would be had event.destroy() destroyed it.

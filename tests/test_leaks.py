@@ -13,7 +13,7 @@ from renderer.compute import hooks as taichi_hooks
 from renderer.compute.events import Event
 from renderer.device import handles
 from renderer.device.memory import Buffer, Image, clear_to_general
-from renderer.device.pipelines import COLOR_FORMAT, create_render_pass, destroy_render_pass
+from renderer.device.pipelines import COLOR_FORMAT, create_render_pass
 from renderer.draw.particles import ParticleDraw
 from renderer.frame import offscreen as frames_module
 from renderer.scene import registry
@@ -120,7 +120,7 @@ def test_pipelines(context):
         assert_cycles_leave_nothing(cycle, 40)
     finally:
         positions.destroy()
-        destroy_render_pass(context.device, render_pass)
+        render_pass.destroy()
 
 
 def test_scene_switches():

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import time
 
-import vulkan as vk
-
+from ..device import vk
 from ..device.handles import create_command_pool, vk_create, vk_destroy
-from ..errors import EventError, vk_call
+from ..errors import EventError, VulkanStatus
 
 ALL_COMMANDS = vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT
 MEMORY_ACCESS = vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT
@@ -76,16 +75,18 @@ class Event:
         self._submit("wait")
 
     def host_set(self) -> None:
-        vk_call(vk.vkSetEvent, self.context.device, self.handle)
+        vk.vkSetEvent(self.context.device, self.handle)
         self.signal_pending = True
 
     def is_set(self) -> bool:
         try:
             vk.vkGetEventStatus(self.context.device, self.handle)
-        except vk.VkEventSet:  # the `vulkan` package raises for every result but VK_SUCCESS
-            return True
-        except vk.VkEventReset:
-            return False
+        except VulkanStatus as status:  # VK_EVENT_SET and VK_EVENT_RESET are results, not VK_SUCCESS
+            if status.result == "VK_EVENT_SET":
+                return True
+            if status.result == "VK_EVENT_RESET":
+                return False
+            raise
         return False
 
     def host_wait(self, timeout: float = 5.0) -> None:
@@ -134,7 +135,7 @@ class Event:
             self._record_operations()
         self.runtime.flush()  # the runtime's launches so far go first
         self._submit_info = vk.VkSubmitInfo(pCommandBuffers=[self._buffers[operation]])
-        vk_call(vk.vkQueueSubmit, self.context.queue, 1, [self._submit_info], None)
+        vk.vkQueueSubmit(self.context.queue, 1, [self._submit_info], None)
 
     def _record_operations(self) -> None:
         device = self.context.device

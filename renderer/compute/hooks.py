@@ -23,7 +23,8 @@ destroyed.
 from __future__ import annotations
 
 import cffi
-import vulkan as vk
+
+from ..device import vk
 
 MAX_POOLED = 4096  # fences kept per device (Taichi holds at most one per submission between two ti_wait)
 PREFILLED = 264  # the frames' ti_wait interval (frames.RECLAIM_INTERVAL) of submissions, and a few

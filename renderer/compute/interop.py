@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import vulkan as vk
-
-from ..device import handles
+from ..device import handles, vk
 from . import taichi_api as api
 from .taichi_api import lib
 

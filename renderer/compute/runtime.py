@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-import vulkan as vk
-
-from ..device import handles
+from ..device import handles, vk
 from ..errors import ArgumentError, RendererError
 from . import hooks as taichi_hooks
 from . import taichi_api as api

@@ -4,8 +4,7 @@ Taichi allocates and the renderer draws what it exports."""
 
 from __future__ import annotations
 
-import vulkan as vk
-
+from ..device import vk
 from ..device.memory import IMAGE_FORMATS, TAICHI_USAGE, USAGE_NAMES, Buffer, Image, clear_to_general
 from .runtime import TI_USAGE
 

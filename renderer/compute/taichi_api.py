@@ -180,6 +180,6 @@ def handle_int(handle) -> int:
         return handle
     if isinstance(handle, ffi.CData):
         return int(ffi.cast("uintptr_t", handle))
-    import vulkan
+    from ..device import vk
 
-    return int(vulkan.ffi.cast("uintptr_t", handle))
+    return int(vk.ffi.cast("uintptr_t", handle))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import vulkan as vk
+from . import vk
 
 # (feature struct, extension that provides it or None for core, fields to enable where supported)
 FEATURES = (

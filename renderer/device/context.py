@@ -10,10 +10,10 @@ from __future__ import annotations
 import ctypes
 import os
 
-from ..errors import NoVulkanDeviceError, RendererError, vk_call
+from ..errors import NoVulkanDeviceError, RendererError, VulkanError
 
 try:
-    import vulkan as vk
+    from . import vk
 except OSError as exc:  # the `vulkan` package raises this when libvulkan.so.1 is absent
     raise NoVulkanDeviceError(
         f"no Vulkan loader ({exc}): install the Debian packages libvulkan1 and mesa-vulkan-drivers"
@@ -143,12 +143,14 @@ class VulkanContext:
         try:
             self.instance = vk.vkCreateInstance(info, None)
             handles.opened("Instance")
-        except vk.VkErrorIncompatibleDriver as exc:
-            raise NoVulkanDeviceError(
-                "no Vulkan driver: install the Debian package mesa-vulkan-drivers (lavapipe) or a GPU driver"
-            ) from exc
-        except vk.VkErrorExtensionNotPresent as exc:
-            raise NoVulkanDeviceError(f"a required instance extension is missing: {extensions}") from exc
+        except VulkanError as exc:
+            if exc.result == "VK_ERROR_INCOMPATIBLE_DRIVER":
+                raise NoVulkanDeviceError(
+                    "no Vulkan driver: install the Debian package mesa-vulkan-drivers (lavapipe) or a GPU driver"
+                ) from exc
+            if exc.result == "VK_ERROR_EXTENSION_NOT_PRESENT":
+                raise NoVulkanDeviceError(f"a required instance extension is missing: {extensions}") from exc
+            raise
         if self.validation_log is not None:
             create = vk.vkGetInstanceProcAddr(self.instance, "vkCreateDebugUtilsMessengerEXT")
             self._messenger_info = validation.messenger_create_info(self.validation_log)
@@ -239,7 +241,7 @@ class VulkanContext:
     def wait_idle(self) -> None:
         """For teardown only: never in the per-frame path."""
         if self.device is not None:
-            vk_call(vk.vkDeviceWaitIdle, self.device)
+            vk.vkDeviceWaitIdle(self.device)
 
     def check_validation(self, where: str) -> None:
         if self.validation_log is not None:

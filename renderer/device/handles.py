@@ -7,18 +7,28 @@ from __future__ import annotations
 import warnings
 from collections import Counter
 
-import vulkan as vk
-
-from ..errors import vk_call
+from ..errors import VulkanError
+from . import vk
 
 _live: Counter = Counter()
 
 
 def vk_create(kind: str, fn, *args, hint: str = ""):
-    """`vk_call(fn, *args)`, counted as one more live `kind` once it succeeded."""
-    handle = vk_call(fn, *args, hint=hint)
+    """`fn(*args)` (a checked `vk` function), counted as one more live `kind` once it succeeded."""
+    handle = hinted(hint, fn, *args)
     _live[kind] += 1
     return handle
+
+
+def hinted(hint: str, fn, *args):
+    """`fn(*args)` (a checked `vk` function); the VulkanError it may raise says `hint` (what the call was for)
+    before the result's own hint."""
+    if not hint:
+        return fn(*args)
+    try:
+        return fn(*args)
+    except VulkanError as exc:
+        raise type(exc)(exc.call, exc.result, "; ".join(h for h in (hint, exc.hint) if h)) from exc
 
 
 def create_command_pool(context):

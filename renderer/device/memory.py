@@ -8,10 +8,10 @@ Vulkan handles and frees them once: `destroy()` is idempotent.
 from __future__ import annotations
 
 import numpy as np
-import vulkan as vk
 
-from ..errors import RendererError, vk_call
-from .handles import create_command_pool, create_fence, vk_create, vk_destroy
+from ..errors import RendererError
+from . import vk
+from .handles import create_command_pool, create_fence, hinted, vk_create, vk_destroy
 
 DEVICE_LOCAL = vk.VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT
 HOST_VISIBLE = vk.VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | vk.VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
@@ -80,7 +80,7 @@ class Buffer:
                 None,
                 hint=f"{name} of {self.size} bytes does not fit in device memory",
             )
-            vk_call(vk.vkBindBufferMemory, device, self.handle, self.memory, 0)
+            vk.vkBindBufferMemory(device, self.handle, self.memory, 0)
         except BaseException:
             self.destroy()
             raise
@@ -111,7 +111,8 @@ class Buffer:
         if not self.host:
             raise RendererError(f"{self.name} is device-local; create it with host=True to map it")
         if self._mapped is None:
-            self._mapped = vk.vkMapMemory(self.context.device, self.memory, 0, self.size, 0)
+            hint = f"{self.name}: its {self.size} bytes of host-visible memory could not be mapped"
+            self._mapped = hinted(hint, vk.vkMapMemory, self.context.device, self.memory, 0, self.size, 0)
         return self._mapped
 
     def read(self, dtype=np.uint8, count: int = -1) -> np.ndarray:
@@ -186,13 +187,21 @@ class Image:
             required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
             type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, required, preferred)
             self._alloc = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
-            self.memory = vk_create("Memory", vk.vkAllocateMemory, device, self._alloc, None)
-            vk_call(vk.vkBindImageMemory, device, self.handle, self.memory, 0)
+            self.memory = vk_create(
+                "Memory",
+                vk.vkAllocateMemory,
+                device,
+                self._alloc,
+                None,
+                hint=f"{name} of {width}x{height} does not fit in device memory",
+            )
+            vk.vkBindImageMemory(device, self.handle, self.memory, 0)
             if host:
                 where = vk.VkImageSubresource(aspectMask=aspect, mipLevel=0, arrayLayer=0)
                 layout = vk.vkGetImageSubresourceLayout(device, self.handle, where)
                 self.offset, self.row_pitch = int(layout.offset), int(layout.rowPitch)
-                self._mapped = vk.vkMapMemory(device, self.memory, 0, req.size, 0)
+                hint = f"{name}: its host-visible memory could not be mapped"
+                self._mapped = hinted(hint, vk.vkMapMemory, device, self.memory, 0, req.size, 0)
             self.subresource_range = vk.VkImageSubresourceRange(
                 aspectMask=aspect, baseMipLevel=0, levelCount=1, baseArrayLayer=0, layerCount=1
             )
@@ -249,8 +258,9 @@ def run_once(context, record) -> None:
         vk.vkEndCommandBuffer(cb)
         fence = create_fence(device)
         submit = vk.VkSubmitInfo(pCommandBuffers=[cb])
-        vk_call(vk.vkQueueSubmit, context.queue, 1, [submit], fence)
-        vk.vkWaitForFences(device, 1, [fence], vk.VK_TRUE, 60 * 10**9)
+        vk.vkQueueSubmit(context.queue, 1, [submit], fence)
+        hint = "set-up commands did not finish within 60 s"
+        hinted(hint, vk.vkWaitForFences, device, 1, [fence], vk.VK_TRUE, 60 * 10**9)
     finally:
         if fence is not None:
             vk_destroy("Fence", vk.vkDestroyFence, device, fence, None)

@@ -6,7 +6,7 @@ colour, radius) live in one small host-visible uniform buffer per frame in fligh
 them never re-records anything.
 
 Pipelines belong to their render pass, not to the drawable: one per distinct description, made on first use and
-destroyed with the render pass (`destroy_render_pass`). lavapipe keeps about 0.4 MiB of every pipeline it
+destroyed with the render pass (`RenderPass.destroy`). lavapipe keeps about 0.4 MiB of every pipeline it
 compiles until its device is destroyed, even after vkDestroyPipeline (measured: 200 create/destroy cycles grew
 the process by 78 MiB), so a scene switch that compiled its pipelines anew grew the process each time; now a
 switch back to a scene compiles nothing.
@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
-import vulkan as vk
 
+from ..errors import RendererError
+from . import vk
 from .handles import vk_create, vk_destroy
 from .memory import Buffer
 
@@ -27,7 +28,32 @@ DEPTH_FORMAT = vk.VK_FORMAT_D32_SFLOAT
 DEPTH_AFTER_PASS = vk.VK_IMAGE_LAYOUT_DEPTH_STENCIL_READ_ONLY_OPTIMAL  # the depth image's layout after a pass
 
 
-def create_render_pass(device, color_format: int, final_layout: int):
+class RenderPass:
+    """A VkRenderPass (`handle`) and what was made for it: its pipelines with their layouts (one per
+    description, see `create_pipeline`) and its push-descriptor set layouts (`push_set_layout`). `destroy()`
+    (idempotent; the GPU must be done with them) destroys them all and the render pass."""
+
+    def __init__(self, device, handle):
+        self.device, self.handle = device, handle
+        self.pipelines: dict = {}  # description -> (pipeline, layout)
+        self.push_set_layouts: dict = {}  # name -> push-descriptor set layout
+
+    def destroy(self) -> None:
+        handle, self.handle = self.handle, None
+        if handle is None:
+            return
+        device = self.device
+        for pipeline, layout in self.pipelines.values():
+            vk_destroy("Pipeline", vk.vkDestroyPipeline, device, pipeline, None)
+            vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
+        self.pipelines.clear()
+        for set_layout in self.push_set_layouts.values():
+            vk_destroy("DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout, device, set_layout, None)
+        self.push_set_layouts.clear()
+        vk_destroy("RenderPass", vk.vkDestroyRenderPass, device, handle, None)
+
+
+def create_render_pass(device, color_format: int, final_layout: int) -> RenderPass:
     """One subpass, colour + depth, cleared each frame; colour ends in `final_layout`."""
     color = vk.VkAttachmentDescription(
         format=color_format,
@@ -95,40 +121,15 @@ def create_render_pass(device, color_format: int, final_layout: int):
     info = vk.VkRenderPassCreateInfo(
         pAttachments=[color, depth], pSubpasses=[subpass], pDependencies=dependencies
     )
-    render_pass = vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None)
-    _PIPELINES[_key(device, render_pass)] = {}
-    return render_pass
+    return RenderPass(device, vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None))
 
 
-# (device, render pass) -> {description: (pipeline, layout)}: the pipelines made for it, until it is destroyed
-_PIPELINES: dict[tuple[int, int], dict] = {}
-
-
-def _key(device, render_pass) -> tuple[int, int]:
-    return int(vk.ffi.cast("uintptr_t", device)), int(vk.ffi.cast("uintptr_t", render_pass))
-
-
-# (device, render pass) -> {name: push-descriptor set layout} of its pipeline layouts
-_PUSH_SET_LAYOUTS: dict[tuple[int, int], dict] = {}
-
-
-def destroy_render_pass(device, render_pass) -> None:
-    """Destroy a render pass and the pipelines made for it (the GPU must be done with them)."""
-    key = _key(device, render_pass)
-    for pipeline, layout in _PIPELINES.pop(key, {}).values():
-        vk_destroy("Pipeline", vk.vkDestroyPipeline, device, pipeline, None)
-        vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
-    for set_layout in _PUSH_SET_LAYOUTS.pop(key, {}).values():
-        vk_destroy("DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout, device, set_layout, None)
-    vk_destroy("RenderPass", vk.vkDestroyRenderPass, device, render_pass, None)
-
-
-def push_set_layout(device, render_pass, name: str, bindings: dict, stages: int):
+def push_set_layout(device, render_pass: RenderPass, name: str, bindings: dict, stages: int):
     """The render pass's push-descriptor set layout called `name` (`bindings`: binding -> descriptor type),
     made on first use and kept until the render pass is destroyed. Unlike an ordinary set, which any set
     layout defined alike can fill, pushed descriptors are written through the pipeline layout's own set
     layout, so it must live as long as the pipeline layouts kept here."""
-    made = _PUSH_SET_LAYOUTS.setdefault(_key(device, render_pass), {})
+    made = render_pass.push_set_layouts
     if name not in made:
         info = vk.VkDescriptorSetLayoutCreateInfo(
             flags=vk.VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
@@ -260,7 +261,9 @@ def create_pipeline_layout(device, set_layouts: list, push_stages: int = 0, push
 def _made_once(device, render_pass, description, set_layouts, push_stages: int, push_constants: int, build):
     """The render pass's (pipeline, layout) for this description; on first use a layout for `set_layouts`
     and the push constants, and `build(layout)` for the pipeline."""
-    made = _PIPELINES[_key(device, render_pass)]
+    if render_pass.handle is None:
+        raise RendererError("a pipeline was asked of a render pass that was destroyed")
+    made = render_pass.pipelines
     if description not in made:
         layout = create_pipeline_layout(device, set_layouts, push_stages, push_constants)
         try:
@@ -391,7 +394,7 @@ def _build_graphics(
             pColorBlendState=blend,
             pDynamicState=dynamic,
             layout=layout,
-            renderPass=render_pass,
+            renderPass=render_pass.handle,
             subpass=0,
         )
         return vk_create("Pipeline", vk.vkCreateGraphicsPipelines, device, None, 1, [info], None)[0]

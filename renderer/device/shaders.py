@@ -8,10 +8,9 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import vulkan as vk
-
 from ..cache import cache_dir
 from ..errors import RendererError
+from . import vk
 from .handles import vk_create
 
 SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"

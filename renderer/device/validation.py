@@ -12,9 +12,8 @@ import os
 import sys
 from dataclasses import dataclass
 
-import vulkan as vk
-
 from ..errors import ValidationError
+from . import vk
 
 LAYER = "VK_LAYER_KHRONOS_validation"
 BETWEEN_SUBMISSIONS = "VALIDATION_CHECK_ENABLE_SYNCHRONIZATION_VALIDATION_QUEUE_SUBMIT"

@@ -32,7 +32,7 @@ import vulkan as vk
 from ..compute.events import Event
 from ..device.handles import create_command_pool, create_fence, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
-from ..device.pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass, destroy_render_pass
+from ..device.pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass
 from ..draw.base import RenderTarget
 from ..errors import RendererError, VulkanError, vk_result_name
 
@@ -123,7 +123,7 @@ def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_colo
     ]
     area = vk.VkRect2D(vk.VkOffset2D(0, 0), vk.VkExtent2D(width, height))
     begin = vk.VkRenderPassBeginInfo(
-        renderPass=render_pass, framebuffer=framebuffer, renderArea=area, pClearValues=clear
+        renderPass=render_pass.handle, framebuffer=framebuffer, renderArea=area, pClearValues=clear
     )
     vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
     vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, width, height, 0.0, 1.0)])
@@ -234,7 +234,7 @@ class Slot:
                 name=f"readback {index}",
             )
         self._fb_info = vk.VkFramebufferCreateInfo(
-            renderPass=frames.render_pass,
+            renderPass=frames.render_pass.handle,
             pAttachments=[self.color.view, self.depth.view],
             width=frames.width,
             height=frames.height,
@@ -435,5 +435,5 @@ class OffscreenFrames:
             vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self.pool, None)
             self.pool = None
         if self.render_pass is not None:
-            destroy_render_pass(device, self.render_pass)
+            self.render_pass.destroy()
             self.render_pass = None

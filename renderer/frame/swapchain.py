@@ -161,7 +161,7 @@ class Swapchain:
             )
             self.depths.append(depth)
             fb = vk.VkFramebufferCreateInfo(
-                renderPass=render_pass,
+                renderPass=render_pass.handle,
                 pAttachments=[self.views[-1], depth.view],
                 width=width,
                 height=height,

@@ -17,7 +17,7 @@ import vulkan as vk
 from ..compute.events import Event
 from ..device.handles import create_command_pool, create_fence, vk_create, vk_destroy
 from ..device.memory import Buffer, layout_barrier, pipeline_barrier
-from ..device.pipelines import create_render_pass, destroy_render_pass
+from ..device.pipelines import create_render_pass
 from ..errors import RendererError
 from .offscreen import (
     COMPUTE,
@@ -322,5 +322,5 @@ class WindowFrames:
             self.surface.destroy()
             self.surface = None
         if self.render_pass is not None:
-            destroy_render_pass(device, self.render_pass)
+            self.render_pass.destroy()
             self.render_pass = None
