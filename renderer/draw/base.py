@@ -39,12 +39,11 @@ class Drawable(abc.ABC):
     `UNIFORMS` (`FrameUniforms`, binding 0 of set 0), a graphics pipeline and its layout (the render pass's,
     not destroyed here), and release on failure.
 
-    A frame calls, in this order: `reads()` (once, when its command buffer is recorded), then while recording
-    `record_before_pass`, `record` (inside the render pass) and `record_after_pass`; `write_uniforms` before
-    each submission of the slot; `destroy()` when the scene closes (the GPU idle). A subclass builds itself
-    (its `context` set first) inside `with self.destroyed_on_failure():`, with `create_uniforms` and
-    `create_pipeline`, and lists in
-    `owned` its other attributes holding objects with a destroy()."""
+    A frame calls, in this order: `reads()` and, while its command buffer is recorded (once per slot, not per
+    frame), `record_before_pass`, `record` (inside the render pass) and `record_after_pass`; `write_uniforms`
+    before each submission of the slot; `destroy()` when the scene closes (the GPU idle). A subclass sets its
+    `context`, then builds itself inside `with self.destroyed_on_failure():` with `create_uniforms` and
+    `create_pipeline`, and lists in `owned` its other attributes holding objects with a destroy()."""
 
     UNIFORMS: Std140  # the uniform block the shaders declare, field by field
     context = pipeline = layout = uniforms = None

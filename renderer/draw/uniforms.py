@@ -60,11 +60,6 @@ class Std140:
             offset += size
         self.size = -(-offset // 16) * 16
 
-    def glsl(self, block: str = "Frame", instance: str = "frame") -> str:
-        """The block as GLSL declares it (set 0, binding 0)."""
-        members = "".join(f"    {glsl_type} {name};\n" for name, glsl_type in self.fields)
-        return f"layout(set = 0, binding = 0) uniform {block} {{\n{members}}} {instance};"
-
     def pack(self, values: dict | None = None, **kwargs) -> bytes:
         """The block's bytes with the fields given (by a dict, keywords or both); the others are zero."""
         data = bytearray(self.size)
