@@ -1,11 +1,7 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // Particles as point sprites: the sprite's diameter in pixels is the sphere's projected diameter.
-layout(set = 0, binding = 0) uniform Frame {
-    mat4 view_proj;
-    vec4 color;     // rgb: tint applied to the particles' colour
-    vec4 light;     // xyz: direction towards the light, in view space
-    vec4 params;    // x: radius (world units), y: projection scale * viewport height (px), z: max point size
-} frame;
+#include "particle_frame.glsl"
 
 layout(location = 0) in vec3 position;
 layout(location = 1) in vec3 color;  // per particle, or one for all (instance rate)

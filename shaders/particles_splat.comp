@@ -1,4 +1,5 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // Point splatting (Schütz et al. 2021), compiled four times (point_splat.py) for two or three passes a draw:
 // 1. SPLAT, before the render pass, one invocation per particle: a particle whose sprite is at most
 //    SPLAT_MAX_SIZE px writes (depth, id) with atomicMin into each pixel its sprite's disc covers, exactly where
@@ -22,12 +23,7 @@ const float SPLAT_MAX_SIZE = 2.0;  // px: at most 2x2 pixels per particle
 const uint ROW = 32u;  // TAKE_BY_PIXEL: pixels per invocation
 const uint64_t EMPTY = 0xFFFFFFFFFFFFFFFFUL;  // no particle: all ones, above any (depth in [0, 1], index)
 
-layout(set = 0, binding = 0) uniform Frame {
-    mat4 view_proj;
-    vec4 color;     // rgb: tint
-    vec4 light;     // xyz: direction towards the light, in view space
-    vec4 params;    // x: radius, y: projection scale * viewport height (px), z: max point size
-} frame;
+#include "particle_frame.glsl"
 layout(std430, set = 0, binding = 1) readonly buffer Positions { float positions[]; };  // packed vec3s
 layout(std430, set = 0, binding = 2) readonly buffer Colors { float colors[]; };  // packed vec3s, or none
 // set 1: the frame's, shared by the frame's splatted draws
@@ -102,6 +98,8 @@ uint64_t key(Sprite s, uint i) {
 
 
 #if defined(SHADE_BY_PARTICLE) || defined(SHADE_LISTED)
+#include "sphere_shading.glsl"
+
 // particles.frag's shading of particle i at pixel xy, where it is in front of what the render pass drew
 void shade(uint i, Sprite s, ivec2 xy) {
     if (!(s.depth < texelFetch(scene_depth, xy, 0).r)) {
@@ -110,13 +108,10 @@ void shade(uint i, Sprite s, ivec2 xy) {
     vec3 base = push.base_color.a > 0.5 ? vec3(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])
                                         : push.base_color.rgb;
     base *= frame.color.rgb;
-    vec3 light = normalize(frame.light.xyz);
     vec2 c = 2.0 * (vec2(xy) + 0.5 - s.win) / s.size;
-    // the particle won this pixel: in the disc by SPLAT's rounding, whatever this compilation's
-    vec3 normal = vec3(c.x, -c.y, sqrt(max(1.0 - dot(c, c), 0.0)));
-    float diffuse = max(dot(normal, light), 0.0);
-    float specular = pow(max(normal.z * diffuse, 0.0), 24.0) * 0.25;
-    imageStore(target, xy, vec4(base * (0.25 + 0.75 * diffuse) + specular, 1.0));
+    // the particle won this pixel: in the disc by SPLAT's rounding, whatever this compilation's (the shading
+    // clamps what is outside it to the disc's edge)
+    imageStore(target, xy, vec4(sphere_shading(base, c, normalize(frame.light.xyz)), 1.0));
 }
 #endif
 

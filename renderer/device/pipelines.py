@@ -2,7 +2,7 @@
 
 A drawable (particles.py, ...) records its draw into a frame's command buffer once and says which buffers it
 reads, so the frame can make that read wait for the kernels' writes (`frames.py`). Per-frame values (camera,
-colour, radius) live in one small host-visible uniform buffer per frame in flight (`FrameUniforms`): changing
+colour, radius) live in one small host-visible uniform buffer per frame in flight (draw/uniforms.py): changing
 them never re-records anything.
 
 Pipelines belong to their render pass, not to the drawable: one per distinct description, made on first use and
@@ -142,104 +142,6 @@ def push_set_layout(device, render_pass: RenderPass, name: str, bindings: dict, 
         )
         made[name] = vk_create("DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None)
     return made[name]
-
-
-class FrameUniforms:
-    """One uniform buffer (binding 0 of set 0) per frame in flight, host-visible, with its descriptor sets; and
-    optionally an image sampled by the fragment shader (binding 1, in GENERAL layout, the same for all)."""
-
-    def __init__(self, context, size: int, slots: int, name: str, sampled=None):
-        self.context, self.size = context, size
-        self.layout_key = ("frame uniforms", sampled is not None)  # how the set layout is defined
-        device = context.device
-        self.set_layout = self.pool = None
-        self.buffers: list[Buffer] = []
-        try:
-            bindings = [
-                vk.VkDescriptorSetLayoutBinding(
-                    binding=0,
-                    descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
-                    descriptorCount=1,
-                    stageFlags=vk.VK_SHADER_STAGE_VERTEX_BIT | vk.VK_SHADER_STAGE_FRAGMENT_BIT,
-                )
-            ]
-            pool_sizes = [
-                vk.VkDescriptorPoolSize(type=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, descriptorCount=slots)
-            ]
-            if sampled is not None:
-                bindings.append(
-                    vk.VkDescriptorSetLayoutBinding(
-                        binding=1,
-                        descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-                        descriptorCount=1,
-                        stageFlags=vk.VK_SHADER_STAGE_FRAGMENT_BIT,
-                    )
-                )
-                pool_sizes.append(
-                    vk.VkDescriptorPoolSize(
-                        type=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, descriptorCount=slots
-                    )
-                )
-            info = vk.VkDescriptorSetLayoutCreateInfo(pBindings=bindings)
-            self.set_layout = vk_create(
-                "DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None
-            )
-            pool_info = vk.VkDescriptorPoolCreateInfo(maxSets=slots, pPoolSizes=pool_sizes)
-            self.pool = vk_create("DescriptorPool", vk.vkCreateDescriptorPool, device, pool_info, None)
-            self.sets = vk.vkAllocateDescriptorSets(
-                device,
-                vk.VkDescriptorSetAllocateInfo(
-                    descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
-                ),
-            )
-            for i, descriptor_set in enumerate(self.sets):
-                buffer = Buffer(
-                    context, size, vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, host=True, name=f"{name} {i}"
-                )
-                self.buffers.append(buffer)
-                buffer_info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=size)
-                writes = [
-                    vk.VkWriteDescriptorSet(
-                        dstSet=descriptor_set,
-                        dstBinding=0,
-                        descriptorCount=1,
-                        descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
-                        pBufferInfo=[buffer_info],
-                    )
-                ]
-                if sampled is not None:
-                    view, sampler = sampled
-                    image_info = vk.VkDescriptorImageInfo(
-                        sampler=sampler, imageView=view, imageLayout=vk.VK_IMAGE_LAYOUT_GENERAL
-                    )
-                    writes.append(
-                        vk.VkWriteDescriptorSet(
-                            dstSet=descriptor_set,
-                            dstBinding=1,
-                            descriptorCount=1,
-                            descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-                            pImageInfo=[image_info],
-                        )
-                    )
-                vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
-        except BaseException:
-            self.destroy()
-            raise
-
-    def write(self, slot: int, values: np.ndarray) -> None:
-        self.buffers[slot].write(values)
-
-    def destroy(self) -> None:
-        device = self.context.device
-        for buffer in self.buffers:
-            buffer.destroy()
-        self.buffers = []
-        if self.pool is not None:
-            vk_destroy("DescriptorPool", vk.vkDestroyDescriptorPool, device, self.pool, None)
-            self.pool = None
-        if self.set_layout is not None:
-            vk_destroy("DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout, device, self.set_layout, None)
-            self.set_layout = None
 
 
 def constant_vec3(context, value, name: str) -> Buffer:

@@ -1,8 +1,13 @@
-"""GLSL to SPIR-V with glslc, cached by source text, and VkShaderModules from the result."""
+"""GLSL to SPIR-V with glslc, cached by source text (and the text of the files it includes), and VkShaderModules
+from the result.
+
+Shaders share code through `#include "file.glsl"` (with `#extension GL_GOOGLE_include_directive : require`),
+found in the shaders/ folder (SHADER_DIR)."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -20,9 +25,37 @@ class ShaderCompileError(RendererError):
     """glslc rejected a shader; the message has the file and line glslc reported."""
 
 
+_INCLUDE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*[<"]([^>"]+)[>"]', re.MULTILINE)
+
+
+def _includes(source: str, include_dirs: tuple[Path, ...], seen: dict[Path, str]) -> dict[Path, str]:
+    """The files `source` includes, directly or not, that exist in `include_dirs` (or beside the file that
+    includes them): path -> text. Every `#include` line counts, even one an `#if` leaves out."""
+    for name in _INCLUDE.findall(source):
+        for folder in include_dirs:
+            path = (folder / name).resolve()
+            if path.is_file():
+                if path not in seen:
+                    seen[path] = path.read_text()
+                    _includes(seen[path], (path.parent, *include_dirs), seen)
+                break
+    return seen
+
+
+def cache_key(source: str, stage: str, include_dirs: tuple[Path, ...] = ()) -> str:
+    """The cache's name for the SPIR-V of `source`: its stage and text, and the name and text of each file it
+    includes, so that a changed include compiles again."""
+    text = f"{stage}\0{source}"
+    for path, included in sorted(_includes(source, include_dirs, {}).items()):
+        text += f"\0{path.name}\0{included}"
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def compile_glsl(source: str, stage: str, name: str) -> bytes:
-    """SPIR-V for GLSL `source` of `stage` ("vert", "frag", "comp"); `name` labels glslc's messages."""
-    key = hashlib.sha256(f"{stage}\0{source}".encode()).hexdigest()[:32]
+    """SPIR-V for GLSL `source` of `stage` ("vert", "frag", "comp"); `name` labels glslc's messages. The
+    source may `#include` files of the shaders/ folder."""
+    include_dirs = (SHADER_DIR,)
+    key = cache_key(source, stage, include_dirs)
     cached = cache_dir("spirv") / f"{key}.spv"
     if cached.exists():
         return cached.read_bytes()
@@ -34,7 +67,16 @@ def compile_glsl(source: str, stage: str, name: str) -> bytes:
         src.write_text(source)
         out = Path(tmp) / "out.spv"
         proc = subprocess.run(
-            [glslc, f"-fshader-stage={stage}", "--target-env=vulkan1.2", "-O", str(src), "-o", str(out)],
+            [
+                glslc,
+                f"-fshader-stage={stage}",
+                "--target-env=vulkan1.2",
+                "-O",
+                *(f"-I{folder}" for folder in include_dirs),
+                str(src),
+                "-o",
+                str(out),
+            ],
             capture_output=True,
             text=True,
         )

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import abc
+import contextlib
 from dataclasses import dataclass, field
 
-import vulkan as vk
+import numpy as np
+
+from ..device import vk
+from ..device.pipelines import create_pipeline
+from .uniforms import FrameUniforms, Std140
 
 
 @dataclass
@@ -28,33 +34,96 @@ class RenderTarget:
     this_frame: dict = field(default_factory=dict)
 
 
-class Drawable:
-    """What every drawable shares: a pipeline, its layout and per-frame uniforms, bound and released alike
-    (the pipeline and its layout are the render pass's). Subclasses list in `owned` the other attributes
-    holding objects with a destroy()."""
+class Drawable(abc.ABC):
+    """What a frame calls on every drawable, and what they share: per-frame uniforms laid out by the class's
+    `UNIFORMS` (`FrameUniforms`, binding 0 of set 0), a graphics pipeline and its layout (the render pass's,
+    not destroyed here), and release on failure.
 
-    pipeline = layout = uniforms = None
+    A frame calls, in this order: `reads()` and, while its command buffer is recorded (once per slot, not per
+    frame), `record_before_pass`, `record` (inside the render pass) and `record_after_pass`; `write_uniforms`
+    before each submission of the slot; `destroy()` when the scene closes (the GPU idle). A subclass sets its
+    `context`, then builds itself inside `with self.destroyed_on_failure():` with `create_uniforms` and
+    `create_pipeline`, and lists in `owned` its other attributes holding objects with a destroy()."""
+
+    UNIFORMS: Std140  # the uniform block the shaders declare, field by field
+    context = pipeline = layout = uniforms = None
     owned: tuple = ()
+
+    # -- what a frame calls
+
+    @abc.abstractmethod
+    def reads(self) -> list[tuple[object, int, int]]:
+        """(buffer or image, pipeline stage, access) for each resource this draw reads that kernels write:
+        the frame waits on the kernels' writes for these reads before recording the draw."""
 
     def record_before_pass(self, cb, slot: int, target) -> None:
         """Commands this draw needs before the render pass (after the wait on the kernels) into `target`
-        (frames.RenderTarget); none by default."""
+        (RenderTarget); none by default."""
+        return
+
+    @abc.abstractmethod
+    def record(self, cb, slot: int) -> None:
+        """The draw's commands inside the render pass, with the uniforms of frame-in-flight `slot` (`bind`)."""
 
     def record_after_pass(self, cb, slot: int, target) -> None:
         """Commands this draw needs after the render pass, before the frame is read back or presented; none by
         default."""
+        return
 
-    def bind(self, cb, slot: int) -> None:
-        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
-        vk.vkCmdBindDescriptorSets(
-            cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.layout, 0, 1, [self.uniforms.sets[slot]], 0, None
-        )
+    def write_uniforms(
+        self, slot: int, view_projection: np.ndarray, height: int, projection_scale: float
+    ) -> None:
+        """This frame's camera (`view_projection`, a 4x4 matrix as written in maths; `projection_scale`: the
+        projection's y scale) and viewport `height` (px), with the draw's own settings, into the uniforms of
+        `slot` (`uniform_values`)."""
+        self.uniforms.write(slot, self.uniform_values(view_projection, height, projection_scale))
+
+    @abc.abstractmethod
+    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
+        """The values of the `UNIFORMS` fields for this frame, by name (fields left out are zero)."""
 
     def destroy(self) -> None:
-        """Idempotent; the GPU must be done with the draw."""
+        """Release what the draw made: its uniforms and the `owned` objects. Idempotent; the GPU must be done
+        with the draw."""
         self.pipeline = self.layout = None
         for attr in ("uniforms", *self.owned):
             obj = getattr(self, attr, None)
             setattr(self, attr, None)
             if obj is not None:
                 obj.destroy()
+
+    # -- for the subclasses
+
+    @contextlib.contextmanager
+    def destroyed_on_failure(self):
+        """Around the making of the draw: whatever fails, what was made so far is released."""
+        try:
+            yield
+        except BaseException:
+            self.destroy()
+            raise
+
+    def create_uniforms(self, frames_in_flight: int, name: str, sampled=None) -> None:
+        """`self.uniforms`: a buffer of `UNIFORMS` per frame in flight (and the image `sampled`: (view,
+        sampler) at binding 1, if given)."""
+        self.uniforms = FrameUniforms(self.context, self.UNIFORMS, frames_in_flight, name, sampled=sampled)
+
+    def create_pipeline(self, render_pass, vertex_spirv: bytes, fragment_spirv: bytes, **shape) -> None:
+        """`self.pipeline` and `self.layout` for these shaders over the uniforms' set layout (`shape`:
+        pipelines.create_pipeline's keywords: bindings, attributes, topology, ...)."""
+        self.pipeline, self.layout = create_pipeline(
+            self.context.device,
+            render_pass,
+            self.uniforms.set_layout,
+            self.uniforms.layout_key,
+            vertex_spirv,
+            fragment_spirv,
+            **shape,
+        )
+
+    def bind(self, cb, slot: int) -> None:
+        """Bind the pipeline and the uniforms of `slot` (in `record`)."""
+        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
+        vk.vkCmdBindDescriptorSets(
+            cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.layout, 0, 1, [self.uniforms.sets[slot]], 0, None
+        )

@@ -13,15 +13,13 @@ shader and glslc's line number. `lines()` is built on this with shaders of the r
 from __future__ import annotations
 
 import numpy as np
-import vulkan as vk
 
-from ..device import shaders
+from ..device import shaders, vk
 from ..device.memory import Buffer
-from ..device.pipelines import FrameUniforms, create_pipeline
 from ..errors import RendererError
 from .base import Drawable
+from .uniforms import Std140
 
-UNIFORM_FLOATS = 16 + 4  # mat4 view_proj, vec4 viewport
 FORMATS = {
     (): vk.VK_FORMAT_R32_SFLOAT,
     (2,): vk.VK_FORMAT_R32G32_SFLOAT,
@@ -38,6 +36,9 @@ TOPOLOGIES = {
 
 
 class CustomDraw(Drawable):
+    # the block the scene's shaders see (the module's docstring)
+    UNIFORMS = Std140(("view_proj", "mat4"), ("viewport", "vec4"))
+
     def __init__(
         self,
         context,
@@ -64,32 +65,20 @@ class CustomDraw(Drawable):
                 raise RendererError(f"{buffer.name} lacks usage 'vertex'; it cannot be a vertex input")
         self.context, self.inputs, self.vertex_count = context, inputs, vertex_count
         self.indices, self.index_count = indices, index_count
-        self.pipeline = self.layout = self.uniforms = None
-        try:
-            self.uniforms = FrameUniforms(context, UNIFORM_FLOATS * 4, frames_in_flight, "custom uniforms")
+        with self.destroyed_on_failure():
+            self.create_uniforms(frames_in_flight, "custom uniforms")
             strides = [4 * int(np.prod(shape)) for _, shape in inputs]
-            self.pipeline, self.layout = create_pipeline(
-                context.device,
+            self.create_pipeline(
                 render_pass,
-                self.uniforms.set_layout,
-                self.uniforms.layout_key,
                 vertex_spirv,
                 fragment_spirv,
                 bindings=[(stride, vk.VK_VERTEX_INPUT_RATE_VERTEX) for stride in strides],
                 attributes=[(i, i, FORMATS[shape], 0) for i, (_, shape) in enumerate(inputs)],
                 topology=TOPOLOGIES[topology],
             )
-        except BaseException:
-            self.destroy()
-            raise
 
-    def write_uniforms(
-        self, slot: int, view_projection: np.ndarray, height: int, projection_scale: float
-    ) -> None:
-        data = np.zeros(UNIFORM_FLOATS, dtype=np.float32)
-        data[:16] = view_projection.T.reshape(-1)
-        data[17] = height
-        self.uniforms.write(slot, data)
+    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
+        return {"view_proj": view_projection, "viewport": (0.0, height)}
 
     def reads(self) -> list:
         stage = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT

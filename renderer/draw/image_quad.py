@@ -7,18 +7,22 @@ orders the fragment shader's reads after the kernel's writes (an image barrier, 
 from __future__ import annotations
 
 import numpy as np
-import vulkan as vk
 
-from ..device import shaders
+from ..device import shaders, vk
 from ..device.handles import create_sampler, vk_destroy
 from ..device.memory import Image
-from ..device.pipelines import FrameUniforms, create_pipeline
 from .base import Drawable
-
-UNIFORM_FLOATS = 16 + 4  # mat4 view_proj, vec4 params
+from .uniforms import Std140
 
 
 class ImageQuad(Drawable):
+    # quad.vert
+    UNIFORMS = Std140(
+        ("view_proj", "mat4"),
+        ("params", "vec4"),  # xy: half width and height (world units), z: 1 for full screen
+    )
+    sampler = None
+
     def __init__(
         self,
         context,
@@ -31,22 +35,13 @@ class ImageQuad(Drawable):
         smooth: bool = True,
     ):
         self.context, self.image, self.fullscreen, self.size = context, image, fullscreen, size
-        self.pipeline = self.layout = self.uniforms = self.sampler = None
-        device = context.device
-        try:
-            self.sampler = create_sampler(device, vk.VK_FILTER_LINEAR if smooth else vk.VK_FILTER_NEAREST)
-            self.uniforms = FrameUniforms(
-                context,
-                UNIFORM_FLOATS * 4,
-                frames_in_flight,
-                "quad uniforms",
-                sampled=(image.view, self.sampler),
+        with self.destroyed_on_failure():
+            self.sampler = create_sampler(
+                context.device, vk.VK_FILTER_LINEAR if smooth else vk.VK_FILTER_NEAREST
             )
-            self.pipeline, self.layout = create_pipeline(
-                device,
+            self.create_uniforms(frames_in_flight, "quad uniforms", sampled=(image.view, self.sampler))
+            self.create_pipeline(
                 render_pass,
-                self.uniforms.set_layout,
-                self.uniforms.layout_key,
                 shaders.load_builtin("quad.vert"),
                 shaders.load_builtin("quad.frag"),
                 bindings=[],
@@ -54,17 +49,10 @@ class ImageQuad(Drawable):
                 topology=vk.VK_PRIMITIVE_TOPOLOGY_TRIANGLE_STRIP,
                 depth_write=not fullscreen,
             )
-        except BaseException:
-            self.destroy()
-            raise
 
-    def write_uniforms(
-        self, slot: int, view_projection: np.ndarray, height: int, projection_scale: float
-    ) -> None:
-        data = np.zeros(UNIFORM_FLOATS, dtype=np.float32)
-        data[:16] = view_projection.T.reshape(-1)
-        data[16:19] = (self.size[0] / 2, self.size[1] / 2, 1.0 if self.fullscreen else 0.0)
-        self.uniforms.write(slot, data)
+    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
+        params = (self.size[0] / 2, self.size[1] / 2, 1.0 if self.fullscreen else 0.0)
+        return {"view_proj": view_projection, "params": params}
 
     def reads(self) -> list:
         return [(self.image, vk.VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, vk.VK_ACCESS_SHADER_READ_BIT)]

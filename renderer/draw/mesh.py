@@ -6,20 +6,26 @@ Colours are per vertex, or one colour for all (a one-element buffer read at inst
 from __future__ import annotations
 
 import numpy as np
-import vulkan as vk
 
-from ..device import shaders
+from ..device import shaders, vk
 from ..device.memory import Buffer
-from ..device.pipelines import FrameUniforms, constant_vec3, create_pipeline
+from ..device.pipelines import constant_vec3
 from ..errors import RendererError
 from .base import Drawable
+from .uniforms import Std140
 
-UNIFORM_FLOATS = 16 + 4 + 4  # mat4 view_proj, vec4 light, vec4 tint
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
 
 
 class MeshDraw(Drawable):
+    # mesh.vert and mesh.frag
+    UNIFORMS = Std140(
+        ("view_proj", "mat4"),
+        ("light", "vec4"),  # xyz: direction towards the light, world space
+        ("tint", "vec4"),  # rgb: multiplies the vertex colours
+    )
     owned = ("constant_color",)
+    constant_color = None
 
     def __init__(
         self,
@@ -51,19 +57,15 @@ class MeshDraw(Drawable):
             )
         self.context, self.positions, self.normals, self.indices = context, positions, normals, indices
         self.colors, self.index_count, self.light = colors, index_count, light
-        self.pipeline = self.layout = self.uniforms = self.constant_color = None
-        try:
+        with self.destroyed_on_failure():
             if colors is None:  # one colour for all, read at instance rate
                 self.constant_color = constant_vec3(context, color, "mesh colour")
-            self.uniforms = FrameUniforms(context, UNIFORM_FLOATS * 4, frames_in_flight, "mesh uniforms")
+            self.create_uniforms(frames_in_flight, "mesh uniforms")
             color_rate = (
                 vk.VK_VERTEX_INPUT_RATE_INSTANCE if colors is None else vk.VK_VERTEX_INPUT_RATE_VERTEX
             )
-            self.pipeline, self.layout = create_pipeline(
-                context.device,
+            self.create_pipeline(
                 render_pass,
-                self.uniforms.set_layout,
-                self.uniforms.layout_key,
                 shaders.load_builtin("mesh.vert"),
                 shaders.load_builtin("mesh.frag"),
                 bindings=[
@@ -74,18 +76,9 @@ class MeshDraw(Drawable):
                 attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0), (2, 2, VEC3, 0)],
                 topology=vk.VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
             )
-        except BaseException:
-            self.destroy()
-            raise
 
-    def write_uniforms(
-        self, slot: int, view_projection: np.ndarray, height: int, projection_scale: float
-    ) -> None:
-        data = np.zeros(UNIFORM_FLOATS, dtype=np.float32)
-        data[:16] = view_projection.T.reshape(-1)
-        data[16:19] = self.light
-        data[20:23] = 1.0
-        self.uniforms.write(slot, data)
+    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
+        return {"view_proj": view_projection, "light": self.light, "tint": (1.0, 1.0, 1.0)}
 
     def reads(self) -> list[tuple[Buffer, int, int]]:
         stage, attribute = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT

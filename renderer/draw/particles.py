@@ -11,16 +11,15 @@ buffer read at instance rate, so the pipeline is the same) or a per-particle vec
 from __future__ import annotations
 
 import numpy as np
-import vulkan as vk
 
-from ..device import shaders
+from ..device import shaders, vk
 from ..device.memory import Buffer
-from ..device.pipelines import FrameUniforms, constant_vec3, create_pipeline
+from ..device.pipelines import constant_vec3
 from ..errors import RendererError
 from .base import Drawable
 from .point_splat import PointSplat, supported
+from .uniforms import Std140
 
-UNIFORM_FLOATS = 16 + 3 * 4  # mat4 view_proj, vec4 tint, vec4 light, vec4 params (std140)
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
 VERTEX_INPUT = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
@@ -34,7 +33,15 @@ def _check_vertex_buffer(buffer: Buffer, count: int, what: str) -> None:
 
 
 class ParticleDraw(Drawable):
+    # particles.vert, particles.frag and particles_splat.comp (particle_frame.glsl)
+    UNIFORMS = Std140(
+        ("view_proj", "mat4"),
+        ("color", "vec4"),  # rgb: tint of the particles' colour
+        ("light", "vec4"),  # xyz: direction towards the light, in view space
+        ("params", "vec4"),  # x: radius, y: projection scale * viewport height (px), z: max point size
+    )
     owned = ("constant_color", "splat")
+    constant_color = splat = None
 
     def __init__(
         self,
@@ -55,21 +62,16 @@ class ParticleDraw(Drawable):
             _check_vertex_buffer(colors, count, "colours")
         self.context, self.positions, self.colors, self.count = context, positions, colors, count
         self.radius, self.light = radius, light
-        self.pipeline = self.layout = self.uniforms = self.constant_color = self.splat = None
         self.splatting = False  # in the frame being recorded
-        device = context.device
-        try:
+        with self.destroyed_on_failure():
             if colors is None:  # one colour for all, read at instance rate
                 self.constant_color = constant_vec3(context, color, "particle colour")
-            self.uniforms = FrameUniforms(context, UNIFORM_FLOATS * 4, frames_in_flight, "particle uniforms")
+            self.create_uniforms(frames_in_flight, "particle uniforms")
             color_rate = (
                 vk.VK_VERTEX_INPUT_RATE_INSTANCE if colors is None else vk.VK_VERTEX_INPUT_RATE_VERTEX
             )
-            self.pipeline, self.layout = create_pipeline(
-                device,
+            self.create_pipeline(
                 render_pass,
-                self.uniforms.set_layout,
-                self.uniforms.layout_key,
                 shaders.load_builtin("particles.vert"),
                 shaders.load_builtin("particles.frag"),
                 bindings=[(12, vk.VK_VERTEX_INPUT_RATE_VERTEX), (12, color_rate)],
@@ -78,23 +80,17 @@ class ParticleDraw(Drawable):
             )
             if splat and supported(context, count, positions, colors):
                 self.splat = PointSplat(context, render_pass, positions, colors, color, count, self.uniforms)
-        except BaseException:
-            self.destroy()
-            raise
 
-    def write_uniforms(
-        self, slot: int, view_projection: np.ndarray, height: int, projection_scale: float
-    ) -> None:
+    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
         max_size = self.context.max_point_size if self.context.enabled_features.get("largePoints") else 1.0
-        data = np.zeros(UNIFORM_FLOATS, dtype=np.float32)
-        data[:16] = view_projection.T.reshape(-1)  # GLSL matrices are column-major
-        data[16:19] = 1.0
-        data[20:23] = self.light
-        data[24:27] = (self.radius, projection_scale * height, max_size)
-        self.uniforms.write(slot, data)
+        return {
+            "view_proj": view_projection,
+            "color": (1.0, 1.0, 1.0),
+            "light": self.light,
+            "params": (self.radius, projection_scale * height, max_size),
+        }
 
     def reads(self) -> list[tuple[Buffer, int, int]]:
-        """(buffer, stage, access) this draw reads, for the frame's wait on the kernels' writes."""
         buffers = [b for b in (self.positions, self.colors) if b is not None]
         reads = [(b, VERTEX_INPUT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT) for b in buffers]
         if self.splat is not None:  # the splat's compute pass reads them too

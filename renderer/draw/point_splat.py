@@ -32,9 +32,8 @@ sprites only. A frame with more pixels than one dispatch of SHADE_LISTED covers 
 from __future__ import annotations
 
 import numpy as np
-import vulkan as vk
 
-from ..device import shaders
+from ..device import shaders, vk
 from ..device.handles import create_sampler, vk_create, vk_destroy
 from ..device.memory import Buffer, layout_barrier, pipeline_barrier, run_once
 from ..device.pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, push_set_layout

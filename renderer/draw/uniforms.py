@@ -1,0 +1,188 @@
+"""Per-frame uniforms: a uniform block's layout declared once by its fields (`Std140`), and one uniform buffer
+per frame in flight holding it (`FrameUniforms`).
+
+A drawable declares its block as the shaders do, field by field, and writes it by name:
+
+    UNIFORMS = Std140(("view_proj", "mat4"), ("light", "vec4"), ("tint", "vec4"))
+    ...
+    self.uniforms.write(slot, view_proj=view_projection, light=self.light, tint=(1, 1, 1))
+
+Offsets follow std140 (the default layout of a Vulkan uniform block); a field left out is zero, a vector given
+fewer components than it has is zero in the rest, and a matrix is given as written in maths (rows of rows) and
+stored column by column, as GLSL reads it. Changing them never re-records anything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..device import vk
+from ..device.handles import vk_create, vk_destroy
+from ..device.memory import Buffer
+from ..errors import RendererError
+
+# GLSL type -> (components per column, columns, scalar dtype); std140 is applied to these below
+_SCALARS = {"": np.float32, "i": np.int32, "u": np.uint32}
+TYPES: dict[str, tuple[int, int, type]] = {}
+for _prefix, _dtype in _SCALARS.items():
+    TYPES[{"": "float", "i": "int", "u": "uint"}[_prefix]] = (1, 1, _dtype)
+    for _n in (2, 3, 4):
+        TYPES[f"{_prefix}vec{_n}"] = (_n, 1, _dtype)
+for _n in (2, 3, 4):
+    TYPES[f"mat{_n}"] = (_n, _n, np.float32)
+
+
+def _std140(glsl_type: str) -> tuple[int, int]:
+    """(base alignment, size) in bytes of a block member of `glsl_type` under std140."""
+    rows, columns, _ = TYPES[glsl_type]
+    if columns > 1:  # a matrix: an array of column vectors, each aligned (and strided) like a vec4
+        return 16, 16 * columns
+    return (4 if rows == 1 else 8 if rows == 2 else 16), 4 * rows
+
+
+class Std140:
+    """A uniform block's fields, (name, GLSL type) in the shaders' order, laid out by std140: `offsets`
+    (name -> byte offset), `size` (bytes, rounded up to 16 like the block's) and `pack()`."""
+
+    def __init__(self, *fields: tuple[str, str]):
+        self.fields = tuple(fields)
+        self.offsets: dict[str, int] = {}
+        self._types: dict[str, str] = {}
+        offset = 0
+        for name, glsl_type in self.fields:
+            if glsl_type not in TYPES:
+                raise RendererError(f"uniform {name}: type {glsl_type!r} is not one of {sorted(TYPES)}")
+            if name in self.offsets:
+                raise RendererError(f"uniform {name} is declared twice")
+            align, size = _std140(glsl_type)
+            offset = -(-offset // align) * align
+            self.offsets[name], self._types[name] = offset, glsl_type
+            offset += size
+        self.size = -(-offset // 16) * 16
+
+    def pack(self, values: dict | None = None, **kwargs) -> bytes:
+        """The block's bytes with the fields given (by a dict, keywords or both); the others are zero."""
+        data = bytearray(self.size)
+        for name, value in {**(values or {}), **kwargs}.items():
+            glsl_type = self._types.get(name)
+            if glsl_type is None:
+                raise RendererError(
+                    f"no uniform {name!r} in this block (fields: {[n for n, _ in self.fields]})"
+                )
+            rows, columns, dtype = TYPES[glsl_type]
+            offset = self.offsets[name]
+            if columns > 1:
+                matrix = np.asarray(value, dtype=dtype).reshape(rows, columns)
+                padded = np.zeros((columns, 4), dtype=dtype)  # column by column, each in a vec4's place
+                padded[:, :rows] = matrix.T
+                data[offset : offset + padded.nbytes] = padded.tobytes()
+                continue
+            vector = np.atleast_1d(np.asarray(value, dtype=dtype))
+            if vector.ndim != 1 or vector.size > rows:
+                raise RendererError(f"uniform {name} is a {glsl_type}: {value!r} does not fit")
+            data[offset : offset + vector.nbytes] = vector.tobytes()
+        return bytes(data)
+
+
+class FrameUniforms:
+    """One uniform buffer (binding 0 of set 0) per frame in flight, host-visible, laid out by `layout`
+    (`Std140`), with its descriptor sets; and optionally an image sampled by the fragment shader (binding 1, in
+    GENERAL layout, the same for all)."""
+
+    def __init__(self, context, layout: Std140, slots: int, name: str, sampled=None):
+        self.context, self.block, self.size = context, layout, layout.size
+        self.layout_key = ("frame uniforms", sampled is not None)  # how the set layout is defined
+        device = context.device
+        self.set_layout = self.pool = None
+        self.buffers: list[Buffer] = []
+        try:
+            bindings = [
+                vk.VkDescriptorSetLayoutBinding(
+                    binding=0,
+                    descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+                    descriptorCount=1,
+                    stageFlags=vk.VK_SHADER_STAGE_VERTEX_BIT | vk.VK_SHADER_STAGE_FRAGMENT_BIT,
+                )
+            ]
+            pool_sizes = [
+                vk.VkDescriptorPoolSize(type=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, descriptorCount=slots)
+            ]
+            if sampled is not None:
+                bindings.append(
+                    vk.VkDescriptorSetLayoutBinding(
+                        binding=1,
+                        descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+                        descriptorCount=1,
+                        stageFlags=vk.VK_SHADER_STAGE_FRAGMENT_BIT,
+                    )
+                )
+                pool_sizes.append(
+                    vk.VkDescriptorPoolSize(
+                        type=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, descriptorCount=slots
+                    )
+                )
+            info = vk.VkDescriptorSetLayoutCreateInfo(pBindings=bindings)
+            self.set_layout = vk_create(
+                "DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None
+            )
+            pool_info = vk.VkDescriptorPoolCreateInfo(maxSets=slots, pPoolSizes=pool_sizes)
+            self.pool = vk_create("DescriptorPool", vk.vkCreateDescriptorPool, device, pool_info, None)
+            self.sets = vk.vkAllocateDescriptorSets(
+                device,
+                vk.VkDescriptorSetAllocateInfo(
+                    descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
+                ),
+            )
+            for i, descriptor_set in enumerate(self.sets):
+                buffer = Buffer(
+                    context,
+                    self.size,
+                    vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+                    host=True,
+                    name=f"{name} {i}",
+                )
+                self.buffers.append(buffer)
+                buffer_info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=self.size)
+                writes = [
+                    vk.VkWriteDescriptorSet(
+                        dstSet=descriptor_set,
+                        dstBinding=0,
+                        descriptorCount=1,
+                        descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+                        pBufferInfo=[buffer_info],
+                    )
+                ]
+                if sampled is not None:
+                    view, sampler = sampled
+                    image_info = vk.VkDescriptorImageInfo(
+                        sampler=sampler, imageView=view, imageLayout=vk.VK_IMAGE_LAYOUT_GENERAL
+                    )
+                    writes.append(
+                        vk.VkWriteDescriptorSet(
+                            dstSet=descriptor_set,
+                            dstBinding=1,
+                            descriptorCount=1,
+                            descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+                            pImageInfo=[image_info],
+                        )
+                    )
+                vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
+        except BaseException:
+            self.destroy()
+            raise
+
+    def write(self, slot: int, values: dict | None = None, **kwargs) -> None:
+        """The block's fields given by name (`Std140.pack`) into this slot's buffer; the others are zero."""
+        self.buffers[slot].write(np.frombuffer(self.block.pack(values, **kwargs), dtype=np.uint8))
+
+    def destroy(self) -> None:
+        device = self.context.device
+        for buffer in self.buffers:
+            buffer.destroy()
+        self.buffers = []
+        if self.pool is not None:
+            vk_destroy("DescriptorPool", vk.vkDestroyDescriptorPool, device, self.pool, None)
+            self.pool = None
+        if self.set_layout is not None:
+            vk_destroy("DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout, device, self.set_layout, None)
+            self.set_layout = None
