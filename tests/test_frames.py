@@ -157,3 +157,14 @@ def test_frames_read_in_place_equal_the_copied_ones(monkeypatch):
     assert in_place == (device_type == "CPU") and not copied_in_place
     assert pixels.shape == copied.shape == (197, 333, 4)
     assert (pixels[..., 2] > 100).sum() > 200 and (pixels == copied).all()
+
+
+def test_each_scene_keeps_its_own_background_on_switch():
+    first, second = Particles(count=10), Particles(count=10)
+    first.background, second.background = (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)
+    with HeadlessRenderer(first, 32, 18, validate=True) as renderer:
+        red = renderer.render(1)[0, 0]
+        renderer.switch(second)
+        blue = renderer.render(1)[0, 0]
+    assert tuple(red[:3]) == (255, 0, 0) and tuple(blue[:3]) == (0, 0, 255)
+    renderer.context.check_validation("after teardown")
