@@ -286,10 +286,14 @@ def run_moderngl(args: dict) -> dict:
 
 
 class WaitCounter:
-    """Host waits during the timed frames: vkWaitForFences calls whose fence was not yet signalled when the
-    call began (they block), vkQueueWaitIdle, vkDeviceWaitIdle and ti_wait calls. The renderer reaches all of
-    these through module attributes (`vk.vkWaitForFences`, `api.call("ti_wait")`), so wrapping the attributes
-    sees every call it makes; waits inside Taichi's own C++ are not visible here."""
+    """Host waits and call times during the timed frames, through the renderer's hook for the frame loop's
+    calls: `calls` (a `renderer.frame.target.FrameCalls`) is handed to HeadlessRenderer and InteractiveApp
+    (`calls=`), and sees every vkQueueSubmit, vkWaitForFences (counted as blocking when its fence was not yet
+    signalled as the call began), vkResetFences, vkDeviceWaitIdle (a window's only idle wait), ti_flush and
+    ti_wait the frames make. `attach(renderer)` also times the renderer's read_pixels and the scene's
+    write_uniforms; ti_launch_kernel is timed through the Taichi C API library that renderer/compute/kernels.py
+    calls (`kernels.lib`). The renderer makes no vkQueueWaitIdle call (its count stays 0); waits inside
+    Taichi's own C++ are not visible here."""
 
     NAMES = (
         "fence_waits",
@@ -310,92 +314,66 @@ class WaitCounter:
     )
 
     def __init__(self):
-        import vulkan as vk
-
-        from renderer.compute import kernels, taichi_api
-        from renderer.compute import runtime as taichi_runtime
-        from renderer.frame import offscreen as frames
-        from renderer.scene import loaded as loaded_scene
+        from renderer.compute import kernels
+        from renderer.device import vk
+        from renderer.frame.target import FrameCalls
 
         self.active = False
         self.counts = dict.fromkeys(self.NAMES, 0)
         self._vk = vk
-        orig_wait, orig_submit = vk.vkWaitForFences, vk.vkQueueSubmit
-        orig_qidle, orig_didle = vk.vkQueueWaitIdle, vk.vkDeviceWaitIdle
-        orig_call, orig_flush = taichi_api.call, taichi_runtime.TaichiRuntime.flush
-        orig_read = frames.OffscreenFrames.read_pixels
-        orig_reset, orig_uniforms = vk.vkResetFences, loaded_scene.LoadedScene.write_uniforms
+        counter = self
 
-        def timed(key, fn, *a):
-            if not self.active:
-                return fn(*a)
-            t0 = time.perf_counter()
-            try:
-                return fn(*a)
-            finally:
-                self.counts[key] += time.perf_counter() - t0
+        class CountingCalls(FrameCalls):
+            def vkQueueSubmit(self, *a):  # noqa: N802
+                return counter.timed("queue_submit_s", super().vkQueueSubmit, *a)
 
-        def count_wait(device, fences):  # a list, or the frame loop's VkFence[1]
-            if self.active:
-                self.counts["fence_waits"] += 1
-                if any(not self._signalled(device, f) for f in fences):
-                    self.counts["fence_waits_blocking"] += 1
+            def vkWaitForFences(self, device, fences, timeout_ns):  # noqa: N802
+                if not counter.active:
+                    return super().vkWaitForFences(device, fences, timeout_ns)
+                counter.counts["fence_waits"] += 1
+                if any(not counter._signalled(device, f) for f in fences):
+                    counter.counts["fence_waits_blocking"] += 1
+                cpu0 = time.thread_time()
+                try:
+                    return counter.timed("fence_wait_s", super().vkWaitForFences, device, fences, timeout_ns)
+                finally:
+                    counter.counts["fence_wait_cpu_s"] += time.thread_time() - cpu0
 
-        def wait_for_fences(device, count, fences, wait_all, timeout):
-            count_wait(device, fences)
-            return timed("fence_wait_s", orig_wait, device, count, fences, wait_all, timeout)
+            def vkResetFences(self, *a):  # noqa: N802
+                return counter.timed("reset_fences_s", super().vkResetFences, *a)
 
-        def queue_wait_idle(*a):
-            self.counts["queue_wait_idle"] += self.active
-            return orig_qidle(*a)
+            def vkDeviceWaitIdle(self, context):  # noqa: N802
+                counter.counts["device_wait_idle"] += counter.active
+                return super().vkDeviceWaitIdle(context)
 
-        def device_wait_idle(*a):
-            self.counts["device_wait_idle"] += self.active
-            return orig_didle(*a)
+            def ti_flush(self, runtime):
+                return counter.timed("ti_flush_s", super().ti_flush, runtime)
 
-        def call(name, *a, **kw):
-            if name == "ti_wait":
-                self.counts["ti_wait"] += self.active
-                return timed("ti_wait_s", orig_call, name, *a, **kw)
-            return orig_call(name, *a, **kw)
+            def ti_wait(self, runtime):
+                counter.counts["ti_wait"] += counter.active
+                return counter.timed("ti_wait_s", super().ti_wait, runtime)
 
-        vk.vkWaitForFences, vk.vkQueueWaitIdle, vk.vkDeviceWaitIdle = (
-            wait_for_fences,
-            queue_wait_idle,
-            device_wait_idle,
-        )
-        vk.vkQueueSubmit = lambda *a: timed("queue_submit_s", orig_submit, *a)
-        taichi_api.call = call
-        taichi_runtime.TaichiRuntime.flush = lambda rt: timed("ti_flush_s", orig_flush, rt)
-        frames.OffscreenFrames.read_pixels = lambda fr, slot: timed("read_pixels_s", orig_read, fr, slot)
-        vk.vkResetFences = lambda *a: timed("reset_fences_s", orig_reset, *a)
-        # the frame loop's own calls (renderer/frames.py), which bypass the package's wrappers
-        orig_frame_wait, orig_frame_submit = frames.wait_fence, frames.submit_frame
-        orig_frame_reset = frames.reset_fence
+        self.calls = CountingCalls()
+        kernels.lib = _TimedLib(kernels.lib, lambda fn, *a: self.timed("ti_launch_kernel_s", fn, *a))
 
-        def wait_fence(device, fences, timeout):
-            count_wait(device, fences)
-            cpu0 = time.thread_time()
-            try:
-                return timed("fence_wait_s", orig_frame_wait, device, fences, timeout)
-            finally:
-                if self.active:
-                    self.counts["fence_wait_cpu_s"] += time.thread_time() - cpu0
+    def timed(self, key, fn, *a):
+        if not self.active:
+            return fn(*a)
+        t0 = time.perf_counter()
+        try:
+            return fn(*a)
+        finally:
+            self.counts[key] += time.perf_counter() - t0
 
-        frames.wait_fence = wait_fence
-        frames.submit_frame = lambda *a: timed("queue_submit_s", orig_frame_submit, *a)
-        frames.reset_fence = lambda *a: timed("reset_fences_s", orig_frame_reset, *a)
-        loaded_scene.LoadedScene.write_uniforms = lambda ls, *a: timed(
-            "write_uniforms_s", orig_uniforms, ls, *a
-        )
-        kernels.lib = _TimedLib(kernels.lib, lambda fn, *a: timed("ti_launch_kernel_s", fn, *a))
+    def attach(self, renderer) -> None:
+        """Time `renderer`'s read_pixels and its scene's write_uniforms (on these objects only)."""
+        frames, loaded = renderer.frames, renderer.loaded
+        read, write = frames.read_pixels, loaded.write_uniforms
+        frames.read_pixels = lambda slot: self.timed("read_pixels_s", read, slot)
+        loaded.write_uniforms = lambda *a: self.timed("write_uniforms_s", write, *a)
 
     def _signalled(self, device, fence) -> bool:
-        try:
-            self._vk.vkGetFenceStatus(device, fence)
-            return True
-        except self._vk.VkNotReady:
-            return False
+        return self._vk.lib.vkGetFenceStatus(device, fence) == self._vk.VK_SUCCESS
 
     def start(self):
         self.counts = dict.fromkeys(self.NAMES, 0)
@@ -409,8 +387,8 @@ class WaitCounter:
 
 
 class _TimedLib:
-    """The Taichi C API library as renderer/kernels.py sees it, with ti_launch_kernel timed (a cffi library's
-    functions cannot be replaced on the library itself)."""
+    """The Taichi C API library as renderer/compute/kernels.py sees it, with ti_launch_kernel timed (a cffi
+    library's functions cannot be replaced on the library itself)."""
 
     def __init__(self, lib, timed):
         self._lib, self._timed = lib, timed
@@ -461,11 +439,10 @@ def profile_frames(r, scene_frames, first: int, warmup: int, frames: int, path: 
 
 
 def run_ours(args: dict) -> dict:
-    counter = WaitCounter()  # before the renderer exists, so every call it makes goes through the wrappers
-
     from renderer.app.headless import HeadlessRenderer
-    from renderer.frame import offscreen as frames_module
     from scenes.particles import Particles
+
+    counter = WaitCounter()  # its `calls` go to each renderer: the frame loop's calls pass through it
 
     class BenchParticles(Particles):
         """The particle scene; with `launching` off its update launches no kernel (the static floor)."""
@@ -504,12 +481,13 @@ def run_ours(args: dict) -> dict:
         result["main_thread_cpu_ms"] = 1000 * cpu / frames
         result["process_cpu_ms"] = 1000 * proc / frames
         result["host_waits"] = waits
-        result["reclaim_interval"] = frames_module.RECLAIM_INTERVAL
+        result["reclaim_interval"] = r.frames.reclaim_interval
         save_png(save, keep)
         return result
 
     scene = BenchParticles(count=n, radius=RADIUS)
-    with HeadlessRenderer(scene, *size) as r:
+    with HeadlessRenderer(scene, *size, calls=counter.calls) as r:
+        counter.attach(r)
         in_flight = r.frames.frames_in_flight
         # first=0 for the full scene, so its frame numbers (and t) match the peers'
         result = timed_frames(r, 0, args.get("save"))
@@ -538,22 +516,28 @@ def run_ours(args: dict) -> dict:
             first = 2 * (warmup + frames + in_flight)
             result["profile"] = profile_frames(r, n, first, warmup, frames, args["profile"])
     # the same frames left on the GPU (no copy to host memory), on a renderer of their own
-    with HeadlessRenderer(BenchParticles(count=n, radius=RADIUS), *size, readback=False) as r:
+    with HeadlessRenderer(
+        BenchParticles(count=n, radius=RADIUS), *size, readback=False, calls=counter.calls
+    ) as r:
+        counter.attach(r)
         result["no_readback"] = timed_frames(r, 0, None)
-    result["window"] = window_frames(n, warmup, frames, size)
+    result["window"] = window_frames(n, warmup, frames, size, counter.calls)
     return result
 
 
-def window_frames(n: int, warmup: int, frames: int, size: tuple[int, int]) -> dict:
+def window_frames(n: int, warmup: int, frames: int, size: tuple[int, int], calls=None) -> dict:
     """Ours in a window, where a display exists: run_demo.py's window loop without vsync (the present mode
-    closest to it the surface has), each frame's time from waiting for a free frame and image to present."""
+    closest to it the surface has), each frame's time from waiting for a free frame and image to present.
+    `calls`: the frame loop's calls (WaitCounter.calls), as in the headless runs."""
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return {"skipped": "no display (DISPLAY and WAYLAND_DISPLAY unset)"}
     from renderer.app.interactive import InteractiveApp
     from scenes.particles import Particles
 
     with (
-        InteractiveApp([Particles], 0, params={"count": n, "radius": RADIUS}, size=size, vsync=False) as app,
+        InteractiveApp(
+            [Particles], 0, params={"count": n, "radius": RADIUS}, size=size, vsync=False, calls=calls
+        ) as app,
         contextlib.redirect_stdout(sys.stderr),
     ):  # its key help and present mode
         app.run(max_frames=warmup + frames)

@@ -12,7 +12,9 @@ from renderer.app import demo
 from renderer.app.headless import HeadlessRenderer
 from renderer.app.interactive import InteractiveApp
 from renderer.device import handles
-from renderer.errors import VulkanError
+from renderer.device import vk as checked_vk
+from renderer.errors import DeviceLostError, VulkanError, VulkanStatus
+from renderer.frame.target import FrameCalls
 from scenes.particles import Particles
 
 REFERENCES = Path(__file__).parent / "references"
@@ -47,8 +49,9 @@ def test_out_of_date_and_suboptimal_results_are_survived(display, tmp_path, monk
             if calls["present"] % 6 == 0:
                 raise vk.VkErrorOutOfDateKhr()
 
-        monkeypatch.setattr(swapchain, "_acquire", acquire)
-        monkeypatch.setattr(swapchain, "_present", present)
+        # the injected results are the driver's, checked like the real calls' (device/vk.py)
+        monkeypatch.setattr(swapchain, "_acquire", checked_vk.checked(acquire, "vkAcquireNextImageKHR"))
+        monkeypatch.setattr(swapchain, "_present", checked_vk.checked(present, "vkQueuePresentKHR"))
         generation = swapchain.generation
         app.run(max_frames=30)
         app.handle([__import__("glfw").KEY_S])  # the 31st frame (frame 30) is captured
@@ -60,26 +63,64 @@ def test_out_of_date_and_suboptimal_results_are_survived(display, tmp_path, monk
     app.context.validation_log.raise_if_any("with injected swapchain results")
 
 
+class LosingLib:
+    """The frame loop's compiled functions (FrameCalls.lib), the `count`th call of `name` finding the device
+    lost (once)."""
+
+    def __init__(self, name: str, count: int):
+        self.name, self.count, self.calls = name, count, 0
+
+    def __getattr__(self, name):
+        real = getattr(vk.lib, name)
+        if name != self.name:
+            return real
+
+        def call(*args):
+            self.calls += 1
+            return vk.VK_ERROR_DEVICE_LOST if self.calls == self.count else real(*args)
+
+        return call
+
+
 def test_device_lost_at_submit_is_one_clear_error(tmp_path, monkeypatch, capsys):
-    from renderer.frame import offscreen as frames
-
-    class LosingLib:  # the frame loop's calls (frames.VK_LIB); the 20th submission finds the device lost
-        submits = 0
-
-        def __getattr__(self, name):
-            return getattr(vk.lib, name)
-
-        def vkQueueSubmit(self, *args):
-            self.submits += 1
-            return vk.VK_ERROR_DEVICE_LOST if self.submits == 20 else vk.lib.vkQueueSubmit(*args)
-
-    monkeypatch.setattr(frames, "VK_LIB", LosingLib())
+    # the 20th submission finds the device lost
+    monkeypatch.setattr(FrameCalls, "lib", LosingLib("vkQueueSubmit", 20))
     code = demo.main(
         ["--headless", "--frames", "50", "--size", "64x36", "--param", "count=1000", "--out", str(tmp_path)]
     )
     err = capsys.readouterr().err
     assert code == 1
     assert "vkQueueSubmit failed with VK_ERROR_DEVICE_LOST" in err and "Traceback" not in err
+
+
+def test_device_lost_at_the_headless_fence_wait_is_one_clear_error(tmp_path, monkeypatch, capsys):
+    lib = LosingLib("vkWaitForFences", 10)
+    with HeadlessRenderer(Particles(count=1000), 64, 36, validate=True, calls=FrameCalls(lib)) as renderer:
+        with pytest.raises(DeviceLostError, match="vkWaitForFences failed with VK_ERROR_DEVICE_LOST"):
+            renderer.render(30)
+    assert lib.calls >= 10
+    monkeypatch.setattr(FrameCalls, "lib", LosingLib("vkWaitForFences", 10))  # the command line
+    code = demo.main(
+        ["--headless", "--frames", "50", "--size", "64x36", "--param", "count=1000", "--out", str(tmp_path)]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "vkWaitForFences failed with VK_ERROR_DEVICE_LOST" in err and "Traceback" not in err
+    assert "error in scene" not in err
+
+
+def test_device_lost_at_the_window_fence_wait_is_one_clear_error(display, tmp_path, monkeypatch, capsys):
+    lib = LosingLib("vkWaitForFences", 10)
+    with InteractiveApp([Particles], 0, size=(64, 48), out_dir=tmp_path, calls=FrameCalls(lib)) as app:
+        with pytest.raises(DeviceLostError, match="vkWaitForFences failed with VK_ERROR_DEVICE_LOST"):
+            app.run(max_frames=30)
+    capsys.readouterr()
+    monkeypatch.setattr(FrameCalls, "lib", LosingLib("vkWaitForFences", 10))  # the command line
+    code = demo.main(["--frames", "30", "--size", "64x48", "--param", "count=1000", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "vkWaitForFences failed with VK_ERROR_DEVICE_LOST" in err and "Traceback" not in err
+    assert "error in scene" not in err
 
 
 def test_device_lost_error_type():
@@ -128,7 +169,7 @@ def test_device_lost_at_present_or_acquire_is_one_clear_error(
                 raise vk.VkErrorDeviceLost()
             return real(*a)
 
-        setattr(self, step, failing)
+        setattr(self, step, checked_vk.checked(failing, call))  # checked like the real call
 
     monkeypatch.setattr(Swapchain, "__init__", init)
     code = demo.main(["--frames", "30", "--size", "64x48", "--param", "count=1000", "--out", str(tmp_path)])
@@ -153,8 +194,9 @@ def test_300_step_resize_storm_without_double_acquire(display, tmp_path):
         def acquire(*args):
             try:
                 result = real_acquire(*args)  # out of date: raises before acquiring anything
-            except vk.VkSuboptimalKhr:
-                took_one()  # suboptimal: the image is acquired all the same
+            except VulkanStatus as exc:
+                if exc.result == "VK_SUBOPTIMAL_KHR":
+                    took_one()  # suboptimal: the image is acquired all the same
                 raise
             took_one()
             return result

@@ -9,7 +9,7 @@ import vulkan as vk
 
 from renderer.app.headless import HeadlessRenderer
 from renderer.compute.runtime import TaichiRuntime
-from renderer.device import vk as renderer_vk
+from renderer.device import vk as checked_vk
 from renderer.frame import offscreen as frames_module
 from scenes.particles import Particles
 from tests.scenes_for_tests import FrameMarker, slot_x
@@ -44,16 +44,18 @@ def test_each_frame_shows_its_own_kernel_output():
 def test_steady_state_has_no_host_stall(monkeypatch):
     calls = {"queue_idle": 0, "device_idle": 0, "ti_wait": 0, "record": 0}
     waits = []
-    real_wait = frames_module.OffscreenFrames._wait
+    real_wait = frames_module.OffscreenFrames.wait_slot
 
     def counting_wait(self, slot):
         waits.append((slot.frame, self.submitted))
         return real_wait(self, slot)
 
     with HeadlessRenderer(Particles(count=5000), 128, 72, validate=True, frames_in_flight=2) as renderer:
-        for module in (vk, renderer_vk):  # the `vulkan` package and the renderer's checked calls
+        for module in (vk, checked_vk):  # the `vulkan` package's functions and the checked ones
             monkeypatch.setattr(
-                module, "vkQueueWaitIdle", lambda *a: calls.__setitem__("queue_idle", calls["queue_idle"] + 1)
+                module,
+                "vkQueueWaitIdle",
+                lambda *a: calls.__setitem__("queue_idle", calls["queue_idle"] + 1),
             )
             monkeypatch.setattr(
                 module,
@@ -66,7 +68,7 @@ def test_steady_state_has_no_host_stall(monkeypatch):
         monkeypatch.setattr(
             TaichiRuntime, "wait", lambda self: calls.__setitem__("ti_wait", calls["ti_wait"] + 1)
         )
-        monkeypatch.setattr(frames_module.OffscreenFrames, "_wait", counting_wait)
+        monkeypatch.setattr(frames_module.OffscreenFrames, "wait_slot", counting_wait)
         frames = list(renderer.frames_iter(40))
         monkeypatch.undo()
     assert [f for f, _ in frames] == list(range(40))
@@ -77,17 +79,16 @@ def test_steady_state_has_no_host_stall(monkeypatch):
 
 
 def test_reclaims_taichi_memory_periodically(monkeypatch):
-    monkeypatch.setattr(frames_module, "RECLAIM_INTERVAL", 8)
     waits = []
     with HeadlessRenderer(Particles(count=1000), 64, 36, validate=True) as renderer:
+        renderer.frames.reclaim_interval = 8
         monkeypatch.setattr(TaichiRuntime, "wait", lambda self: waits.append(renderer.frames.submitted))
         renderer.render(20)
         monkeypatch.undo()
     assert waits == [8, 16]
 
 
-def test_a_failing_update_leaves_the_renderer_usable(monkeypatch):
-    monkeypatch.setattr(frames_module, "FENCE_TIMEOUT_S", 5.0)  # a fence left unsignalled fails fast
+def test_a_failing_update_leaves_the_renderer_usable():
 
     class Flaky(FrameMarker):
         def update(self, frame, dt, input):
@@ -96,6 +97,7 @@ def test_a_failing_update_leaves_the_renderer_usable(monkeypatch):
             super().update(frame, dt, input)
 
     with HeadlessRenderer(Flaky(), 64, 36, validate=True) as renderer:
+        renderer.frames.fence_timeout_s = 5.0  # a fence left unsignalled fails fast
         with pytest.raises(RuntimeError, match="scene bug"):
             list(renderer.frames_iter(6))
         later = [frame for frame, _ in renderer.frames_iter(4, first=10)]
@@ -117,9 +119,8 @@ def test_ordering_holds_for_1000_frames():
 
 
 def test_reclaims_after_many_launches(monkeypatch):
-    monkeypatch.setattr(frames_module, "RECLAIM_INTERVAL", 10_000)
-    monkeypatch.setattr(frames_module, "RECLAIM_LAUNCHES", 5)
     with HeadlessRenderer(Particles(count=1000), 64, 36, validate=True) as renderer:
+        renderer.frames.reclaim_interval, renderer.frames.reclaim_launches = 10_000, 5
         real_wait = TaichiRuntime.wait
         waits = []
 
@@ -156,3 +157,14 @@ def test_frames_read_in_place_equal_the_copied_ones(monkeypatch):
     assert in_place == (device_type == "CPU") and not copied_in_place
     assert pixels.shape == copied.shape == (197, 333, 4)
     assert (pixels[..., 2] > 100).sum() > 200 and (pixels == copied).all()
+
+
+def test_each_scene_keeps_its_own_background_on_switch():
+    first, second = Particles(count=10), Particles(count=10)
+    first.background, second.background = (1.0, 0.0, 0.0), (0.0, 0.0, 1.0)
+    with HeadlessRenderer(first, 32, 18, validate=True) as renderer:
+        red = renderer.render(1)[0, 0]
+        renderer.switch(second)
+        blue = renderer.render(1)[0, 0]
+    assert tuple(red[:3]) == (255, 0, 0) and tuple(blue[:3]) == (0, 0, 255)
+    renderer.context.check_validation("after teardown")

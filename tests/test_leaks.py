@@ -15,7 +15,6 @@ from renderer.device import handles
 from renderer.device.memory import Buffer, Image, clear_to_general
 from renderer.device.pipelines import COLOR_FORMAT, create_render_pass
 from renderer.draw.particles import ParticleDraw
-from renderer.frame import offscreen as frames_module
 from renderer.scene import registry
 from scenes.particles import Particles
 
@@ -171,7 +170,9 @@ def test_taichi_fences_are_recycled():
     reuses them, and destroys them before the device."""
     with HeadlessRenderer(Particles(count=1000), 32, 32, validate=True) as renderer:
         device = renderer.context.device
-        assert taichi_hooks.pooled_fences(device) == taichi_hooks.PREFILLED >= frames_module.RECLAIM_INTERVAL
+        assert (
+            taichi_hooks.pooled_fences(device) == taichi_hooks.PREFILLED >= renderer.frames.reclaim_interval
+        )
         renderer.render(20)
         assert taichi_hooks.pooled_fences(device) <= taichi_hooks.PREFILLED - 20  # none made by Taichi
         renderer.runtime.wait()  # Taichi destroys the fences of its submissions so far: back into the pool

@@ -1,8 +1,5 @@
-"""Running a scene headless: one object that owns the device, the Taichi runtime, the scene and its frames.
-
-Teardown runs in one fixed order: wait for the GPU, the scene's drawables, the frames (and the pipelines of their
-render pass), the Taichi runtime (and the modules it loaded), then the buffers it had imported, then the device
-and instance.
+"""Running a scene headless: a session (session.py: the device, the Taichi runtime, offscreen frames and the
+scene, made, switched and released in its one fixed order) and the frame loop that reads the frames back.
 """
 
 from __future__ import annotations
@@ -14,8 +11,9 @@ import numpy as np
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
 from ..frame.offscreen import OffscreenFrames
+from ..frame.target import FrameCalls
 from ..scene.api import Scene
-from ..scene.loaded import LoadedScene
+from .session import Session
 
 
 class HeadlessRenderer:
@@ -34,6 +32,7 @@ class HeadlessRenderer:
         taichi_runtime: TaichiRuntime | None = None,
         sync_between_submissions: bool = True,
         readback: bool = True,
+        calls: FrameCalls | None = None,
     ):
         """By default the renderer creates the device and Taichi imports it. Pass `taichi_runtime` (one Taichi
         created, e.g. `TaichiRuntime.create_vulkan(device_extensions=[...])`) to adopt its device instead; the
@@ -41,48 +40,58 @@ class HeadlessRenderer:
         `sync_between_submissions=False` leaves out the layer's synchronization check between queue
         submissions, which slows down and grows without end in long runs (validation.enable_environment).
         `readback=False` leaves the frames on the GPU (no copy to host memory): the pixels handed out are
-        None (to step a simulation, or to time the GPU work alone)."""
-        self.scene, self.width, self.height = scene, width, height
-        self.context = self.runtime = self.frames = self.loaded = None
-        self.owns_runtime = taichi_runtime is None
-        try:
+        None (to step a simulation, or to time the GPU work alone). `calls`: the frame loop's calls, to count,
+        time or fail them (frame/target.py's FrameCalls). The frames' fence timeout and reclaim rule are
+        attributes of `frames` (fence_timeout_s, reclaim_interval, reclaim_launches)."""
+        self.width, self.height = width, height
+
+        def open_context():
             if taichi_runtime is None:
-                self.context = VulkanContext(
+                return VulkanContext(
                     validate=validate,
                     echo_validation=echo_validation,
                     device_name=device_name,
                     sync_between_submissions=sync_between_submissions,
                 )
-                self.runtime = TaichiRuntime.import_vulkan(self.context)
-            else:
-                info = taichi_runtime.export_vulkan()
-                self.context = VulkanContext.adopt(
-                    info.instance,
-                    info.physical_device,
-                    info.device,
-                    info.graphics_queue,
-                    info.graphics_queue_family_index,
-                    info.api_version,
-                    taichi_runtime.capabilities(),
-                )
-                taichi_runtime.context = self.context
-                self.runtime = taichi_runtime
-            self.frames = OffscreenFrames(
-                self.context,
-                self.runtime,
+            info = taichi_runtime.export_vulkan()
+            return VulkanContext.adopt(
+                info.instance,
+                info.physical_device,
+                info.device,
+                info.graphics_queue,
+                info.graphics_queue_family_index,
+                info.api_version,
+                taichi_runtime.capabilities(),
+            )
+
+        def open_runtime(context):
+            if taichi_runtime is None:
+                return TaichiRuntime.import_vulkan(context)
+            taichi_runtime.context = context
+            return taichi_runtime
+
+        def open_frames(context, runtime):
+            return OffscreenFrames(
+                context,
+                runtime,
                 width,
                 height,
                 frames_in_flight=frames_in_flight,
-                clear_color=(*scene.background, 1.0),
                 readback=readback,
+                calls=calls,
             )
-            self.loaded = LoadedScene(
-                scene, self.context, self.runtime, self.frames.render_pass, frames_in_flight
-            )
-            self.frames.set_drawables(self.loaded.drawables)
-        except BaseException:
-            self.close()
-            raise
+
+        self.session = Session(
+            scene, open_context, open_runtime, open_frames, owns_runtime=taichi_runtime is None
+        )
+
+    # the session's parts, as the renderer's attributes
+    scene = property(lambda self: self.session.scene)
+    context = property(lambda self: self.session.context)
+    runtime = property(lambda self: self.session.runtime)
+    frames = property(lambda self: self.session.frames)
+    loaded = property(lambda self: self.session.loaded)
+    owns_runtime = property(lambda self: self.session.owns_runtime)
 
     def frames_iter(
         self, count: int, dt: float = 1 / 60, first: int = 0, *, copy: bool = True
@@ -116,37 +125,13 @@ class HeadlessRenderer:
         return last if copy or last is None else last.copy()
 
     def switch(self, scene: Scene) -> None:
-        """Replace the scene on the same device and runtime (the GPU is idle while the old one is released)."""
-        self.runtime.wait()
-        self.frames.wait_all()
-        self.loaded.close()
-        self.loaded = None
-        self.scene = scene
-        self.loaded = LoadedScene(
-            scene, self.context, self.runtime, self.frames.render_pass, self.frames.frames_in_flight
-        )
-        self.frames.set_drawables(self.loaded.drawables)
+        """Replace the scene on the same device and runtime (the GPU is idle while the old one is released);
+        the frames are cleared to the new scene's background."""
+        self.session.switch(scene)
 
     def close(self) -> None:
-        """Release everything in the fixed order (idempotent)."""
-        if self.runtime is not None and self.runtime.handle is not None:
-            self.runtime.wait()  # Taichi's and our work finished before anything is freed
-        if self.frames is not None:
-            self.frames.wait_all()
-        if self.loaded is not None:
-            self.loaded.close(destroy_buffers=False)
-        if self.frames is not None:
-            self.frames.destroy()
-            self.frames = None
-        if self.runtime is not None:
-            if self.owns_runtime:
-                self.runtime.destroy()
-            self.runtime = None
-        if self.loaded is not None:
-            self.loaded.destroy_buffers()  # after the runtime that imported them
-            self.loaded = None
-        if self.context is not None:
-            self.context.destroy()
+        """Release everything in the session's fixed order (idempotent)."""
+        self.session.close()
 
     def __enter__(self) -> HeadlessRenderer:
         return self

@@ -20,8 +20,10 @@ import numpy as np
 from .. import camera as camera_control
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
+from ..errors import DeviceLostError
+from ..frame.target import FrameCalls
 from ..frame.windowed import WindowFrames
-from ..scene.loaded import LoadedScene
+from .session import Session
 from .window import Window, init_glfw, required_instance_extensions
 
 KEY_HELP = """keys:
@@ -47,7 +49,9 @@ class InteractiveApp:
         dt: float = 1 / 60,
         frames_in_flight: int = 2,
         stop_on_error: bool = False,
+        calls: FrameCalls | None = None,
     ):
+        """`calls`: the frame loop's calls, to count, time or fail them (frame/target.py's FrameCalls)."""
         self.scene_classes, self.params, self.out_dir, self.dt = (
             scene_classes,
             params or {},
@@ -55,7 +59,7 @@ class InteractiveApp:
             dt,
         )
         self.first = first
-        self.window = self.context = self.runtime = self.frames = self.loaded = None
+        self.window = self.session = None
         self.frame_times: list[tuple] = []  # (total, wait+acquire, update, submit+present) seconds per frame
         self.rendered = 0
         self.paused = self.step = self.capture = self.interrupted = False
@@ -65,38 +69,54 @@ class InteractiveApp:
         init_glfw()
         try:
             self.window = Window("taichi-vulkan-renderer", *size)
-            self.context = VulkanContext(
-                validate=validate,
-                echo_validation=validate,
-                device_name=device_name,
-                instance_extensions=required_instance_extensions(),
-                device_extensions=["VK_KHR_swapchain"],
-            )
-            self.runtime = TaichiRuntime.import_vulkan(self.context)
-            self.frames = WindowFrames(
-                self.context, self.runtime, self.window, vsync=vsync, frames_in_flight=frames_in_flight
-            )
-            self.load(first)
+
+            def open_context():
+                return VulkanContext(
+                    validate=validate,
+                    echo_validation=validate,
+                    device_name=device_name,
+                    instance_extensions=required_instance_extensions(),
+                    device_extensions=["VK_KHR_swapchain"],
+                )
+
+            def open_frames(context, runtime):
+                return WindowFrames(
+                    context,
+                    runtime,
+                    self.window,
+                    vsync=vsync,
+                    frames_in_flight=frames_in_flight,
+                    calls=calls,
+                )
+
+            index = first % len(scene_classes)
+            scene = self._make_scene(index)
+            self.session = Session(scene, open_context, TaichiRuntime.import_vulkan, open_frames)
+            self._loaded(index)
         except BaseException:
             self.close()
             raise
 
+    # the session's parts, as the app's attributes
+    context = property(lambda self: self.session.context if self.session else None)
+    runtime = property(lambda self: self.session.runtime if self.session else None)
+    frames = property(lambda self: self.session.frames if self.session else None)
+    loaded = property(lambda self: self.session.loaded if self.session else None)
+
     # -- scenes
+
+    def _make_scene(self, index: int):
+        cls = self.scene_classes[index]
+        return cls(**self.params) if index == self.first else cls()
 
     def load(self, index: int) -> None:
         """Switch to scene `index` on the same device (the GPU is idle while the old one is released)."""
         index %= len(self.scene_classes)
-        cls = self.scene_classes[index]
-        scene = cls(**self.params) if index == self.first else cls()
-        if self.loaded is not None:
-            self.frames.wait_idle()
-            self.loaded.close()
-            self.loaded = None
-        self.loaded = LoadedScene(
-            scene, self.context, self.runtime, self.frames.render_pass, self.frames.frames_in_flight
-        )
-        self.frames.clear_color = (*scene.background, 1.0)
-        self.frames.set_drawables(self.loaded.drawables)
+        self.session.switch(self._make_scene(index))
+        self._loaded(index)
+
+    def _loaded(self, index: int) -> None:
+        scene = self.session.scene
         self.index, self.sim_frame = index, 0
         print(f"scene {index + 1}/{len(self.scene_classes)}: {scene.name} ({scene.description})", flush=True)
 
@@ -229,6 +249,8 @@ class InteractiveApp:
             if (not self.paused or self.step) and self.index not in self.failed:
                 self.loaded.update(self.sim_frame, self.dt, self.window.frame_input(self.frames.extent))
                 self.sim_frame += 1
+        except DeviceLostError:
+            raise  # the device's failure, not the scene's
         except Exception as exc:
             if self.stop_on_error:
                 raise
@@ -263,27 +285,12 @@ class InteractiveApp:
                 f.write(f"{i}," + ",".join(f"{1000 * v:.3f}" for v in row) + "\n")
 
     def close(self) -> None:
-        """Fixed order: GPU idle, scene, frames and swapchain, surface and window, runtime, buffers, device."""
-        if self.frames is not None:
-            self.frames.wait_idle()
-        elif self.context is not None and self.context.device is not None:
-            self.context.wait_idle()
-        if self.loaded is not None:
-            self.loaded.close(destroy_buffers=False)
-        if self.frames is not None:
-            self.frames.destroy()
-            self.frames = None
+        """The session's fixed order (session.py), then the window, then glfw."""
+        if self.session is not None:
+            self.session.close()
         if self.window is not None:
             self.window.destroy()
             self.window = None
-        if self.runtime is not None:
-            self.runtime.destroy()
-            self.runtime = None
-        if self.loaded is not None:
-            self.loaded.destroy_buffers()
-            self.loaded = None
-        if self.context is not None:
-            self.context.destroy()
         glfw.terminate()
 
     def __enter__(self) -> InteractiveApp:

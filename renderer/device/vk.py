@@ -73,7 +73,7 @@ def checked(fn, name: str | None = None):
     def wrapper(*args, **kwargs):
         try:
             result = fn(*args, **kwargs)
-        except (_vulkan.VkError, _vulkan.VkException) as exc:  # error results; other results
+        except (_vulkan.VkException, _vulkan.VkError) as exc:  # non-error results, and errors
             raise error_for(call, _exception_result(type(exc).__name__)) from exc
         except _vulkan.ProcedureNotFoundError as exc:
             raise VulkanError(

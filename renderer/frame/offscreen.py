@@ -17,65 +17,32 @@ event. The slot's command buffer is recorded once:
 fence; the host waits on a fence only when it reuses that slot, F frames later, and then reads that frame's
 pixels while the GPU renders the newer ones. No ti_wait, vkQueueWaitIdle or vkDeviceWaitIdle per frame.
 
-One exception, by necessity: Taichi 1.7.4 keeps every command buffer, fence, semaphore and argument buffer it
-submits until `ti_wait` (its only reclaim, a queue-idle wait), so without one its memory grows ~9 KiB per
-launch forever. `submit()` therefore calls `ti_wait` once every `RECLAIM_INTERVAL` frames, or sooner once
-`RECLAIM_LAUNCHES` kernels were launched since the last one (a scene with 25 launches a frame would otherwise
-hold ~56 MiB in Taichi between reclaims).
+One exception, by necessity: a `ti_wait` every `reclaim_interval` frames (or `reclaim_launches` launches), so
+that Taichi frees what it submitted (target.py).
 """
 
 from __future__ import annotations
 
 import numpy as np
-import vulkan as vk
 
 from ..compute.events import Event
-from ..device.handles import create_command_pool, create_fence, vk_create, vk_destroy
+from ..device import vk
+from ..device.handles import create_command_pool, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
 from ..device.pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass
 from ..draw.base import RenderTarget
-from ..errors import RendererError, VulkanError, vk_result_name
+from ..errors import RendererError
+from .target import (
+    FENCE_TIMEOUT_S,
+    RECLAIM_INTERVAL,
+    RECLAIM_LAUNCHES,
+    FrameCalls,
+    FrameSlot,
+    FrameTarget,
+    FrameTimeoutError,  # noqa: F401  (raised by the frames' waits; importable from here as before)
+)
 
-FENCE_TIMEOUT_S = 60.0
-RECLAIM_INTERVAL = 256  # frames between the ti_wait calls that let Taichi free what it submitted
-RECLAIM_LAUNCHES = 1024  # ... or launches, whichever comes first (scenes with many launches per frame)
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
-
-
-def reclaim_due(submitted: int, runtime) -> bool:
-    return submitted % RECLAIM_INTERVAL == 0 or runtime.launches_since_wait >= RECLAIM_LAUNCHES
-
-
-class FrameTimeoutError(RendererError):
-    """A frame's fence did not signal in time: the GPU is stuck (an event never set?) or lost."""
-
-
-# The frame loop's own Vulkan calls go straight to the `vulkan` package's compiled functions (VK_LIB), with
-# arguments made once per slot (`fences`: a VkFence[1]): its Python wrappers convert every argument on every
-# call, ~8 us a call, which on a GPU was a tenth of the frame's Python.
-VK_LIB = vk.lib
-
-
-def reset_fence(device, fences) -> None:
-    result = VK_LIB.vkResetFences(device, 1, fences)
-    if result != vk.VK_SUCCESS:
-        error = vk.exception_codes[result]()
-        raise VulkanError("vkResetFences", vk_result_name(error)) from error
-
-
-def submit_frame(queue, submit_info, fence) -> None:
-    """`submit_info`: a VkSubmitInfo made by the `vulkan` package."""
-    result = VK_LIB.vkQueueSubmit(queue, 1, vk.ffi.addressof(submit_info), fence)
-    if result != vk.VK_SUCCESS:
-        error = vk.exception_codes[result]()
-        raise VulkanError("vkQueueSubmit", vk_result_name(error)) from error
-
-
-def wait_fence(device, fences, timeout_ns: int) -> None:
-    """Raises the `vulkan` package's exception of the result (VkTimeout, VkErrorDeviceLost, ...)."""
-    result = VK_LIB.vkWaitForFences(device, 1, fences, vk.VK_TRUE, timeout_ns)
-    if result != vk.VK_SUCCESS:
-        raise vk.exception_codes[result]()
 
 
 def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_color, drawables, slot) -> int:
@@ -197,11 +164,13 @@ def record_copy_to_host(cb, image, buffer: Buffer, width: int, height: int) -> N
     )
 
 
-class Slot:
+class Slot(FrameSlot):
+    """`frame`: the frame number last submitted from this slot, until its pixels are taken."""
+
     def __init__(self, frames: OffscreenFrames, index: int):
         ctx = frames.context
-        self.index = index
-        self.frame = None  # the frame number last submitted from this slot, until its pixels are taken
+        self.color = self.depth = self.readback = self.framebuffer = self.event = None
+        super().__init__(ctx.device, index)
         self.color = Image(
             ctx,
             frames.width,
@@ -241,11 +210,8 @@ class Slot:
             layers=1,
         )
         self.framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, ctx.device, self._fb_info, None)
-        self.fence = create_fence(ctx.device, signalled=True)
-        self.fences = vk.ffi.new("VkFence[1]", [self.fence])
         self.event = Event.create(frames.runtime)
         self.cb = None
-        self.shared: dict = {}  # RenderTarget.per_slot
         self.color_layout = frames.color_layout
 
     def target(self) -> RenderTarget:
@@ -269,14 +235,13 @@ class Slot:
         if self.framebuffer is not None:
             vk_destroy("Framebuffer", vk.vkDestroyFramebuffer, device, self.framebuffer, None)
             self.framebuffer = None
-        if self.fence is not None:
-            vk_destroy("Fence", vk.vkDestroyFence, device, self.fence, None)
-            self.fence = None
+        self.destroy_fence(device)
 
 
-class OffscreenFrames:
+class OffscreenFrames(FrameTarget):
     """`frames_in_flight` offscreen frames of `width` x `height`, drawing `drawables`, read back to the host
-    (with `readback=False`, not: the frames' pixels are then None)."""
+    (with `readback=False`, not: the frames' pixels are then None). `fence_timeout_s`, `reclaim_interval`,
+    `reclaim_launches` and `calls` (the frame loop's calls, the hook to count or fail them): see target.py."""
 
     def __init__(
         self,
@@ -288,22 +253,31 @@ class OffscreenFrames:
         frames_in_flight: int = 2,
         clear_color=(0.02, 0.02, 0.03, 1.0),
         readback: bool = True,
+        fence_timeout_s: float = FENCE_TIMEOUT_S,
+        reclaim_interval: int = RECLAIM_INTERVAL,
+        reclaim_launches: int = RECLAIM_LAUNCHES,
+        calls: FrameCalls | None = None,
     ):
         if frames_in_flight < 1:
             raise RendererError(f"frames_in_flight must be at least 1, not {frames_in_flight}")
         if not (0 < width <= 16384 and 0 < height <= 16384):
             raise RendererError(f"frame size must be 1..16384 on each side, not {width}x{height}")
-        self.context, self.runtime, self.width, self.height = context, runtime, width, height
-        self.clear_color, self.readback = clear_color, readback
+        super().__init__(
+            context,
+            runtime,
+            clear_color=clear_color,
+            fence_timeout_s=fence_timeout_s,
+            reclaim_interval=reclaim_interval,
+            reclaim_launches=reclaim_launches,
+            calls=calls,
+        )
+        self.width, self.height, self.readback = width, height, readback
         self.in_place = readback and in_place_readback(context)
         # where the render pass leaves the colour image: the host reads a linear image in GENERAL layout
         self.color_layout = (
             vk.VK_IMAGE_LAYOUT_GENERAL if self.in_place else vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
         )
-        self.drawables: list = []
-        self.slots: list[Slot] = []
         self.pool = None
-        self.submitted = 0
         self.render_pass = create_render_pass(context.device, COLOR_FORMAT, self.color_layout)
         try:
             self.pool = create_command_pool(context)
@@ -314,8 +288,8 @@ class OffscreenFrames:
             raise
 
     @property
-    def frames_in_flight(self) -> int:
-        return len(self.slots)
+    def extent(self) -> tuple[int, int]:
+        return self.width, self.height
 
     def set_drawables(self, drawables: list) -> None:
         """What every frame draws; (re)records the slots' command buffers (idle slots only)."""
@@ -364,7 +338,7 @@ class OffscreenFrames:
     def acquire(self, frame: int) -> tuple[int | None, np.ndarray | None]:
         """Make the slot for `frame` ready: wait for the frame it last rendered and return (its number, pixels)."""
         slot = self.slots[frame % len(self.slots)]
-        done = self._wait(slot)
+        done = self.wait_slot(slot)
         pixels = None
         if done is not None:
             pixels = self.read_pixels(slot)
@@ -375,14 +349,8 @@ class OffscreenFrames:
         slot = self.slots[frame % len(self.slots)]
         if slot.cb is None:
             raise RendererError("set_drawables() must be called before the first frame")
-        self.runtime.flush()
-        # reset only now: a frame abandoned between acquire and submit leaves its fence signalled
-        reset_fence(self.context.device, slot.fences)
-        submit_frame(self.context.queue, slot.submit_info, slot.fence)
-        slot.frame = frame
-        self.submitted += 1
-        if reclaim_due(self.submitted, self.runtime):
-            self.runtime.wait()
+        self.submit_slot(slot, slot.submit_info, frame)
+        self.reclaim()
 
     def uniforms_slot(self, frame: int) -> int:
         return frame % len(self.slots)
@@ -391,7 +359,7 @@ class OffscreenFrames:
         """Wait for every frame still in flight; yield (frame, pixels) in frame order."""
         pending = sorted((s for s in self.slots if s.frame is not None), key=lambda s: s.frame)
         for slot in pending:
-            frame = self._wait(slot)
+            frame = self.wait_slot(slot)
             yield frame, self.read_pixels(slot)
 
     def read_pixels(self, slot: Slot) -> np.ndarray | None:
@@ -402,27 +370,6 @@ class OffscreenFrames:
         if slot.readback is None:
             return None
         return slot.readback.view(np.uint8).reshape(self.height, self.width, 4)
-
-    def _wait(self, slot: Slot) -> int | None:
-        """Wait for the slot's fence; return the frame it rendered (None if nothing was pending)."""
-        timeout_ns = int(FENCE_TIMEOUT_S * 1e9)
-        try:
-            wait_fence(self.context.device, slot.fences, timeout_ns)
-        except vk.VkTimeout as exc:
-            raise FrameTimeoutError(
-                f"frame {slot.frame} did not finish within {FENCE_TIMEOUT_S:.0f} s: the GPU "
-                "is stuck (an event that is never set?) or the device was lost"
-            ) from exc
-        except vk.VkErrorDeviceLost as exc:
-            raise RendererError(f"the Vulkan device was lost while rendering frame {slot.frame}") from exc
-        frame, slot.frame = slot.frame, None
-        return frame
-
-    def wait_all(self) -> None:
-        """Wait for every frame in flight, dropping their pixels (use drain() to keep them)."""
-        for slot in self.slots:
-            if slot.frame is not None:
-                self._wait(slot)
 
     def destroy(self) -> None:
         device = self.context.device

@@ -1,22 +1,25 @@
 """The window's swapchain: images, depth buffers and framebuffers, recreated on resize or when out of date.
 
 Present modes: FIFO with vsync (always available); without vsync MAILBOX, else IMMEDIATE, where the surface
-offers them. The `vulkan` package raises for every result but VK_SUCCESS, so acquire and present turn
-VK_SUBOPTIMAL_KHR and VK_ERROR_OUT_OF_DATE_KHR into a `needs_recreate` flag instead of exceptions, and the
-acquired index is read from our own `uint32_t*` (the package would lose it with the suboptimal result).
+offers them. The checked calls (device/vk.py) raise for every result but VK_SUCCESS, so acquire and present
+turn VK_SUBOPTIMAL_KHR (`VulkanStatus`) and VK_ERROR_OUT_OF_DATE_KHR (`VulkanError`) into a `needs_recreate`
+flag instead of exceptions, and the acquired index is read from our own `uint32_t*` (the package would lose
+it with the suboptimal result). Any other failure (a lost device, a lost surface) is raised as it is: one
+typed error naming the call.
 """
 
 from __future__ import annotations
 
 import glfw
-import vulkan as vk
 
-from ..device import handles
+from ..device import handles, vk
 from ..device.handles import vk_create, vk_destroy
 from ..device.memory import Image
 from ..device.pipelines import DEPTH_FORMAT
 from ..draw.base import RenderTarget
-from ..errors import RendererError, VulkanError, WindowError, vk_result_name
+from ..errors import RendererError, VulkanError, WindowError
+
+SUBOPTIMAL, OUT_OF_DATE = "VK_SUBOPTIMAL_KHR", "VK_ERROR_OUT_OF_DATE_KHR"
 
 PREFERRED_FORMATS = (vk.VK_FORMAT_B8G8R8A8_UNORM, vk.VK_FORMAT_R8G8B8A8_UNORM)  # same output as headless
 PRESENT_MODE_NAMES = {
@@ -189,13 +192,13 @@ class Swapchain:
         """The next image's index, or None when the swapchain is out of date (then recreate)."""
         try:
             self._acquire(self.context.device, self.handle, 2**64 - 1, semaphore, None, self._index)
-        except vk.VkSuboptimalKhr:
-            self.needs_recreate = True  # the image is acquired and usable; recreate after presenting it
-        except vk.VkErrorOutOfDateKhr:
+        except VulkanError as exc:  # device lost, surface lost...: raised as they are
+            if exc.result not in (SUBOPTIMAL, OUT_OF_DATE):
+                raise
             self.needs_recreate = True
-            return None
-        except vk.VkError as exc:  # device lost, surface lost...: one clear error
-            raise VulkanError("vkAcquireNextImageKHR", vk_result_name(exc)) from exc
+            if exc.result == OUT_OF_DATE:
+                return None
+            # suboptimal: the image is acquired and usable; recreate after presenting it
         return self._index[0]
 
     def present(self, queue, index: int, wait_semaphore) -> None:
@@ -204,10 +207,10 @@ class Swapchain:
         )
         try:
             self._present(queue, self._present_info)
-        except (vk.VkSuboptimalKhr, vk.VkErrorOutOfDateKhr):
+        except VulkanError as exc:
+            if exc.result not in (SUBOPTIMAL, OUT_OF_DATE):
+                raise
             self.needs_recreate = True
-        except vk.VkError as exc:
-            raise VulkanError("vkQueuePresentKHR", vk_result_name(exc)) from exc
 
     def _destroy_targets(self) -> None:
         device = self.context.device

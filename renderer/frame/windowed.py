@@ -12,39 +12,26 @@ shutdown; a screenshot waits for its own frame's fence.
 from __future__ import annotations
 
 import numpy as np
-import vulkan as vk
 
 from ..compute.events import Event
-from ..device.handles import create_command_pool, create_fence, vk_create, vk_destroy
+from ..device import vk
+from ..device.handles import create_command_pool, vk_create, vk_destroy
 from ..device.memory import Buffer, layout_barrier, pipeline_barrier
 from ..device.pipelines import create_render_pass
 from ..errors import RendererError
-from .offscreen import (
-    COMPUTE,
-    FENCE_TIMEOUT_S,
-    FrameTimeoutError,
-    reclaim_due,
-    record_copy_to_host,
-    record_ordered_draws,
-    reset_fence,
-    submit_frame,
-    wait_fence,
-)
+from .offscreen import COMPUTE, record_copy_to_host, record_ordered_draws
 from .swapchain import Surface, Swapchain
+from .target import FENCE_TIMEOUT_S, RECLAIM_INTERVAL, RECLAIM_LAUNCHES, FrameCalls, FrameSlot, FrameTarget
 
 
-class WindowSlot:
+class WindowSlot(FrameSlot):
     def __init__(self, context, runtime, index: int):
         device = context.device
-        self.index = index
-        self.fence = create_fence(device, signalled=True)
-        self.fences = vk.ffi.new("VkFence[1]", [self.fence])
+        super().__init__(device, index)
         self.image_available = vk_create(
             "Semaphore", vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None
         )
         self.event = Event.create(runtime)
-        self.in_flight = False
-        self.shared: dict = {}  # RenderTarget.per_slot
 
     def destroy(self, device) -> None:
         for obj in self.shared.values():
@@ -52,10 +39,13 @@ class WindowSlot:
         self.shared = {}
         self.event.destroy()
         vk_destroy("Semaphore", vk.vkDestroySemaphore, device, self.image_available, None)
-        vk_destroy("Fence", vk.vkDestroyFence, device, self.fence, None)
+        self.destroy_fence(device)
 
 
-class WindowFrames:
+class WindowFrames(FrameTarget):
+    """Frames in flight presented to `window`. `fence_timeout_s`, `reclaim_interval`, `reclaim_launches` and
+    `calls` (the frame loop's calls, the hook to count or fail them): see target.py."""
+
     def __init__(
         self,
         context,
@@ -65,16 +55,25 @@ class WindowFrames:
         vsync: bool = True,
         frames_in_flight: int = 2,
         clear_color=(0.02, 0.02, 0.03, 1.0),
+        fence_timeout_s: float = FENCE_TIMEOUT_S,
+        reclaim_interval: int = RECLAIM_INTERVAL,
+        reclaim_launches: int = RECLAIM_LAUNCHES,
+        calls: FrameCalls | None = None,
     ):
-        self.context, self.runtime, self.window, self.vsync = context, runtime, window, vsync
-        self.clear_color = clear_color
-        self.drawables: list = []
-        self.slots: list[WindowSlot] = []
+        super().__init__(
+            context,
+            runtime,
+            clear_color=clear_color,
+            fence_timeout_s=fence_timeout_s,
+            reclaim_interval=reclaim_interval,
+            reclaim_launches=reclaim_launches,
+            calls=calls,
+        )
+        self.window, self.vsync = window, vsync
         self.render_finished: list = []
         self.cbs: dict = {}
         self._submit_infos: dict = {}  # (slot, swapchain image) -> VkSubmitInfo of its command buffer
         self.pool = self.render_pass = self.swapchain = self.surface = None
-        self.submitted = 0
         device = context.device
         try:
             self.surface = Surface(context.instance, window.handle)
@@ -88,10 +87,6 @@ class WindowFrames:
         except BaseException:
             self.destroy()
             raise
-
-    @property
-    def frames_in_flight(self) -> int:
-        return len(self.slots)
 
     @property
     def extent(self) -> tuple[int, int]:
@@ -124,12 +119,12 @@ class WindowFrames:
         width, height = self.window.framebuffer_size()
         if width == 0 or height == 0:
             return False
-        self.wait_idle()
+        self.wait_all()
         self._create_swapchain()
         return True
 
     def set_drawables(self, drawables: list) -> None:
-        self.wait_idle()
+        self.wait_all()
         self.drawables = list(drawables)
         self._record_all()
 
@@ -182,7 +177,7 @@ class WindowFrames:
     def begin(self, frame: int) -> tuple[WindowSlot, int] | None:
         """Wait for the frame's slot, acquire an image. None when the swapchain had to be rebuilt first."""
         slot = self.slots[frame % len(self.slots)]
-        self._wait(slot)
+        self.wait_slot(slot)
         if self.swapchain.needs_recreate and not self.recreate():
             return None
         index = self.swapchain.acquire(slot.image_available)
@@ -197,22 +192,17 @@ class WindowFrames:
         readback = cb = None
         if capture:
             readback, cb = self._record_capture(slot, index)
-        self.runtime.flush()
-        reset_fence(self.context.device, slot.fences)
         if cb is None:
             info = self._submit_infos[(slot.index, index)]
         else:  # the capture's own command buffer, recorded for this frame
             info = self._submit_info(slot, index, cb)
-        submit_frame(self.context.queue, info, slot.fence)
-        slot.in_flight = True
+        self.submit_slot(slot, info, self.submitted)
         self.swapchain.present(self.context.queue, index, self.render_finished[index])
-        self.submitted += 1
-        if reclaim_due(self.submitted, self.runtime):
-            self.runtime.wait()  # Taichi frees what it submitted only here (see frames.py)
+        self.reclaim()  # Taichi frees what it submitted only here (see target.py)
         if not capture:
             return None
         try:
-            self._wait(slot)
+            self.wait_slot(slot)
             width, height = self.swapchain.extent
             pixels = readback.read(np.uint8).reshape(height, width, 4)
         finally:
@@ -287,20 +277,11 @@ class WindowFrames:
         vk.vkEndCommandBuffer(cb)
         return readback, cb
 
-    def _wait(self, slot: WindowSlot) -> None:
-        if not slot.in_flight:
-            return
-        try:
-            wait_fence(self.context.device, slot.fences, int(FENCE_TIMEOUT_S * 1e9))
-        except vk.VkTimeout as exc:
-            raise FrameTimeoutError(f"a frame did not finish within {FENCE_TIMEOUT_S:.0f} s") from exc
-        slot.in_flight = False
-
-    def wait_idle(self) -> None:
-        """Resize, screenshots and shutdown only."""
-        for slot in self.slots:
-            self._wait(slot)
-        self.context.wait_idle()
+    def wait_all(self) -> None:
+        """Every frame in flight, then the device idle (the presentation engine's use of the swapchain):
+        swapchain recreation, new drawables, screenshots and shutdown only."""
+        super().wait_all()
+        self.calls.vkDeviceWaitIdle(self.context)
 
     def destroy(self) -> None:
         device = self.context.device

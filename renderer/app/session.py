@@ -1,0 +1,101 @@
+"""One scene running on one device: the lifecycle every front end (headless, the window) shares.
+
+A `Session` owns, and makes in this order: the Vulkan context, the Taichi runtime on it, the frame target
+(frame/target.py: offscreen frames or a window's), and the loaded scene (its kernels, resources and
+drawables). Front ends say how to make the first three (the window needs instance extensions and a surface;
+headless may adopt a device Taichi created) and never repeat the order:
+
+    Session(scene, open_context, open_runtime, open_frames, owns_runtime=True)
+        open_context() -> VulkanContext
+        open_runtime(context) -> TaichiRuntime
+        open_frames(context, runtime) -> a frame target
+        then the scene is loaded; whatever fails half-way is released by close()
+    switch(scene)   wait for the GPU, release the old scene, load the new one (its own background colour)
+    close()         idempotent teardown in one fixed order:
+                    wait for the GPU (Taichi's work, the frames in flight, a window's presentation)
+                    the scene's drawables and Taichi's records of its arrays
+                    the frame target (and the pipelines of its render pass)
+                    the Taichi runtime, if the session owns it (and the modules it loaded)
+                    the scene's buffers (after the runtime that imported them)
+                    the device and instance
+
+After close() `context` stays readable (its validation log), destroyed; the other parts are None.
+A lost device during the waits of close() does not stop the teardown: nothing more can run on the GPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..errors import DeviceLostError
+from ..scene.api import Scene
+from ..scene.loaded import LoadedScene
+
+
+class Session:
+    def __init__(
+        self,
+        scene: Scene,
+        open_context: Callable,
+        open_runtime: Callable,
+        open_frames: Callable,
+        *,
+        owns_runtime: bool = True,
+    ):
+        self.scene = scene
+        self.context = self.runtime = self.frames = self.loaded = None
+        self.owns_runtime = owns_runtime
+        try:
+            self.context = open_context()
+            self.runtime = open_runtime(self.context)
+            self.frames = open_frames(self.context, self.runtime)
+            self._load(scene)
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self, scene: Scene) -> None:
+        self.scene = scene
+        self.loaded = LoadedScene(
+            scene, self.context, self.runtime, self.frames.render_pass, self.frames.frames_in_flight
+        )
+        self.frames.clear_color = (*scene.background, 1.0)
+        self.frames.set_drawables(self.loaded.drawables)
+
+    def switch(self, scene: Scene) -> None:
+        """Replace the scene on the same device and runtime (the GPU is idle while the old one is released)."""
+        self.wait_idle()
+        if self.loaded is not None:
+            self.loaded.close()
+            self.loaded = None
+        self._load(scene)
+
+    def wait_idle(self) -> None:
+        """Taichi's work and every frame in flight finished (for a window, its presentation too)."""
+        if self.runtime is not None and self.runtime.handle is not None:
+            self.runtime.wait()
+        if self.frames is not None:
+            self.frames.wait_all()
+        elif self.context is not None and self.context.device is not None:
+            self.context.wait_idle()
+
+    def close(self) -> None:
+        """Release everything in the fixed order of the module's docstring (idempotent)."""
+        try:
+            self.wait_idle()
+        except DeviceLostError:
+            pass  # already reported where it was found; the GPU runs nothing more
+        if self.loaded is not None:
+            self.loaded.close(destroy_buffers=False)
+        if self.frames is not None:
+            self.frames.destroy()
+            self.frames = None
+        if self.runtime is not None:
+            if self.owns_runtime:
+                self.runtime.destroy()
+            self.runtime = None
+        if self.loaded is not None:
+            self.loaded.destroy_buffers()
+            self.loaded = None
+        if self.context is not None:
+            self.context.destroy()
