@@ -14,7 +14,7 @@ from ..cache import cache_dir
 from ..errors import RendererError
 from .handles import vk_create
 
-SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
+SHADER_DIR = __import__("renderer.resources", fromlist=["SHADER_DIR"]).SHADER_DIR  # installed or checkout
 
 
 class ShaderCompileError(RendererError):
