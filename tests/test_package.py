@@ -6,7 +6,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -121,8 +120,11 @@ def test_installed_wheel_runs_the_demo_from_any_folder(wheel, tmp_path):
         text=True,
         check=True,
     ).stdout.strip()
-    # the dependencies (taichi, vulkan, ...) come from this environment, not from a download
-    (Path(site) / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    # the dependencies (taichi, vulkan, ...) come from this environment's site folders, not from a download
+    # (all of them on sys.path: this environment may itself reach its packages through a .pth file)
+    sites = [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+    assert sites
+    (Path(site) / "dependencies.pth").write_text("".join(f"{p}\n" for p in sites))
     install = [sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "-q"]
     proc = subprocess.run(
         [*install, "--disable-pip-version-check", str(wheel)], capture_output=True, text=True

@@ -46,6 +46,9 @@ def _load_gallery_module(path: Path):
     except BaseException:
         sys.modules.pop(name, None)  # as a failed import leaves nothing behind
         raise
+    parent = sys.modules.get(resources.GALLERY_PACKAGE)
+    if parent is not None:  # as an import binds a submodule to its package
+        setattr(parent, path.stem, module)
     return module
 
 
