@@ -1,15 +1,95 @@
 """A Vulkan renderer that embeds Taichi compute: kernels write straight into the renderer's buffers.
 
-Modules: `context` (instance, device, queue), `capabilities` (features enabled for Taichi), `memory`
-(buffers, images), `taichi_api` (the C API binding), `taichi_runtime` (runtime and memory interop),
-`events` (VkEvent interop), `aot` (kernel compilation cache), `kernels` (typed launches), `shaders`,
-`pipelines`, `camera`, `frames` (frames in flight and readback), `scene` (what a scene declares), `app`
-(running a scene headless), `demo` (the command line).
+The public API is importable from here (`from renderer import Scene, Param, HeadlessRenderer`); `python -m
+renderer` runs the demo. The layers, lowest first: `device` (Vulkan instance, device, memory, shaders,
+pipelines), `compute` (Taichi's C API, its runtime on our device, ahead-of-time kernels), `draw` (what a scene
+draws), `frame` (frames in flight, offscreen and in a window), `scene` (what a scene declares, finding
+scenes), `app` (headless rendering, the window, the command line), `testing` (golden images, the pytest
+plugin); leaf modules `errors`, `camera`, `cache` and `resources` (where the shaders and built-in scenes are).
+
+Everything but the error types is imported on first use (module `__getattr__`): `import renderer` stays
+cheap and safe everywhere. Eagerly it would load numpy, the vulkan bindings (libvulkan), Taichi through the
+scene layer, and glfw (InteractiveApp), whose import loads libglfw and fails on a machine without it, which
+headless use does not need. Nothing here opens a Vulkan device.
 """
 
 __version__ = "0.1.0"
 
+import importlib as _importlib
 import os as _os
 
 # Scenes import Python Taichi to declare kernels; its start-up banner is noise in a renderer's output.
 _os.environ.setdefault("ENABLE_TAICHI_HEADER_PRINT", "0")
+
+from .errors import (  # noqa: E402  (after the environment default above)
+    ArgumentError,
+    DeviceLostError,
+    EventError,
+    NoVulkanDeviceError,
+    RendererError,
+    ValidationError,
+    VulkanError,
+    VulkanStatus,
+    WindowError,
+)
+
+# public name -> the module that defines it (imported when the name is first used)
+_LAZY = {
+    "Scene": "renderer.scene.api",
+    "Param": "renderer.scene.api",
+    "FrameInput": "renderer.scene.api",
+    "SceneError": "renderer.scene.api",
+    "Camera": "renderer.camera",
+    "HeadlessRenderer": "renderer.app.headless",
+    "InteractiveApp": "renderer.app.interactive",
+    "TaichiRuntime": "renderer.compute.runtime",
+    "VulkanContext": "renderer.device.context",
+    "KernelCompileError": "renderer.compute.aot",
+    "ShaderCompileError": "renderer.device.shaders",
+    "TaichiError": "renderer.compute.taichi_api",
+    "IncompatibleModuleError": "renderer.compute.kernels",
+    "FrameTimeoutError": "renderer.frame.offscreen",
+}
+_LAZY_MODULES = {"testing": "renderer.testing"}
+
+__all__ = [
+    "ArgumentError",
+    "Camera",
+    "DeviceLostError",
+    "EventError",
+    "FrameInput",
+    "FrameTimeoutError",
+    "HeadlessRenderer",
+    "IncompatibleModuleError",
+    "InteractiveApp",
+    "KernelCompileError",
+    "NoVulkanDeviceError",
+    "Param",
+    "RendererError",
+    "Scene",
+    "SceneError",
+    "ShaderCompileError",
+    "TaichiError",
+    "TaichiRuntime",
+    "ValidationError",
+    "VulkanContext",
+    "VulkanError",
+    "VulkanStatus",
+    "WindowError",
+    "testing",
+]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(_importlib.import_module(_LAZY[name]), name)
+    elif name in _LAZY_MODULES:
+        value = _importlib.import_module(_LAZY_MODULES[name])
+    else:
+        raise AttributeError(f"module 'renderer' has no attribute {name!r}")
+    globals()[name] = value  # later lookups do not come back here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

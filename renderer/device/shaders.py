@@ -18,7 +18,7 @@ from ..errors import RendererError
 from . import vk
 from .handles import vk_create
 
-SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
+SHADER_DIR = __import__("renderer.resources", fromlist=["SHADER_DIR"]).SHADER_DIR  # installed or checkout
 
 
 class ShaderCompileError(RendererError):

@@ -1,4 +1,5 @@
-"""Finding scenes: the built-in ones in `scenes/`, scenes of installed packages, and a scene file by path.
+"""Finding scenes: the built-in ones (the gallery: `scenes/` in a checkout, `renderer/gallery/` when
+installed), scenes of installed packages, and a scene file by path.
 
 Installed packages publish scenes through the entry-point group `taichi_vulkan_renderer.scenes`, e.g. in their
 pyproject.toml:
@@ -9,14 +10,13 @@ pyproject.toml:
 
 from __future__ import annotations
 
-import importlib
 import importlib.metadata
 import importlib.util
 import inspect
-import pkgutil
 import sys
 from pathlib import Path
 
+from .. import resources
 from .api import Scene, SceneError
 
 
@@ -29,13 +29,36 @@ def scenes_in(module) -> list[type[Scene]]:
     ]
 
 
-def builtin_scenes() -> dict[str, type[Scene]]:
-    import scenes
+def _load_gallery_module(path: Path):
+    """A built-in scene's module, loaded from its file once (later calls get the same module, as an import
+    would). Its name is the one it is importable by where the gallery lies (`scenes.<stem>` in a checkout,
+    `renderer.gallery.<stem>` when installed): a module already imported under that name from this file is
+    reused, and the compiler's child process can import the kernels by that name."""
+    name = f"{resources.GALLERY_PACKAGE}.{path.stem}"
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__file__", None) and Path(loaded.__file__).resolve() == path:
+        return loaded
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(name, None)  # as a failed import leaves nothing behind
+        raise
+    parent = sys.modules.get(resources.GALLERY_PACKAGE)
+    if parent is not None:  # as an import binds a submodule to its package
+        setattr(parent, path.stem, module)
+    return module
 
+
+def builtin_scenes() -> dict[str, type[Scene]]:
+    """The built-in scenes: the Scene subclasses of the gallery's files (resources.GALLERY_DIR), by file name."""
     found = {}
-    for info in pkgutil.iter_modules(scenes.__path__):
-        module = importlib.import_module(f"scenes.{info.name}")
-        for cls in scenes_in(module):
+    for path in sorted(resources.GALLERY_DIR.resolve().glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        for cls in scenes_in(_load_gallery_module(path)):
             found[cls.name] = cls
     return found
 
