@@ -4,7 +4,7 @@
     python3 bench/soak.py --frames 20000 --every 2000
 
 Not part of the test suite (it runs for minutes). It prints, at each switch, the process's RSS, its open file
-descriptors and the renderer's live objects per type (renderer/handles.py). At the end it compares the last
+descriptors and the renderer's live objects per type (renderer/device/handles.py). At the end it compares the last
 sample with the first one after a whole cycle through the scenes that has the same scene loaded: RSS growth
 under 2 MiB and unchanged live-object counts pass (exit status 0). Any validation message fails it at once.
 The validation layer runs with synchronization validation within each submission; its check between
@@ -49,7 +49,7 @@ def rss_mib() -> float:
 
 
 def live_objects() -> dict:
-    """Live Vulkan objects and Taichi handles per type (renderer/handles.py), and open file descriptors."""
+    """Live Vulkan objects and Taichi handles per type (renderer/device/handles.py), and open file descriptors."""
     return {**handles.live_counts(), "fds": len(os.listdir("/proc/self/fd"))}
 
 

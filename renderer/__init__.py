@@ -48,7 +48,7 @@ _LAZY = {
     "ShaderCompileError": "renderer.device.shaders",
     "TaichiError": "renderer.compute.taichi_api",
     "IncompatibleModuleError": "renderer.compute.kernels",
-    "FrameTimeoutError": "renderer.frame.offscreen",
+    "FrameTimeoutError": "renderer.frame.target",
 }
 _LAZY_MODULES = {"testing": "renderer.testing"}
 

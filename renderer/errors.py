@@ -1,7 +1,5 @@
 """Exception types. Every native failure becomes one of these, naming the call, the result and what to do."""
 
-import re
-
 
 class RendererError(Exception):
     """Base class of every error this framework raises."""
@@ -42,18 +40,3 @@ class WindowError(RendererError):
 
 class ArgumentError(RendererError):
     """A kernel launch or resource import was rejected before it reached the driver."""
-
-
-def vk_result_name(exc: Exception) -> str:
-    """The VkResult behind an exception of the `vulkan` package: VkErrorDeviceLost -> VK_ERROR_DEVICE_LOST."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).upper()
-
-
-def vk_call(fn, *args, hint: str = ""):
-    """Call a function of the `vulkan` package; its result exceptions become VulkanError naming the call."""
-    try:
-        return fn(*args)
-    except Exception as exc:
-        if type(exc).__module__ != "vulkan._vulkan":
-            raise
-        raise VulkanError(getattr(fn, "__name__", str(fn)), vk_result_name(exc), hint) from exc

@@ -1,4 +1,4 @@
-"""The Taichi C API binding (renderer/taichi_api.py): struct layouts against a C compiler, and errors.
+"""The Taichi C API binding (renderer/compute/taichi_api.py): struct layouts against a C compiler, and errors.
 
 A wrong struct layout in the binding silently passes garbage to the library, so every struct the project
 passes or reads is compared with what gcc computes from the wheel's real headers (sizeof, alignof, every

@@ -1,4 +1,4 @@
-"""Events shared by the renderer and Taichi (renderer/events.py): import/export, misuse, and ordering.
+"""Events shared by the renderer and Taichi (renderer/compute/events.py): import/export, misuse, and ordering.
 
 Every test waits for the GPU (runtime.wait()) before it destroys events or buffers; the `context` fixture
 fails the test on any validation message, synchronization hazards included.

@@ -125,12 +125,12 @@ def test_device_lost_at_the_window_fence_wait_is_one_clear_error(display, tmp_pa
 
 def test_device_lost_error_type():
     with pytest.raises(VulkanError) as exc:
-        from renderer.errors import vk_call
+        from renderer.device.vk import checked
 
         def lost():
             raise vk.VkErrorDeviceLost()
 
-        vk_call(lost)
+        checked(lost)()
     assert exc.value.result == "VK_ERROR_DEVICE_LOST"
 
 

@@ -1,6 +1,6 @@
 """Kernels, modules, the compiled-module cache, capabilities and device selection.
 
-(renderer/kernels.py, renderer/aot.py, renderer/taichi_runtime.py, renderer/context.py)
+(renderer/compute/kernels.py, renderer/compute/aot.py, renderer/compute/runtime.py, renderer/device/context.py)
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """The package's layers, read from the imports of every module in renderer/ (static: nothing is imported).
 
 Subpackages from the bottom: device, compute, draw, frame, scene, app, testing. A module may import its own
-subpackage, any lower one and the leaf modules at the top (errors, camera, cache), never a higher one. Only the
-device-facing subpackages import `vulkan`, only compute imports Taichi's C API binding, only the window's code
-imports glfw, and the scene API imports none of them.
+subpackage, any lower one and the leaf modules at the top (errors, camera, cache, resources), never a higher one.
+Only the device-facing subpackages call Vulkan (through `device/vk.py`, the one module that imports the `vulkan`
+package), only compute imports Taichi's C API binding, only the window's code imports glfw, and the scene API
+imports none of them.
 """
 
 import ast
@@ -13,9 +14,15 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "renderer"
 LAYERS = ["device", "compute", "draw", "frame", "scene", "app", "testing"]
-LEAVES = {"errors", "camera", "cache"}  # modules of renderer/ itself that import nothing of the layers
+LEAVES = {
+    "errors",
+    "camera",
+    "cache",
+    "resources",
+}  # modules of renderer/ itself that import nothing of the layers
 VULKAN_USERS = {"device", "compute", "draw", "frame"}
 BINDING = "renderer.compute.taichi_api"
+CHECKED_VULKAN = "renderer.device.vk"
 GLFW_USERS = {"renderer.app.window", "renderer.app.interactive", "renderer.frame.swapchain"}
 
 
@@ -82,13 +89,15 @@ def test_imports_follow_the_layers(path):
 def test_native_bindings_stay_in_their_layers(path):
     name, found = module_name(path), imports(path)
     if "vulkan" in found:
-        assert layer(name) in VULKAN_USERS, f"{name} imports vulkan outside {sorted(VULKAN_USERS)}"
+        assert name == CHECKED_VULKAN, f"{name} imports the vulkan package: use {CHECKED_VULKAN}"
+    if CHECKED_VULKAN in found:
+        assert layer(name) in VULKAN_USERS, f"{name} calls vulkan outside {sorted(VULKAN_USERS)}"
     if BINDING in found:
         assert layer(name) == "compute", f"{name} imports Taichi's C API binding outside compute/"
     if "glfw" in found:
         assert name in GLFW_USERS, f"{name} imports glfw"
     if layer(name) == "scene":
-        assert "vulkan" not in found and BINDING not in found
+        assert not found & {"vulkan", CHECKED_VULKAN, BINDING}
 
 
 def test_the_rules_catch_an_upward_import(tmp_path, monkeypatch):
@@ -96,7 +105,7 @@ def test_the_rules_catch_an_upward_import(tmp_path, monkeypatch):
     fake = tmp_path / "renderer"
     for sub, text in {
         "device/low.py": "from ..app import demo\n",
-        "scene/api.py": "import vulkan\n",
+        "scene/api.py": "from ..device import vk\n",
         "draw/thing.py": "from ..compute.taichi_api import lib\n",
     }.items():
         (fake / sub).parent.mkdir(parents=True, exist_ok=True)

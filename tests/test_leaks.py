@@ -1,5 +1,5 @@
 """Nothing leaks: making and releasing each wrapped resource type many times returns the live-object counts
-(renderer/handles.py: every Vulkan object and Taichi handle, per type) and the process's RSS to their baseline,
+(renderer/device/handles.py: every Vulkan object and Taichi handle, per type) and the process's RSS to their baseline,
 and the validation layer reports no object left alive when the device and instance are destroyed."""
 
 import gc
@@ -166,7 +166,7 @@ def test_releasing_what_was_never_counted_is_caught():
 
 
 def test_taichi_fences_are_recycled():
-    """Taichi creates a fence per submission and destroys them at ti_wait; renderer/taichi_hooks.py keeps and
+    """Taichi creates a fence per submission and destroys them at ti_wait; renderer/compute/hooks.py keeps and
     reuses them, and destroys them before the device."""
     with HeadlessRenderer(Particles(count=1000), 32, 32, validate=True) as renderer:
         device = renderer.context.device
@@ -203,7 +203,7 @@ def heap_in_use() -> int:
 def test_taichi_launches_do_not_grow_the_heap():
     """Taichi 1.7.4 allocates a descriptor set per launch from pools of 64 and never frees one, counting on a
     full pool to fail the allocation; lavapipe never fails it, so every launch used to keep ~0.17 KiB for good.
-    renderer/taichi_hooks.py fails the allocation at the pool's maxSets: Taichi moves to a new pool and the old
+    renderer/compute/hooks.py fails the allocation at the pool's maxSets: Taichi moves to a new pool and the old
     ones are destroyed."""
     with HeadlessRenderer(
         registry.builtin_scenes()["cloth"](resolution=8), 16, 16, validate=False

@@ -1,4 +1,4 @@
-"""Point splatting (renderer/point_splat.py): the same image as point sprites, the large particles counted
+"""Point splatting (renderer/draw/point_splat.py): the same image as point sprites, the large particles counted
 into the indirect draw, clean under synchronization validation, and the sprite-only path when it is off.
 The tests of the splatted image run with each kind of pass 2 (by particle, by pixel)."""
 

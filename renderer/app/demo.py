@@ -1,6 +1,6 @@
 """The command line behind `python3 run_demo.py`: run a scene in a window, or headless into PNG files.
 
-With a display it opens the window (renderer/interactive.py); without one, or with --headless, it renders
+With a display it opens the window (renderer/app/interactive.py); without one, or with --headless, it renders
 offscreen and writes PNG files (it says where).
 """
 
@@ -18,8 +18,12 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..errors import RendererError
+from PIL import Image
+
+from ..errors import RendererError, WindowError
+from ..scene import registry
 from ..scene import template as new_scene
+from .headless import HeadlessRenderer
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -96,8 +100,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ..scene import registry
-
     try:
         if args.list_scenes:
             list_scenes(args.scene if args.scene != "particles" else None)
@@ -119,8 +121,6 @@ def main(argv: list[str] | None = None) -> int:
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             print("no display found: rendering headless")
         else:
-            from ..errors import WindowError
-
             try:
                 return run_window(scene_cls, params, args)
             except WindowError as exc:
@@ -131,8 +131,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def list_scenes(scene_file: str | None) -> None:
-    from ..scene import registry
-
     print("built-in scenes:")
     for name, cls in sorted(registry.builtin_scenes().items()):
         print(f"  {name:16s} {cls.description}")
@@ -156,7 +154,7 @@ def list_scenes(scene_file: str | None) -> None:
 
 def run_window(scene_cls, params: dict, args) -> int:
     """The interactive window; 0 on Esc, Q, the close button or Ctrl-C."""
-    from ..scene import registry
+    # Not at the top: importing glfw loads libglfw and the X11 libraries, which headless use must not need.
     from .interactive import InteractiveApp
 
     plugins, problems = registry.plugin_scenes()
@@ -208,7 +206,7 @@ def run_window(scene_cls, params: dict, args) -> int:
 @contextlib.contextmanager
 def ctrl_c_as_flag():
     """Within the block, Ctrl-C appends to the yielded list instead of raising KeyboardInterrupt: raised inside
-    a callback that Taichi's C code made into the renderer (taichi_hooks.py), it would become a failed Vulkan
+    a callback that Taichi's C code made into the renderer (compute/hooks.py), it would become a failed Vulkan
     call there, and a crash."""
     flag: list = []
     if threading.current_thread() is not threading.main_thread():
@@ -222,10 +220,6 @@ def ctrl_c_as_flag():
 
 
 def run_headless(scene, args) -> int:
-    from PIL import Image
-
-    from .headless import HeadlessRenderer
-
     out = args.out / scene.name
     out.mkdir(parents=True, exist_ok=True)
     width, height = args.size

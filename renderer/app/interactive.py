@@ -16,6 +16,7 @@ from pathlib import Path
 
 import glfw
 import numpy as np
+from PIL import Image
 
 from .. import camera as camera_control
 from ..compute.runtime import TaichiRuntime
@@ -175,8 +176,6 @@ class InteractiveApp:
         self.window.set_title(f"{name} | ERROR: {self.failed[self.index][:120]} | Tab: next scene")
 
     def save_screenshot(self, pixels: np.ndarray) -> Path:
-        from PIL import Image
-
         self.out_dir.mkdir(parents=True, exist_ok=True)
         path = self.out_dir / f"screenshot_{self.loaded.scene.name}_{self.sim_frame - 1:05d}.png"
         Image.fromarray(pixels[..., :3]).save(path)

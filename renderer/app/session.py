@@ -66,6 +66,9 @@ class Session:
         """Replace the scene on the same device and runtime (the GPU is idle while the old one is released)."""
         self.wait_idle()
         if self.loaded is not None:
+            self.frames.set_drawables(
+                []
+            )  # nothing recorded refers to the old scene, even if the new one fails
             self.loaded.close()
             self.loaded = None
         self._load(scene)

@@ -22,9 +22,6 @@ class Input:
     scroll: float = 0.0
     resized: bool = False
 
-    def any_motion(self) -> bool:
-        return bool(self.keys or any(self.orbit) or any(self.pan) or self.scroll or self.resized)
-
 
 def init_glfw() -> None:
     if not glfw.init():

@@ -9,6 +9,8 @@ import importlib.util
 import json
 import sys
 
+import taichi as ti
+
 
 def load_module(module: str, file: str):
     try:
@@ -26,8 +28,6 @@ def load_module(module: str, file: str):
 
 def main(spec_text: str) -> None:
     spec = json.loads(spec_text)
-    import taichi as ti
-
     ti.init(arch=ti.vulkan, offline_cache=False, log_level=ti.WARN, print_preprocessed_ir=False)
     module = ti.aot.Module(arch=ti.vulkan, caps=spec["caps"])
     for ref in spec["kernels"]:

@@ -74,10 +74,6 @@ class Event:
             )
         self._submit("wait")
 
-    def host_set(self) -> None:
-        vk.vkSetEvent(self.context.device, self.handle)
-        self.signal_pending = True
-
     def is_set(self) -> bool:
         try:
             vk.vkGetEventStatus(self.context.device, self.handle)

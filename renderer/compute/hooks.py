@@ -27,7 +27,7 @@ import cffi
 from ..device import vk
 
 MAX_POOLED = 4096  # fences kept per device (Taichi holds at most one per submission between two ti_wait)
-PREFILLED = 264  # the frames' ti_wait interval (frames.RECLAIM_INTERVAL) of submissions, and a few
+PREFILLED = 264  # the frames' ti_wait interval (frame/target.py RECLAIM_INTERVAL) of submissions, and a few
 OUT_OF_POOL_MEMORY = -1000069000  # VK_ERROR_OUT_OF_POOL_MEMORY
 
 _ffi = cffi.FFI()

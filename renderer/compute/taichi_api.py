@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cffi
 
+from ..device import vk
 from ..errors import RendererError
 
 # The Vulkan types taichi_vulkan.h uses. Handles are pointers on 64-bit targets (dispatchable or not),
@@ -180,6 +181,4 @@ def handle_int(handle) -> int:
         return handle
     if isinstance(handle, ffi.CData):
         return int(ffi.cast("uintptr_t", handle))
-    from ..device import vk
-
     return int(vk.ffi.cast("uintptr_t", handle))

@@ -22,6 +22,7 @@ from ..errors import RendererError
 from . import vk
 from .handles import vk_create, vk_destroy
 from .memory import Buffer
+from .shaders import create_module
 
 COLOR_FORMAT = vk.VK_FORMAT_R8G8B8A8_UNORM
 DEPTH_FORMAT = vk.VK_FORMAT_D32_SFLOAT
@@ -214,8 +215,6 @@ def create_compute_pipeline(
     """A compute pipeline recorded with the render pass's frames (before or after the pass), kept like its
     graphics pipelines: made once per render pass and description (`set_layouts_key` names how the set
     layouts are defined). Returns (pipeline, layout)."""
-    from .shaders import create_module
-
     compute = vk.VK_SHADER_STAGE_COMPUTE_BIT
 
     def build(layout):
@@ -243,8 +242,6 @@ def _build_graphics(
     cull_mode,
     depth_write,
 ):
-    from .shaders import create_module
-
     vert = create_module(device, vertex_spirv)
     frag = create_module(device, fragment_spirv)
     try:

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from ..cache import cache_dir
 from ..errors import RendererError
+from ..resources import SHADER_DIR  # installed or checkout
 from . import vk
 from .handles import vk_create
-
-SHADER_DIR = __import__("renderer.resources", fromlist=["SHADER_DIR"]).SHADER_DIR  # installed or checkout
 
 
 class ShaderCompileError(RendererError):

@@ -62,26 +62,33 @@ class Std140:
 
     def pack(self, values: dict | None = None, **kwargs) -> bytes:
         """The block's bytes with the fields given (by a dict, keywords or both); the others are zero."""
-        data = bytearray(self.size)
-        for name, value in {**(values or {}), **kwargs}.items():
+        return self.words(values, **kwargs).tobytes()
+
+    def words(self, values: dict | None = None, **kwargs) -> np.ndarray:
+        """The block as 4-byte words (every std140 scalar is one), written in place through typed views: this
+        runs for every drawable on every frame."""
+        words = np.zeros(self.size // 4, dtype=np.uint32)
+        views = {np.uint32: words, np.float32: words.view(np.float32), np.int32: words.view(np.int32)}
+        for name, value in ({**values, **kwargs} if values and kwargs else values or kwargs).items():
             glsl_type = self._types.get(name)
             if glsl_type is None:
                 raise RendererError(
                     f"no uniform {name!r} in this block (fields: {[n for n, _ in self.fields]})"
                 )
             rows, columns, dtype = TYPES[glsl_type]
-            offset = self.offsets[name]
-            if columns > 1:
-                matrix = np.asarray(value, dtype=dtype).reshape(rows, columns)
-                padded = np.zeros((columns, 4), dtype=dtype)  # column by column, each in a vec4's place
-                padded[:, :rows] = matrix.T
-                data[offset : offset + padded.nbytes] = padded.tobytes()
-                continue
-            vector = np.atleast_1d(np.asarray(value, dtype=dtype))
-            if vector.ndim != 1 or vector.size > rows:
-                raise RendererError(f"uniform {name} is a {glsl_type}: {value!r} does not fit")
-            data[offset : offset + vector.nbytes] = vector.tobytes()
-        return bytes(data)
+            start, target = self.offsets[name] // 4, views[dtype]
+            try:
+                if columns > 1:  # column by column, each in a vec4's place
+                    matrix = np.asarray(value, dtype=dtype).reshape(rows, columns)
+                    target[start : start + 4 * columns].reshape(columns, 4)[:, :rows] = matrix.T
+                    continue
+                count = len(value) if hasattr(value, "__len__") else 1
+                if count > rows:
+                    raise ValueError(f"{count} components")
+                target[start : start + count] = value
+            except (TypeError, ValueError) as exc:
+                raise RendererError(f"uniform {name} is a {glsl_type}: {value!r} does not fit") from exc
+        return words
 
 
 class FrameUniforms:
@@ -173,7 +180,7 @@ class FrameUniforms:
 
     def write(self, slot: int, values: dict | None = None, **kwargs) -> None:
         """The block's fields given by name (`Std140.pack`) into this slot's buffer; the others are zero."""
-        self.buffers[slot].write(np.frombuffer(self.block.pack(values, **kwargs), dtype=np.uint8))
+        self.buffers[slot].write(self.block.words(values, **kwargs))
 
     def destroy(self) -> None:
         device = self.context.device

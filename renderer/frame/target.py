@@ -29,11 +29,11 @@ from ..device import vk
 from ..device.handles import create_fence, vk_destroy
 from ..errors import RendererError, VulkanStatus
 
-FENCE_TIMEOUT_S = 60.0  # default of the frames' fence_timeout_s
-RECLAIM_INTERVAL = (
-    256  # default reclaim_interval: frames between the ti_wait calls that let Taichi free memory
-)
-RECLAIM_LAUNCHES = 1024  # default reclaim_launches: ... or launches, whichever comes first
+# defaults of the frame targets' fence_timeout_s, reclaim_interval (frames between the ti_wait calls that let
+# Taichi free memory) and reclaim_launches (... or launches, whichever comes first)
+FENCE_TIMEOUT_S = 60.0
+RECLAIM_INTERVAL = 256
+RECLAIM_LAUNCHES = 1024
 
 
 class FrameTimeoutError(RendererError):

@@ -20,7 +20,7 @@ from ..device.memory import Buffer, layout_barrier, pipeline_barrier
 from ..device.pipelines import create_render_pass
 from ..errors import RendererError
 from .offscreen import COMPUTE, record_copy_to_host, record_ordered_draws
-from .swapchain import Surface, Swapchain
+from .swapchain import PRESENT_MODE_NAMES, Surface, Swapchain
 from .target import FENCE_TIMEOUT_S, RECLAIM_INTERVAL, RECLAIM_LAUNCHES, FrameCalls, FrameSlot, FrameTarget
 
 
@@ -94,8 +94,6 @@ class WindowFrames(FrameTarget):
 
     @property
     def present_mode_name(self) -> str:
-        from .swapchain import PRESENT_MODE_NAMES
-
         return PRESENT_MODE_NAMES.get(self.swapchain.present_mode, str(self.swapchain.present_mode))
 
     # -- (re)building

@@ -170,7 +170,7 @@ class SceneGPU:
         indices: NdArray | None = None,
         count: int | None = None,
     ) -> CustomDraw:
-        """Draw with the scene's own GLSL (see renderer/custom_draw.py for what the shaders see): one vertex
+        """Draw with the scene's own GLSL (see renderer/draw/custom_draw.py for what the shaders see): one vertex
         input per array in `inputs` (float32, scalar or vec2-4 elements), optional uint32 `indices`."""
         vertex_spirv = compile_scene_shader(vertex, "vert", self.scene_file)
         fragment_spirv = compile_scene_shader(fragment, "frag", self.scene_file)

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
+from ..app.headless import HeadlessRenderer
 
 REFERENCE_DEVICE = "llvmpipe"  # lavapipe's device name
 
@@ -65,8 +68,6 @@ def assert_matches_reference(
     max_bad_fraction: float = 0.0005,
 ) -> Comparison | None:
     """Compare RGB of `pixels` with the PNG at `reference`; write it instead when regenerating or absent."""
-    from PIL import Image
-
     rgb = np.ascontiguousarray(pixels[..., :3])
     reference = Path(reference)
     if regenerate:
@@ -93,8 +94,6 @@ def assert_matches_reference(
 
 def render_scene(scene, frames: int, size=(320, 180), dt: float = 1 / 60, validate: bool = True):
     """Render `frames` frames of `scene` headless (validation on); return (last frame's pixels, context)."""
-    from ..app.headless import HeadlessRenderer
-
     with HeadlessRenderer(scene, *size, validate=validate) as renderer:
         pixels = renderer.render(frames, dt)
     if validate:
