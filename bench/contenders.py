@@ -290,9 +290,9 @@ class WaitCounter:
     calls: `calls` (a `renderer.frame.target.FrameCalls`) is handed to HeadlessRenderer and InteractiveApp
     (`calls=`), and sees every vkQueueSubmit, vkWaitForFences (counted as blocking when its fence was not yet
     signalled as the call began), vkResetFences, vkDeviceWaitIdle (a window's only idle wait), ti_flush and
-    ti_wait the frames make. `attach(renderer)` also times the renderer's read_pixels and the scene's
-    write_uniforms; ti_launch_kernel is timed through the Taichi C API library that renderer/compute/kernels.py
-    calls (`kernels.lib`). The renderer makes no vkQueueWaitIdle call (its count stays 0); waits inside
+    ti_wait the frames make. `attach(renderer)` also times the renderer's read_pixels, the scene's
+    write_uniforms and the runtime's kernel launches (`TaichiRuntime.launch`, through which every launch goes),
+    on those objects only. The renderer makes no vkQueueWaitIdle call (its count stays 0); waits inside
     Taichi's own C++ are not visible here."""
 
     NAMES = (
@@ -314,7 +314,6 @@ class WaitCounter:
     )
 
     def __init__(self):
-        from renderer.compute import kernels
         from renderer.device import vk
         from renderer.frame.target import FrameCalls
 
@@ -354,7 +353,6 @@ class WaitCounter:
                 return counter.timed("ti_wait_s", super().ti_wait, runtime)
 
         self.calls = CountingCalls()
-        kernels.lib = _TimedLib(kernels.lib, lambda fn, *a: self.timed("ti_launch_kernel_s", fn, *a))
 
     def timed(self, key, fn, *a):
         if not self.active:
@@ -366,11 +364,13 @@ class WaitCounter:
             self.counts[key] += time.perf_counter() - t0
 
     def attach(self, renderer) -> None:
-        """Time `renderer`'s read_pixels and its scene's write_uniforms (on these objects only)."""
-        frames, loaded = renderer.frames, renderer.loaded
-        read, write = frames.read_pixels, loaded.write_uniforms
+        """Time `renderer`'s read_pixels, its scene's write_uniforms and its runtime's kernel launches (on these
+        objects only)."""
+        frames, loaded, runtime = renderer.frames, renderer.loaded, renderer.runtime
+        read, write, launch = frames.read_pixels, loaded.write_uniforms, runtime.launch
         frames.read_pixels = lambda slot: self.timed("read_pixels_s", read, slot)
         loaded.write_uniforms = lambda *a: self.timed("write_uniforms_s", write, *a)
+        runtime.launch = lambda *a: self.timed("ti_launch_kernel_s", launch, *a)
 
     def _signalled(self, device, fence) -> bool:
         return self._vk.lib.vkGetFenceStatus(device, fence) == self._vk.VK_SUCCESS
@@ -384,19 +384,6 @@ class WaitCounter:
         out = {k: v for k, v in self.counts.items() if not k.endswith("_s")}
         out["per_frame_ms"] = {k[:-2]: 1000 * v / frames for k, v in self.counts.items() if k.endswith("_s")}
         return out
-
-
-class _TimedLib:
-    """The Taichi C API library as renderer/compute/kernels.py sees it, with ti_launch_kernel timed (a cffi
-    library's functions cannot be replaced on the library itself)."""
-
-    def __init__(self, lib, timed):
-        self._lib, self._timed = lib, timed
-        launch = lib.ti_launch_kernel
-        self.ti_launch_kernel = lambda *a: timed(launch, *a)
-
-    def __getattr__(self, name):
-        return getattr(self._lib, name)
 
 
 def profile_frames(r, scene_frames, first: int, warmup: int, frames: int, path: str) -> dict:

@@ -1,8 +1,9 @@
 """`python -m renderer`: the demo, with the same options as `python3 run_demo.py`, from any folder."""
 
 import sys
+from pathlib import Path
 
 from .app.demo import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main(sys.argv[1:], prog=f"{Path(sys.executable).name} -m renderer"))

@@ -16,6 +16,7 @@ import pytest
 import vulkan as vk
 
 from renderer.compute import aot, kernels, taichi_api
+from renderer.compute import runtime as runtime_module
 from renderer.compute.kernels import AotModule, NdArray
 from renderer.compute.runtime import TaichiRuntime
 from renderer.device.context import VulkanContext, pick_physical_device
@@ -163,7 +164,7 @@ def test_accumulate_sums_with_atomics(res, test_module):
 
 
 class NoLaunchLib:
-    """Stands in for the C library in renderer.kernels: any ti_launch_kernel call fails the test."""
+    """Stands in for the C library of renderer.compute.runtime: any ti_launch_kernel call fails the test."""
 
     def __init__(self, real):
         self._real = real
@@ -275,7 +276,7 @@ BAD_LAUNCHES = {
 class TestRejections:
     @pytest.fixture(autouse=True)
     def no_launch(self, monkeypatch):
-        monkeypatch.setattr(kernels, "lib", NoLaunchLib(taichi_api.lib))
+        monkeypatch.setattr(runtime_module, "lib", NoLaunchLib(taichi_api.lib))
 
     @pytest.mark.parametrize("case", sorted(BAD_LAUNCHES))
     def test_bad_launch_is_rejected(self, shared, case):

@@ -46,8 +46,8 @@ def parse_param(text: str) -> tuple[str, object]:
         return name, value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="run_demo.py", description=__doc__.splitlines()[0])
+def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     p.add_argument("--scene", default="particles", help="a built-in scene's name or a scene file's path")
     p.add_argument(
         "--list-scenes",
@@ -98,15 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python3 run_demo.py") -> int:
+    """The command line; `prog` is how the user ran it (for help and hints)."""
+    args = build_parser(prog).parse_args(argv)
     try:
         if args.list_scenes:
             list_scenes(args.scene if args.scene != "particles" else None)
             return 0
         if args.new_scene:
             path = new_scene.write(args.new_scene, Path.cwd())
-            print(f"wrote {path}; run it with: python3 run_demo.py --scene {path}")
+            print(f"wrote {path}; run it with: {prog} --scene {path}")
             return 0
         if args.frames is not None and args.frames < 1:
             print("error: --frames must be at least 1", file=sys.stderr)
@@ -187,7 +188,7 @@ def run_window(scene_cls, params: dict, args) -> int:
             return 1
         except Exception:  # a scene's bug: its traceback, then the same orderly shutdown
             traceback.print_exc()
-            print(f"error in scene {app.loaded.scene.name!r}: shutting down", file=sys.stderr)
+            print(f"error in scene {app.session.scene.name!r}: shutting down", file=sys.stderr)
             return 1
         if app.interrupted:
             print("interrupted; shutting down", file=sys.stderr)

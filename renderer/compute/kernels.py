@@ -330,10 +330,7 @@ class BoundLaunch:
             self._keep[name] = value
 
     def __call__(self) -> None:
-        runtime = self.kernel.module.runtime.handle
-        lib.ti_launch_kernel(runtime, self.kernel.handle, len(self.kernel.args), self.array)
-        api.check("ti_launch_kernel", self.kernel.name)
-        self.kernel.module.runtime.launched()
+        self.kernel.module.runtime.launch(self.kernel, self.array)
 
 
 def _set_scalar(arg, spec: ArgSpec, value, where: str) -> None:

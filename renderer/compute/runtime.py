@@ -232,15 +232,19 @@ class TaichiRuntime:
 
     # -- submission
 
-    def launched(self) -> None:
-        """Count a kernel launch (kernels.BoundLaunch), for flush() and the frames' reclaim."""
+    def launch(self, kernel, args) -> None:
+        """Launch `kernel` (a kernels.Kernel) with its checked argument array (kernels.BoundLaunch), counted for
+        flush() and the frames' reclaim. Every launch comes through here: to count or time launches, wrap this
+        method on the runtime object (as the benchmark does)."""
+        lib.ti_launch_kernel(self.handle, kernel.handle, len(kernel.args), args)
+        api.check("ti_launch_kernel", kernel.name)
         self.launches_since_wait += 1
         self.launches_since_flush += 1
 
     def flush(self) -> None:
         """Submit the recorded launches to the shared queue (no host wait). With nothing launched since the
         last flush it does nothing: Taichi would submit an empty command buffer with a new fence. (Launches are
-        the only commands the renderer has Taichi record; count any other that records one in `launched`.)"""
+        the only commands the renderer has Taichi record; count any other that records one as `launch` does.)"""
         if self.launches_since_flush == 0:
             return
         lib.ti_flush(self.handle)
