@@ -33,10 +33,6 @@ from ..device.pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass
 from ..draw.base import RenderTarget
 from ..errors import RendererError
 from .target import (
-    FENCE_TIMEOUT_S,
-    RECLAIM_INTERVAL,
-    RECLAIM_LAUNCHES,
-    FrameCalls,
     FrameSlot,
     FrameTarget,
     FrameTimeoutError,  # noqa: F401  (raised by the frames' waits; importable from here as before)
@@ -240,8 +236,9 @@ class Slot(FrameSlot):
 
 class OffscreenFrames(FrameTarget):
     """`frames_in_flight` offscreen frames of `width` x `height`, drawing `drawables`, read back to the host
-    (with `readback=False`, not: the frames' pixels are then None). `fence_timeout_s`, `reclaim_interval`,
-    `reclaim_launches` and `calls` (the frame loop's calls, the hook to count or fail them): see target.py."""
+    (with `readback=False`, not: the frames' pixels are then None). `options`: FrameTarget's (clear_color,
+    fence_timeout_s, reclaim_interval, reclaim_launches, and calls: the hook to count or fail the frame loop's
+    calls)."""
 
     def __init__(
         self,
@@ -251,26 +248,14 @@ class OffscreenFrames(FrameTarget):
         height: int,
         *,
         frames_in_flight: int = 2,
-        clear_color=(0.02, 0.02, 0.03, 1.0),
         readback: bool = True,
-        fence_timeout_s: float = FENCE_TIMEOUT_S,
-        reclaim_interval: int = RECLAIM_INTERVAL,
-        reclaim_launches: int = RECLAIM_LAUNCHES,
-        calls: FrameCalls | None = None,
+        **options,
     ):
         if frames_in_flight < 1:
             raise RendererError(f"frames_in_flight must be at least 1, not {frames_in_flight}")
         if not (0 < width <= 16384 and 0 < height <= 16384):
             raise RendererError(f"frame size must be 1..16384 on each side, not {width}x{height}")
-        super().__init__(
-            context,
-            runtime,
-            clear_color=clear_color,
-            fence_timeout_s=fence_timeout_s,
-            reclaim_interval=reclaim_interval,
-            reclaim_launches=reclaim_launches,
-            calls=calls,
-        )
+        super().__init__(context, runtime, **options)
         self.width, self.height, self.readback = width, height, readback
         self.in_place = readback and in_place_readback(context)
         # where the render pass leaves the colour image: the host reads a linear image in GENERAL layout

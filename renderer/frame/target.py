@@ -25,6 +25,8 @@ reclaims).
 
 from __future__ import annotations
 
+import abc
+
 from ..device import vk
 from ..device.handles import create_fence, vk_destroy
 from ..errors import RendererError, VulkanStatus
@@ -102,7 +104,7 @@ class FrameSlot:
             self.fence = None
 
 
-class FrameTarget:
+class FrameTarget(abc.ABC):
     """Base of the frame targets: the slots' fences, the submit and the reclaim rule, the fence wait."""
 
     render_pass = None
@@ -131,14 +133,17 @@ class FrameTarget:
         return len(self.slots)
 
     @property
+    @abc.abstractmethod
     def extent(self) -> tuple[int, int]:
-        raise NotImplementedError
+        """(width, height) of the frames."""
 
+    @abc.abstractmethod
     def set_drawables(self, drawables: list) -> None:
-        raise NotImplementedError
+        """What every frame draws: waits for the frames in flight, then records the command buffers."""
 
+    @abc.abstractmethod
     def destroy(self) -> None:
-        raise NotImplementedError
+        """Release everything (after wait_all()); idempotent."""
 
     # -- shared by the frame loops
 

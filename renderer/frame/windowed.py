@@ -21,7 +21,7 @@ from ..device.pipelines import create_render_pass
 from ..errors import RendererError
 from .offscreen import COMPUTE, record_copy_to_host, record_ordered_draws
 from .swapchain import PRESENT_MODE_NAMES, Surface, Swapchain
-from .target import FENCE_TIMEOUT_S, RECLAIM_INTERVAL, RECLAIM_LAUNCHES, FrameCalls, FrameSlot, FrameTarget
+from .target import FrameSlot, FrameTarget
 
 
 class WindowSlot(FrameSlot):
@@ -43,8 +43,8 @@ class WindowSlot(FrameSlot):
 
 
 class WindowFrames(FrameTarget):
-    """Frames in flight presented to `window`. `fence_timeout_s`, `reclaim_interval`, `reclaim_launches` and
-    `calls` (the frame loop's calls, the hook to count or fail them): see target.py."""
+    """Frames in flight presented to `window`. `options`: FrameTarget's (clear_color, fence_timeout_s,
+    reclaim_interval, reclaim_launches, and calls: the hook to count or fail the frame loop's calls)."""
 
     def __init__(
         self,
@@ -54,21 +54,9 @@ class WindowFrames(FrameTarget):
         *,
         vsync: bool = True,
         frames_in_flight: int = 2,
-        clear_color=(0.02, 0.02, 0.03, 1.0),
-        fence_timeout_s: float = FENCE_TIMEOUT_S,
-        reclaim_interval: int = RECLAIM_INTERVAL,
-        reclaim_launches: int = RECLAIM_LAUNCHES,
-        calls: FrameCalls | None = None,
+        **options,
     ):
-        super().__init__(
-            context,
-            runtime,
-            clear_color=clear_color,
-            fence_timeout_s=fence_timeout_s,
-            reclaim_interval=reclaim_interval,
-            reclaim_launches=reclaim_launches,
-            calls=calls,
-        )
+        super().__init__(context, runtime, **options)
         self.window, self.vsync = window, vsync
         self.render_finished: list = []
         self.cbs: dict = {}
