@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Run the renderer demo: sets up the environment (Debian packages, .venv) on first use, then runs
-renderer.demo.main with this script's arguments inside .venv."""
+renderer.app.demo.main with this script's arguments inside .venv."""
 
 import sys
 

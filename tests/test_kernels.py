@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import vulkan as vk
 
+from renderer.cache import CACHE_ENV
 from renderer.compute import aot, kernels, taichi_api
 from renderer.compute import runtime as runtime_module
 from renderer.compute.kernels import AotModule, NdArray
@@ -348,7 +349,7 @@ class TestRejections:
 
 @pytest.fixture
 def fresh_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(aot.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
     return tmp_path / "cache"
 
 
@@ -505,3 +506,24 @@ def test_no_driver_names_the_package_to_install(validate):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("NoVulkanDeviceError:"), proc.stdout + proc.stderr
     assert "mesa-vulkan-drivers" in proc.stdout
+
+
+def test_no_vulkan_loader_is_one_clear_error(tmp_path):
+    """Without libvulkan the `vulkan` package fails at import with OSError: whichever public name is used
+    first, the renderer says which packages to install."""
+    fake = tmp_path / "vulkan"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("raise OSError(\"cannot load library 'libvulkan.so.1'\")\n")
+    script = (
+        "from renderer.errors import NoVulkanDeviceError\n"
+        "try:\n"
+        "    from renderer import HeadlessRenderer\n"
+        "except NoVulkanDeviceError as exc:\n"
+        "    print('NoVulkanDeviceError:', exc)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "NoVulkanDeviceError: no Vulkan loader" in proc.stdout and "libvulkan1" in proc.stdout

@@ -220,3 +220,61 @@ def test_taichi_launches_do_not_grow_the_heap():
     assert all(used <= limit for limit, used in pools.values()), pools
     assert len(pools) <= 4, f"{len(pools)} of Taichi's descriptor pools are alive"
     assert grown < 512 * 1024, f"the heap grew {grown / 1024:.0f} KiB over 10,000 launches"
+
+
+def test_frame_slots_that_fail_half_made_leave_nothing(context, monkeypatch):
+    """Offscreen frames whose second slot fails to make its event release the first slot and what the second
+    had made (fence, images, framebuffer) before the error reaches the caller; so does a window's slot (fence,
+    semaphore)."""
+    from renderer.compute.runtime import TaichiRuntime
+    from renderer.frame.offscreen import OffscreenFrames
+    from renderer.frame.windowed import WindowSlot
+
+    runtime = TaichiRuntime.import_vulkan(context)
+    real_create, made = Event.create, []
+
+    def fails_after(count):
+        def create(rt):
+            if len(made) == count:
+                raise RuntimeError("injected: no event")
+            made.append(real_create(rt))
+            return made[-1]
+
+        return staticmethod(create)
+
+    try:
+        baseline = handles.live_counts()
+        monkeypatch.setattr(Event, "create", fails_after(1))
+        with pytest.raises(RuntimeError, match="injected"):
+            OffscreenFrames(context, runtime, 64, 48)
+        assert len(made) == 1 and made[0].handle is None  # the first slot's event was released with it
+        assert handles.live_counts() == baseline
+        monkeypatch.setattr(Event, "create", fails_after(len(made)))
+        with pytest.raises(RuntimeError, match="injected"):
+            WindowSlot(context, runtime, 0)
+        assert handles.live_counts() == baseline
+    finally:
+        monkeypatch.undo()
+        runtime.destroy()
+
+
+def test_teardown_goes_on_after_a_failing_step(monkeypatch):
+    """A step of the session's teardown that fails (here the frames' release) does not stop the later ones:
+    the runtime, the scene's buffers and the device are still released, then the error is raised."""
+    from renderer.errors import RendererError
+
+    gc.collect()
+    baseline = handles.live_counts()
+    renderer = HeadlessRenderer(Particles(count=1000), 32, 32)
+    renderer.render(2)
+    release_frames = renderer.frames.destroy
+
+    def failing():
+        release_frames()
+        raise RendererError("injected: the frames failed to release")
+
+    monkeypatch.setattr(renderer.frames, "destroy", failing)
+    with pytest.raises(RendererError, match="injected"):
+        renderer.close()
+    assert renderer.runtime is None and renderer.context.device is None
+    assert handles.live_counts() == baseline

@@ -71,3 +71,19 @@ def test_only_device_vk_imports_the_vulkan_package():
         if path != RENDERER / "device" / "vk.py" and IMPORTS_VULKAN.search(path.read_text())
     ]
     assert importing == [], f"import renderer.device.vk instead of the vulkan package in {importing}"
+
+
+def test_a_result_the_package_does_not_know_is_a_vulkan_error():
+    """The `vulkan` package looks a result up in its table of exceptions; one it lacks (here
+    VK_ERROR_NOT_PERMITTED_KHR) raises KeyError inside it, which becomes a VulkanError naming the call. A
+    KeyError of the caller's own stays a KeyError."""
+    namespace = {"__name__": "vulkan._vulkan", "exception_codes": {}}
+    exec("def vkFake():\n    raise exception_codes[-1000174001]\n", namespace)
+    with pytest.raises(VulkanError, match=r"vkFake failed with an unknown VkResult \(-1000174001\)"):
+        vk.checked(namespace["vkFake"], "vkFake")()
+
+    def mine():
+        return {}["missing"]
+
+    with pytest.raises(KeyError):
+        vk.checked(mine)()

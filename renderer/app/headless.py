@@ -91,7 +91,6 @@ class HeadlessRenderer:
     runtime = property(lambda self: self.session.runtime)
     frames = property(lambda self: self.session.frames)
     loaded = property(lambda self: self.session.loaded)
-    owns_runtime = property(lambda self: self.session.owns_runtime)
 
     def frames_iter(
         self, count: int, dt: float = 1 / 60, first: int = 0, *, copy: bool = True

@@ -284,13 +284,16 @@ class InteractiveApp:
                 f.write(f"{i}," + ",".join(f"{1000 * v:.3f}" for v in row) + "\n")
 
     def close(self) -> None:
-        """The session's fixed order (session.py), then the window, then glfw."""
-        if self.session is not None:
-            self.session.close()
-        if self.window is not None:
-            self.window.destroy()
-            self.window = None
-        glfw.terminate()
+        """The session's fixed order (session.py: the window's surface goes with its frames), then the window,
+        then glfw, even if the session's teardown raised."""
+        try:
+            if self.session is not None:
+                self.session.close()
+        finally:
+            if self.window is not None:
+                self.window.destroy()
+                self.window = None
+            glfw.terminate()
 
     def __enter__(self) -> InteractiveApp:
         return self

@@ -20,14 +20,15 @@ headless may adopt a device Taichi created) and never repeat the order:
                     the device and instance
 
 After close() `context` stays readable (its validation log), destroyed; the other parts are None.
-A lost device during the waits of close() does not stop the teardown: nothing more can run on the GPU.
+A failure on the way (a lost device in a wait, Taichi failing to wait for its work) does not stop the
+teardown: every later step still runs, and the first error is raised at the end.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..errors import DeviceLostError
+from ..errors import DeviceLostError, RendererError
 from ..scene.api import Scene
 from ..scene.loaded import LoadedScene
 
@@ -84,21 +85,28 @@ class Session:
 
     def close(self) -> None:
         """Release everything in the fixed order of the module's docstring (idempotent)."""
-        try:
-            self.wait_idle()
-        except DeviceLostError:
-            pass  # already reported where it was found; the GPU runs nothing more
+        errors: list[RendererError] = []
+
+        def step(release) -> None:
+            try:
+                release()
+            except RendererError as exc:  # keep going: what is left must still be released
+                errors.append(exc)
+
+        step(self.wait_idle)
         if self.loaded is not None:
-            self.loaded.close(destroy_buffers=False)
+            step(lambda: self.loaded.close(destroy_buffers=False))
         if self.frames is not None:
-            self.frames.destroy()
+            step(self.frames.destroy)
             self.frames = None
         if self.runtime is not None:
             if self.owns_runtime:
-                self.runtime.destroy()
+                step(self.runtime.destroy)
             self.runtime = None
         if self.loaded is not None:
-            self.loaded.destroy_buffers()
+            step(self.loaded.destroy_buffers)
             self.loaded = None
         if self.context is not None:
-            self.context.destroy()
+            step(self.context.destroy)
+        if errors and not isinstance(errors[0], DeviceLostError):  # a lost device was raised where it was met
+            raise errors[0]

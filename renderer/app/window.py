@@ -122,7 +122,7 @@ class Window:
         glfw.wait_events_timeout(timeout)
 
     def destroy(self) -> None:
-        """After its surface (the window frames'), before the instance."""
+        """After its surface (the window frames')."""
         handle, self.handle = self.handle, None
         if handle is not None:
             glfw.destroy_window(handle)

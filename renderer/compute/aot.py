@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import cache
-from ..cache import CACHE_ENV  # noqa: F401  (tests set it through this module)
 from ..errors import RendererError
 
 FORMAT = 1  # bump when the way modules are built changes

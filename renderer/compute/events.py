@@ -8,7 +8,7 @@ both in submission order on the one queue that Taichi and the renderer share:
   launches (`ti_flush`) and then submits a small pre-recorded command buffer, so the operation lands after
   every kernel launched before it and before every kernel launched after it.
 - `record_signal()`, `record_wait()`, `record_reset()`: the same operations recorded into a renderer command
-  buffer that is submitted after `ti_flush`. The frame uses these (see `frames.py`): set at the start of the
+  buffer that is submitted after `ti_flush`. The frame uses these (see `frame/offscreen.py`): set at the start of the
   render command buffer (its first scope covers Taichi's earlier submission), wait right before the draw,
   reset after a barrier at the end. That arrangement records once and is clean under synchronization
   validation, unlike a host-side `vkResetEvent`, which this layer version does not model.

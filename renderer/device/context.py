@@ -11,15 +11,7 @@ import ctypes
 import os
 
 from ..errors import NoVulkanDeviceError, RendererError, VulkanError
-
-try:
-    from . import vk
-except OSError as exc:  # the `vulkan` package raises this when libvulkan.so.1 is absent
-    raise NoVulkanDeviceError(
-        f"no Vulkan loader ({exc}): install the Debian packages libvulkan1 and mesa-vulkan-drivers"
-    ) from exc
-
-from . import capabilities, handles, validation
+from . import capabilities, handles, validation, vk
 from .handles import vk_create, vk_destroy
 
 API_VERSION = vk.VK_MAKE_VERSION(1, 3, 0)

@@ -1,7 +1,7 @@
 """Render passes, graphics pipelines and per-frame uniforms: what every drawable is built from.
 
 A drawable (particles.py, ...) records its draw into a frame's command buffer once and says which buffers it
-reads, so the frame can make that read wait for the kernels' writes (`frames.py`). Per-frame values (camera,
+reads, so the frame can make that read wait for the kernels' writes (`frame/offscreen.py`). Per-frame values (camera,
 colour, radius) live in one small host-visible uniform buffer per frame in flight (draw/uniforms.py): changing
 them never re-records anything.
 

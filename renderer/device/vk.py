@@ -17,10 +17,15 @@ from __future__ import annotations
 import functools
 import sys
 
-import vulkan as _vulkan
-from vulkan import *  # noqa: F403  (constants, structs, ffi, lib: the package's own)
+from ..errors import DeviceLostError, NoVulkanDeviceError, VulkanError, VulkanStatus
 
-from ..errors import DeviceLostError, VulkanError, VulkanStatus
+try:
+    import vulkan as _vulkan
+except OSError as exc:  # the `vulkan` package raises this when libvulkan.so.1 is absent
+    raise NoVulkanDeviceError(
+        f"no Vulkan loader ({exc}): install the Debian packages libvulkan1 and mesa-vulkan-drivers"
+    ) from exc
+from vulkan import *  # noqa: E402, F403  (constants, structs, ffi, lib: the package's own)
 
 ffi, lib = _vulkan.ffi, _vulkan.lib
 
@@ -75,7 +80,11 @@ def checked(fn, name: str | None = None):
             result = fn(*args, **kwargs)
         except (_vulkan.VkException, _vulkan.VkError) as exc:  # non-error results, and errors
             raise error_for(call, _exception_result(type(exc).__name__)) from exc
-        except _vulkan.ProcedureNotFoundError as exc:
+        except KeyError as exc:  # a result the package has no exception for
+            if not _raised_by_package(exc):
+                raise
+            raise VulkanError(call, f"an unknown VkResult ({exc.args[0]})") from exc
+        except (_vulkan.ProcedureNotFoundError, _vulkan.ExtensionNotSupportedError) as exc:
             raise VulkanError(
                 call, "not found", "its extension is not enabled on this instance or device"
             ) from exc
@@ -87,6 +96,14 @@ def checked(fn, name: str | None = None):
 
 
 _PROC_ADDR = ("vkGetInstanceProcAddr", "vkGetDeviceProcAddr")
+
+
+def _raised_by_package(exc: BaseException) -> bool:
+    """Whether the innermost frame of `exc` is the `vulkan` package's (its result check: exception_codes[r])."""
+    tb = exc.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_globals.get("__name__", "").startswith("vulkan")
 
 
 def _wrap_all(module) -> None:

@@ -1,7 +1,7 @@
 """A quad showing an image that kernels write: full screen, or a rectangle in the world's XY plane.
 
 The image stays in GENERAL layout, the one Taichi leaves it in after a kernel writes it; the frame's event wait
-orders the fragment shader's reads after the kernel's writes (an image barrier, see frames.py).
+orders the fragment shader's reads after the kernel's writes (an image barrier, see frame/offscreen.py).
 """
 
 from __future__ import annotations

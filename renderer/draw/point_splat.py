@@ -20,7 +20,7 @@ and a list of winners as long. `particles_splat.comp` runs over each draw:
 
 So the cost is per particle or per pixel, never both, and the buffer is filled once when it is made, never
 per frame. The splat buffer, the list and the frame's images come with each recording
-(`frames.RenderTarget`) and are bound as push descriptors, since every slot and swapchain image is a
+(`draw/base.py` RenderTarget) and are bound as push descriptors, since every slot and swapchain image is a
 different set.
 
 Without `shaderInt64`, `shaderBufferInt64Atomics`, `VK_KHR_push_descriptor` or format-less storage image

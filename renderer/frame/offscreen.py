@@ -35,7 +35,6 @@ from ..errors import RendererError
 from .target import (
     FrameSlot,
     FrameTarget,
-    FrameTimeoutError,  # noqa: F401  (raised by the frames' waits; importable from here as before)
 )
 
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
@@ -167,48 +166,54 @@ class Slot(FrameSlot):
         ctx = frames.context
         self.color = self.depth = self.readback = self.framebuffer = self.event = None
         super().__init__(ctx.device, index)
-        self.color = Image(
-            ctx,
-            frames.width,
-            frames.height,
-            COLOR_FORMAT,
-            vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT
-            | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT
-            | vk.VK_IMAGE_USAGE_STORAGE_BIT,  # RGBA8 storage images: every device has them
-            name=f"colour {index}",
-            host=frames.in_place,
-        )
-        self.depth = Image(
-            ctx,
-            frames.width,
-            frames.height,
-            DEPTH_FORMAT,
-            vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
-            aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
-            name=f"depth {index}",
-        )
-        # without readback (OffscreenFrames(readback=False)) frames stay on the GPU; read in place, the colour
-        # image is the host's copy
-        self.readback = None
-        if frames.readback and not frames.in_place:
-            self.readback = Buffer(
+        try:
+            self.color = Image(
                 ctx,
-                frames.width * frames.height * 4,
-                vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                host=True,
-                name=f"readback {index}",
+                frames.width,
+                frames.height,
+                COLOR_FORMAT,
+                vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT
+                | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT
+                | vk.VK_IMAGE_USAGE_STORAGE_BIT,  # RGBA8 storage images: every device has them
+                name=f"colour {index}",
+                host=frames.in_place,
             )
-        self._fb_info = vk.VkFramebufferCreateInfo(
-            renderPass=frames.render_pass.handle,
-            pAttachments=[self.color.view, self.depth.view],
-            width=frames.width,
-            height=frames.height,
-            layers=1,
-        )
-        self.framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, ctx.device, self._fb_info, None)
-        self.event = Event.create(frames.runtime)
-        self.cb = None
-        self.color_layout = frames.color_layout
+            self.depth = Image(
+                ctx,
+                frames.width,
+                frames.height,
+                DEPTH_FORMAT,
+                vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
+                aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
+                name=f"depth {index}",
+            )
+            # without readback (OffscreenFrames(readback=False)) frames stay on the GPU; read in place, the colour
+            # image is the host's copy
+            self.readback = None
+            if frames.readback and not frames.in_place:
+                self.readback = Buffer(
+                    ctx,
+                    frames.width * frames.height * 4,
+                    vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                    host=True,
+                    name=f"readback {index}",
+                )
+            self._fb_info = vk.VkFramebufferCreateInfo(
+                renderPass=frames.render_pass.handle,
+                pAttachments=[self.color.view, self.depth.view],
+                width=frames.width,
+                height=frames.height,
+                layers=1,
+            )
+            self.framebuffer = vk_create(
+                "Framebuffer", vk.vkCreateFramebuffer, ctx.device, self._fb_info, None
+            )
+            self.event = Event.create(frames.runtime)
+            self.cb = None
+            self.color_layout = frames.color_layout
+        except BaseException:
+            self.destroy(ctx.device)  # what was made so far
+            raise
 
     def target(self) -> RenderTarget:
         return RenderTarget(

@@ -37,7 +37,7 @@ class Surface:
         surface = vk.ffi.new("VkSurfaceKHR *")
         result = glfw.create_window_surface(instance, window_handle, None, surface)
         if result != vk.VK_SUCCESS:
-            raise WindowError(f"glfwCreateWindowSurface failed with VkResult {result}")
+            raise WindowError(f"glfwCreateWindowSurface failed with {vk.result_name(result)}")
         self.handle, self.instance = surface[0], instance
         handles.opened("Surface")
 
@@ -82,7 +82,7 @@ class Swapchain:
         self.present_mode = vk.VK_PRESENT_MODE_FIFO_KHR
         self.needs_recreate = False
         self._index = vk.ffi.new("uint32_t *")
-        self.generation = 0  # bumped on each (re)creation: recorded command buffers know when they are stale
+        self.generation = 0  # bumped on each (re)creation (the tests count rebuilds by it)
 
     def choose_present_mode(self, vsync: bool) -> int:
         if vsync:

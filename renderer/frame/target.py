@@ -29,7 +29,7 @@ import abc
 
 from ..device import vk
 from ..device.handles import create_fence, vk_destroy
-from ..errors import RendererError, VulkanStatus
+from ..errors import DeviceLostError, RendererError, VulkanStatus
 
 # defaults of the frame targets' fence_timeout_s, reclaim_interval (frames between the ti_wait calls that let
 # Taichi free memory) and reclaim_launches (... or launches, whichever comes first)
@@ -49,7 +49,7 @@ class FrameCalls:
     - `vkQueueSubmit(queue, submit_info, fence)`: submit one VkSubmitInfo (made by the `vulkan` package)
     - `vkWaitForFences(device, fences, timeout_ns)`: wait for a slot's fence (`fences`: a VkFence[1])
     - `vkResetFences(device, fences)`: reset it before its slot is submitted again
-    - `vkDeviceWaitIdle(context)`: a window's wait for the presentation engine (resize, screenshot, teardown)
+    - `vkDeviceWaitIdle(context)`: a window's wait for the presentation engine (resize, new drawables, teardown)
     - `ti_flush(runtime)`: submit Taichi's launches so far (before each frame's submission)
     - `ti_wait(runtime)`: the periodic reclaim (see this module's docstring)
 
@@ -93,10 +93,6 @@ class FrameSlot:
         self.fence = create_fence(device, signalled=True)
         self.fences = vk.ffi.new("VkFence[1]", [self.fence])  # made once: the frame loop's argument
         self.shared: dict = {}  # RenderTarget.per_slot
-
-    @property
-    def in_flight(self) -> bool:
-        return self.frame is not None
 
     def destroy_fence(self, device) -> None:
         if self.fence is not None:
@@ -180,6 +176,10 @@ class FrameTarget(abc.ABC):
             raise FrameTimeoutError(
                 f"frame {slot.frame} did not finish within {self.fence_timeout_s:.0f} s: the GPU "
                 "is stuck (an event that is never set?) or the device was lost"
+            ) from exc
+        except DeviceLostError as exc:
+            raise DeviceLostError(
+                exc.call, exc.result, f"while rendering frame {slot.frame}; {exc.hint}"
             ) from exc
         frame, slot.frame = slot.frame, None
         return frame

@@ -2,11 +2,11 @@
 
 Each frame in flight (slot) has a fence, an image-available semaphore and an event; each swapchain image has
 a render-finished semaphore. One command buffer per (slot, swapchain image) is recorded when the swapchain or
-the drawables change, never per frame; its body is `frames.record_ordered_draws` (event set, wait before the
+the drawables change, never per frame; its body is `offscreen.record_ordered_draws` (event set, wait before the
 draws, the drawables' work before the pass, render pass, their work after it) then the barrier and event
 reset; its VkSubmitInfo is made with it. The host waits on a slot's fence only when it reuses the slot, so
-the kernels of frame i+1 run while frame i is presented. `vkDeviceWaitIdle` happens only at recreation and
-shutdown; a screenshot waits for its own frame's fence.
+the kernels of frame i+1 run while frame i is presented. `vkDeviceWaitIdle` happens only at recreation, a
+change of drawables and shutdown; a screenshot waits for its own frame's fence.
 """
 
 from __future__ import annotations
@@ -27,18 +27,27 @@ from .target import FrameSlot, FrameTarget
 class WindowSlot(FrameSlot):
     def __init__(self, context, runtime, index: int):
         device = context.device
+        self.image_available = self.event = None
         super().__init__(device, index)
-        self.image_available = vk_create(
-            "Semaphore", vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None
-        )
-        self.event = Event.create(runtime)
+        try:
+            self.image_available = vk_create(
+                "Semaphore", vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None
+            )
+            self.event = Event.create(runtime)
+        except BaseException:
+            self.destroy(device)  # what was made so far
+            raise
 
     def destroy(self, device) -> None:
         for obj in self.shared.values():
             obj.destroy()
         self.shared = {}
-        self.event.destroy()
-        vk_destroy("Semaphore", vk.vkDestroySemaphore, device, self.image_available, None)
+        if self.event is not None:
+            self.event.destroy()
+            self.event = None
+        if self.image_available is not None:
+            vk_destroy("Semaphore", vk.vkDestroySemaphore, device, self.image_available, None)
+            self.image_available = None
         self.destroy_fence(device)
 
 
@@ -70,7 +79,8 @@ class WindowFrames(FrameTarget):
                 device, self.swapchain.format, vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR
             )
             self.pool = create_command_pool(context)
-            self.slots = [WindowSlot(context, runtime, i) for i in range(frames_in_flight)]
+            for i in range(frames_in_flight):  # one by one: destroy() releases those made if one fails
+                self.slots.append(WindowSlot(context, runtime, i))
             self._create_swapchain()
         except BaseException:
             self.destroy()
@@ -265,7 +275,7 @@ class WindowFrames(FrameTarget):
 
     def wait_all(self) -> None:
         """Every frame in flight, then the device idle (the presentation engine's use of the swapchain):
-        swapchain recreation, new drawables, screenshots and shutdown only."""
+        swapchain recreation, new drawables and shutdown only."""
         super().wait_all()
         self.calls.vkDeviceWaitIdle(self.context)
 

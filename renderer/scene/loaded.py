@@ -10,7 +10,7 @@ import copy
 import inspect
 
 from ..compute import aot
-from ..errors import RendererError
+from ..errors import DeviceLostError, RendererError
 from .api import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU
 
 
@@ -38,6 +38,8 @@ class LoadedScene:
             )
             try:
                 scene.setup(self.gpu)
+            except DeviceLostError:
+                raise  # the device's failure, not the scene's
             except (RendererError, NotImplementedError) as exc:
                 what = (
                     "defines no setup(gpu)"

@@ -10,6 +10,8 @@ pyproject.toml:
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import importlib.metadata
 import importlib.util
 import inspect
@@ -17,6 +19,7 @@ import sys
 from pathlib import Path
 
 from .. import resources
+from ..errors import RendererError
 from .api import Scene, SceneError
 
 
@@ -35,9 +38,16 @@ def _load_gallery_module(path: Path):
     `renderer.gallery.<stem>` when installed): a module already imported under that name from this file is
     reused, and the compiler's child process can import the kernels by that name."""
     name = f"{resources.GALLERY_PACKAGE}.{path.stem}"
+    with contextlib.suppress(ImportError):  # its package first, as an import would (then it binds the module)
+        importlib.import_module(resources.GALLERY_PACKAGE)
     loaded = sys.modules.get(name)
-    if loaded is not None and getattr(loaded, "__file__", None) and Path(loaded.__file__).resolve() == path:
-        return loaded
+    if loaded is not None:
+        if getattr(loaded, "__file__", None) and Path(loaded.__file__).resolve() == path:
+            return loaded
+        raise RendererError(
+            f"the built-in scene {path} cannot be loaded as {name}: a module of that name is already "
+            f"imported from {getattr(loaded, '__file__', None) or 'elsewhere'}"
+        )
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -53,7 +63,7 @@ def _load_gallery_module(path: Path):
 
 
 def builtin_scenes() -> dict[str, type[Scene]]:
-    """The built-in scenes: the Scene subclasses of the gallery's files (resources.GALLERY_DIR), by file name."""
+    """The built-in scenes: the Scene subclasses of the gallery's files (resources.GALLERY_DIR), by scene name."""
     found = {}
     for path in sorted(resources.GALLERY_DIR.resolve().glob("*.py")):
         if path.name == "__init__.py":
