@@ -50,6 +50,15 @@ def find_memory_type(memory_properties, type_bits: int, required: int, preferred
     raise RendererError(f"no memory type with flags {required:#x} among the allowed types {type_bits:#x}")
 
 
+def allocate_memory(context, requirements, host: bool, hint: str):
+    """Counted memory for `requirements` (a VkMemoryRequirements): host-visible (and cached where it can be)
+    for `host`, else device-local where it can be. `hint` says what the memory is for if it does not fit."""
+    required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
+    type_index = find_memory_type(context.memory_properties, requirements.memoryTypeBits, required, preferred)
+    info = vk.VkMemoryAllocateInfo(allocationSize=requirements.size, memoryTypeIndex=type_index)
+    return vk_create("Memory", vk.vkAllocateMemory, context.device, info, None, hint=hint)
+
+
 class Buffer:
     """A VkBuffer with its own memory. `host=True` makes it mappable (readback, tests)."""
 
@@ -67,19 +76,8 @@ class Buffer:
         self.handle = vk_create("Buffer", vk.vkCreateBuffer, device, self._create_info, None)
         try:
             req = vk.vkGetBufferMemoryRequirements(device, self.handle)
-            required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
-            type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, required, preferred)
-            self.memory_flags = context.memory_properties.memoryTypes[type_index].propertyFlags
-            self.allocation_size = req.size
-            self._alloc_info = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
-            self.memory = vk_create(
-                "Memory",
-                vk.vkAllocateMemory,
-                device,
-                self._alloc_info,
-                None,
-                hint=f"{name} of {self.size} bytes does not fit in device memory",
-            )
+            hint = f"{name} of {self.size} bytes does not fit in device memory"
+            self.memory = allocate_memory(context, req, host, hint)
             vk.vkBindBufferMemory(device, self.handle, self.memory, 0)
         except BaseException:
             self.destroy()
@@ -184,17 +182,8 @@ class Image:
         self.handle = vk_create("Image", vk.vkCreateImage, device, self._info, None)
         try:
             req = vk.vkGetImageMemoryRequirements(device, self.handle)
-            required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
-            type_index = find_memory_type(context.memory_properties, req.memoryTypeBits, required, preferred)
-            self._alloc = vk.VkMemoryAllocateInfo(allocationSize=req.size, memoryTypeIndex=type_index)
-            self.memory = vk_create(
-                "Memory",
-                vk.vkAllocateMemory,
-                device,
-                self._alloc,
-                None,
-                hint=f"{name} of {width}x{height} does not fit in device memory",
-            )
+            hint = f"{name} of {width}x{height} does not fit in device memory"
+            self.memory = allocate_memory(context, req, host, hint)
             vk.vkBindImageMemory(device, self.handle, self.memory, 0)
             if host:
                 where = vk.VkImageSubresource(aspectMask=aspect, mipLevel=0, arrayLayer=0)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..device import vk
-from ..device.pipelines import create_pipeline
+from ..device.pipelines import constant_vec3, create_pipeline
 from .uniforms import FrameUniforms, Std140
 
 
@@ -107,6 +107,15 @@ class Drawable(abc.ABC):
         """`self.uniforms`: a buffer of `UNIFORMS` per frame in flight (and the image `sampled`: (view,
         sampler) at binding 1, if given)."""
         self.uniforms = FrameUniforms(self.context, self.UNIFORMS, frames_in_flight, name, sampled=sampled)
+
+    def color_input_rate(self, colors, color, name: str) -> int:
+        """The input rate of the colour binding: per vertex from the `colors` array, or, without one, `color`
+        for all from a one-vec3 buffer read at instance rate (`self.constant_color`, which the subclass lists
+        in `owned`)."""
+        if colors is not None:
+            return vk.VK_VERTEX_INPUT_RATE_VERTEX
+        self.constant_color = constant_vec3(self.context, color, name)
+        return vk.VK_VERTEX_INPUT_RATE_INSTANCE
 
     def create_pipeline(self, render_pass, vertex_spirv: bytes, fragment_spirv: bytes, **shape) -> None:
         """`self.pipeline` and `self.layout` for these shaders over the uniforms' set layout (`shape`:

@@ -9,7 +9,6 @@ import numpy as np
 
 from ..device import shaders, vk
 from ..device.memory import Buffer
-from ..device.pipelines import constant_vec3
 from ..errors import RendererError
 from .base import Drawable
 from .uniforms import Std140
@@ -58,12 +57,8 @@ class MeshDraw(Drawable):
         self.context, self.positions, self.normals, self.indices = context, positions, normals, indices
         self.colors, self.index_count, self.light = colors, index_count, light
         with self.destroyed_on_failure():
-            if colors is None:  # one colour for all, read at instance rate
-                self.constant_color = constant_vec3(context, color, "mesh colour")
+            color_rate = self.color_input_rate(colors, color, "mesh colour")
             self.create_uniforms(frames_in_flight, "mesh uniforms")
-            color_rate = (
-                vk.VK_VERTEX_INPUT_RATE_INSTANCE if colors is None else vk.VK_VERTEX_INPUT_RATE_VERTEX
-            )
             self.create_pipeline(
                 render_pass,
                 shaders.load_builtin("mesh.vert"),

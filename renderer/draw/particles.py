@@ -14,7 +14,6 @@ import numpy as np
 
 from ..device import shaders, vk
 from ..device.memory import Buffer
-from ..device.pipelines import constant_vec3
 from ..errors import RendererError
 from .base import Drawable
 from .point_splat import PointSplat, supported
@@ -64,12 +63,8 @@ class ParticleDraw(Drawable):
         self.radius, self.light = radius, light
         self.splatting = False  # in the frame being recorded
         with self.destroyed_on_failure():
-            if colors is None:  # one colour for all, read at instance rate
-                self.constant_color = constant_vec3(context, color, "particle colour")
+            color_rate = self.color_input_rate(colors, color, "particle colour")
             self.create_uniforms(frames_in_flight, "particle uniforms")
-            color_rate = (
-                vk.VK_VERTEX_INPUT_RATE_INSTANCE if colors is None else vk.VK_VERTEX_INPUT_RATE_VERTEX
-            )
             self.create_pipeline(
                 render_pass,
                 shaders.load_builtin("particles.vert"),

@@ -136,26 +136,12 @@ def record_copy_to_host(cb, image, buffer: Buffer, width: int, height: int) -> N
         imageExtent=vk.VkExtent3D(width, height, 1),
     )
     vk.vkCmdCopyImageToBuffer(cb, image, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buffer.handle, 1, [region])
-    host_read = vk.VkBufferMemoryBarrier(
-        srcAccessMask=vk.VK_ACCESS_TRANSFER_WRITE_BIT,
-        dstAccessMask=vk.VK_ACCESS_HOST_READ_BIT,
-        srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-        dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
-        buffer=buffer.handle,
-        offset=0,
-        size=buffer.size,
-    )
-    vk.vkCmdPipelineBarrier(
+    pipeline_barrier(
         cb,
         vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
         vk.VK_PIPELINE_STAGE_HOST_BIT,
-        0,
-        0,
-        None,
-        1,
-        [host_read],
-        0,
-        None,
+        vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+        vk.VK_ACCESS_HOST_READ_BIT,
     )
 
 
@@ -267,7 +253,6 @@ class OffscreenFrames(FrameTarget):
         self.color_layout = (
             vk.VK_IMAGE_LAYOUT_GENERAL if self.in_place else vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
         )
-        self.pool = None
         self.render_pass = create_render_pass(context.device, COLOR_FORMAT, self.color_layout)
         try:
             self.pool = create_command_pool(context)
@@ -285,18 +270,7 @@ class OffscreenFrames(FrameTarget):
         """What every frame draws; (re)records the slots' command buffers (idle slots only)."""
         self.wait_all()
         self.drawables = list(drawables)
-        device = self.context.device
-        old = [s.cb for s in self.slots if s.cb is not None]
-        if old:
-            vk.vkFreeCommandBuffers(device, self.pool, len(old), old)
-        cbs = vk.vkAllocateCommandBuffers(
-            device,
-            vk.VkCommandBufferAllocateInfo(
-                commandPool=self.pool,
-                level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                commandBufferCount=len(self.slots),
-            ),
-        )
+        cbs = self.renew_command_buffers([s.cb for s in self.slots if s.cb is not None], len(self.slots))
         for slot, cb in zip(self.slots, cbs, strict=True):
             slot.cb = cb
             self._record(slot)
@@ -365,12 +339,7 @@ class OffscreenFrames(FrameTarget):
         device = self.context.device
         if device is None:
             return
-        for slot in self.slots:
-            slot.destroy(device)
-        self.slots = []
-        if self.pool is not None:
-            vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self.pool, None)
-            self.pool = None
+        self.destroy_slots(device)
         if self.render_pass is not None:
             self.render_pass.destroy()
             self.render_pass = None

@@ -122,6 +122,7 @@ class FrameTarget(abc.ABC):
         self.calls = calls if calls is not None else FrameCalls()
         self.drawables: list = []
         self.slots: list = []
+        self.pool = None  # the command pool of the recorded frames (the subclass makes it)
         self.submitted = 0  # frames submitted so far
 
     @property
@@ -141,7 +142,26 @@ class FrameTarget(abc.ABC):
     def destroy(self) -> None:
         """Release everything (after wait_all()); idempotent."""
 
-    # -- shared by the frame loops
+    # -- shared by the frame targets
+
+    def renew_command_buffers(self, old: list, count: int) -> list:
+        """Free the command buffers `old` and allocate `count` new ones from the pool, to record again."""
+        device = self.context.device
+        if old:
+            vk.vkFreeCommandBuffers(device, self.pool, len(old), old)
+        info = vk.VkCommandBufferAllocateInfo(
+            commandPool=self.pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=count
+        )
+        return vk.vkAllocateCommandBuffers(device, info) if count else []
+
+    def destroy_slots(self, device) -> None:
+        """The slots, then the command pool (and with it every recorded command buffer)."""
+        for slot in self.slots:
+            slot.destroy(device)
+        self.slots = []
+        if self.pool is not None:
+            vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self.pool, None)
+            self.pool = None
 
     def reclaim_due(self) -> bool:
         return (

@@ -70,7 +70,7 @@ class WindowFrames(FrameTarget):
         self.render_finished: list = []
         self.cbs: dict = {}
         self._submit_infos: dict = {}  # (slot, swapchain image) -> VkSubmitInfo of its command buffer
-        self.pool = self.render_pass = self.swapchain = self.surface = None
+        self.render_pass = self.swapchain = self.surface = None
         device = context.device
         try:
             self.surface = Surface(context.instance, window.handle)
@@ -125,21 +125,8 @@ class WindowFrames(FrameTarget):
         self._record_all()
 
     def _record_all(self) -> None:
-        device = self.context.device
-        if self.cbs:
-            old = list(self.cbs.values())
-            vk.vkFreeCommandBuffers(device, self.pool, len(old), old)
-            self.cbs, self._submit_infos = {}, {}
-        if not self.drawables and not self.swapchain.images:
-            return
-        count = len(self.slots) * len(self.swapchain.images)
-        cbs = vk.vkAllocateCommandBuffers(
-            device,
-            vk.VkCommandBufferAllocateInfo(
-                commandPool=self.pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=count
-            ),
-        )
-        it = iter(cbs)
+        old, self.cbs, self._submit_infos = list(self.cbs.values()), {}, {}
+        it = iter(self.renew_command_buffers(old, len(self.slots) * len(self.swapchain.images)))
         for slot in self.slots:
             for image, framebuffer in enumerate(self.swapchain.framebuffers):
                 cb = next(it)
@@ -283,15 +270,10 @@ class WindowFrames(FrameTarget):
         device = self.context.device
         if device is None:
             return
-        for slot in self.slots:
-            slot.destroy(device)
-        self.slots = []
+        self.destroy_slots(device)
         for semaphore in self.render_finished:
             vk_destroy("Semaphore", vk.vkDestroySemaphore, device, semaphore, None)
         self.render_finished = []
-        if self.pool is not None:
-            vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self.pool, None)
-            self.pool = None
         if self.swapchain is not None:
             self.swapchain.destroy()
             self.swapchain = None
