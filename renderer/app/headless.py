@@ -12,6 +12,7 @@ from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
 from ..frame.offscreen import OffscreenFrames
 from ..frame.target import FrameCalls
+from ..interrupts import deferred
 from ..scene.api import Scene
 from .session import Session
 
@@ -100,13 +101,20 @@ class HeadlessRenderer:
         writes again once the iterator is advanced and frees when it is closed (reading it after that can
         crash): it saves a copy of the whole frame each time (3.7 MB at 1280x720). Without readback, None."""
         for frame in range(first, first + count):
-            done, pixels = self.frames.acquire(frame)
+            with deferred():  # Ctrl-C stops the loop here, between frames
+                done, pixels = self.frames.acquire(frame)
             if done is not None:
                 yield done, pixels.copy() if copy and pixels is not None else pixels
-            self.loaded.write_uniforms(self.frames.uniforms_slot(frame), self.width, self.height)
-            self.loaded.update(frame, dt)
-            self.frames.submit(frame)
-        for done, pixels in self.frames.drain():
+            with deferred():
+                self.loaded.write_uniforms(self.frames.uniforms_slot(frame), self.width, self.height)
+                self.loaded.update(frame, dt)
+                self.frames.submit(frame)
+        in_flight = self.frames.drain()
+        while True:
+            with deferred():
+                done, pixels = next(in_flight, (None, None))
+            if done is None:
+                break
             yield done, pixels.copy() if copy and pixels is not None else pixels
         self.context.check_validation("while rendering")
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import DeviceLostError, RendererError
+from ..interrupts import deferred
 from ..scene.api import Scene
 from ..scene.loaded import LoadedScene
 
@@ -47,10 +48,11 @@ class Session:
         self.context = self.runtime = self.frames = self.loaded = None
         self.owns_runtime = owns_runtime
         try:
-            self.context = open_context()
-            self.runtime = open_runtime(self.context)
-            self.frames = open_frames(self.context, self.runtime)
-            self._load(scene)
+            with deferred():  # Ctrl-C during set-up or compilation: raised once all of it is made
+                self.context = open_context()
+                self.runtime = open_runtime(self.context)
+                self.frames = open_frames(self.context, self.runtime)
+                self._load(scene)
         except BaseException:
             self.close()
             raise
@@ -65,14 +67,15 @@ class Session:
 
     def switch(self, scene: Scene) -> None:
         """Replace the scene on the same device and runtime (the GPU is idle while the old one is released)."""
-        self.wait_idle()
-        if self.loaded is not None:
-            self.frames.set_drawables(
-                []
-            )  # nothing recorded refers to the old scene, even if the new one fails
-            self.loaded.close()
-            self.loaded = None
-        self._load(scene)
+        with deferred():
+            self.wait_idle()
+            if self.loaded is not None:
+                self.frames.set_drawables(
+                    []
+                )  # nothing recorded refers to the old scene, even if the new one fails
+                self.loaded.close()
+                self.loaded = None
+            self._load(scene)
 
     def wait_idle(self) -> None:
         """Taichi's work and every frame in flight finished (for a window, its presentation too)."""
@@ -84,7 +87,12 @@ class Session:
             self.context.wait_idle()
 
     def close(self) -> None:
-        """Release everything in the fixed order of the module's docstring (idempotent)."""
+        """Release everything in the fixed order of the module's docstring (idempotent); a Ctrl-C meanwhile
+        is raised at the end."""
+        with deferred():
+            self._close()
+
+    def _close(self) -> None:
         errors: list[RendererError] = []
 
         def step(release) -> None:

@@ -1,0 +1,48 @@
+"""Ctrl-C at safe points only.
+
+Python raises KeyboardInterrupt in whatever Python code runs when the signal comes, and while the renderer
+works that is often a callback Taichi's C code made into it (compute/hooks.py): there the exception cannot
+propagate, becomes a failed Vulkan call inside Taichi, and a crash or an ignored Ctrl-C. So the renderer's
+own work (set-up, each frame, a scene switch, teardown) runs inside `deferred()`: Ctrl-C is remembered, and
+raised as KeyboardInterrupt when the outermost such block ends, with everything consistent.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+_state = {"depth": 0, "pending": False, "previous": None}
+
+
+def _remember(signum, frame) -> None:
+    _state["pending"] = True
+
+
+class deferred:
+    """Within the block, Ctrl-C is remembered; when the outermost block ends it raises KeyboardInterrupt
+    (in place of an error raised meanwhile, which the interruption usually caused: a compiler it stopped).
+    Only the main thread receives signals; elsewhere, and under a SIGINT handler the program installed
+    itself, nothing changes."""
+
+    def __enter__(self) -> deferred:
+        self.active = threading.current_thread() is threading.main_thread() and (
+            _state["depth"] > 0 or signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        )
+        if self.active:
+            if _state["depth"] == 0:
+                _state["previous"] = signal.signal(signal.SIGINT, _remember)
+            _state["depth"] += 1
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        if not self.active:
+            return
+        _state["depth"] -= 1
+        if _state["depth"] > 0:
+            return
+        signal.signal(signal.SIGINT, _state["previous"])
+        if _state["pending"]:
+            _state["pending"] = False
+            if kind is None or not issubclass(kind, KeyboardInterrupt):
+                raise KeyboardInterrupt from exc

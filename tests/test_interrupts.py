@@ -1,0 +1,136 @@
+"""Ctrl-C in library use: a script looping on HeadlessRenderer.frames_iter with a scene that launches many
+kernels a frame (so that signals land inside the callbacks Taichi makes into the renderer) stops at a frame's
+end each time, cleanly, and can render on; Ctrl-C during set-up and compilation stops after it, with the
+session released."""
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LOOP_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from renderer import HeadlessRenderer
+    from renderer.device import handles
+    from tests.scenes_for_tests import FrameMarker
+
+    class ManyLaunches(FrameMarker):
+        def update(self, frame, dt, input):
+            for _ in range(40):
+                super().update(frame, dt, input)
+
+    stops = int(sys.argv[1])
+    with HeadlessRenderer(ManyLaunches(), 32, 32, validate=True) as renderer:
+        first = 0
+        for attempt in range(stops):
+            frame = None
+            try:
+                for frame, pixels in renderer.frames_iter(10**7, first=first):
+                    if frame == first:
+                        print("rendering", flush=True)
+            except KeyboardInterrupt:
+                print(f"stopped {attempt} at {frame} {time.monotonic():.3f}", flush=True)
+                first = (frame or first) + 10
+    print("closed; live handles:", sum(handles.live_counts().values()), flush=True)
+    """
+)
+
+
+def _start(tmp_path: Path, script: str, *args: str, env=None) -> subprocess.Popen:
+    path = tmp_path / "script.py"
+    path.write_text(script)
+    return subprocess.Popen(
+        [sys.executable, str(path), *args],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT), **(env or {})),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+
+
+def _read_line(proc: subprocess.Popen, timeout: float) -> str:
+    ready, _, _ = select.select([proc.stdout], [], [], timeout)
+    assert ready, f"no output within {timeout} s"
+    return proc.stdout.readline()
+
+
+def test_ctrl_c_stops_each_frame_loop_cleanly(tmp_path):
+    stops = 12
+    proc = _start(tmp_path, LOOP_SCRIPT, str(stops))
+    try:
+        for attempt in range(stops):
+            assert _read_line(proc, 120).startswith("rendering")
+            time.sleep(0.05 + 0.013 * attempt)  # land at different points of a frame
+            sent = time.monotonic()
+            proc.send_signal(signal.SIGINT)
+            line = _read_line(proc, 30)
+            assert line.startswith(f"stopped {attempt} at "), line
+            assert float(line.split()[-1]) - sent < 2.0  # within a frame or two, not at the loop's end
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "closed; live handles: 0" in out
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+    assert "validation" not in err.lower(), err
+
+
+SETUP_SCRIPT = textwrap.dedent(
+    """
+    from renderer import HeadlessRenderer
+    from renderer.device import handles
+    from tests.scenes_for_tests import FrameMarker
+
+    print("starting", flush=True)
+    try:
+        HeadlessRenderer(FrameMarker(), 32, 32)
+    except KeyboardInterrupt:
+        print("interrupted in set-up; live handles:", sum(handles.live_counts().values()), flush=True)
+    """
+)
+
+
+DEMO_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from renderer.app import demo
+    print("starting", flush=True)
+    sys.exit(demo.main(sys.argv[1:]))
+    """
+)
+
+
+@pytest.mark.parametrize("front", ["library"])
+def test_ctrl_c_during_setup_and_compilation(front, tmp_path):
+    """A cold cache: the kernels compile in a child process for a second or more, and Ctrl-C comes meanwhile,
+    to the whole process group as from a terminal (the compiler gets it too)."""
+    cache = tmp_path / "cache"
+    if front == "library":
+        proc = _start(tmp_path, SETUP_SCRIPT, env={"RENDERER_CACHE_DIR": str(cache)})
+    else:
+        args = ["--headless", "--frames", "5", "--size", "32x32", "--out", str(tmp_path / "out")]
+        proc = _start(tmp_path, DEMO_SCRIPT, *args, env={"RENDERER_CACHE_DIR": str(cache)})
+    try:
+        assert _read_line(proc, 60).startswith("starting")
+        time.sleep(0.8)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    if front == "library":
+        assert "interrupted in set-up; live handles: 0" in out, out + err
+    else:
+        assert "interrupted after 0 saved frames; shutting down" in err, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
