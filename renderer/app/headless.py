@@ -97,9 +97,12 @@ class HeadlessRenderer:
         self, count: int, dt: float = 1 / 60, first: int = 0, *, copy: bool = True
     ) -> Iterator[tuple[int, np.ndarray | None]]:
         """Render frames first..first+count-1; yield (frame, pixels) as each finishes, in order. With
-        copy=False `pixels` is the frame in place, a read-only view of host-visible memory that the renderer
-        writes again once the iterator is advanced and frees when it is closed (reading it after that can
-        crash): it saves a copy of the whole frame each time (3.7 MB at 1280x720). Without readback, None."""
+        copy=False `pixels` is the frame in place, a read-only view of host memory that the renderer writes
+        again once the iterator is advanced (its frame slot renders the frame `frames_in_flight` later): it
+        saves a copy of the whole frame each time (3.7 MB at 1280x720). The view stays readable after the
+        renderer is closed (it holds the last frame its slot rendered): the memory is Python's, which the
+        device imports (VK_EXT_external_memory_host); a device without that hands out copies. Without
+        readback, None."""
         for frame in range(first, first + count):
             with deferred():  # Ctrl-C stops the loop here, between frames
                 done, pixels = self.frames.acquire(frame)

@@ -15,6 +15,7 @@ from . import capabilities, handles, validation, vk
 from .handles import vk_create, vk_destroy
 
 API_VERSION = vk.VK_MAKE_VERSION(1, 3, 0)
+HOST_MEMORY_EXTENSION = "VK_EXT_external_memory_host"
 DEVICE_ENV = "RENDERER_DEVICE"  # picks a physical device whose name contains this text
 DEVICE_TYPE_RANK = {
     vk.VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: 0,
@@ -91,6 +92,7 @@ class VulkanContext:
         self._sync_between_submissions = sync_between_submissions
         self.validation_log = validation.ValidationLog(echo=echo_validation) if validate else None
         self.instance = self.device = self._messenger = None
+        self.host_import_alignment = 0  # with HOST_MEMORY_EXTENSION: the alignment of host memory to import
         self._create_instance(list(instance_extensions))
         try:
             self.physical_device, self.queue_family = pick_physical_device(self.instance, device_name)
@@ -183,6 +185,13 @@ class VulkanContext:
         self.enabled_features = plan.enabled
         self.taichi_capabilities = plan.taichi_capabilities
         self.device_extensions = sorted(set(extensions) | set(plan.extensions))
+        if HOST_MEMORY_EXTENSION in available:  # frames handed out in place outlive the device (memory.py)
+            self.device_extensions = sorted({*self.device_extensions, HOST_MEMORY_EXTENSION})
+            host = vk.VkPhysicalDeviceExternalMemoryHostPropertiesEXT()
+            vk.vkGetPhysicalDeviceProperties2(
+                self.physical_device, vk.VkPhysicalDeviceProperties2(pNext=host)
+            )
+            self.host_import_alignment = int(host.minImportedHostPointerAlignment)
         self._priorities = [1.0]
         self._queue_info = vk.VkDeviceQueueCreateInfo(
             queueFamilyIndex=self.queue_family, queueCount=1, pQueuePriorities=self._priorities
@@ -222,6 +231,7 @@ class VulkanContext:
         self.api_version = api_version
         self.enabled_features = {}
         self.device_extensions = []
+        self.host_import_alignment = 0
         self.taichi_capabilities = dict(taichi_capabilities)
         return self
 

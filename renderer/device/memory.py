@@ -3,9 +3,15 @@
 Buffers that kernels write and the pipeline reads live in device-local memory where the device has it;
 readback buffers are host-visible (cached where possible, since the host reads them). Each object owns its
 Vulkan handles and frees them once: `destroy()` is idempotent.
+
+Host memory the host reads in place (`host_owned=True`: frames handed out without a copy) is Python's own, an
+anonymous mapping the device imports (VK_EXT_external_memory_host): an array viewing it keeps it alive after the
+buffer, and the device, are gone, so it can never read freed memory.
 """
 
 from __future__ import annotations
+
+import mmap
 
 import numpy as np
 
@@ -59,25 +65,104 @@ def allocate_memory(context, requirements, host: bool, hint: str):
     return vk_create("Memory", vk.vkAllocateMemory, context.device, info, None, hint=hint)
 
 
-class Buffer:
-    """A VkBuffer with its own memory. `host=True` makes it mappable (readback, tests)."""
+HOST_ALLOCATION = vk.VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT
 
-    def __init__(self, context, size: int, usage: int, *, host: bool = False, name: str = "buffer"):
+
+def import_host_memory(context, requirements, hint: str):
+    """(device memory, the mmap it is) for `requirements`, from a new anonymous mapping the device imports; None
+    where the device cannot use host memory for it (then allocate_memory)."""
+    align = context.host_import_alignment
+    if not align:
+        return None
+    block = mmap.mmap(-1, -(-requirements.size // align) * align)  # page-aligned, zero-filled
+    pointer = vk.ffi.from_buffer(block)
+    try:
+        if int(vk.ffi.cast("uintptr_t", pointer)) % align:
+            return None
+        properties = vk.VkMemoryHostPointerPropertiesEXT()  # made here: the package's has no sType
+        get = vk.vkGetDeviceProcAddr(context.device, "vkGetMemoryHostPointerPropertiesEXT")
+        get(context.device, HOST_ALLOCATION, pointer, properties)
+        try:
+            type_index = find_memory_type(
+                context.memory_properties,
+                requirements.memoryTypeBits & properties.memoryTypeBits,
+                HOST_VISIBLE,
+                HOST_CACHED,
+            )
+        except RendererError:
+            return None
+        source = vk.VkImportMemoryHostPointerInfoEXT(handleType=HOST_ALLOCATION, pHostPointer=pointer)
+        info = vk.VkMemoryAllocateInfo(pNext=source, allocationSize=len(block), memoryTypeIndex=type_index)
+        return vk_create("Memory", vk.vkAllocateMemory, context.device, info, None, hint=hint), block
+    finally:
+        vk.ffi.release(pointer)
+
+
+def can_import_image(context, fields: dict) -> bool:
+    """Whether an image made with these VkImageCreateInfo `fields` can be bound to imported host memory."""
+    if not context.host_import_alignment:
+        return False
+    external = vk.VkExternalImageFormatProperties()
+    query = vk.VkPhysicalDeviceImageFormatInfo2(
+        pNext=vk.VkPhysicalDeviceExternalImageFormatInfo(handleType=HOST_ALLOCATION),
+        format=fields["format"],
+        type=fields["imageType"],
+        tiling=fields["tiling"],
+        usage=fields["usage"],
+        flags=fields["flags"],
+    )
+    try:
+        vk.vkGetPhysicalDeviceImageFormatProperties2(
+            context.physical_device, query, vk.VkImageFormatProperties2(pNext=external)
+        )
+    except RendererError:  # VK_ERROR_FORMAT_NOT_SUPPORTED
+        return False
+    features = external.externalMemoryProperties.externalMemoryFeatures
+    return bool(features & vk.VK_EXTERNAL_MEMORY_FEATURE_IMPORTABLE_BIT)
+
+
+class Buffer:
+    """A VkBuffer with its own memory. `host=True` makes it mappable (readback, tests); `host_owned=True` too,
+    with the memory Python's where the device can import it (see the module's docstring; `self.host_owned`
+    says whether it is)."""
+
+    def __init__(
+        self,
+        context,
+        size: int,
+        usage: int,
+        *,
+        host: bool = False,
+        host_owned: bool = False,
+        name: str = "buffer",
+    ):
         if size <= 0:
             raise RendererError(f"{name}: buffer size must be positive, not {size}")
+        host = host or host_owned
         self.context, self.size, self.usage, self.name, self.host = context, int(size), int(usage), name, host
         self.handle = self.memory = None
-        self._mapped = None
+        self._mapped = self._block = None
         self.owned = True
+        self.host_owned = host_owned and bool(context.host_import_alignment)
         device = context.device
         self._create_info = vk.VkBufferCreateInfo(
-            size=self.size, usage=self.usage, sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE
+            pNext=vk.VkExternalMemoryBufferCreateInfo(handleTypes=HOST_ALLOCATION)
+            if self.host_owned
+            else None,
+            size=self.size,
+            usage=self.usage,
+            sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE,
         )
         self.handle = vk_create("Buffer", vk.vkCreateBuffer, device, self._create_info, None)
         try:
             req = vk.vkGetBufferMemoryRequirements(device, self.handle)
             hint = f"{name} of {self.size} bytes does not fit in device memory"
-            self.memory = allocate_memory(context, req, host, hint)
+            imported = import_host_memory(context, req, hint) if self.host_owned else None
+            self.host_owned = imported is not None
+            if imported is None:
+                self.memory = allocate_memory(context, req, host, hint)
+            else:
+                self.memory, self._block = imported
             vk.vkBindBufferMemory(device, self.handle, self.memory, 0)
         except BaseException:
             self.destroy()
@@ -96,18 +181,17 @@ class Buffer:
             name,
             False,
         )
-        self.handle, self.memory, self._mapped, self.owned = (
-            vk.ffi.cast("VkBuffer", handle),
-            memory,
-            None,
-            False,
-        )
+        self.handle, self.memory, self.owned = vk.ffi.cast("VkBuffer", handle), memory, False
+        self._mapped = self._block = None
+        self.host_owned = False
         return self
 
     def map(self) -> memoryview:
         """The whole buffer as host memory (host buffers only); mapped once, kept mapped."""
         if not self.host:
             raise RendererError(f"{self.name} is device-local; create it with host=True to map it")
+        if self._block is not None:
+            return memoryview(self._block)[: self.size]
         if self._mapped is None:
             hint = f"{self.name}: its {self.size} bytes of host-visible memory could not be mapped"
             self._mapped = hinted(hint, vk.vkMapMemory, self.context.device, self.memory, 0, self.size, 0)
@@ -137,6 +221,7 @@ class Buffer:
         if self._mapped is not None:
             vk.vkUnmapMemory(device, self.memory)
             self._mapped = None
+        self._block = None  # never closed: arrays viewing it keep it
         handle, self.handle = self.handle, None
         if handle is not None:
             vk_destroy("Buffer", vk.vkDestroyBuffer, device, handle, None)
@@ -160,14 +245,16 @@ class Image:
         aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT,
         name: str = "image",
         host: bool = False,
+        host_owned: bool = False,
     ):
         if width <= 0 or height <= 0:
             raise RendererError(f"{name}: image size must be positive, not {width}x{height}")
         self.context, self.width, self.height, self.format, self.usage = context, width, height, format, usage
+        host = host or host_owned
         self.name, self.aspect, self.host = name, aspect, host
         self.handle = self.memory = self.view = self._mapped = None
         device = context.device
-        self._info = vk.VkImageCreateInfo(
+        fields = dict(
             imageType=vk.VK_IMAGE_TYPE_2D,
             format=format,
             extent=vk.VkExtent3D(width, height, 1),
@@ -176,19 +263,31 @@ class Image:
             samples=vk.VK_SAMPLE_COUNT_1_BIT,
             tiling=vk.VK_IMAGE_TILING_LINEAR if host else vk.VK_IMAGE_TILING_OPTIMAL,
             usage=usage,
+            flags=0,
             sharingMode=vk.VK_SHARING_MODE_EXCLUSIVE,
             initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
         )
+        self.host_owned = host_owned and can_import_image(context, fields)
+        external = (
+            vk.VkExternalMemoryImageCreateInfo(handleTypes=HOST_ALLOCATION) if self.host_owned else None
+        )
+        self._info = vk.VkImageCreateInfo(pNext=external, **fields)
         self.handle = vk_create("Image", vk.vkCreateImage, device, self._info, None)
         try:
             req = vk.vkGetImageMemoryRequirements(device, self.handle)
             hint = f"{name} of {width}x{height} does not fit in device memory"
-            self.memory = allocate_memory(context, req, host, hint)
+            imported = import_host_memory(context, req, hint) if self.host_owned else None
+            self.host_owned = imported is not None
+            if imported is None:
+                self.memory = allocate_memory(context, req, host, hint)
+            else:
+                self.memory, self._mapped = imported  # read through the mmap itself
             vk.vkBindImageMemory(device, self.handle, self.memory, 0)
             if host:
                 where = vk.VkImageSubresource(aspectMask=aspect, mipLevel=0, arrayLayer=0)
                 layout = vk.vkGetImageSubresourceLayout(device, self.handle, where)
                 self.offset, self.row_pitch = int(layout.offset), int(layout.rowPitch)
+            if host and self._mapped is None:
                 hint = f"{name}: its host-visible memory could not be mapped"
                 self._mapped = hinted(hint, vk.vkMapMemory, device, self.memory, 0, req.size, 0)
             self.subresource_range = vk.VkImageSubresourceRange(
@@ -216,7 +315,9 @@ class Image:
 
     def destroy(self) -> None:
         device = self.context.device
-        self._mapped = None  # unmapped with its memory
+        self._mapped = (
+            None  # unmapped with its memory; an imported mmap is never closed: arrays viewing it keep it
+        )
         view, self.view = self.view, None
         if view is not None:
             vk_destroy("ImageView", vk.vkDestroyImageView, device, view, None)

@@ -162,7 +162,7 @@ class Slot(FrameSlot):
                 | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT
                 | vk.VK_IMAGE_USAGE_STORAGE_BIT,  # RGBA8 storage images: every device has them
                 name=f"colour {index}",
-                host=frames.in_place,
+                host_owned=frames.in_place,
             )
             self.depth = Image(
                 ctx,
@@ -181,7 +181,7 @@ class Slot(FrameSlot):
                     ctx,
                     frames.width * frames.height * 4,
                     vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                    host=True,
+                    host_owned=True,
                     name=f"readback {index}",
                 )
             self._fb_info = vk.VkFramebufferCreateInfo(
@@ -327,13 +327,17 @@ class OffscreenFrames(FrameTarget):
             yield frame, self.read_pixels(slot)
 
     def read_pixels(self, slot: Slot) -> np.ndarray | None:
-        """The slot's frame in place (read-only, no copy): valid until the slot renders again, that is until
-        the frames iterator is advanced. None without readback."""
+        """The slot's frame in place (read-only, no copy): rewritten when the slot renders again, that is when
+        the frames iterator is advanced, and readable after the frames are destroyed (its memory is Python's,
+        memory.py); where the device cannot import host memory, a copy. None without readback."""
         if self.in_place:
-            return slot.color.pixels()
-        if slot.readback is None:
+            pixels, owned = slot.color.pixels(), slot.color.host_owned
+        elif slot.readback is not None:
+            pixels = slot.readback.view(np.uint8).reshape(self.height, self.width, 4)
+            owned = slot.readback.host_owned
+        else:
             return None
-        return slot.readback.view(np.uint8).reshape(self.height, self.width, 4)
+        return pixels if owned else pixels.copy()
 
     def destroy(self) -> None:
         device = self.context.device
