@@ -155,6 +155,7 @@ class Param:
                     value = int(stripped, 0)
                 except ValueError:
                     value = float(stripped)
+                    value = int(value) if value.is_integer() else value
             elif kind == "float":
                 value = float(stripped)
             elif kind == "bool":
