@@ -26,6 +26,10 @@ class NoVulkanDeviceError(RendererError):
     """No usable Vulkan device (or no Vulkan loader) on this machine."""
 
 
+class DeviceNotFoundError(NoVulkanDeviceError):
+    """No Vulkan device's name contains the text asked for (the message lists the devices there are)."""
+
+
 class ValidationError(RendererError):
     """The Khronos validation layer reported warnings or errors."""
 

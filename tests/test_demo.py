@@ -143,7 +143,7 @@ def test_scene_parameters_are_checked_against_their_ranges(capsys):
     assert demo.main(["--headless", "--param", "count=0"]) == 2
     assert "parameter count=0 is outside 1..100000000" in capsys.readouterr().err
     assert demo.main(["--headless", "--param", "count='many'"]) == 2
-    assert "must be a number" in capsys.readouterr().err
+    assert "must be a whole number in 1..100000000" in capsys.readouterr().err
     assert demo.main(["--headless", "--param", "colour=1"]) == 2
     err = capsys.readouterr().err
     assert "has no parameter colour" in err and "count (default 100000)" in err

@@ -7,8 +7,8 @@ offscreen and writes PNG files (it says where).
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
+import math
 import os
 import signal
 import sys
@@ -20,9 +20,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from ..errors import RendererError, WindowError
+from ..errors import DeviceNotFoundError, RendererError, WindowError
 from ..scene import registry
 from ..scene import template as new_scene
+from ..scene.api import ParamError, SceneError
+from ..scene.registry import SceneNotFoundError
 from .headless import HeadlessRenderer
 
 
@@ -36,14 +38,80 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def parse_param(text: str) -> tuple[str, object]:
+def parse_param(text: str) -> tuple[str, str]:
+    """NAME=VALUE: the value stays text until the scene is known (its parameter says what the text means)."""
     name, sep, value = text.partition("=")
+    name = name.strip()
     if not sep or not name.isidentifier():
         raise argparse.ArgumentTypeError(f"a scene parameter looks like name=value, not {text!r}")
+    return name, value
+
+
+def positive_int(text: str) -> int:
+    """A count: a whole number of at least 1 ("1e3" is 1000; "2.5" is refused, never rounded)."""
     try:
-        return name, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return name, value
+        value = int(text.strip(), 0)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and number.is_integer()):
+            raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}") from None
+        value = int(number)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {text!r}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds like 0.016, not {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, not {text!r}")
+    return value
+
+
+def device_text(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            "must be part of a device's name (it matched every device), not empty"
+        )
+    return text
+
+
+def _first_existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def output_folder(text: str | Path) -> Path:
+    """A folder for output files: one that is, or can be made (no file in its place or above it, writable)."""
+    path = Path(text).expanduser()
+    if not str(text).strip():
+        raise argparse.ArgumentTypeError("must be a folder's path, not empty")
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a file, not a folder")
+    base = _first_existing(path.absolute())
+    if not base.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} cannot be made: {base} is a file, not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{path} cannot be written: no permission to write in {base}")
+    return path
+
+
+def output_file(text: str) -> Path:
+    """A file to write at the end of a run: checked now, so that a long run does not fail at its end."""
+    path = Path(text).expanduser()
+    if not text.strip() or path.is_dir() or text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"must be a file's path, not {text!r}")
+    output_folder(path.parent)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise argparse.ArgumentTypeError(f"{path} cannot be written: permission denied")
+    return path
 
 
 def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
@@ -63,19 +131,25 @@ def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
         help="render offscreen into PNG files (the default without a display)",
     )
     p.add_argument(
-        "--frames", type=int, help="stop after N frames (default: 60 headless, until closed in a window)"
+        "--frames",
+        type=positive_int,
+        help="stop after N frames (default: 60 headless, until closed in a window)",
     )
     p.add_argument("--size", type=parse_size, default=(1280, 720), help="frame size WxH (default 1280x720)")
-    p.add_argument("--out", type=Path, default=Path("out"), help="folder for the PNG files (default ./out)")
-    p.add_argument("--every", type=int, default=1, help="save every Nth frame (default 1: all)")
-    p.add_argument("--dt", type=float, default=1 / 60, help="time step per frame in seconds (default 1/60)")
+    p.add_argument(
+        "--out", type=output_folder, default=Path("out"), help="folder for the PNG files (default ./out)"
+    )
+    p.add_argument("--every", type=positive_int, default=1, help="save every Nth frame (default 1: all)")
+    p.add_argument(
+        "--dt", type=positive_seconds, default=1 / 60, help="time step per frame in seconds (default 1/60)"
+    )
     p.add_argument(
         "--validate",
         action="store_true",
         help="run with the Vulkan validation layer (synchronization validation too) and print its "
         "messages; exit non-zero if it reports any",
     )
-    p.add_argument("--device", help="use the Vulkan device whose name contains this text")
+    p.add_argument("--device", type=device_text, help="use the Vulkan device whose name contains this text")
     p.add_argument(
         "--no-vsync",
         action="store_true",
@@ -83,7 +157,7 @@ def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--frame-log",
-        type=Path,
+        type=output_file,
         metavar="CSV",
         help="window: write each frame's time (and where it went) to this CSV file",
     )
@@ -93,31 +167,62 @@ def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a scene parameter, e.g. --param count=1000000 (repeatable)",
+        help="a scene parameter, e.g. --param count=1000000 (repeatable; --list-scenes shows each scene's)",
     )
     return p
 
 
 def main(argv: list[str] | None = None, prog: str = "python3 run_demo.py") -> int:
-    """The command line; `prog` is how the user ran it (for help and hints)."""
-    args = build_parser(prog).parse_args(argv)
+    """The command line; `prog` is how the user ran it (for help and hints). Exit status 2 for a bad
+    command-line value (argparse's usage and one line naming it), 1 for a scene's mistake or the renderer's
+    failure (one line), 0 otherwise; nothing is written for a run refused on its arguments."""
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+
+    def usage_error(message: str) -> int:
+        parser.print_usage(sys.stderr)
+        print(f"{parser.prog}: error: {message}", file=sys.stderr)
+        return 2
+
+    def scene_error(exc: Exception) -> int:
+        if isinstance(exc, SceneNotFoundError):
+            return usage_error(f"argument --scene: {exc}")
+        if isinstance(exc, ParamError):
+            return usage_error(f"argument --param: {exc}")
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    if args.new_scene:
+        try:
+            path = new_scene.write(args.new_scene, Path.cwd())
+        except SceneError as exc:
+            return usage_error(f"argument --new-scene: {exc}")
+        except OSError as exc:
+            print(
+                f"error: cannot write the new scene in {Path.cwd()}: {exc.strerror or exc}", file=sys.stderr
+            )
+            return 1
+        print(f"wrote {path}; run it with: {prog} --scene {path}")
+        return 0
     try:
         if args.list_scenes:
             list_scenes(args.scene if args.scene != "particles" else None)
             return 0
-        if args.new_scene:
-            path = new_scene.write(args.new_scene, Path.cwd())
-            print(f"wrote {path}; run it with: {prog} --scene {path}")
-            return 0
-        if args.frames is not None and args.frames < 1:
-            print("error: --frames must be at least 1", file=sys.stderr)
-            return 2
+        texts: dict[str, str] = {}
+        for name, text in args.param:
+            if name in texts:
+                return usage_error(f"argument --param: {name} is given twice ({texts[name]!r} and {text!r})")
+            texts[name] = text
         scene_cls = registry.resolve(args.scene)
-        params = dict(args.param)
+        params = scene_cls.parse_params(texts)
         scene = scene_cls(**params)
-    except (RendererError, TypeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        output_folder(
+            args.out / scene.name
+        )  # the default --out too, and a file where the scene's folder goes
+    except argparse.ArgumentTypeError as exc:
+        return usage_error(f"argument --out: {exc}")
+    except RendererError as exc:
+        return scene_error(exc)
     if not args.headless:
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             print("no display found: rendering headless")
@@ -126,9 +231,33 @@ def main(argv: list[str] | None = None, prog: str = "python3 run_demo.py") -> in
                 return run_window(scene_cls, params, args)
             except WindowError as exc:
                 print(f"could not open a window ({exc}): rendering headless")
+            except RendererError as exc:  # before the window's loop: no device of that name, no Vulkan...
+                print(f"error: {exc}", file=sys.stderr)
+                return 2 if isinstance(exc, DeviceNotFoundError) else 1
+    if args.frame_log:
+        print("note: --frame-log times the window's frames; none is written headless", file=sys.stderr)
     if args.frames is None:
         args.frames = 60
-    return run_headless(scene, args)
+    folders = _missing_folders(args.out / scene.name)
+    code = 1
+    try:
+        code = run_headless(scene, args)
+        return code
+    finally:
+        if code != 0:  # nothing half-made: the folders this run made, if it wrote nothing into them
+            for folder in folders:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """The folders that making `path` would create, deepest first."""
+    missing = []
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        missing.append(path)
+        path = path.parent
+    return missing
 
 
 def list_scenes(scene_file: str | None) -> None:
@@ -136,8 +265,9 @@ def list_scenes(scene_file: str | None) -> None:
     for name, cls in sorted(registry.builtin_scenes().items()):
         print(f"  {name:16s} {cls.description}")
         for key, param in cls.params.items():
-            bounds = f", {param.low}..{param.high}" if param.low is not None or param.high is not None else ""
-            print(f"  {'':16s}   --param {key}=... ({param.help}; default {param.default}{bounds})")
+            print(
+                f"  {'':16s}   --param {key}=... ({param.help}; {param.describe()}; default {param.default})"
+            )
     plugins, problems = registry.plugin_scenes()
     print(f"scenes of installed packages (entry-point group {registry.ENTRY_POINT_GROUP!r}):")
     for name, cls in sorted(plugins.items()):
@@ -276,4 +406,4 @@ def run_headless(scene, args) -> int:
         return 0
     except RendererError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, DeviceNotFoundError) else 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import numbers
 import shutil
 import subprocess
@@ -46,6 +47,8 @@ TI_DTYPES = {np.dtype(v): k for k, v in NUMPY_DTYPES.items()}
 
 
 def dtype_name(code: int) -> str:
+    if code == lib.TI_DATA_TYPE_U1:
+        return "u1 (bool)"
     return np.dtype(NUMPY_DTYPES[code]).name if code in NUMPY_DTYPES else f"TiDataType({code})"
 
 
@@ -333,22 +336,62 @@ class BoundLaunch:
         self.kernel.module.runtime.launch(self.kernel, self.array)
 
 
-def _set_scalar(arg, spec: ArgSpec, value, where: str) -> None:
-    dtype = np.dtype(NUMPY_DTYPES.get(spec.dtype, np.float32))
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+# How each scalar type reaches ti_launch_kernel in Taichi 1.7.4's C API (measured on lavapipe: what else the
+# launch refuses, TI_ERROR_ARGUMENT_OUT_OF_RANGE, or silently passes wrong): f32 and i32 have their own argument
+# types; i16, u16 and f16 go as TI_ARGUMENT_TYPE_SCALAR (f16 as a float32 in its 32 bits, as the C API reads
+# it); i8, u8, u32 and u1 go as an i32 that the launch converts to the declared type; the 64-bit types cannot
+# be passed at all (an i32 or f32 fills only half of their slot).
+_AS_I32 = {lib.TI_DATA_TYPE_I8, lib.TI_DATA_TYPE_U8, lib.TI_DATA_TYPE_U32, lib.TI_DATA_TYPE_U1}
+_AS_SCALAR = {lib.TI_DATA_TYPE_I16, lib.TI_DATA_TYPE_U16}
+_UNPASSABLE = {lib.TI_DATA_TYPE_I64: "ti.i32", lib.TI_DATA_TYPE_U64: "ti.u32", lib.TI_DATA_TYPE_F64: "ti.f32"}
+_FLOAT_MAX = {lib.TI_DATA_TYPE_F16: 65504.0, lib.TI_DATA_TYPE_F32: float(np.finfo(np.float32).max)}
+
+
+def _check_number(spec_dtype: int, value, where: str):
+    """`value` as the Python number a kernel argument of type `spec_dtype` receives, or ArgumentError: a bool
+    only for u1, an integer (never a truncated fraction) in the type's range, a finite float it can hold."""
+    if spec_dtype == lib.TI_DATA_TYPE_U1:
+        if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
+            return int(value)
+        raise ArgumentError(f"{where}: expected a bool (or 0 or 1), got {type(value).__name__} {value!r}")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ArgumentError(f"{where}: expected a number, got {type(value).__name__} {value!r}")
+    dtype = np.dtype(NUMPY_DTYPES[spec_dtype])
     if dtype.kind in "iu":
         if not isinstance(value, numbers.Integral):
-            raise ArgumentError(f"{where}: expected an integer, got {value!r}")
+            if not (isinstance(value, numbers.Real) and math.isfinite(value) and float(value).is_integer()):
+                raise ArgumentError(f"{where}: expected an integer, got {value!r} (never rounded here)")
         info = np.iinfo(dtype)
         if not info.min <= int(value) <= info.max:
-            raise ArgumentError(f"{where}: {value} is out of range for {dtype.name}")
+            raise ArgumentError(f"{where}: {value} is out of range for {dtype.name} ({info.min}..{info.max})")
+        return int(value)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ArgumentError(f"{where}: expected a finite number, got {value}")
+    limit = _FLOAT_MAX.get(spec_dtype)
+    if limit is not None and abs(value) > limit:
+        raise ArgumentError(f"{where}: {value} is too large for {dtype.name} (at most {limit:g})")
+    return value
+
+
+def _set_scalar(arg, spec: ArgSpec, value, where: str) -> None:
+    if spec.dtype in _UNPASSABLE:
+        raise ArgumentError(
+            f"{where}: Taichi's C API cannot pass a scalar of type {dtype_name(spec.dtype)} to a kernel; declare it "
+            f"{_UNPASSABLE[spec.dtype]} (or pass the value in an ndarray)"
+        )
+    if spec.dtype not in NUMPY_DTYPES and spec.dtype != lib.TI_DATA_TYPE_U1:
+        raise ArgumentError(f"{where}: this argument's type cannot be passed from here")
+    value = _check_number(spec.dtype, value, where)
     if spec.dtype == lib.TI_DATA_TYPE_F32:
-        arg.type, arg.value.f32 = lib.TI_ARGUMENT_TYPE_F32, float(value)
+        arg.type, arg.value.f32 = lib.TI_ARGUMENT_TYPE_F32, value
     elif spec.dtype == lib.TI_DATA_TYPE_I32:
-        arg.type, arg.value.i32 = lib.TI_ARGUMENT_TYPE_I32, int(value)
+        arg.type, arg.value.i32 = lib.TI_ARGUMENT_TYPE_I32, value
+    elif spec.dtype in _AS_I32:  # the launch converts the i32 to the declared type; u32's upper half wraps
+        arg.type, arg.value.i32 = lib.TI_ARGUMENT_TYPE_I32, value - (1 << 32) if value >= 1 << 31 else value
     else:
-        raw = np.array([value], dtype=dtype).view(np.uint8)
+        stored = np.float32 if spec.dtype == lib.TI_DATA_TYPE_F16 else NUMPY_DTYPES[spec.dtype]
+        raw = np.array([value], dtype=stored).view(np.uint8)
         arg.type = lib.TI_ARGUMENT_TYPE_SCALAR
         arg.value.scalar.type = spec.dtype
         arg.value.scalar.value.x64 = 0
@@ -356,13 +399,25 @@ def _set_scalar(arg, spec: ArgSpec, value, where: str) -> None:
 
 
 def _set_vector(arg, spec: ArgSpec, value, where: str) -> None:
-    dtype = np.dtype(NUMPY_DTYPES[spec.dtype])
+    dtype = np.dtype(NUMPY_DTYPES.get(spec.dtype, np.uint8))
+    if spec.dtype not in NUMPY_DTYPES or dtype.itemsize not in (
+        2,
+        4,
+    ):  # the C API passes 16 or 32-bit elements
+        raise ArgumentError(
+            f"{where}: Taichi's C API passes vector arguments of 16 or 32-bit elements only; declare it with "
+            "ti.f32, ti.i32 or ti.u32 elements"
+        )
+    n = spec.element_shape[0]
     try:
-        array = np.asarray(value, dtype=dtype).reshape(-1)
-    except (TypeError, ValueError) as exc:
-        raise ArgumentError(f"{where}: expected {spec.element_shape[0]} numbers, got {value!r}") from exc
-    if array.size != spec.element_shape[0]:
-        raise ArgumentError(f"{where}: expected {spec.element_shape[0]} values, got {array.size}")
+        items = list(np.asarray(value, dtype=object).reshape(-1)) if not isinstance(value, str) else None
+    except (TypeError, ValueError):
+        items = None
+    if items is None:
+        raise ArgumentError(f"{where}: expected {n} numbers, got {type(value).__name__} {value!r}")
+    if len(items) != n:
+        raise ArgumentError(f"{where}: expected {n} numbers, got {len(items)}: {value!r}")
+    array = np.array([_check_number(spec.dtype, v, where) for v in items], dtype=dtype)
     arg.type = lib.TI_ARGUMENT_TYPE_TENSOR
     arg.value.tensor.type = spec.dtype
     arg.value.tensor.contents.length = array.size

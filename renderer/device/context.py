@@ -10,7 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 
-from ..errors import NoVulkanDeviceError, RendererError, VulkanError
+from ..errors import DeviceNotFoundError, NoVulkanDeviceError, RendererError, VulkanError
 from . import capabilities, handles, validation, vk
 from .handles import vk_create, vk_destroy
 
@@ -65,7 +65,7 @@ def pick_physical_device(instance, name: str | None = None):
     if name:
         named = [c for c in candidates if name.lower() in c[1].lower()]
         if not named:
-            raise NoVulkanDeviceError(
+            raise DeviceNotFoundError(
                 f"no Vulkan device named like {name!r}; devices here: {', '.join(c[1] for c in candidates)}"
             )
         candidates = named

@@ -2,6 +2,6 @@
 (`registry`) and the `--new-scene` template (`template`). Scene files import from here:
 `from renderer.scene import Scene, Param`."""
 
-from .api import NO_INPUT, FrameInput, Param, Scene, SceneError, SceneGPU
+from .api import NO_INPUT, FrameInput, Param, ParamError, Scene, SceneError, SceneGPU
 
-__all__ = ["NO_INPUT", "FrameInput", "Param", "Scene", "SceneError", "SceneGPU"]
+__all__ = ["NO_INPUT", "FrameInput", "Param", "ParamError", "Scene", "SceneError", "SceneGPU"]

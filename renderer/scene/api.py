@@ -7,6 +7,11 @@ Vulkan or Taichi call; the same class renders in a window, headless, and under t
 
 from __future__ import annotations
 
+import inspect
+import math
+import numbers
+import re
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,25 +31,182 @@ class SceneError(RendererError):
     """A scene is malformed; the message names the scene and what to fix."""
 
 
+class ParamError(SceneError):
+    """A value given for a scene parameter is not one the parameter takes (the message names both)."""
+
+
+COLOR_HELP = "an RGB colour: three numbers in 0..1 like 1,0.5,0 (or #ff8000)"
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def _real(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _bounds(low, high) -> str:
+    return f"{'' if low is None else low}..{'' if high is None else high}"
+
+
 @dataclass(frozen=True)
 class Param:
-    """A scene parameter: its default, the range it must stay in (None: unbounded), and what it means."""
+    """A scene parameter: its default, what it may be, and what it means.
+
+    Its kind follows from the default: an int (whole numbers only, never rounded) or a float (finite), each kept
+    within `low`..`high` (None: unbounded); a bool; an RGB colour (a tuple of three numbers in 0..1); one of
+    `choices` when they are given; any other str is free text. A parameter that cannot be what it says (a
+    default outside its range, low above high, a colour that is not one) is refused when the scene class is
+    defined, naming the scene and the parameter."""
 
     default: object
     low: float | None = None
     high: float | None = None
     help: str = ""
+    choices: tuple | None = None
+
+    @property
+    def kind(self) -> str:
+        """ "int", "float", "bool", "color", "choice", "text", or "unknown" (refused at declaration)."""
+        d = self.default
+        if self.choices is not None:
+            return "choice"
+        if isinstance(d, (bool, np.bool_)):
+            return "bool"
+        if isinstance(d, numbers.Integral):
+            return "int"
+        if _real(d):
+            return "float"
+        if isinstance(d, str):
+            return "text"
+        if isinstance(d, (tuple, list)) and len(d) == 3:
+            return "color"
+        return "unknown"
+
+    def describe(self) -> str:
+        """What the parameter takes, for messages and --list-scenes."""
+        kind = self.kind
+        if kind in ("int", "float"):
+            what = "a whole number" if kind == "int" else "a number"
+            if self.low is None and self.high is None:
+                return what
+            return f"{what} in {_bounds(self.low, self.high)}"
+        if kind == "bool":
+            return "true or false"
+        if kind == "color":
+            return COLOR_HELP
+        if kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        return "text"
+
+    def _problem(self, value) -> tuple[str | None, object]:
+        """(None, the value as the scene sees it) if `value` is one this parameter takes, else (what is wrong,
+        None)."""
+        kind = self.kind
+        if kind in ("int", "float"):
+            if not _real(value):
+                return f"must be {self.describe()}", None
+            if not math.isfinite(value):
+                return f"must be finite: {self.describe()}", None
+            if kind == "int":
+                if not (isinstance(value, numbers.Integral) or float(value).is_integer()):
+                    return f"must be {self.describe()} (never rounded here)", None
+                value = int(value)
+            else:
+                value = float(value)
+            if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
+                return f"is outside {_bounds(self.low, self.high)}", None
+            return None, value
+        if kind == "bool":
+            if isinstance(value, (bool, np.bool_)):
+                return None, bool(value)
+            return "must be True or False", None
+        if kind == "color":
+            if (
+                isinstance(value, (tuple, list, np.ndarray))
+                and len(value) == 3
+                and all(_real(c) and math.isfinite(c) and 0 <= c <= 1 for c in value)
+            ):
+                return None, tuple(float(c) for c in value)
+            return f"must be {COLOR_HELP}", None
+        if kind == "choice":
+            for choice in self.choices:
+                if choice == value and isinstance(choice, bool) == isinstance(value, bool):
+                    return None, choice
+            return f"must be {self.describe()}", None
+        if kind == "text":
+            if isinstance(value, str):
+                return None, value
+            return "must be a string", None
+        return "has a default of no kind a parameter can have", None
 
     def check(self, scene: str, name: str, value) -> object:
-        if isinstance(self.default, (int, float)) and not isinstance(self.default, bool):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise SceneError(f"scene {scene!r}: parameter {name} must be a number, not {value!r}")
-            value = type(self.default)(value)
-            if (self.low is not None and value < self.low) or (self.high is not None and value > self.high):
-                raise SceneError(
-                    f"scene {scene!r}: parameter {name}={value} is outside {self.low}..{self.high}"
-                )
-        return value
+        """`value` as the scene sees it (an int param's 3.0 as 3, a colour as a tuple of floats), or ParamError."""
+        problem, checked = self._problem(value)
+        if problem:
+            raise ParamError(f"scene {scene!r}: parameter {name}={value!r} {problem}")
+        return checked
+
+    def parse(self, scene: str, name: str, text: str) -> object:
+        """The value that command-line `text` means for this parameter (checked), or ParamError."""
+        kind, value = self.kind, text
+        stripped = text.strip()
+        try:
+            if kind == "int":
+                try:
+                    value = int(stripped, 0)
+                except ValueError:
+                    value = float(stripped)
+                    value = int(value) if value.is_integer() else value
+            elif kind == "float":
+                value = float(stripped)
+            elif kind == "bool":
+                if stripped.lower() not in _TRUE + _FALSE:
+                    raise ValueError
+                value = stripped.lower() in _TRUE
+            elif kind == "color":
+                value = _parse_color(stripped)
+            elif kind == "choice":
+                value = next((c for c in self.choices if str(c) == stripped), text)
+        except ValueError:
+            raise ParamError(
+                f"scene {scene!r}: parameter {name}={text!r} must be {self.describe()}"
+            ) from None
+        return self.check(scene, name, value)
+
+    def declare(self, scene: str, name: str) -> None:
+        """Refuse a parameter that cannot be what it says, naming the scene and the parameter."""
+        where = f"scene {scene!r}: parameter {name!r}"
+        kind = self.kind
+        if not isinstance(self.help, str):
+            raise SceneError(f"{where}: help must be a string, not {self.help!r}")
+        if kind == "unknown":
+            raise SceneError(
+                f"{where}: the default {self.default!r} is none of the kinds a parameter can have: a number, "
+                f"a bool, a string, {COLOR_HELP}, or one of `choices`"
+            )
+        if kind in ("int", "float"):
+            for bound, value in (("low", self.low), ("high", self.high)):
+                if value is not None and not (_real(value) and not math.isnan(value)):
+                    raise SceneError(f"{where}: {bound} must be a number or None, not {value!r}")
+            if self.low is not None and self.high is not None and self.low > self.high:
+                raise SceneError(f"{where}: low {self.low} is above high {self.high}")
+        elif self.low is not None or self.high is not None:
+            raise SceneError(f"{where}: low and high bound numbers; a {kind} parameter takes none")
+        if kind == "choice":
+            if not isinstance(self.choices, (tuple, list)) or not self.choices:
+                raise SceneError(f"{where}: choices must be a non-empty tuple, not {self.choices!r}")
+        problem, _ = self._problem(self.default)
+        if problem:
+            raise SceneError(f"{where}: its default {self.default!r} {problem}")
+
+
+def _parse_color(text: str) -> tuple:
+    if text.startswith("#") and len(text) in (4, 7):
+        digits = text[1:] if len(text) == 7 else "".join(2 * c for c in text[1:])
+        return tuple(int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    parts = text.strip("()[] ").replace(",", " ").split()
+    if len(parts) != 3:
+        raise ValueError(text)
+    return tuple(float(p) for p in parts)
 
 
 @dataclass(frozen=True)
@@ -71,15 +233,30 @@ class Scene:
     camera: Camera = Camera()
     background = (0.02, 0.02, 0.03)
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        check_declaration(cls)
+
     def __init__(self, **values):
-        unknown = sorted(set(values) - set(self.params))
-        if unknown:
-            raise SceneError(
-                f"scene {self.name!r} has no parameter {', '.join(unknown)}; its parameters: "
-                + (", ".join(f"{k} (default {p.default})" for k, p in self.params.items()) or "none")
-            )
+        self._check_names(values)
         for key, param in self.params.items():
             setattr(self, key, param.check(self.name, key, values.get(key, param.default)))
+
+    @classmethod
+    def _check_names(cls, values: dict) -> None:
+        unknown = sorted(set(values) - set(cls.params))
+        if unknown:
+            raise ParamError(
+                f"scene {cls.name!r} has no parameter {', '.join(unknown)}; its parameters: "
+                + (", ".join(f"{k} (default {p.default})" for k, p in cls.params.items()) or "none")
+            )
+
+    @classmethod
+    def parse_params(cls, texts: dict[str, str]) -> dict:
+        """Command-line texts {name: "value"} as the values the parameters take ("1e6" for an int is 1000000,
+        "2.5" is refused; "yes" for a bool; "1,0.5,0" or "#ff8000" for a colour); ParamError names a bad one."""
+        cls._check_names(texts)
+        return {key: cls.params[key].parse(cls.name, key, text) for key, text in texts.items()}
 
     def setup(self, gpu: SceneGPU) -> None:
         raise NotImplementedError
@@ -87,6 +264,117 @@ class Scene:
     def update(self, frame: int, dt: float, input: FrameInput) -> None:
         """Launch this frame's kernels; `frame` counts from 0 (0 after a reset), `dt` is the time step."""
         raise NotImplementedError
+
+
+SCENE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _origin(func) -> str:
+    code = getattr(func, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(func)
+
+
+def check_kernels(scene: str, kernels) -> None:
+    """Refuse a `kernels` declaration that the compiler would get wrong: something not a top-level
+    `@ti.kernel`, two kernels of one name (a compiled module holds one kernel per name: one would silently win,
+    or the other be reported missing), or a kernel whose name in its module now means another function (the
+    compiler finds kernels by module and name). Checked when the class is defined and again when it is loaded."""
+    if not isinstance(kernels, (tuple, list)):
+        hint = " (one kernel: `kernels = (step,)`, with the comma)" if callable(kernels) else ""
+        raise SceneError(
+            f"scene {scene!r}: kernels must be a tuple of @ti.kernel functions, not {kernels!r}{hint}"
+        )
+    seen: dict[str, object] = {}
+    for kernel in kernels:
+        if not getattr(kernel, "_is_wrapped_kernel", False) or getattr(kernel, "_is_classkernel", False):
+            raise SceneError(
+                f"scene {scene!r}: kernels lists {kernel!r}, which is not a @ti.kernel function defined at the "
+                "top level of a module"
+            )
+        func = inspect.unwrap(kernel)
+        name = func.__name__
+        if func.__qualname__ != name:
+            raise SceneError(
+                f"scene {scene!r}: kernel {name!r} ({_origin(func)}) is defined inside a function or class; "
+                "define kernels at the top level of a module (the compiler imports them by module and name)"
+            )
+        module = sys.modules.get(func.__module__)
+        current = getattr(module, name, None) if module is not None else func
+        if current is None or inspect.unwrap(current) is not func:
+            now = (
+                f"redefined at {_origin(inspect.unwrap(current))}"
+                if callable(current)
+                else f"now {current!r}"
+            )
+            raise SceneError(
+                f"scene {scene!r}: kernel {name!r} ({_origin(func)}) is no longer what {func.__module__}.{name} "
+                f"names ({now}); the compiler finds kernels by module and name, so give each kernel its own name"
+            )
+        if name in seen:
+            if seen[name] is func:
+                raise SceneError(f"scene {scene!r}: kernels lists {name!r} twice; list it once")
+            raise SceneError(
+                f"scene {scene!r}: kernels lists two kernels named {name!r} ({_origin(seen[name])} and "
+                f"{_origin(func)}); a compiled module holds one kernel per name: rename one"
+            )
+        seen[name] = func
+
+
+def _triple(value) -> bool:
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) == 3
+        and all(_real(v) and math.isfinite(v) for v in value)
+    )
+
+
+def check_declaration(cls) -> None:
+    """Refuse a Scene subclass that declares what cannot work, naming it and what to fix (run when the class is
+    defined: a scene file with such a class fails to load with this message)."""
+    if not isinstance(cls.name, str) or (cls.name and not SCENE_NAME.fullmatch(cls.name)):
+        raise SceneError(
+            f"scene class {cls.__qualname__}: name must be a letter or digit then letters, digits, '_', '.' or "
+            f"'-' (at most 64; it names the output folder), not {cls.name!r}"
+        )
+    label = cls.name or cls.__qualname__
+    if not isinstance(cls.description, str):
+        raise SceneError(f"scene {label!r}: description must be a string, not {cls.description!r}")
+    if not isinstance(cls.params, dict):
+        raise SceneError(f"scene {label!r}: params must be a dict of name: Param(...), not {cls.params!r}")
+    for key, param in cls.params.items():
+        if not isinstance(key, str) or not key.isidentifier():
+            raise SceneError(f"scene {label!r}: parameter names must be Python identifiers, not {key!r}")
+        if not isinstance(param, Param):
+            raise SceneError(
+                f"scene {label!r}: params[{key!r}] is {param!r}, not a Param(default, low, high, help)"
+            )
+        if hasattr(cls, key):
+            raise SceneError(
+                f"scene {label!r}: parameter {key!r} would hide the scene's attribute {key!r} (each parameter "
+                "becomes an attribute); rename one"
+            )
+        param.declare(label, key)
+    check_kernels(label, cls.kernels)
+    background = cls.background
+    if not (_triple(background) and all(0 <= c <= 1 for c in background)):
+        raise SceneError(f"scene {label!r}: background must be {COLOR_HELP}, not {background!r}")
+    cam = cls.camera
+    if not isinstance(cam, Camera):
+        raise SceneError(f"scene {label!r}: camera must be a Camera(...), not {cam!r}")
+    if not (_triple(cam.eye) and _triple(cam.target) and _triple(cam.up)):
+        raise SceneError(
+            f"scene {label!r}: the camera's eye, target and up must be three finite numbers each"
+        )
+    if tuple(cam.eye) == tuple(cam.target) or not any(cam.up):
+        raise SceneError(
+            f"scene {label!r}: the camera's eye is its target, or its up is zero: no view direction"
+        )
+    if not (_real(cam.fov_y) and 0 < cam.fov_y < 180):
+        raise SceneError(f"scene {label!r}: the camera's fov_y must be in 0..180 degrees, not {cam.fov_y!r}")
+    if not (_real(cam.near) and _real(cam.far) and 0 < cam.near < cam.far < math.inf):
+        raise SceneError(
+            f"scene {label!r}: the camera needs 0 < near < far (finite), not near={cam.near!r} far={cam.far!r}"
+        )
 
 
 class SceneGPU:
@@ -307,4 +595,4 @@ class SceneGPU:
         self.buffers, self.images = [], []
 
 
-__all__ = ["Scene", "SceneGPU", "SceneError", "Camera"]
+__all__ = ["Scene", "SceneGPU", "SceneError", "ParamError", "Param", "Camera"]

@@ -11,7 +11,7 @@ import inspect
 
 from ..compute import aot
 from ..errors import DeviceLostError, RendererError
-from .api import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU
+from .api import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU, check_kernels
 
 
 def scene_file(scene: Scene) -> str:
@@ -30,6 +30,7 @@ class LoadedScene:
         self._matrices = None  # (camera and viewport, view-projection, projection scale), computed on change
         try:
             if scene.kernels:  # a scene may draw static data and launch nothing
+                check_kernels(scene.name, scene.kernels)  # again: a kernel's name may mean another one by now
                 refs = [aot.KernelRef.of(k) for k in scene.kernels]
                 tcm = aot.compile_kernels(refs, context.taichi_capabilities)
                 self.module = runtime.load_module(tcm, name=f"scene {scene.name!r}")

@@ -15,7 +15,9 @@ import importlib
 import importlib.metadata
 import importlib.util
 import inspect
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from .. import resources
@@ -96,18 +98,55 @@ def plugin_scenes() -> tuple[dict[str, type[Scene]], list[str]]:
     return found, problems
 
 
+class SceneNotFoundError(SceneError):
+    """No scene of that name, or no Python scene file at that path: the name given was wrong, not a scene."""
+
+
+def _where_it_failed(exc: BaseException, path: Path) -> str:
+    """ " (line N)" of the deepest frame of `exc`'s traceback in the scene file, else of the deepest frame."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    mine = [f for f in frames if f.filename == str(path)]
+    frame = (mine or frames or [None])[-1]
+    if frame is None:
+        return ""
+    return (
+        f" (line {frame.lineno})" if frame.filename == str(path) else f" (at {frame.filename}:{frame.lineno})"
+    )
+
+
 def load_scene_file(path: str | Path) -> type[Scene]:
-    path = Path(path).resolve()
-    if not path.is_file():
-        raise SceneError(f"no scene file at {path}")
+    """The one Scene subclass of the Python file at `path`. SceneNotFoundError: nothing to load there (no
+    file, a folder, not a .py file, unreadable); SceneError: the file is not a working scene (its syntax error,
+    its import's failure, a declaration the scene API refuses, no or several scene classes)."""
+    given = Path(path).expanduser()
+    path = given.resolve()
+    if not given.exists():
+        raise SceneNotFoundError(f"no scene file at {path}")
+    if path.is_dir():
+        raise SceneNotFoundError(f"{path} is a folder, not a scene file (a Python file ending in .py)")
+    if path.suffix != ".py":
+        raise SceneNotFoundError(f"{path} is not a Python file: a scene file's name ends in .py")
+    if not os.access(path, os.R_OK):
+        raise SceneNotFoundError(f"cannot read the scene file {path} (permission denied)")
     module_name = f"scene_file_{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception as exc:
-        raise SceneError(f"{path}: the scene file failed to import: {exc!r}") from exc
+    except SceneError as exc:  # a declaration the scene API refused: its message names the scene and the fix
+        sys.modules.pop(module_name, None)
+        raise SceneError(f"{path}{_where_it_failed(exc, path)}: {exc}") from exc
+    except SyntaxError as exc:
+        sys.modules.pop(module_name, None)
+        line = f":{exc.lineno}" if exc.lineno and exc.filename == str(path) else ""
+        detail = "" if exc.filename == str(path) else f" in {exc.filename}:{exc.lineno}"
+        raise SceneError(f"{path}{line}: the scene file has a syntax error{detail}: {exc.msg}") from exc
+    except (Exception, SystemExit) as exc:  # SystemExit too: a scene file's exit() must not end the program
+        sys.modules.pop(module_name, None)
+        raise SceneError(
+            f"{path}: the scene file failed to import{_where_it_failed(exc, path)}: {type(exc).__name__}: {exc}"
+        ) from exc
     found = scenes_in(module)
     if len(found) != 1:
         raise SceneError(
@@ -118,12 +157,16 @@ def load_scene_file(path: str | Path) -> type[Scene]:
 
 
 def resolve(name_or_path: str) -> type[Scene]:
-    if name_or_path.endswith(".py") or "/" in name_or_path:
+    """A scene by its name (built-in, then installed packages) or by its file's path; SceneNotFoundError names
+    the scenes there are."""
+    if name_or_path.endswith(".py") or "/" in name_or_path or os.sep in name_or_path:
         return load_scene_file(name_or_path)
     scenes = {**plugin_scenes()[0], **builtin_scenes()}  # a built-in name wins over a plugin's
-    if name_or_path not in scenes:
-        raise SceneError(
-            f"no scene named {name_or_path!r}; built-in scenes: {', '.join(sorted(scenes))} "
-            "(or give the path of a scene file)"
-        )
-    return scenes[name_or_path]
+    if name_or_path in scenes:
+        return scenes[name_or_path]
+    if name_or_path and Path(name_or_path).exists():  # a file or folder in the working folder
+        return load_scene_file(name_or_path)
+    raise SceneNotFoundError(
+        f"no scene named {name_or_path!r}; built-in scenes: {', '.join(sorted(scenes))} "
+        "(or give the path of a scene file)"
+    )

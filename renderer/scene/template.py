@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import keyword
 import re
+import sys
 from pathlib import Path
 
 from .api import SceneError
@@ -57,6 +60,15 @@ def write(name: str, folder: Path) -> Path:
     path = Path(folder) / f"{stem}.py"
     if path.exists():
         raise SceneError(f"{path} already exists; choose another name or remove it")
+    if (
+        keyword.iskeyword(stem)
+        or stem in sys.stdlib_module_names
+        or importlib.util.find_spec(stem) is not None
+    ):
+        raise SceneError(
+            f"a scene named {name!r} would be written as {stem}.py, the name of a Python keyword or of an "
+            "installed module (the file would hide it); choose another name"
+        )
     cls = "".join(part.capitalize() for part in re.split(r"[-_]", name) if part)
     path.write_text(TEMPLATE.format(title=name, cls=cls, name=name))
     return path
