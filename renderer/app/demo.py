@@ -223,6 +223,17 @@ def main(argv: list[str] | None = None, prog: str = "python3 run_demo.py") -> in
         return usage_error(f"argument --out: {exc}")
     except RendererError as exc:
         return scene_error(exc)
+    try:
+        return run(scene_cls, params, scene, args)
+    except (
+        KeyboardInterrupt
+    ):  # in set-up or compilation (the frame loops stop at a frame's end by themselves)
+        print("interrupted; shutting down", file=sys.stderr)
+        return 0
+
+
+def run(scene_cls, params: dict, scene, args) -> int:
+    """The scene in the window, or headless where there is none (or it cannot open)."""
     if not args.headless:
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             print("no display found: rendering headless")
