@@ -22,6 +22,11 @@ class DeviceLostError(VulkanError):
     """The Vulkan device was lost (VK_ERROR_DEVICE_LOST): nothing on it can be used again."""
 
 
+class OutOfMemoryError(RendererError):
+    """A buffer or image larger than the device or this process can give: the message says how many bytes were
+    asked, the limit met and what to lower."""
+
+
 class NoVulkanDeviceError(RendererError):
     """No usable Vulkan device (or no Vulkan loader) on this machine."""
 

@@ -9,14 +9,14 @@ from ..device.memory import IMAGE_FORMATS, TAICHI_USAGE, USAGE_NAMES, Buffer, Im
 from .runtime import TI_USAGE
 
 
-def share_buffer(context, runtime, nbytes: int, usage: tuple[str, ...], name: str):
+def share_buffer(context, runtime, nbytes: int, usage: tuple[str, ...], name: str, lower: str = ""):
     """(buffer, Taichi's record of it, whether the caller owns the buffer). `usage`: names of USAGE_NAMES
-    (KeyError names an unknown one)."""
+    (KeyError names an unknown one); `lower`: what to make smaller if it does not fit."""
     bits = TAICHI_USAGE
     for u in usage:
         bits |= USAGE_NAMES[u]
     if runtime.imported:
-        buffer = Buffer(context, nbytes, bits, name=name)
+        buffer = Buffer(context, nbytes, bits, name=name, lower=lower)
         try:
             return buffer, runtime.import_memory(buffer), True
         except BaseException:
@@ -31,7 +31,8 @@ def share_buffer(context, runtime, nbytes: int, usage: tuple[str, ...], name: st
 def share_image(context, runtime, width: int, height: int, format: str, name: str):
     """(image, Taichi's record of it) for a format name of IMAGE_FORMATS, in GENERAL layout, cleared."""
     usage = vk.VK_IMAGE_USAGE_STORAGE_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT | vk.VK_IMAGE_USAGE_TRANSFER_DST_BIT
-    image = Image(context, width, height, IMAGE_FORMATS[format], usage, name=name)
+    lower = f"make the image smaller than {width}x{height}"
+    image = Image(context, width, height, IMAGE_FORMATS[format], usage, name=name, lower=lower)
     try:
         clear_to_general(context, image)
         return image, runtime.import_image(image)

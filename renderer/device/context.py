@@ -172,6 +172,8 @@ class VulkanContext:
         self.api_version = min(props.apiVersion, API_VERSION) & ~0xFFF  # variant.major.minor, patch 0
         # copied out: props is a cffi struct, and views into it die with it
         self.max_point_size = float(props.limits.pointSizeRange[1])
+        self.max_storage_buffer_range = int(props.limits.maxStorageBufferRange)
+        self.max_image_dimension = int(props.limits.maxImageDimension2D)
         self.memory_properties = vk.vkGetPhysicalDeviceMemoryProperties(self.physical_device)
 
     def _create_device(self, extensions: list[str]) -> None:

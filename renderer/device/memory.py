@@ -11,11 +11,13 @@ buffer, and the device, are gone, so it can never read freed memory.
 
 from __future__ import annotations
 
+import errno
 import mmap
+import resource
 
 import numpy as np
 
-from ..errors import RendererError
+from ..errors import OutOfMemoryError, RendererError, VulkanError
 from . import vk
 from .handles import create_command_pool, create_fence, hinted, vk_create, vk_destroy
 
@@ -56,25 +58,93 @@ def find_memory_type(memory_properties, type_bits: int, required: int, preferred
     raise RendererError(f"no memory type with flags {required:#x} among the allowed types {type_bits:#x}")
 
 
-def allocate_memory(context, requirements, host: bool, hint: str):
+OUT_OF_MEMORY = ("VK_ERROR_OUT_OF_DEVICE_MEMORY", "VK_ERROR_OUT_OF_HOST_MEMORY")
+GENERIC_LOWER = "lower what sets its size (an array's shape, an image's or the frame's width x height)"
+
+
+def byte_text(count: int) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= scale:
+            return f"{count:,} bytes ({count / scale:.1f} {unit})"
+    return f"{count:,} bytes"
+
+
+def too_large(name: str, nbytes: int, limit: str, lower: str) -> OutOfMemoryError:
+    return OutOfMemoryError(f"{name} needs {byte_text(nbytes)}, more than {limit}: {lower or GENERIC_LOWER}")
+
+
+def host_memory_available() -> int | None:
+    """Bytes this process can still map: the system's available memory, and its address-space limit (ulimit -v)
+    less what it maps already; None if unknown."""
+    limits = []
+    try:
+        with open("/proc/meminfo") as info:
+            fields = dict(line.split(":", 1) for line in info)
+        limits.append(int(fields["MemAvailable"].split()[0]) * 1024)
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+        if soft != resource.RLIM_INFINITY:
+            with open("/proc/self/status") as status:
+                mapped = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize:"))
+            limits.append(soft - mapped)
+    except (OSError, KeyError, ValueError, StopIteration):
+        pass
+    return min(limits) if limits else None
+
+
+def check_fits(context, nbytes: int, type_index: int, name: str, lower: str) -> None:
+    """Refuse an allocation larger than its memory heap, or (on a CPU driver, whose device memory is this
+    process's) than the host can still give: the driver would fail later, or mid-frame."""
+    props = context.memory_properties
+    heap = int(props.memoryHeaps[props.memoryTypes[type_index].heapIndex].size)
+    if nbytes > heap:
+        raise too_large(name, nbytes, f"the device's memory heap ({byte_text(heap)})", lower)
+    if context.device_type == "CPU":
+        available = host_memory_available()
+        if available is not None and nbytes > available:
+            raise too_large(
+                name, nbytes, f"this process can still allocate ({byte_text(max(available, 0))})", lower
+            )
+
+
+def allocate(context, info, name: str, lower: str):
+    """vkAllocateMemory for `info`, an out-of-memory result raised as OutOfMemoryError."""
+    check_fits(context, info.allocationSize, info.memoryTypeIndex, name, lower)
+    try:
+        return vk_create("Memory", vk.vkAllocateMemory, context.device, info, None)
+    except VulkanError as exc:
+        if exc.result not in OUT_OF_MEMORY:
+            raise
+        raise too_large(
+            name, info.allocationSize, f"the device could allocate ({exc.result})", lower
+        ) from exc
+
+
+def allocate_memory(context, requirements, host: bool, name: str, lower: str = ""):
     """Counted memory for `requirements` (a VkMemoryRequirements): host-visible (and cached where it can be)
-    for `host`, else device-local where it can be. `hint` says what the memory is for if it does not fit."""
+    for `host`, else device-local where it can be. `name` and `lower` (what to make smaller) are for the
+    error if it does not fit."""
     required, preferred = (HOST_VISIBLE, HOST_CACHED) if host else (0, DEVICE_LOCAL)
     type_index = find_memory_type(context.memory_properties, requirements.memoryTypeBits, required, preferred)
     info = vk.VkMemoryAllocateInfo(allocationSize=requirements.size, memoryTypeIndex=type_index)
-    return vk_create("Memory", vk.vkAllocateMemory, context.device, info, None, hint=hint)
+    return allocate(context, info, name, lower)
 
 
 HOST_ALLOCATION = vk.VK_EXTERNAL_MEMORY_HANDLE_TYPE_HOST_ALLOCATION_BIT_EXT
 
 
-def import_host_memory(context, requirements, hint: str):
+def import_host_memory(context, requirements, name: str, lower: str = ""):
     """(device memory, the mmap it is) for `requirements`, from a new anonymous mapping the device imports; None
     where the device cannot use host memory for it (then allocate_memory)."""
     align = context.host_import_alignment
     if not align:
         return None
-    block = mmap.mmap(-1, -(-requirements.size // align) * align)  # page-aligned, zero-filled
+    size = -(-requirements.size // align) * align
+    try:
+        block = mmap.mmap(-1, size)  # page-aligned, zero-filled
+    except OSError as exc:
+        if exc.errno != errno.ENOMEM:
+            raise
+        raise too_large(name, size, "this process can map (ENOMEM)", lower) from exc
     pointer = vk.ffi.from_buffer(block)
     try:
         if int(vk.ffi.cast("uintptr_t", pointer)) % align:
@@ -93,7 +163,7 @@ def import_host_memory(context, requirements, hint: str):
             return None
         source = vk.VkImportMemoryHostPointerInfoEXT(handleType=HOST_ALLOCATION, pHostPointer=pointer)
         info = vk.VkMemoryAllocateInfo(pNext=source, allocationSize=len(block), memoryTypeIndex=type_index)
-        return vk_create("Memory", vk.vkAllocateMemory, context.device, info, None, hint=hint), block
+        return allocate(context, info, name, lower), block
     finally:
         vk.ffi.release(pointer)
 
@@ -135,9 +205,14 @@ class Buffer:
         host: bool = False,
         host_owned: bool = False,
         name: str = "buffer",
+        lower: str = "",
     ):
+        """`lower`: what to make smaller if it does not fit (the error says it)."""
         if size <= 0:
             raise RendererError(f"{name}: buffer size must be positive, not {size}")
+        if usage & vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT and size > context.max_storage_buffer_range:
+            limit = f"this device can bind as one storage buffer (maxStorageBufferRange {context.max_storage_buffer_range:,} bytes)"
+            raise too_large(name, size, limit, lower)
         host = host or host_owned
         self.context, self.size, self.usage, self.name, self.host = context, int(size), int(usage), name, host
         self.handle = self.memory = None
@@ -156,11 +231,10 @@ class Buffer:
         self.handle = vk_create("Buffer", vk.vkCreateBuffer, device, self._create_info, None)
         try:
             req = vk.vkGetBufferMemoryRequirements(device, self.handle)
-            hint = f"{name} of {self.size} bytes does not fit in device memory"
-            imported = import_host_memory(context, req, hint) if self.host_owned else None
+            imported = import_host_memory(context, req, name, lower) if self.host_owned else None
             self.host_owned = imported is not None
             if imported is None:
-                self.memory = allocate_memory(context, req, host, hint)
+                self.memory = allocate_memory(context, req, host, name, lower)
             else:
                 self.memory, self._block = imported
             vk.vkBindBufferMemory(device, self.handle, self.memory, 0)
@@ -246,9 +320,15 @@ class Image:
         name: str = "image",
         host: bool = False,
         host_owned: bool = False,
+        lower: str = "",
     ):
         if width <= 0 or height <= 0:
             raise RendererError(f"{name}: image size must be positive, not {width}x{height}")
+        if max(width, height) > context.max_image_dimension:
+            raise OutOfMemoryError(
+                f"{name}: {width}x{height} is larger than this device's largest image "
+                f"({context.max_image_dimension} on a side): {lower or GENERIC_LOWER}"
+            )
         self.context, self.width, self.height, self.format, self.usage = context, width, height, format, usage
         host = host or host_owned
         self.name, self.aspect, self.host = name, aspect, host
@@ -275,11 +355,11 @@ class Image:
         self.handle = vk_create("Image", vk.vkCreateImage, device, self._info, None)
         try:
             req = vk.vkGetImageMemoryRequirements(device, self.handle)
-            hint = f"{name} of {width}x{height} does not fit in device memory"
-            imported = import_host_memory(context, req, hint) if self.host_owned else None
+            name = f"{name} of {width}x{height}"
+            imported = import_host_memory(context, req, name, lower) if self.host_owned else None
             self.host_owned = imported is not None
             if imported is None:
-                self.memory = allocate_memory(context, req, host, hint)
+                self.memory = allocate_memory(context, req, host, name, lower)
             else:
                 self.memory, self._mapped = imported  # read through the mmap itself
             vk.vkBindImageMemory(device, self.handle, self.memory, 0)

@@ -118,7 +118,8 @@ def slot_buffer(context, target, key: str, fill: int | None = None) -> Buffer:
         del target.per_slot[key]
     usage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
     usage |= vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read it back (tests)
-    buffer = Buffer(context, size, usage, name=key)
+    lower = f"lower the frame size {target.width}x{target.height}"
+    buffer = Buffer(context, size, usage, name=f"particle splat {key}", lower=lower)
     try:
         if fill is not None:
 
@@ -216,7 +217,15 @@ class PointSplat:
                 | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read the count back (tests)
             )
             for i in range(slots):
-                self.indices.append(Buffer(context, 4 * count, index_usage, name=f"large particles {i}"))
+                self.indices.append(
+                    Buffer(
+                        context,
+                        4 * count,
+                        index_usage,
+                        name=f"large particles {i}",
+                        lower=f"draw fewer than {count:,} particles",
+                    )
+                )
                 self.draws.append(
                     Buffer(context, DRAW_COMMANDS.nbytes, draw_usage, name=f"particle draw {i}")
                 )

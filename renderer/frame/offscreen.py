@@ -31,7 +31,7 @@ from ..device.handles import create_command_pool, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
 from ..device.pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass
 from ..draw.base import RenderTarget
-from ..errors import RendererError
+from ..errors import OutOfMemoryError, RendererError
 from .target import (
     FrameSlot,
     FrameTarget,
@@ -150,6 +150,7 @@ class Slot(FrameSlot):
 
     def __init__(self, frames: OffscreenFrames, index: int):
         ctx = frames.context
+        lower = f"lower the frame size {frames.width}x{frames.height} (or frames_in_flight)"
         self.color = self.depth = self.readback = self.framebuffer = self.event = None
         super().__init__(ctx.device, index)
         try:
@@ -163,6 +164,7 @@ class Slot(FrameSlot):
                 | vk.VK_IMAGE_USAGE_STORAGE_BIT,  # RGBA8 storage images: every device has them
                 name=f"colour {index}",
                 host_owned=frames.in_place,
+                lower=lower,
             )
             self.depth = Image(
                 ctx,
@@ -172,6 +174,7 @@ class Slot(FrameSlot):
                 vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
                 aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
                 name=f"depth {index}",
+                lower=lower,
             )
             # without readback (OffscreenFrames(readback=False)) frames stay on the GPU; read in place, the colour
             # image is the host's copy
@@ -183,6 +186,7 @@ class Slot(FrameSlot):
                     vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
                     host_owned=True,
                     name=f"readback {index}",
+                    lower=lower,
                 )
             self._fb_info = vk.VkFramebufferCreateInfo(
                 renderPass=frames.render_pass.handle,
@@ -244,8 +248,14 @@ class OffscreenFrames(FrameTarget):
     ):
         if frames_in_flight < 1:
             raise RendererError(f"frames_in_flight must be at least 1, not {frames_in_flight}")
-        if not (0 < width <= 16384 and 0 < height <= 16384):
-            raise RendererError(f"frame size must be 1..16384 on each side, not {width}x{height}")
+        if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+            raise RendererError(f"frame size must be positive whole numbers, not {width!r}x{height!r}")
+        largest = context.max_image_dimension
+        if max(width, height) > largest:
+            raise OutOfMemoryError(
+                f"a {width}x{height} frame is larger than this device's largest image ({largest} on a side): "
+                f"lower the frame size"
+            )
         super().__init__(context, runtime, **options)
         self.width, self.height, self.readback = width, height, readback
         self.in_place = readback and in_place_readback(context)

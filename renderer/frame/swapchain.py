@@ -161,6 +161,7 @@ class Swapchain:
                 vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
                 aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
                 name="window depth",
+                lower="make the window smaller",
             )
             self.depths.append(depth)
             fb = vk.VkFramebufferCreateInfo(

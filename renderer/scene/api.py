@@ -408,7 +408,8 @@ class SceneGPU:
             )
         nbytes = int(np.prod(tuple(shape) + tuple(element_shape))) * np.dtype(dtype).itemsize
         label = f"{self.scene_name}.{name}"
-        buffer, memory, owned = share_buffer(self.context, self.runtime, nbytes, tuple(usage), label)
+        lower = f"give array {name!r} fewer elements than {tuple(shape)} (a scene parameter such as count may set it)"
+        buffer, memory, owned = share_buffer(self.context, self.runtime, nbytes, tuple(usage), label, lower)
         if owned:
             self.buffers.append(buffer)
         self.memories.append(memory)

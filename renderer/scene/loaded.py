@@ -10,7 +10,7 @@ import copy
 import inspect
 
 from ..compute import aot
-from ..errors import DeviceLostError, RendererError
+from ..errors import DeviceLostError, OutOfMemoryError, RendererError
 from .api import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU, check_kernels
 
 
@@ -39,8 +39,8 @@ class LoadedScene:
             )
             try:
                 scene.setup(self.gpu)
-            except DeviceLostError:
-                raise  # the device's failure, not the scene's
+            except (DeviceLostError, OutOfMemoryError):
+                raise  # the device's failure or limit, not the scene's mistake (the error names what to lower)
             except (RendererError, NotImplementedError) as exc:
                 what = (
                     "defines no setup(gpu)"
