@@ -11,6 +11,7 @@ import numpy as np
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
 from ..frame.offscreen import OffscreenFrames
+from ..errors import RendererError
 from ..frame.target import FrameCalls
 from ..interrupts import deferred
 from ..scene.api import Scene
@@ -103,6 +104,11 @@ class HeadlessRenderer:
         renderer is closed (it holds the last frame its slot rendered): the memory is Python's, which the
         device imports (VK_EXT_external_memory_host); a device without that hands out copies. Without
         readback, None."""
+        if self.loaded is None:
+            raise RendererError(
+                "no scene is loaded: the renderer is closed, or its last switch() failed; switch() to a scene "
+                "(or make a new renderer) before rendering"
+            )
         for frame in range(first, first + count):
             with deferred():  # Ctrl-C stops the loop here, between frames
                 done, pixels = self.frames.acquire(frame)

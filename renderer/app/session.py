@@ -67,6 +67,8 @@ class Session:
 
     def switch(self, scene: Scene) -> None:
         """Replace the scene on the same device and runtime (the GPU is idle while the old one is released)."""
+        if self.frames is None:
+            raise RendererError("the renderer is closed: make a new one to render another scene")
         with deferred():
             self.wait_idle()
             if self.loaded is not None:
