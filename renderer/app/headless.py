@@ -10,8 +10,8 @@ import numpy as np
 
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
-from ..frame.offscreen import OffscreenFrames
 from ..errors import RendererError
+from ..frame.offscreen import OffscreenFrames
 from ..frame.target import FrameCalls
 from ..interrupts import deferred
 from ..scene.api import Scene
