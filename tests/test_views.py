@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 
 from renderer import HeadlessRenderer
+from renderer.device import vk
+from renderer.errors import VulkanError
 from renderer.frame import offscreen
 from tests.scenes_for_tests import FrameMarker
 
@@ -49,3 +51,18 @@ def test_without_host_memory_import_views_are_copies(monkeypatch):
     for pixels, copy in views:  # every frame its own copy: none overwritten, none freed
         assert np.array_equal(pixels, copy)
     assert not np.shares_memory(views[0][0], views[slots][0])
+
+
+def test_driver_refusing_the_import_falls_back_to_copies(monkeypatch):
+    real = vk.vkAllocateMemory
+
+    def allocate(device, info, allocator):
+        if info.pNext != vk.ffi.NULL:  # an import
+            raise VulkanError("vkAllocateMemory", "VK_ERROR_INVALID_EXTERNAL_HANDLE")
+        return real(device, info, allocator)
+
+    monkeypatch.setattr(vk, "vkAllocateMemory", allocate)
+    views, slots, owned = _render_views(64, 36)
+    assert not any(owned)
+    for pixels, copy in views:
+        assert np.array_equal(pixels, copy)

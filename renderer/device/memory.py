@@ -163,7 +163,12 @@ def import_host_memory(context, requirements, name: str, lower: str = ""):
             return None
         source = vk.VkImportMemoryHostPointerInfoEXT(handleType=HOST_ALLOCATION, pHostPointer=pointer)
         info = vk.VkMemoryAllocateInfo(pNext=source, allocationSize=len(block), memoryTypeIndex=type_index)
-        return allocate(context, info, name, lower), block
+        try:
+            return allocate(context, info, name, lower), block
+        except OutOfMemoryError:
+            raise
+        except VulkanError:  # e.g. VK_ERROR_INVALID_EXTERNAL_HANDLE: the driver refuses this memory
+            return None
     finally:
         vk.ffi.release(pointer)
 
