@@ -402,6 +402,7 @@ class BoundLaunch:
         self._keep: dict[str, object] = {}
         # the launch's range as far as its arguments tell: ndarrays' element counts and integer scalars, which
         # is what a loop's range comes from (`for i in array`, `range(n)`); only a capped kernel needs it
+        self._sizing = {spec.name for spec in kernel.args if kernel.capped and _gives_extent(spec)}
         self._extents: dict[str, int] = {}
         self._target = kernel
 
@@ -420,7 +421,7 @@ class BoundLaunch:
         else:
             _set_texture(arg, spec, value, where)
             self._keep[name] = value
-        if self.kernel.capped and spec.kind in ("scalar", "ndarray"):
+        if name in self._sizing:
             self._extents[name] = launch_extent(spec, value)
             self._target = self.kernel.for_range(max(self._extents.values()))
 
@@ -428,13 +429,17 @@ class BoundLaunch:
         self.kernel.module.runtime.launch(self._target, self.array)
 
 
+def _gives_extent(spec: ArgSpec) -> bool:
+    return spec.kind == "ndarray" or (
+        spec.kind == "scalar" and np.dtype(NUMPY_DTYPES.get(spec.dtype, np.float32)).kind in "iu"
+    )
+
+
 def launch_extent(spec: ArgSpec, value) -> int:
     """How long a loop this argument can give a kernel: an ndarray's element count, an integer's value."""
     if spec.kind == "ndarray":
         return int(np.prod(value.shape))
-    if np.dtype(NUMPY_DTYPES.get(spec.dtype, np.float32)).kind in "iu":
-        return abs(int(value))
-    return 0
+    return abs(int(value))
 
 
 def _set_scalar(arg, spec: ArgSpec, value, where: str) -> None:
