@@ -103,32 +103,73 @@ def test_a_loop_longer_than_the_dispatch_covers_every_element(res, test_module):
     np.testing.assert_array_equal(positions.buffer.read(np.float32).reshape(n, 3)[:, 0], np.arange(n))
 
 
-def test_the_dispatch_is_capped_only_for_runtime_ranges():
+def spirv_with_loops(count: int) -> bytes:
+    """A SPIR-V word stream with `count` OpLoopMerge instructions (all kernels.count_loops reads)."""
+    header = [kernels.SPIRV_MAGIC, 0x10300, 0, 100, 0]
+    loop_merge = [(4 << 16) | kernels.OP_LOOP_MERGE, 1, 2, 0]
+    return np.array(header + loop_merge * count + [(1 << 16) | 1], dtype="<u4").tobytes()
+
+
+def test_the_dispatch_is_capped_only_for_runtime_ranges_without_inner_loops():
     import io
     import json
     import zipfile
 
+    runtime_range = {"begin": 0, "const_begin": True, "const_end": False, "end": 0}
+    tasks = {  # kernel: (range_for_attribs, loops in its SPIR-V)
+        "runtime": (runtime_range, 1),
+        "runtime_inner_loop": (runtime_range, 2),
+        "constant": ({"begin": 0, "const_begin": True, "const_end": True, "end": 200_000}, 1),
+        "serial": (None, 0),
+        "serial_loop": (None, 1),
+    }
     meta = {
         "kernels": [
-            {"tasks_attribs": [{"advisory_total_num_threads": 131072, "range_for_attribs": dynamic}]}
-            for dynamic in (
-                {"begin": 0, "const_begin": True, "const_end": False, "end": 0},
-                {"begin": 0, "const_begin": True, "const_end": True, "end": 200_000},
-                None,
-            )
+            {
+                "name": name,
+                "tasks_attribs": [
+                    {"name": f"{name}_t00", "advisory_total_num_threads": 131072, "range_for_attribs": loop}
+                ],
+            }
+            for name, (loop, _) in tasks.items()
         ]
     }
     tcm = io.BytesIO()
     with zipfile.ZipFile(tcm, "w") as archive:
         archive.writestr("metadata.json", json.dumps(meta))
-        archive.writestr("k.spv", b"code")
-    capped = zipfile.ZipFile(io.BytesIO(kernels.cap_grid_stride_dispatch(tcm.getvalue(), 2048)))
-    threads = [
-        k["tasks_attribs"][0]["advisory_total_num_threads"]
+        for name, (_, loops) in tasks.items():
+            archive.writestr(f"{name}_t00.spv", spirv_with_loops(loops))
+    plan = kernels.plan_cpu_dispatch(tcm.getvalue(), 2048)
+    capped = zipfile.ZipFile(io.BytesIO(plan.tcm))
+    threads = {
+        k["name"]: k["tasks_attribs"][0]["advisory_total_num_threads"]
         for k in json.loads(capped.read("metadata.json"))["kernels"]
-    ]
-    assert threads == [2048, 131072, 131072]
-    assert capped.read("k.spv") == b"code"
+    }
+    assert threads == {
+        "runtime": 2048,
+        "runtime_inner_loop": 131072,
+        "constant": 131072,
+        "serial": 131072,
+        "serial_loop": 131072,
+    }
+    assert plan.capped == {"runtime"}
+    assert plan.looping == {"runtime_inner_loop", "serial_loop"}
+    assert capped.read("runtime_t00.spv") == spirv_with_loops(1)
+
+
+def test_a_launch_longer_than_the_capped_dispatch_covers_takes_the_full_dispatch(res, test_module):
+    fill = test_module.kernel("fill")
+    assert fill.capped and fill.for_range(kernels.CPU_CAPPED_RANGE) is fill
+    full = fill.for_range(kernels.CPU_CAPPED_RANGE + 1)
+    assert full is not fill and full.name == "fill" and not full.capped
+    assert full.module is not test_module and full is fill.for_range(10**9)  # loaded once
+    positions = res.array((4,), element_shape=(3,))
+    launch = fill.bind(positions, 0.0, (0.0, 0.0, 0.0), kernels.CPU_CAPPED_RANGE + 1)  # an integer argument
+    assert launch._target is full
+    launch.set("n", 7)
+    assert launch._target is fill
+    launch()
+    res.runtime.wait()
 
 
 def test_bound_launch_with_keywords_updates_its_scalar(res, test_module):

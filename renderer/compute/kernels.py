@@ -136,32 +136,86 @@ def validate_spirv(tcm: bytes, api_version: int, name: str) -> None:
             _valid_spirv.add(digest)
 
 
-def cap_grid_stride_dispatch(tcm: bytes, max_threads: int) -> bytes:
-    """The module with every loop over a runtime range dispatched as at most `max_threads` invocations.
+# llvmpipe (lavapipe) ends an invocation's loops silently once it has run this many loop iterations: gallivm's loop
+# limiter (LP_MAX_TGSI_LOOP_ITERATIONS), one counter per invocation (per SIMD batch) for all of its loops together
+CPU_LOOP_LIMIT = 65535
+# invocations of a runtime-range loop on a CPU driver: enough workgroups of 128 for every core's SIMD lanes
+CPU_GRID_STRIDE_THREADS = 2048
+# the longest range a capped loop covers: each invocation runs ceil(range / threads) iterations, and one more
+# pass that leaves the loop
+CPU_CAPPED_RANGE = CPU_GRID_STRIDE_THREADS * (CPU_LOOP_LIMIT - 1)
+OP_LOOP_MERGE = 246  # SPIR-V: every structured loop has exactly one
+
+
+def count_loops(spirv: bytes) -> int:
+    """The structured loops (OpLoopMerge instructions) in a SPIR-V module."""
+    words = np.frombuffer(spirv, dtype="<u4")
+    count, i = 0, 5  # after the header
+    while i < len(words):
+        word = int(words[i])
+        count += (word & 0xFFFF) == OP_LOOP_MERGE
+        i += max(word >> 16, 1)
+    return count
+
+
+def extra_loops(archive: zipfile.ZipFile, task: dict) -> int:
+    """The loops a task runs besides its own parallel loop: Taichi compiles a range-for task as one grid-stride
+    loop, a serial task as straight code, so any further loop is the kernel's own (an inner loop, a while)."""
+    try:
+        code = archive.read(task["name"] + ".spv")
+    except KeyError:
+        return 1  # not known: assume it loops
+    return count_loops(code) - (1 if task.get("range_for_attribs") else 0)
+
+
+@dataclass(frozen=True)
+class CpuDispatch:
+    """A module as dispatched on a CPU driver (see plan_cpu_dispatch)."""
+
+    tcm: bytes  # the module with its capped tasks
+    capped: frozenset  # kernels with a task whose dispatch was capped
+    looping: frozenset  # kernels with a task that runs loops besides its parallel loop
+
+
+def plan_cpu_dispatch(tcm: bytes, max_threads: int) -> CpuDispatch:
+    """The module with every loop over a runtime range that runs no other loop dispatched as at most
+    `max_threads` invocations.
 
     Taichi 1.7.4 compiles such a loop (`for i in ndarray`) as a grid-stride loop dispatched as 131,072
     invocations whatever the range. A GPU retires the idle ones almost for free, but a CPU driver (lavapipe)
     runs SIMD lanes under a mask, so each of them costs nearly a whole iteration: measured, the cloth's step
     kernel took 9.3 ms for 256 particles. The loop strides by the dispatched size (it reads NumWorkgroups), so
-    any count covers every element."""
+    any count covers every element, until llvmpipe's loop limiter: an invocation stops after CPU_LOOP_LIMIT
+    loop iterations in total, without an error. A capped loop with no loop inside it reaches that only beyond
+    CPU_CAPPED_RANGE elements (a launch that may is sent to the uncapped module: Kernel.for_range); a task that
+    runs more loops keeps Taichi's own dispatch, so it does exactly what plain Taichi does on the device,
+    where it too can meet the limiter (AotModule.kernel warns)."""
     with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
         meta = json.loads(archive.read("metadata.json"))
-    changed = False
-    for kernel in meta.get("kernels", []):
-        for task in kernel.get("tasks_attribs", []):
-            loop = task.get("range_for_attribs")
-            if loop and not (loop["const_begin"] and loop["const_end"]):
-                if task["advisory_total_num_threads"] > max_threads:
-                    task["advisory_total_num_threads"] = max_threads
-                    changed = True
-    if not changed:
-        return tcm
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(tcm)) as src, zipfile.ZipFile(out, "w") as dst:
-        for info in src.infolist():
-            data = json.dumps(meta).encode() if info.filename == "metadata.json" else src.read(info)
-            dst.writestr(info, data)
-    return out.getvalue()
+        capped, looping = set(), set()
+        for kernel in meta.get("kernels", []):
+            for task in kernel.get("tasks_attribs", []):
+                extra = extra_loops(archive, task)
+                if extra > 0:
+                    looping.add(kernel["name"])
+                    continue
+                loop = task.get("range_for_attribs")
+                if loop and not (loop["const_begin"] and loop["const_end"]):
+                    if task["advisory_total_num_threads"] > max_threads:
+                        task["advisory_total_num_threads"] = max_threads
+                        capped.add(kernel["name"])
+    if capped:
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(tcm)) as src, zipfile.ZipFile(out, "w") as dst:
+            for info in src.infolist():
+                data = json.dumps(meta).encode() if info.filename == "metadata.json" else src.read(info)
+                dst.writestr(info, data)
+        tcm = out.getvalue()
+    return CpuDispatch(tcm, frozenset(capped), frozenset(looping))
+
+
+class LoopLimitWarning(UserWarning):
+    """A kernel runs loops inside its parallel loop, on a CPU driver whose loop limiter can end them silently."""
 
 
 def required_capabilities(meta: dict) -> dict[str, int]:
@@ -227,14 +281,10 @@ class NdArray:
             )
 
 
-# invocations of a runtime-range loop on a CPU driver: enough workgroups of 128 for every core's SIMD lanes
-CPU_GRID_STRIDE_THREADS = 2048
-
-
 class AotModule:
     """A loaded TiAotModule and its kernels' argument lists."""
 
-    def __init__(self, runtime, tcm: bytes, name: str = "module"):
+    def __init__(self, runtime, tcm: bytes, name: str = "module", *, cap_dispatch: bool = True):
         self.runtime, self.name = runtime, name
         meta = read_metadata(tcm)
         self.arguments = parse_kernels(meta)
@@ -242,8 +292,13 @@ class AotModule:
         context = runtime.context
         if context is not None:
             validate_spirv(tcm, context.api_version, name)
-        if context is not None and context.device_type == "CPU":
-            tcm = cap_grid_stride_dispatch(tcm, CPU_GRID_STRIDE_THREADS)
+        self.capped, self.looping = frozenset(), frozenset()
+        self._full_tcm, self._full = None, None  # the module as Taichi dispatches it, loaded when needed
+        if context is not None and context.device_type == "CPU" and cap_dispatch:
+            plan = plan_cpu_dispatch(tcm, CPU_GRID_STRIDE_THREADS)
+            self.capped, self.looping = plan.capped, plan.looping
+            if plan.capped:
+                self._full_tcm, tcm = tcm, plan.tcm
         self._bytes = ffi.from_buffer(tcm)  # keeps `tcm` alive as long as the module
         self.handle = api.call("ti_create_aot_module", runtime.handle, self._bytes, len(tcm), context=name)
         handles.opened("TiAotModule")
@@ -256,10 +311,35 @@ class AotModule:
             handle = api.call(
                 "ti_get_aot_module_kernel", self.handle, name.encode(), context=f"kernel {name!r}"
             )
-            self._kernels[name] = Kernel(self, name, handle, self.arguments[name])
+            self._kernels[name] = Kernel(self, name, handle, self.arguments[name], capped=name in self.capped)
+            if name in self.looping:
+                warnings.warn(
+                    LoopLimitWarning(
+                        f"{self.name}: kernel {name!r} runs a loop inside its parallel loop (or a serial "
+                        f"loop). On this CPU Vulkan driver (llvmpipe) an invocation stops its loops without "
+                        f"an error after {CPU_LOOP_LIMIT:,} loop iterations in total, so an element whose "
+                        f"loops run longer, or a launch over more elements than 131,072 invocations cover "
+                        f"within that many iterations, is cut short, as in plain Taichi on this device. Keep "
+                        f"the loops of one invocation under {CPU_LOOP_LIMIT:,} iterations."
+                    ),
+                    stacklevel=2,
+                )
         return self._kernels[name]
 
+    def full_dispatch(self, name: str) -> Kernel:
+        """The kernel dispatched as Taichi dispatches it, from the uncapped module (loaded on first use)."""
+        if self._full_tcm is None:
+            return self.kernel(name)
+        if self._full is None:
+            self._full = AotModule(
+                self.runtime, self._full_tcm, f"{self.name} (full dispatch)", cap_dispatch=False
+            )
+        return self._full.kernel(name)
+
     def destroy(self) -> None:
+        full, self._full = self._full, None
+        if full is not None:
+            full.destroy()
         handle, self.handle = self.handle, None
         if handle is None:
             return
@@ -269,8 +349,16 @@ class AotModule:
 
 
 class Kernel:
-    def __init__(self, module: AotModule, name: str, handle, args: list[ArgSpec]):
+    def __init__(self, module: AotModule, name: str, handle, args: list[ArgSpec], *, capped: bool = False):
         self.module, self.name, self.handle, self.args = module, name, handle, args
+        self.capped = capped  # a task's dispatch was capped (plan_cpu_dispatch)
+
+    def for_range(self, extent: int) -> Kernel:
+        """The kernel to launch for loops over up to `extent` elements: this one, or where its capped dispatch
+        would meet the CPU driver's loop limiter, the same kernel with Taichi's own dispatch."""
+        if self.capped and extent > CPU_CAPPED_RANGE:
+            return self.module.full_dispatch(self.name)
+        return self
 
     def signature(self) -> str:
         return f"{self.name}(" + ", ".join(f"{a.name}: {a.describe()}" for a in self.args) + ")"
@@ -315,6 +403,11 @@ class BoundLaunch:
             for i, spec in enumerate(kernel.args)
         }
         self._keep: dict[str, object] = {}
+        # the launch's range as far as its arguments tell: ndarrays' element counts and integer scalars, which
+        # is what a loop's range comes from (`for i in array`, `range(n)`); only a capped kernel needs it
+        self._sizing = {spec.name for spec in kernel.args if kernel.capped and _gives_extent(spec)}
+        self._extents: dict[str, int] = {}
+        self._target = kernel
 
     def set(self, name: str, value) -> None:
         if name not in self._slots:
@@ -331,9 +424,25 @@ class BoundLaunch:
         else:
             _set_texture(arg, spec, value, where)
             self._keep[name] = value
+        if name in self._sizing:
+            self._extents[name] = launch_extent(spec, value)
+            self._target = self.kernel.for_range(max(self._extents.values()))
 
     def __call__(self) -> None:
-        self.kernel.module.runtime.launch(self.kernel, self.array)
+        self.kernel.module.runtime.launch(self._target, self.array)
+
+
+def _gives_extent(spec: ArgSpec) -> bool:
+    return spec.kind == "ndarray" or (
+        spec.kind == "scalar" and np.dtype(NUMPY_DTYPES.get(spec.dtype, np.float32)).kind in "iu"
+    )
+
+
+def launch_extent(spec: ArgSpec, value) -> int:
+    """How long a loop this argument can give a kernel: an ndarray's element count, an integer's value."""
+    if spec.kind == "ndarray":
+        return int(np.prod(value.shape))
+    return abs(int(value))
 
 
 # How each scalar type reaches ti_launch_kernel in Taichi 1.7.4's C API (measured on lavapipe: what else the
