@@ -1,19 +1,255 @@
 """The user's cache folder (user-only permissions), shared by the kernel cache (`compute/aot.py`, `aot/`) and
-the GLSL cache (`device/shaders.py`, `spirv/`). `RENDERER_CACHE_DIR` overrides where it is."""
+the GLSL cache (`device/shaders.py`, `spirv/`). `RENDERER_CACHE_DIR` overrides where it is.
+
+Every entry is one file that carries its own integrity: a header with the SHA-256 of its key and content, so
+a damaged, truncated or swapped entry fails `read_entry` (it warns once and the caller rebuilds the entry).
+Entries are written whole or not at all (`files.write_atomically`), so runs started at the same time can
+fill one cold cache: the last writer wins with an entry as good as the others'. A cache that cannot be written
+(a read-only folder, a full disk) costs only speed: what verifies is read, what is missing is built in memory,
+and a warning says so once. A cache folder that cannot be made at all (a read-only home, no home) is replaced
+by a private folder under the temporary folder, with a warning that names the variable to set.
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
+import hashlib
 import os
+import shutil
+import stat
+import tempfile
+import time
+import warnings
 from pathlib import Path
 
 import platformdirs
 
+from .files import TEMP_SUFFIX, describe_os_error, is_read_only_error, write_bytes_atomically
+
 CACHE_ENV = "RENDERER_CACHE_DIR"
+APP_NAME = "taichi-vulkan-renderer"
+ENTRY_MAGIC = b"renderer-cache-entry 1 "  # then the hex SHA-256 of key and content, then "\n", then content
+STALE_TEMP_SECONDS = 600  # a temporary file this old belongs to a writer that died: removed
+
+
+class CacheWarning(UserWarning):
+    """The cache could not be used as configured (or held a bad entry); the run goes on without it."""
+
+
+class CacheEntryError(Exception):
+    """A cache entry's content is not what its key promises (raised by a caller's own check of the content)."""
+
+
+_warned: set[str] = set()
+_roots: dict[str, Path] = {}  # the configured folder -> the folder used (the configured one or a fallback)
+_in_memory: dict[Path, tuple[str, bytes]] = {}  # entries built but not written (a read-only cache)
+_taichi_xdg: str | None = None  # the XDG_CACHE_HOME set for Taichi (not the user's choice of cache folder)
+
+
+def warn_once(message: str) -> None:
+    """Warn about the cache's configuration, once a process."""
+    if message not in _warned:
+        _warned.add(message)
+        warnings.warn(message, CacheWarning, stacklevel=3)
+
+
+def configured_root() -> Path | None:
+    """The cache folder as configured: RENDERER_CACHE_DIR, else the user's cache folder (None when the user
+    has no home folder to put it in)."""
+    value = os.environ.get(CACHE_ENV)
+    if value:
+        return Path(value).expanduser().absolute()
+    if _taichi_xdg is not None and os.environ.get("XDG_CACHE_HOME") == _taichi_xdg:
+        path = Path(os.path.expanduser("~/.cache")) / APP_NAME  # what it was before Taichi's was set
+    else:
+        path = Path(platformdirs.user_cache_dir(APP_NAME))
+    return path if path.is_absolute() else None  # "~/.cache/...": no HOME and no passwd entry
+
+
+def _make_private(path: Path) -> Path:
+    """`path` made (mode 0700) if missing; OSError if it cannot be made or is not a folder."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.is_dir():
+        raise NotADirectoryError(f"{path} is not a folder")
+    with contextlib.suppress(OSError):  # a read-only folder, or another user's: usable to read from
+        if stat.S_IMODE(path.stat().st_mode) != 0o700:
+            os.chmod(path, 0o700)
+    return path
+
+
+@functools.cache
+def fallback_root() -> Path:
+    """A private folder under the temporary folder: <tmp>/taichi-vulkan-renderer-<uid>, if it is this user's
+    and nobody else can write it, else a fresh folder for this process only (removed at exit)."""
+    base = Path(tempfile.gettempdir())
+    shared = base / f"{APP_NAME}-{os.geteuid()}"
+    with contextlib.suppress(OSError):
+        shared.mkdir(mode=0o700, exist_ok=True)
+        info = shared.lstat()
+        if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022:
+            if os.access(shared, os.W_OK | os.X_OK):
+                return shared
+    own = Path(tempfile.mkdtemp(prefix=f"{APP_NAME}-"))
+    atexit.register(shutil.rmtree, own, ignore_errors=True)
+    return own
+
+
+def cache_root() -> Path:
+    """The folder that holds the caches: the configured one, or (when that cannot be made) a fallback, with a
+    warning once. Resolved once per configured folder."""
+    configured = configured_root()
+    key = str(configured)
+    if key not in _roots:
+        try:
+            if configured is None:
+                raise FileNotFoundError("neither HOME nor the user's passwd entry names a home folder")
+            _roots[key] = _make_private(configured)
+        except OSError as exc:
+            root = fallback_root()
+            why = describe_os_error(exc) if exc.errno else str(exc)
+            where = configured or "the user's cache folder"
+            warn_once(
+                f"cannot use {where} for the renderer's cache ({why}): using {root} instead; set "
+                f"{CACHE_ENV} to a writable folder to choose where it goes"
+            )
+            _roots[key] = root
+    return _roots[key]
 
 
 def cache_dir(kind: str) -> Path:
-    """The cache's folder for `kind` ("aot", "spirv"), made with mode 0700 if missing."""
-    path = Path(os.environ.get(CACHE_ENV) or platformdirs.user_cache_dir("taichi-vulkan-renderer")) / kind
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    """The cache's folder for `kind` ("aot", "spirv"), made with mode 0700 if missing. It may still be one
+    that cannot be written (read_entry/write_entry cope)."""
+    path = cache_root() / kind
+    with contextlib.suppress(OSError):  # a read-only cache without this folder: every entry is a miss
+        _make_private(path)
     return path
+
+
+def writable(path: Path) -> bool:
+    """Whether files can be made in folder `path` (made if missing)."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return False
+    return path.is_dir() and os.access(path, os.W_OK | os.X_OK)
+
+
+def scratch_dir() -> Path:
+    """A writable folder for this user: the cache's own if it can be written, else the fallback."""
+    root = cache_root()
+    return root if writable(root) else fallback_root()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Entries
+
+
+def entry_digest(key: str, content: bytes) -> str:
+    return hashlib.sha256(key.encode() + b"\0" + content).hexdigest()
+
+
+def read_entry(path: Path, key: str, check=None) -> bytes | None:
+    """The content of the entry at `path` if it is there and verifies: its header's digest covers `key` and
+    the content (a swapped entry fails), and `check(content)` (the caller's own test of what the content is)
+    raises no CacheEntryError. None if it is missing; None with a warning once if it is bad (the caller
+    rebuilds it and write_entry replaces it)."""
+    if path in _in_memory and _in_memory[path][0] == key:  # built by this process; the disk could not keep it
+        return _in_memory[path][1]
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        warn_once(f"cannot read cache entry {path} ({describe_os_error(exc)}): it is built again")
+        return None
+    header, newline, content = data.partition(b"\n")
+    problem = None
+    if not newline or not header.startswith(ENTRY_MAGIC):
+        problem = "no valid header"
+    elif header[len(ENTRY_MAGIC) :].decode(errors="replace") != entry_digest(key, content):
+        problem = "its checksum does not match its key and content"
+    elif check is not None:
+        try:
+            check(content)
+        except CacheEntryError as exc:
+            problem = str(exc)
+    if problem is None:
+        return content
+    # each time: a damaged entry is rebuilt (or, if the folder cannot be written, kept in memory) and read once
+    warnings.warn(f"cache entry {path} was damaged ({problem}); rebuilt", CacheWarning, stacklevel=2)
+    return None
+
+
+def write_entry(path: Path, key: str, content: bytes) -> bool:
+    """Write the entry atomically. A failure (a read-only folder, a full disk) leaves no file behind, warns
+    once and returns False: the caller goes on with `content`, which read_entry gives again in this process."""
+    folder = path.parent
+    remove_stale_temps(folder)
+    header = ENTRY_MAGIC + entry_digest(key, content).encode() + b"\n"
+    try:
+        write_bytes_atomically(path, header + content, mode=0o600)
+        _in_memory.pop(path, None)
+        return True
+    except OSError as exc:
+        _in_memory[path] = (key, content)
+        if is_read_only_error(exc):
+            warn_once(
+                f"the cache folder {folder} is read-only ({describe_os_error(exc)}): what it lacks is built "
+                f"in memory for every run; set {CACHE_ENV} to a writable folder to keep it"
+            )
+        else:
+            warn_once(
+                f"cannot write cache entry {path} ({describe_os_error(exc)}): it is built in memory for this "
+                "run"
+            )
+        return False
+
+
+def remove_stale_temps(folder: Path) -> None:
+    """Remove temporary files that writers which died (killed mid-write) left in `folder`."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for temp in folder.glob(f".*{TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                if now - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+                    temp.unlink()
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Taichi's own cache folder
+
+
+def prepare_taichi_environment() -> None:
+    """Make sure Taichi finds a writable cache folder, before its library loads.
+
+    libtaichi computes its cache folder from XDG_CACHE_HOME, else HOME (…/.cache/taichi), when it loads, and
+    aborts the whole process when neither is set; Python Taichi (the kernel compiler's child process) creates
+    that folder and aborts when it cannot. When neither variable gives a writable folder, XDG_CACHE_HOME is
+    pointed at one (in the renderer's cache) for this process and its children, and a warning says what to
+    set."""
+    xdg, home = os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME")
+    if xdg:
+        base, source = Path(xdg), "XDG_CACHE_HOME"
+    elif home:
+        base, source = Path(home) / ".cache", "HOME"
+    else:
+        base, source = None, None
+    if base is not None and base.is_absolute() and writable(base / "taichi"):
+        return
+    global _taichi_xdg
+    if source is None:  # no HOME: the home folder of the user's passwd entry, as Python itself would use
+        passwd = Path(os.path.expanduser("~/.cache"))
+        if passwd.is_absolute() and writable(passwd / "taichi"):
+            _taichi_xdg = os.environ["XDG_CACHE_HOME"] = str(passwd)
+            return
+    folder = scratch_dir() / "xdg-cache"
+    if not writable(folder):
+        folder = fallback_root()
+    _taichi_xdg = os.environ["XDG_CACHE_HOME"] = str(folder)
+    why = "HOME is not set" if source is None else f"{source} gives {base}, which cannot be written"
+    warn_once(
+        f"{why}: Taichi's cache folder is {folder} for this run; set HOME (or XDG_CACHE_HOME) to a writable "
+        "folder to choose it"
+    )

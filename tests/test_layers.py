@@ -19,6 +19,7 @@ LEAVES = {
     "camera",
     "cache",
     "resources",
+    "files",
 }  # modules of renderer/ itself that import nothing of the layers
 VULKAN_USERS = {"device", "compute", "draw", "frame"}
 BINDING = "renderer.compute.taichi_api"

@@ -15,12 +15,13 @@ import sys
 import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
 
-from ..errors import RendererError, WindowError
+from ..errors import OutputError, RendererError, WindowError
+from ..files import output_failure, save_png
 from ..scene import registry
 from ..scene import template as new_scene
 from .headless import HeadlessRenderer
@@ -194,7 +195,11 @@ def run_window(scene_cls, params: dict, args) -> int:
             print("interrupted; shutting down", file=sys.stderr)
         print(app.frame_summary())
         if args.frame_log:
-            app.write_frame_log(args.frame_log)
+            try:
+                app.write_frame_log(args.frame_log)
+            except OutputError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
             print(f"frame times written to {args.frame_log.resolve()}")
     if app.failed:
         print(f"{len(app.failed)} scene(s) failed: " + "; ".join(app.failed.values()), file=sys.stderr)
@@ -220,23 +225,98 @@ def ctrl_c_as_flag():
         signal.signal(signal.SIGINT, previous)
 
 
+OUT_ELSEWHERE = "choose another --out folder"
+
+
+class PngWriter:
+    """Writes the frames' PNG files in order in a background thread, each whole or not at all
+    (files.save_png). The first failure stops the writing (the frames queued after it are not written) and
+    the run: `submit` raises it at the next frame."""
+
+    def __init__(self):
+        self.pool = ThreadPoolExecutor(1)
+        self.jobs: list[tuple[Path, Future]] = []
+        self.failure: OutputError | None = None
+
+    def submit(self, path: Path, image) -> None:
+        self.check()
+        self.jobs.append((path, self.pool.submit(self._write, path, image)))
+
+    def _write(self, path: Path, image) -> bool:
+        if self.failure is not None:
+            return False
+        try:
+            save_png(path, image, OUT_ELSEWHERE)
+        except OutputError as exc:
+            self.failure = exc
+            raise
+        return True
+
+    def check(self) -> None:
+        """Raise the write failure, if there was one."""
+        if self.failure is not None:
+            raise self.failure
+
+    def close(self) -> None:
+        """Wait for the writes in flight."""
+        self.pool.shutdown(wait=True, cancel_futures=self.failure is not None)
+
+    def written(self) -> list[Path]:
+        return [
+            path
+            for path, job in self.jobs
+            if job.done() and not job.cancelled() and job.exception() is None and job.result()
+        ]
+
+
 def run_headless(scene, args) -> int:
     out = args.out / scene.name
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"error: {output_failure(out, exc, OUT_ELSEWHERE)}", file=sys.stderr)
+        return 1
+    pngs = PngWriter()
+    try:
+        status = render_headless(scene, args, out, pngs)
+    except OutputError:
+        status = 1
+    finally:
+        pngs.close()
+    if pngs.failure is not None:  # complete files only: each is written whole or not at all
+        written = pngs.written()
+        names = written[0].name if len(written) == 1 else f"{written[0].name} to {written[-1].name}"
+        kept = (
+            f"the {len(written)} frame(s) written before it ({names}) are complete and kept"
+            if written
+            else "no frame was written"
+        )
+        print(
+            f"error: {pngs.failure}. The run stopped there: {kept} in {out.resolve()}/; no partial file is left",
+            file=sys.stderr,
+        )
+        return 1
+    if status is None:
+        written = pngs.written()
+        print(f"wrote {len(written)} PNG files to {out.resolve()}/ (last: {written[-1].name})")
+        return 0
+    return status
+
+
+def render_headless(scene, args, out: Path, pngs: PngWriter) -> int | None:
+    """Render the frames, handing those to save to `pngs`; None when every frame was rendered, else the exit
+    status (0 for Ctrl-C, 1 for a failure, whose message is printed). A failed PNG write raises OutputError."""
     width, height = args.size
     saved = []
     try:
-        with (
-            HeadlessRenderer(
-                scene,
-                width,
-                height,
-                validate=args.validate,
-                echo_validation=args.validate,
-                device_name=args.device,
-            ) as renderer,
-            ThreadPoolExecutor(1) as writer,
-        ):
+        with HeadlessRenderer(
+            scene,
+            width,
+            height,
+            validate=args.validate,
+            echo_validation=args.validate,
+            device_name=args.device,
+        ) as renderer:
             print(
                 f"rendering {args.frames} frames of scene {scene.name!r} at {width}x{height} on "
                 f"{renderer.context.describe()}"
@@ -245,7 +325,7 @@ def run_headless(scene, args) -> int:
             def save(frame, pixels):
                 if frame % args.every == 0 or frame == args.frames - 1:
                     path = out / f"frame_{frame:05d}.png"
-                    writer.submit(Image.fromarray(pixels[..., :3]).save, path)
+                    pngs.submit(path, Image.fromarray(pixels[..., :3]))
                     saved.append(path)
 
             start = time.perf_counter()
@@ -272,8 +352,9 @@ def run_headless(scene, args) -> int:
             f"{args.frames} frames in {elapsed:.2f} s ({1000 * elapsed / args.frames:.1f} ms/frame; "
             "PNG files are encoded in the background)"
         )
-        print(f"wrote {len(saved)} PNG files to {out.resolve()}/ (last: {saved[-1].name})")
-        return 0
+        return None
+    except OutputError:
+        raise
     except RendererError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
