@@ -28,17 +28,21 @@ def temp_name(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
 
 
+def open_new(path: Path, mode: int) -> BinaryIO:
+    """A new file, opened for writing (never an existing one)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb")
+
+
 def write_atomically(path: Path, write: Callable[[BinaryIO], object], mode: int = 0o666) -> None:
     """Write `path` through `write(file)` into a temporary file, then rename it over `path`. The file gets
-    `mode` less the umask. On any failure the temporary file is removed and the exception raised."""
+    `mode` less the umask. On any failure the temporary file is removed and the exception raised. (No fsync:
+    a full disk says so at write or close, and a cache entry that a crash damaged fails its checksum.)"""
     path = Path(path)
     temp = temp_name(path)
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    file = open_new(temp, mode)
     try:
-        with os.fdopen(fd, "wb") as file:
+        with file:
             write(file)
-            file.flush()
-            os.fsync(file.fileno())  # a full disk may only say so here (delayed allocation)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -285,12 +285,15 @@ def run_headless(scene, args) -> int:
         pngs.close()
     if pngs.failure is not None:  # complete files only: each is written whole or not at all
         written = pngs.written()
-        names = written[0].name if len(written) == 1 else f"{written[0].name} to {written[-1].name}"
-        kept = (
-            f"the {len(written)} frame(s) written before it ({names}) are complete and kept"
-            if written
-            else "no frame was written"
-        )
+        if not written:
+            kept = "no frame was written"
+        elif len(written) == 1:
+            kept = f"the 1 frame(s) written before it ({written[0].name}) are complete and kept"
+        else:
+            kept = (
+                f"the {len(written)} frame(s) written before it ({written[0].name} to {written[-1].name}) "
+                "are complete and kept"
+            )
         print(
             f"error: {pngs.failure}. The run stopped there: {kept} in {out.resolve()}/; no partial file is left",
             file=sys.stderr,
