@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import functools
 import hashlib
 import os
@@ -26,7 +27,8 @@ from pathlib import Path
 
 import platformdirs
 
-from .files import TEMP_SUFFIX, describe_os_error, is_read_only_error, write_bytes_atomically
+from .errors import RendererError
+from .files import TEMP_SUFFIX, describe_os_error, write_bytes_atomically
 
 CACHE_ENV = "RENDERER_CACHE_DIR"
 APP_NAME = "taichi-vulkan-renderer"
@@ -83,7 +85,13 @@ def _make_private(path: Path) -> Path:
 def fallback_root() -> Path:
     """A private folder under the temporary folder: <tmp>/taichi-vulkan-renderer-<uid>, if it is this user's
     and nobody else can write it, else a fresh folder for this process only (removed at exit)."""
-    base = Path(tempfile.gettempdir())
+    try:
+        base = Path(tempfile.gettempdir())
+    except OSError as exc:  # "no usable temporary directory"
+        raise RendererError(
+            f"no folder can be written for the renderer's cache ({exc}): set {CACHE_ENV} (or TMPDIR) to a "
+            "writable folder"
+        ) from None
     shared = base / f"{APP_NAME}-{os.geteuid()}"
     with contextlib.suppress(OSError):
         shared.mkdir(mode=0o700, exist_ok=True)
@@ -91,7 +99,13 @@ def fallback_root() -> Path:
         if stat.S_ISDIR(info.st_mode) and info.st_uid == os.geteuid() and not info.st_mode & 0o022:
             if os.access(shared, os.W_OK | os.X_OK):
                 return shared
-    own = Path(tempfile.mkdtemp(prefix=f"{APP_NAME}-"))
+    try:
+        own = Path(tempfile.mkdtemp(prefix=f"{APP_NAME}-"))
+    except OSError as exc:
+        raise RendererError(
+            f"no folder can be written for the renderer's cache ({describe_os_error(exc)}): set {CACHE_ENV} "
+            "(or TMPDIR) to a writable folder"
+        ) from None
     atexit.register(shutil.rmtree, own, ignore_errors=True)
     return own
 
@@ -194,15 +208,16 @@ def write_entry(path: Path, key: str, content: bytes) -> bool:
         return True
     except OSError as exc:
         _in_memory[path] = (key, content)
-        if is_read_only_error(exc):
+        reason = describe_os_error(exc)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             warn_once(
-                f"the cache folder {folder} is read-only ({describe_os_error(exc)}): what it lacks is built "
-                f"in memory for every run; set {CACHE_ENV} to a writable folder to keep it"
+                f"the disk of the cache folder {folder} is full ({reason}): what it lacks is built in memory "
+                "for this run; free some space to keep it"
             )
-        else:
+        else:  # read-only (EROFS, EACCES, EPERM), or a folder that could not be made
             warn_once(
-                f"cannot write cache entry {path} ({describe_os_error(exc)}): it is built in memory for this "
-                "run"
+                f"the cache folder {folder} cannot be written ({reason}): what it lacks is built in memory "
+                f"in every run; set {CACHE_ENV} to a writable folder to keep it"
             )
         return False
 
