@@ -20,6 +20,7 @@ import time
 import warnings
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -487,8 +488,8 @@ def test_png_path_that_is_a_folder_fails_the_run(warm_cache, tmp_path):
     folder = (out / "particles").resolve()
     assert (
         f"error: cannot write {out / 'particles' / 'frame_00001.png'}: Is a directory (EISDIR); a folder has that "
-        f"name: remove it or choose another --out folder. The run stopped there: the 1 frame(s) written before "
-        f"it (frame_00000.png) are complete and kept in {folder}/; no partial file is left"
+        f"name: remove it or choose another --out folder. The run stopped there: frame_00000.png, written before "
+        f"it, is complete and kept in {folder}/; no partial file is left"
     ) in proc.stderr
     assert "wrote" not in proc.stdout
     assert sorted(p.name for p in (out / "particles").iterdir()) == ["frame_00000.png", "frame_00001.png"]
@@ -542,7 +543,7 @@ def test_full_disk_fails_the_run_and_keeps_only_whole_pngs(warm_cache, tmp_path)
     assert "No space left on device (ENOSPC); free space on that disk or choose another --out folder" in (
         proc.stderr
     )
-    assert "are complete and kept" in proc.stderr and "no partial file is left" in proc.stderr
+    assert "complete and kept" in proc.stderr and "no partial file is left" in proc.stderr
     left = proc.stdout.split("left: ")[1].split()
     assert left and left[:-1] != [] and "PNGs ok" in proc.stdout, proc.stdout
     assert left[:-2] == [f"frame_{i:05d}.png" for i in range(len(left) - 2)], left  # whole files, in order
@@ -570,9 +571,7 @@ def test_full_disk_during_png_writes_fails_the_run(warm_cache, tmp_path, monkeyp
         f"cannot write {tmp_path / 'out' / 'particles' / 'frame_00002.png'}: No space left on device (ENOSPC)"
         in err
     )
-    assert (
-        "the 2 frame(s) written before it (frame_00000.png to frame_00001.png) are complete and kept" in err
-    )
+    assert "the 2 frames written before it (frame_00000.png to frame_00001.png) are complete and kept" in err
     assert sorted(p.name for p in (tmp_path / "out" / "particles").iterdir()) == [
         "frame_00000.png",
         "frame_00001.png",
@@ -616,3 +615,26 @@ def test_read_only_home_runs_with_a_cache_elsewhere_and_says_what_to_set(referen
     verify_entries(fallback)
     for name, image in frames(tmp_path / "out" / "particles").items():
         np.testing.assert_array_equal(image, reference[1][name])
+
+
+def test_window_outputs_that_cannot_be_written_are_output_errors(tmp_path):
+    """The window's screenshot and frame log (the command line turns OutputError into exit status 1)."""
+    from renderer.app.interactive import InteractiveApp
+
+    app = SimpleNamespace(
+        out_dir=tmp_path / "shots",
+        loaded=SimpleNamespace(scene=SimpleNamespace(name="particles")),
+        sim_frame=5,
+        frame_times=[(0.004, 0.001, 0.002, 0.001)],
+    )
+    (tmp_path / "shots" / "screenshot_particles_00004.png").mkdir(parents=True)
+    with pytest.raises(OutputError, match=r"screenshot_particles_00004\.png: Is a directory \(EISDIR\)"):
+        InteractiveApp.save_screenshot(app, np.zeros((4, 4, 4), np.uint8))
+    app.sim_frame = 6
+    assert InteractiveApp.save_screenshot(app, np.zeros((4, 4, 4), np.uint8)).stat().st_size > 0
+    (tmp_path / "log.csv").mkdir()
+    with pytest.raises(OutputError, match=r"log\.csv: Is a directory .*choose another --frame-log file"):
+        InteractiveApp.write_frame_log(app, tmp_path / "log.csv")
+    InteractiveApp.write_frame_log(app, tmp_path / "times.csv")
+    assert (tmp_path / "times.csv").read_text().splitlines()[1] == "0,4.000,1.000,2.000,1.000"
+    assert leftovers(tmp_path) == []

@@ -279,8 +279,10 @@ def run_headless(scene, args) -> int:
     pngs = PngWriter()
     try:
         status = render_headless(scene, args, out, pngs)
-    except OutputError:
+    except OutputError as exc:
         status = 1
+        if exc is not pngs.failure:
+            print(f"error: {exc}", file=sys.stderr)
     finally:
         pngs.close()
     if pngs.failure is not None:  # complete files only: each is written whole or not at all
@@ -288,11 +290,11 @@ def run_headless(scene, args) -> int:
         if not written:
             kept = "no frame was written"
         elif len(written) == 1:
-            kept = f"the 1 frame(s) written before it ({written[0].name}) are complete and kept"
+            kept = f"{written[0].name}, written before it, is complete and kept"
         else:
             kept = (
-                f"the {len(written)} frame(s) written before it ({written[0].name} to {written[-1].name}) "
-                "are complete and kept"
+                f"the {len(written)} frames written before it ({written[0].name} to {written[-1].name}) are "
+                "complete and kept"
             )
         print(
             f"error: {pngs.failure}. The run stopped there: {kept} in {out.resolve()}/; no partial file is left",
