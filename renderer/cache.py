@@ -214,11 +214,13 @@ def write_entry(path: Path, key: str, content: bytes) -> bool:
                 f"the disk of the cache folder {folder} is full ({reason}): what it lacks is built in memory "
                 "for this run; free some space to keep it"
             )
-        else:  # read-only (EROFS, EACCES, EPERM), or a folder that could not be made
-            warn_once(
+        elif exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOTDIR):
+            warn_once(  # read-only, or a folder that could not be made
                 f"the cache folder {folder} cannot be written ({reason}): what it lacks is built in memory "
                 f"in every run; set {CACHE_ENV} to a writable folder to keep it"
             )
+        else:  # a folder in the entry's place (EISDIR), ...
+            warn_once(f"cannot write cache entry {path} ({reason}): it is built in memory for this run")
         return False
 
 

@@ -638,3 +638,45 @@ def test_window_outputs_that_cannot_be_written_are_output_errors(tmp_path):
     InteractiveApp.write_frame_log(app, tmp_path / "times.csv")
     assert (tmp_path / "times.csv").read_text().splitlines()[1] == "0,4.000,1.000,2.000,1.000"
     assert leftovers(tmp_path) == []
+
+
+def test_module_entry_that_fails_to_load_is_rebuilt(fresh_cache, runtime):
+    """An entry with a right checksum and a module's shape whose tasks are not valid SPIR-V (spirv-val)."""
+    from tests import kernels_src
+
+    if shutil.which("spirv-val") is None:
+        pytest.skip("spirv-val is not installed: an invalid module would reach the driver")
+    refs = [aot.KernelRef.of(k) for k in (kernels_src.fill, kernels_src.accumulate)]
+    caps = runtime.context.taichi_capabilities
+    key = aot.cache_key(refs, caps)
+    good = aot.compile_kernels(refs, caps)
+    damaged = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as source, zipfile.ZipFile(damaged, "w") as archive:
+        for item in source.namelist():
+            data = source.read(item)
+            if item.endswith(".spv"):  # the header kept (magic and all), every instruction word garbage
+                data = data[:20] + b"\xff" * (len(data) - 20)
+            archive.writestr(item, data)
+    cache.write_entry(aot.entry_path(key), key, damaged.getvalue())
+    aot._compiled_here.discard(key)  # as a later run finds it
+    with pytest.warns(
+        CacheWarning, match=f"cache entry {aot.entry_path(key)} could not be loaded .*spirv-val"
+    ):
+        module = aot.load_kernels(runtime, refs, caps, "test kernels")
+    assert set(module.arguments) == {"fill", "accumulate"}
+    rebuilt = cache.read_entry(aot.entry_path(key), key)
+    assert rebuilt is not None and rebuilt != damaged.getvalue()
+
+
+def test_folder_in_place_of_an_entry(fresh_cache):
+    _, entry = compile_one("0.375")
+    entry.unlink()
+    entry.mkdir()
+    with pytest.warns(CacheWarning) as said:
+        spirv = compile_one("0.375")[0]
+    assert shaders.check_spirv(spirv) is None
+    assert [str(w.message) for w in said] == [
+        f"cannot read cache entry {entry} (Is a directory (EISDIR)): it is built again",
+        f"cannot write cache entry {entry} (Is a directory (EISDIR)): it is built in memory for this run",
+    ]
+    assert leftovers(fresh_cache) == []

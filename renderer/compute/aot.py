@@ -20,12 +20,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import cache
-from ..errors import RendererError
+from ..errors import DeviceLostError, RendererError
 
 FORMAT = 2  # bump when the way modules are built or stored changes (2: entries with their checksum inside)
 
@@ -109,12 +110,16 @@ def load_cached(key: str, kernels: list[KernelRef] | None = None) -> bytes | Non
     return cache.read_entry(entry_path(key), key, check)
 
 
-def compile_kernels(kernels: list[KernelRef], capabilities: dict[str, int]) -> bytes:
-    """The compiled module (.tcm bytes) for these kernels and capabilities, from the cache or the compiler."""
+_compiled_here: set[str] = set()  # keys whose module this process compiled (not read from the cache)
+
+
+def compile_kernels(kernels: list[KernelRef], capabilities: dict[str, int], rebuild: bool = False) -> bytes:
+    """The compiled module (.tcm bytes) for these kernels and capabilities, from the cache or the compiler
+    (always the compiler with `rebuild`)."""
     if not kernels:
         raise RendererError("no kernels to compile")
     key = cache_key(kernels, capabilities)
-    data = load_cached(key, kernels)
+    data = None if rebuild else load_cached(key, kernels)
     if data is not None:
         return data
     # the compiler writes into a folder of its own: runs compiling at the same time never share a file
@@ -125,8 +130,33 @@ def compile_kernels(kernels: list[KernelRef], capabilities: dict[str, int]) -> b
     except cache.CacheEntryError as exc:
         names = ", ".join(k.name for k in kernels)
         raise KernelCompileError(f"Taichi's compiler gave no usable module for {names}: {exc}") from None
+    _compiled_here.add(key)
     cache.write_entry(entry_path(key), key, data)
     return data
+
+
+def load_kernels(runtime, kernels: list[KernelRef], capabilities: dict[str, int], name: str):
+    """The kernels' module (compile_kernels) loaded on `runtime` (TaichiRuntime.load_module). A cached module
+    that passed the cache's checks but that loading rejects as invalid (spirv-val, metadata Taichi cannot
+    read) was damaged all the same: it is compiled again, once, with a warning. A module compiled in this
+    process that fails to load is the compiler's or the device's problem, and raises."""
+    from .kernels import IncompatibleModuleError  # here: importing it loads Taichi's library
+
+    key = cache_key(kernels, capabilities)
+    tcm = compile_kernels(kernels, capabilities)
+    try:
+        return runtime.load_module(tcm, name)
+    except (DeviceLostError, IncompatibleModuleError):
+        raise  # the device's or the capabilities' problem, not the entry's
+    except RendererError as exc:
+        if key in _compiled_here:
+            raise
+        warnings.warn(
+            f"cache entry {entry_path(key)} could not be loaded ({exc}); rebuilt",
+            cache.CacheWarning,
+            stacklevel=2,
+        )
+    return runtime.load_module(compile_kernels(kernels, capabilities, rebuild=True), name)
 
 
 def run_compiler(kernels: list[KernelRef], capabilities: dict[str, int], out: Path) -> bytes:
