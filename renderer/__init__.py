@@ -24,7 +24,7 @@ if not (_os.environ.get("HOME") or _os.environ.get("XDG_CACHE_HOME")):
     # Taichi's library (Python Taichi's too) aborts the process as it loads when neither is set
     from .cache import prepare_taichi_environment as _prepare_taichi_environment
 
-    _prepare_taichi_environment()
+    _prepare_taichi_environment(defer_warnings=True)  # said when the library loads
 
 from .errors import (  # noqa: E402  (after the environment default above)
     ArgumentError,

@@ -18,6 +18,7 @@ import errno
 import functools
 import hashlib
 import os
+import pwd
 import shutil
 import stat
 import tempfile
@@ -50,11 +51,35 @@ _in_memory: dict[Path, tuple[str, bytes]] = {}  # entries built but not written 
 _taichi_xdg: str | None = None  # the XDG_CACHE_HOME set for Taichi (not the user's choice of cache folder)
 
 
+_deferred: list[str] | None = None  # warnings held back while the package is imported
+
+
 def warn_once(message: str) -> None:
     """Warn about the cache's configuration, once a process."""
     if message not in _warned:
         _warned.add(message)
+        if _deferred is not None:
+            _deferred.append(message)
+        else:
+            warnings.warn(message, CacheWarning, stacklevel=3)
+
+
+def _say_deferred() -> None:
+    global _deferred
+    held, _deferred = _deferred or [], None
+    for message in held:
         warnings.warn(message, CacheWarning, stacklevel=3)
+
+
+def home_folder() -> Path | None:
+    """HOME, else the home folder of the user's passwd entry; None without either (or with a relative one)."""
+    home = os.environ.get("HOME")
+    if not home:
+        try:
+            home = pwd.getpwuid(os.getuid()).pw_dir
+        except KeyError:  # a user id with no passwd entry (a container's --user)
+            return None
+    return Path(home) if os.path.isabs(home) else None
 
 
 def configured_root() -> Path | None:
@@ -63,11 +88,11 @@ def configured_root() -> Path | None:
     value = os.environ.get(CACHE_ENV)
     if value:
         return Path(value).expanduser().absolute()
-    if _taichi_xdg is not None and os.environ.get("XDG_CACHE_HOME") == _taichi_xdg:
-        path = Path(os.path.expanduser("~/.cache")) / APP_NAME  # what it was before Taichi's was set
-    else:
-        path = Path(platformdirs.user_cache_dir(APP_NAME))
-    return path if path.is_absolute() else None  # "~/.cache/...": no HOME and no passwd entry
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg and xdg != _taichi_xdg and os.path.isabs(xdg):
+        return Path(platformdirs.user_cache_dir(APP_NAME))  # XDG_CACHE_HOME/<app>
+    home = home_folder()  # platformdirs raises RuntimeError without a home
+    return home / ".cache" / APP_NAME if home is not None else None
 
 
 def _make_private(path: Path) -> Path:
@@ -135,6 +160,7 @@ def cache_root() -> Path:
 def cache_dir(kind: str) -> Path:
     """The cache's folder for `kind` ("aot", "spirv"), made with mode 0700 if missing. It may still be one
     that cannot be written (read_entry/write_entry cope)."""
+    _say_deferred()
     path = cache_root() / kind
     with contextlib.suppress(OSError):  # a read-only cache without this folder: every entry is a miss
         _make_private(path)
@@ -238,14 +264,27 @@ def remove_stale_temps(folder: Path) -> None:
 # Taichi's own cache folder
 
 
-def prepare_taichi_environment() -> None:
+def prepare_taichi_environment(strict: bool = False, defer_warnings: bool = False) -> None:
     """Make sure Taichi finds a writable cache folder, before its library loads.
 
     libtaichi computes its cache folder from XDG_CACHE_HOME, else HOME (…/.cache/taichi), when it loads, and
     aborts the whole process when neither is set; Python Taichi (the kernel compiler's child process) creates
     that folder and aborts when it cannot. When neither variable gives a writable folder, XDG_CACHE_HOME is
     pointed at one (in the renderer's cache) for this process and its children, and a warning says what to
-    set."""
+    set. When no folder at all can be written, `strict` (before compiling) raises RendererError saying what
+    to set; otherwise the library only gets a path, so that it loads.
+
+    With `defer_warnings` (as the package is imported, before a command line has set how warnings look)
+    its warnings wait for the next call without it."""
+    global _deferred
+    if defer_warnings:
+        _deferred = [] if _deferred is None else _deferred  # said by the next cache_dir() or call without it
+    else:
+        _say_deferred()
+    _prepare_taichi_environment(strict)
+
+
+def _prepare_taichi_environment(strict: bool) -> None:
     xdg, home = os.environ.get("XDG_CACHE_HOME"), os.environ.get("HOME")
     if xdg:
         base, source = Path(xdg), "XDG_CACHE_HOME"
@@ -256,16 +295,28 @@ def prepare_taichi_environment() -> None:
     if base is not None and base.is_absolute() and writable(base / "taichi"):
         return
     global _taichi_xdg
-    if source is None:  # no HOME: the home folder of the user's passwd entry, as Python itself would use
-        passwd = Path(os.path.expanduser("~/.cache"))
-        if passwd.is_absolute() and writable(passwd / "taichi"):
-            _taichi_xdg = os.environ["XDG_CACHE_HOME"] = str(passwd)
-            return
-    folder = scratch_dir() / "xdg-cache"
-    if not writable(folder):
-        folder = fallback_root()
+    home = home_folder()
+    if source is None and home is not None and writable(home / ".cache" / "taichi"):
+        # no HOME: the home folder of the user's passwd entry, as Python itself uses it
+        _taichi_xdg = os.environ["XDG_CACHE_HOME"] = str(home / ".cache")
+        return
+    why = (
+        "HOME is not set (or empty)" if source is None else f"{source} gives {base}, which cannot be written"
+    )
+    try:
+        folder = scratch_dir() / "xdg-cache"
+        if not writable(folder):
+            folder = fallback_root()
+    except RendererError:
+        if strict:
+            raise RendererError(
+                f"{why}, and no other folder can be written for Taichi's cache: set HOME (or XDG_CACHE_HOME) "
+                "to a writable folder"
+            ) from None
+        if source is None:  # the library only computes the folder as it loads: any path keeps it alive
+            _taichi_xdg = os.environ["XDG_CACHE_HOME"] = "/nonexistent"
+        return
     _taichi_xdg = os.environ["XDG_CACHE_HOME"] = str(folder)
-    why = "HOME is not set" if source is None else f"{source} gives {base}, which cannot be written"
     warn_once(
         f"{why}: Taichi's cache folder is {folder} for this run; set HOME (or XDG_CACHE_HOME) to a writable "
         "folder to choose it"

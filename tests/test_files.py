@@ -582,34 +582,77 @@ def test_full_disk_during_png_writes_fails_the_run(warm_cache, tmp_path, monkeyp
 # The environment: no home, a read-only home
 
 
-def test_no_home_runs(reference, warm_cache, tmp_path):
-    proc = demo(tmp_path / "out", child_env(HOME=None, XDG_CACHE_HOME=None, **{CACHE_ENV: str(warm_cache)}))
+@pytest.mark.parametrize("home", [None, ""], ids=["unset", "empty"])
+def test_no_home_runs(reference, warm_cache, tmp_path, home):
+    """Taichi's library aborted the process as it loaded; the user's passwd entry gives the home instead."""
+    proc = demo(tmp_path / "out", child_env(HOME=home, XDG_CACHE_HOME=None, **{CACHE_ENV: str(warm_cache)}))
     assert proc.returncode == 0, f"exit {proc.returncode} (a negative one is a signal)\n{proc.stderr}"
     assert_clean_exit(proc, 0)
-    assert len(frames(tmp_path / "out" / "particles")) == 3
+    assert "warning" not in proc.stderr, proc.stderr
+    for name, image in frames(tmp_path / "out" / "particles").items():
+        np.testing.assert_array_equal(image, reference[1][name])
 
 
-def test_read_only_home_runs_with_a_cache_elsewhere_and_says_what_to_set(reference, tmp_path):
-    """A cold start: the renderer's cache and Python Taichi's (the kernel compiler's) both go elsewhere."""
+NO_PASSWD = """
+import pwd, runpy, sys
+def no_entry(uid):
+    raise KeyError(uid)
+pwd.getpwuid = no_entry  # a user id without a passwd entry, as a container's --user gives
+sys.argv = ["renderer", *sys.argv[1:]]
+runpy.run_module("renderer", run_name="__main__", alter_sys=True)
+"""
+
+
+def test_no_home_and_no_passwd_entry_runs_and_says_what_to_set(reference, tmp_path):
+    tmp = tmp_path / "tmp"
+    fallback = tmp / f"taichi-vulkan-renderer-{os.geteuid()}"
+    shutil.copytree(reference[0], fallback)  # found again by a later run (a warm start here)
+    fallback.chmod(0o700)
+    env = child_env(HOME=None, XDG_CACHE_HOME=None, TMPDIR=str(tmp), **{CACHE_ENV: None})
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-c", NO_PASSWD, *DEMO, "--out", str(out)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert_clean_exit(proc, 0)
+    assert proc.stderr.splitlines() == [
+        "warning: cannot use the user's cache folder for the renderer's cache (neither HOME nor the user's "
+        f"passwd entry names a home folder): using {fallback} instead; set {CACHE_ENV} to a writable folder to "
+        "choose where it goes",
+        f"warning: HOME is not set (or empty): Taichi's cache folder is {fallback / 'xdg-cache'} for this run; "
+        "set HOME (or XDG_CACHE_HOME) to a writable folder to choose it",
+    ]
+    for name, image in frames(out / "particles").items():
+        np.testing.assert_array_equal(image, reference[1][name])
+
+
+@pytest.mark.parametrize("variable", ["HOME", "XDG_CACHE_HOME"])
+def test_read_only_home_runs_with_a_cache_elsewhere_and_says_what_to_set(reference, tmp_path, variable):
+    """With HOME, a cold start of the kernels: Python Taichi (the compiler's child process) aborted when it
+    could not make its cache folder."""
     home, tmp = tmp_path / "home", tmp_path / "tmp"
     home.mkdir()
-    tmp.mkdir()
     fallback = tmp / f"taichi-vulkan-renderer-{os.geteuid()}"
-    shutil.copytree(reference[0] / "spirv", fallback / "spirv")  # the module is compiled: Taichi must work
+    shutil.copytree(reference[0], fallback)
+    if variable == "HOME":
+        shutil.rmtree(fallback / "aot")
     fallback.chmod(0o700)
-    env = child_env(HOME=str(home), TMPDIR=str(tmp), XDG_CACHE_HOME=None, **{CACHE_ENV: None})
+    env = child_env(**{"TMPDIR": str(tmp), "XDG_CACHE_HOME": None, CACHE_ENV: None, variable: str(home)})
     with read_only(home):
         proc = demo(tmp_path / "out", env)
     assert_clean_exit(proc, 0)
-    assert (
-        f"warning: cannot use {home}/.cache/taichi-vulkan-renderer for the renderer's cache" in proc.stderr
-        and f"set {CACHE_ENV} to a writable folder" in proc.stderr
-    )
-    fallback = tmp / f"taichi-vulkan-renderer-{os.geteuid()}"
-    assert (
-        f"warning: HOME gives {home}/.cache, which cannot be written: Taichi's cache folder is" in proc.stderr
-    )
-    assert "set HOME (or XDG_CACHE_HOME) to a writable folder" in proc.stderr
+    cache_home = home / ".cache" if variable == "HOME" else home
+    assert proc.stderr.splitlines() == [
+        f"warning: cannot use {cache_home}/taichi-vulkan-renderer for the renderer's cache ("
+        + ("Operation not permitted (EPERM)" if os.geteuid() == 0 else "Permission denied (EACCES)")
+        + f"): using {fallback} instead; set {CACHE_ENV} to a writable folder to choose where it goes",
+        f"warning: {variable} gives {cache_home}, which cannot be written: Taichi's cache folder is "
+        f"{fallback / 'xdg-cache'} for this run; set HOME (or XDG_CACHE_HOME) to a writable folder to choose it",
+    ]
     assert list(home.iterdir()) == []
     shutil.rmtree(fallback / "xdg-cache")
     verify_entries(fallback)

@@ -17,6 +17,7 @@ import inspect
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -166,19 +167,29 @@ def run_compiler(kernels: list[KernelRef], capabilities: dict[str, int], out: Pa
         "caps": [f"{k}={v}" for k, v in sorted(capabilities.items())],
         "kernels": [k.__dict__ for k in kernels],
     }
-    cache.prepare_taichi_environment()  # Python Taichi aborts without a writable cache folder of its own
+    cache.prepare_taichi_environment(strict=True)  # Python Taichi aborts without a writable cache folder
     env = dict(os.environ)
     env.pop("VK_INSTANCE_LAYERS", None)  # Taichi's own compile device is not the one under validation
     root = str(Path(__file__).resolve().parents[2])  # the folder holding the renderer package
     env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
-    proc = subprocess.run(
-        [sys.executable, "-m", "renderer.compute.aot_compiler", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
+    names = ", ".join(f"{k.name} ({k.file})" for k in kernels)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "renderer.compute.aot_compiler", json.dumps(spec)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+    except OSError as exc:
+        raise KernelCompileError(
+            f"cannot start the kernel compiler ({sys.executable}) for {names}: {exc}"
+        ) from None
     if proc.returncode != 0:
-        names = ", ".join(f"{k.name} ({k.file})" for k in kernels)
         detail = proc.stderr.strip().splitlines()
+        if proc.returncode < 0:
+            detail.append(f"(the compiler died of signal {signal.Signals(-proc.returncode).name})")
         raise KernelCompileError(f"Taichi failed to compile {names}:\n" + "\n".join(detail[-25:]))
-    return out.read_bytes()
+    try:
+        return out.read_bytes()
+    except OSError as exc:
+        raise KernelCompileError(f"the kernel compiler wrote no module for {names}: {exc}") from None
