@@ -22,19 +22,17 @@ import pwd
 import shutil
 import stat
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import platformdirs
 
 from .errors import RendererError
-from .files import TEMP_SUFFIX, describe_os_error, write_bytes_atomically
+from .files import describe_os_error, remove_stale_temps, write_bytes_atomically
 
 CACHE_ENV = "RENDERER_CACHE_DIR"
 APP_NAME = "taichi-vulkan-renderer"
 ENTRY_MAGIC = b"renderer-cache-entry 1 "  # then the hex SHA-256 of key and content, then "\n", then content
-STALE_TEMP_SECONDS = 600  # a temporary file this old belongs to a writer that died: removed
 
 
 class CacheWarning(UserWarning):
@@ -226,7 +224,7 @@ def write_entry(path: Path, key: str, content: bytes) -> bool:
     """Write the entry atomically. A failure (a read-only folder, a full disk) leaves no file behind, warns
     once and returns False: the caller goes on with `content`, which read_entry gives again in this process."""
     folder = path.parent
-    remove_stale_temps(folder)
+    remove_stale_temps(folder)  # of writers that died mid-write
     header = ENTRY_MAGIC + entry_digest(key, content).encode() + b"\n"
     try:
         write_bytes_atomically(path, header + content, mode=0o600)
@@ -248,16 +246,6 @@ def write_entry(path: Path, key: str, content: bytes) -> bool:
         else:  # a folder in the entry's place (EISDIR), ...
             warn_once(f"cannot write cache entry {path} ({reason}): it is built in memory for this run")
         return False
-
-
-def remove_stale_temps(folder: Path) -> None:
-    """Remove temporary files that writers which died (killed mid-write) left in `folder`."""
-    now = time.time()
-    with contextlib.suppress(OSError):
-        for temp in folder.glob(f".*{TEMP_SUFFIX}"):
-            with contextlib.suppress(OSError):
-                if now - temp.stat().st_mtime > STALE_TEMP_SECONDS:
-                    temp.unlink()
 
 
 # ----------------------------------------------------------------------------------------------------------

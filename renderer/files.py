@@ -9,6 +9,7 @@ import contextlib
 import errno
 import os
 import secrets
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 TEMP_SUFFIX = ".tmp"
+STALE_TEMP_SECONDS = 600  # a temporary file this old belongs to a writer that died (killed mid-write)
 
 
 def temp_name(path: Path) -> Path:
@@ -52,6 +54,17 @@ def write_atomically(path: Path, write: Callable[[BinaryIO], object], mode: int 
 
 def write_bytes_atomically(path: Path, data: bytes, mode: int = 0o666) -> None:
     write_atomically(path, lambda file: file.write(data), mode)
+
+
+def remove_stale_temps(folder: Path, names: str = "*") -> None:
+    """Remove the temporary files that writers which died left in `folder` for files named like `names` (a
+    glob), never a live writer's: those are younger than STALE_TEMP_SECONDS."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for temp in Path(folder).glob(f".{names}.*{TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                if now - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+                    temp.unlink()
 
 
 def describe_os_error(exc: OSError) -> str:

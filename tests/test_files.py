@@ -348,7 +348,7 @@ def test_stale_partial_files_are_removed(fresh_cache):
     stale, fresh = entry.with_name(f".{entry.name}.1-dead{files.TEMP_SUFFIX}"), entry.with_name(".x.tmp")
     stale.write_bytes(b"")
     fresh.write_bytes(b"")  # a writer at work right now: kept
-    old = time.time() - 2 * cache.STALE_TEMP_SECONDS
+    old = time.time() - 2 * files.STALE_TEMP_SECONDS
     os.utime(stale, (old, old))
     compile_one("0.25")
     assert not stale.exists() and fresh.exists()
@@ -564,6 +564,12 @@ def test_full_disk_during_png_writes_fails_the_run(warm_cache, tmp_path, monkeyp
         written.append(path)
 
     monkeypatch.setattr(files, "write_atomically", disk_fills_after_two)
+    (tmp_path / "out" / "particles").mkdir(parents=True)
+    stale = tmp_path / "out" / "particles" / f".frame_00004.png.1-dead{files.TEMP_SUFFIX}"  # a killed run's
+    theirs = tmp_path / "out" / "particles" / f".notes{files.TEMP_SUFFIX}"  # not the renderer's
+    for path in (stale, theirs):
+        path.write_bytes(b"")
+        os.utime(path, (time.time() - 2 * files.STALE_TEMP_SECONDS,) * 2)
     code = demo_module.main([*DEMO, "--frames", "5", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 1
@@ -573,6 +579,7 @@ def test_full_disk_during_png_writes_fails_the_run(warm_cache, tmp_path, monkeyp
     )
     assert "the 2 frames written before it (frame_00000.png to frame_00001.png) are complete and kept" in err
     assert sorted(p.name for p in (tmp_path / "out" / "particles").iterdir()) == [
+        theirs.name,
         "frame_00000.png",
         "frame_00001.png",
     ]

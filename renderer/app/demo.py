@@ -21,7 +21,7 @@ from pathlib import Path
 from PIL import Image
 
 from ..errors import OutputError, RendererError, WindowError
-from ..files import output_failure, save_png
+from ..files import output_failure, remove_stale_temps, save_png
 from ..scene import registry
 from ..scene import template as new_scene
 from .headless import HeadlessRenderer
@@ -276,6 +276,7 @@ def run_headless(scene, args) -> int:
     except OSError as exc:
         print(f"error: {output_failure(out, exc, OUT_ELSEWHERE)}", file=sys.stderr)
         return 1
+    remove_stale_temps(out, "frame_*.png")  # of a run killed while it wrote a frame
     pngs = PngWriter()
     try:
         status = render_headless(scene, args, out, pngs)
