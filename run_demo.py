@@ -8,6 +8,10 @@ from _setup import ensure_environment
 
 ensure_environment(__file__)
 
+from renderer.errors import plain_warnings  # noqa: E402
+
+plain_warnings()
+
 from renderer.app.demo import main  # noqa: E402
 
 sys.exit(main(sys.argv[1:]))

@@ -20,6 +20,11 @@ import os as _os
 
 # Scenes import Python Taichi to declare kernels; its start-up banner is noise in a renderer's output.
 _os.environ.setdefault("ENABLE_TAICHI_HEADER_PRINT", "0")
+if not (_os.environ.get("HOME") or _os.environ.get("XDG_CACHE_HOME")):
+    # Taichi's library (Python Taichi's too) aborts the process as it loads when neither is set
+    from .cache import prepare_taichi_environment as _prepare_taichi_environment
+
+    _prepare_taichi_environment(defer_warnings=True)  # said when the library loads
 
 from .errors import (  # noqa: E402  (after the environment default above)
     ArgumentError,

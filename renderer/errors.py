@@ -1,5 +1,7 @@
 """Exception types. Every native failure becomes one of these, naming the call, the result and what to do."""
 
+import warnings
+
 
 class RendererError(Exception):
     """Base class of every error this framework raises."""
@@ -49,3 +51,16 @@ class WindowError(RendererError):
 
 class ArgumentError(RendererError):
     """A kernel launch or resource import was rejected before it reached the driver."""
+
+
+class OutputError(RendererError):
+    """A file the renderer was asked to write (a frame's PNG, a screenshot, a frame log) could not be written:
+    the message names the file, the system's reason and what to do."""
+
+
+def plain_warnings() -> None:
+    """Show warnings (the cache's: a damaged entry rebuilt, a read-only cache folder) as one line "warning:
+    ..." on stderr, like the command line's errors, not in Python's file-and-line form. For the command
+    line's entry points, before they import the rest (the Taichi library's environment check warns as it
+    loads)."""
+    warnings.formatwarning = lambda message, category, filename, lineno, line=None: f"warning: {message}\n"

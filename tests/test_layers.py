@@ -20,6 +20,7 @@ LEAVES = {
     "cache",
     "resources",
     "interrupts",
+    "files",
 }  # modules of renderer/ itself that import nothing of the layers
 VULKAN_USERS = {"device", "compute", "draw", "frame"}
 BINDING = "renderer.compute.taichi_api"

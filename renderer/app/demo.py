@@ -10,17 +10,16 @@ import argparse
 import contextlib
 import math
 import os
-import signal
 import sys
-import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
 
-from ..errors import DeviceNotFoundError, RendererError, WindowError
+from ..errors import DeviceNotFoundError, OutputError, RendererError, WindowError
+from ..files import output_failure, remove_stale_temps, save_png
 from ..scene import registry
 from ..scene import template as new_scene
 from ..scene.api import ParamError, SceneError
@@ -335,7 +334,11 @@ def run_window(scene_cls, params: dict, args) -> int:
             print("interrupted; shutting down", file=sys.stderr)
         print(app.frame_summary())
         if args.frame_log:
-            app.write_frame_log(args.frame_log)
+            try:
+                app.write_frame_log(args.frame_log)
+            except OutputError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 1
             print(f"frame times written to {args.frame_log.resolve()}")
     if app.failed:
         print(f"{len(app.failed)} scene(s) failed: " + "; ".join(app.failed.values()), file=sys.stderr)
@@ -345,39 +348,104 @@ def run_window(scene_cls, params: dict, args) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def ctrl_c_as_flag():
-    """Within the block, Ctrl-C appends to the yielded list instead of raising KeyboardInterrupt: raised inside
-    a callback that Taichi's C code made into the renderer (compute/hooks.py), it would become a failed Vulkan
-    call there, and a crash."""
-    flag: list = []
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: flag.append(signum))
-    try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
+OUT_ELSEWHERE = "choose another --out folder"
+
+
+class PngWriter:
+    """Writes the frames' PNG files in order in a background thread, each whole or not at all
+    (files.save_png). The first failure stops the writing (the frames queued after it are not written) and
+    the run: `submit` raises it at the next frame."""
+
+    def __init__(self):
+        self.pool = ThreadPoolExecutor(1)
+        self.jobs: list[tuple[Path, Future]] = []
+        self.failure: OutputError | None = None
+
+    def submit(self, path: Path, image) -> None:
+        self.check()
+        self.jobs.append((path, self.pool.submit(self._write, path, image)))
+
+    def _write(self, path: Path, image) -> bool:
+        if self.failure is not None:
+            return False
+        try:
+            save_png(path, image, OUT_ELSEWHERE)
+        except OutputError as exc:
+            self.failure = exc
+            raise
+        return True
+
+    def check(self) -> None:
+        """Raise the write failure, if there was one."""
+        if self.failure is not None:
+            raise self.failure
+
+    def close(self) -> None:
+        """Wait for the writes in flight."""
+        self.pool.shutdown(wait=True, cancel_futures=self.failure is not None)
+
+    def written(self) -> list[Path]:
+        return [
+            path
+            for path, job in self.jobs
+            if job.done() and not job.cancelled() and job.exception() is None and job.result()
+        ]
 
 
 def run_headless(scene, args) -> int:
     out = args.out / scene.name
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"error: {output_failure(out, exc, OUT_ELSEWHERE)}", file=sys.stderr)
+        return 1
+    remove_stale_temps(out, "frame_*.png")  # of a run killed while it wrote a frame
+    pngs = PngWriter()
+    try:
+        status = render_headless(scene, args, out, pngs)
+    except OutputError as exc:
+        status = 1
+        if exc is not pngs.failure:
+            print(f"error: {exc}", file=sys.stderr)
+    finally:
+        pngs.close()
+    if pngs.failure is not None:  # complete files only: each is written whole or not at all
+        written = pngs.written()
+        if not written:
+            kept = "no frame was written"
+        elif len(written) == 1:
+            kept = f"{written[0].name}, written before it, is complete and kept"
+        else:
+            kept = (
+                f"the {len(written)} frames written before it ({written[0].name} to {written[-1].name}) are "
+                "complete and kept"
+            )
+        print(
+            f"error: {pngs.failure}. The run stopped there: {kept} in {out.resolve()}/; no partial file is left",
+            file=sys.stderr,
+        )
+        return 1
+    if status is None:
+        written = pngs.written()
+        print(f"wrote {len(written)} PNG files to {out.resolve()}/ (last: {written[-1].name})")
+        return 0
+    return status
+
+
+def render_headless(scene, args, out: Path, pngs: PngWriter) -> int | None:
+    """Render the frames, handing those to save to `pngs`; None when every frame was rendered, else the exit
+    status (0 for Ctrl-C, 1 for a failure, whose message is printed). A failed PNG write raises OutputError."""
     width, height = args.size
     saved = []
     try:
-        with (
-            HeadlessRenderer(
-                scene,
-                width,
-                height,
-                validate=args.validate,
-                echo_validation=args.validate,
-                device_name=args.device,
-            ) as renderer,
-            ThreadPoolExecutor(1) as writer,
-        ):
+        with HeadlessRenderer(
+            scene,
+            width,
+            height,
+            validate=args.validate,
+            echo_validation=args.validate,
+            device_name=args.device,
+        ) as renderer:
             print(
                 f"rendering {args.frames} frames of scene {scene.name!r} at {width}x{height} on "
                 f"{renderer.context.describe()}"
@@ -386,20 +454,14 @@ def run_headless(scene, args) -> int:
             def save(frame, pixels):
                 if frame % args.every == 0 or frame == args.frames - 1:
                     path = out / f"frame_{frame:05d}.png"
-                    writer.submit(Image.fromarray(pixels[..., :3]).save, path)
+                    pngs.submit(path, Image.fromarray(pixels[..., :3]))
                     saved.append(path)
 
             start = time.perf_counter()
             try:
-                with ctrl_c_as_flag() as interrupted:
-                    for frame, pixels in renderer.frames_iter(args.frames, args.dt):
-                        save(frame, pixels)
-                        if interrupted:
-                            break
-                if interrupted:  # Ctrl-C: stop cleanly at a frame's end, keep what was rendered
-                    print(f"interrupted after {len(saved)} saved frames; shutting down", file=sys.stderr)
-                    return 0
-            except KeyboardInterrupt:  # only outside the frame loop (set-up, first frame)
+                for frame, pixels in renderer.frames_iter(args.frames, args.dt):
+                    save(frame, pixels)
+            except KeyboardInterrupt:  # raised at a frame's end (interrupts.py): keep what was rendered
                 print(f"interrupted after {len(saved)} saved frames; shutting down", file=sys.stderr)
                 return 0
             except RendererError:
@@ -413,8 +475,9 @@ def run_headless(scene, args) -> int:
             f"{args.frames} frames in {elapsed:.2f} s ({1000 * elapsed / args.frames:.1f} ms/frame; "
             "PNG files are encoded in the background)"
         )
-        print(f"wrote {len(saved)} PNG files to {out.resolve()}/ (last: {saved[-1].name})")
-        return 0
+        return None
+    except OutputError:
+        raise
     except RendererError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2 if isinstance(exc, DeviceNotFoundError) else 1

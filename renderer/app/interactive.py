@@ -16,12 +16,12 @@ from pathlib import Path
 
 import glfw
 import numpy as np
-from PIL import Image
 
 from .. import camera as camera_control
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
-from ..errors import DeviceLostError
+from ..errors import DeviceLostError, OutputError
+from ..files import output_failure, save_png, write_text
 from ..frame.target import FrameCalls
 from ..frame.windowed import WindowFrames
 from .session import Session
@@ -176,9 +176,14 @@ class InteractiveApp:
         self.window.set_title(f"{name} | ERROR: {self.failed[self.index][:120]} | Tab: next scene")
 
     def save_screenshot(self, pixels: np.ndarray) -> Path:
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        """The frame as a PNG file in the --out folder, whole or not at all; OutputError (the run stops) if it
+        cannot be written."""
         path = self.out_dir / f"screenshot_{self.loaded.scene.name}_{self.sim_frame - 1:05d}.png"
-        Image.fromarray(pixels[..., :3]).save(path)
+        try:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(output_failure(self.out_dir, exc, "choose another --out folder")) from None
+        save_png(path, pixels[..., :3], "choose another --out folder")
         print(f"screenshot saved to {path.resolve()}", flush=True)
         return path
 
@@ -277,11 +282,14 @@ class InteractiveApp:
         )
 
     def write_frame_log(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w") as f:
-            f.write("frame,total_ms,wait_acquire_ms,update_ms,submit_present_ms\n")
-            for i, row in enumerate(self.frame_times):
-                f.write(f"{i}," + ",".join(f"{1000 * v:.3f}" for v in row) + "\n")
+        """The frame times as CSV, whole or not at all; OutputError if the file cannot be written."""
+        rows = ["frame,total_ms,wait_acquire_ms,update_ms,submit_present_ms"]
+        rows += [f"{i}," + ",".join(f"{1000 * v:.3f}" for v in row) for i, row in enumerate(self.frame_times)]
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(output_failure(path.parent, exc, "choose another --frame-log file")) from None
+        write_text(path, "\n".join(rows) + "\n", "choose another --frame-log file")
 
     def close(self) -> None:
         """The session's fixed order (session.py: the window's surface goes with its frames), then the window,

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import cffi
 
+from .. import cache
 from ..device import vk
 from ..errors import RendererError
 
@@ -90,6 +91,9 @@ def header_text(include_dir: Path) -> str:
 
 
 def _load():
+    # libtaichi_c_api computes its cache folder from XDG_CACHE_HOME or HOME as it loads, and aborts the process
+    # (a failed assertion, no Python exception) when neither is set: see that one of them is, first.
+    cache.prepare_taichi_environment()
     ffi = cffi.FFI()
     root = c_api_dir()
     ffi.cdef(VULKAN_PRELUDE + header_text(root / "include" / "taichi"))

@@ -1,5 +1,6 @@
 """GLSL to SPIR-V with glslc, cached by source text (and the text of the files it includes), and VkShaderModules
-from the result.
+from the result. A cache entry is used only if it verifies (renderer/cache.py: a checksum over its key and
+content, and SPIR-V's own header here); a bad one is compiled again and replaced.
 
 Shaders share code through `#include "file.glsl"` (with `#extension GL_GOOGLE_include_directive : require`),
 found in the shaders/ folder (SHADER_DIR)."""
@@ -13,6 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from .. import cache
 from ..cache import cache_dir
 from ..errors import RendererError
 from ..resources import SHADER_DIR  # installed or checkout
@@ -41,10 +43,14 @@ def _includes(source: str, include_dirs: tuple[Path, ...], seen: dict[Path, str]
     return seen
 
 
+FORMAT = 2  # of the cache's entries (1: bare SPIR-V files)
+SPIRV_MAGIC = 0x07230203
+
+
 def cache_key(source: str, stage: str, include_dirs: tuple[Path, ...] = ()) -> str:
     """The cache's name for the SPIR-V of `source`: its stage and text, and the name and text of each file it
     includes, so that a changed include compiles again."""
-    text = f"{stage}\0{source}"
+    text = f"{FORMAT}\0{stage}\0{source}"
     for path, included in sorted(_includes(source, include_dirs, {}).items()):
         text += f"\0{path.name}\0{included}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -56,8 +62,9 @@ def compile_glsl(source: str, stage: str, name: str) -> bytes:
     include_dirs = (SHADER_DIR,)
     key = cache_key(source, stage, include_dirs)
     cached = cache_dir("spirv") / f"{key}.spv"
-    if cached.exists():
-        return cached.read_bytes()
+    data = cache.read_entry(cached, key, check_spirv)
+    if data is not None:
+        return data
     glslc = shutil.which("glslc")
     if glslc is None:
         raise ShaderCompileError("glslc is not installed: install the Debian package glslc")
@@ -83,10 +90,18 @@ def compile_glsl(source: str, stage: str, name: str) -> bytes:
             message = proc.stderr.strip().replace(str(src), name)
             raise ShaderCompileError(f"shader {name} failed to compile:\n{message}")
         data = out.read_bytes()
-    tmp_path = cached.with_suffix(".partial")
-    tmp_path.write_bytes(data)
-    tmp_path.replace(cached)
+    try:
+        check_spirv(data)
+    except cache.CacheEntryError as exc:
+        raise ShaderCompileError(f"glslc's output for {name} is not SPIR-V ({exc})") from None
+    cache.write_entry(cached, key, data)
     return data
+
+
+def check_spirv(data: bytes) -> None:
+    """Raise CacheEntryError unless `data` looks like a SPIR-V module (its magic number and word size)."""
+    if len(data) < 20 or len(data) % 4 or int.from_bytes(data[:4], "little") != SPIRV_MAGIC:
+        raise cache.CacheEntryError("not a SPIR-V module")
 
 
 def load_builtin(file_name: str, defines: tuple[str, ...] = ()) -> bytes:

@@ -32,8 +32,9 @@ class LoadedScene:
             if scene.kernels:  # a scene may draw static data and launch nothing
                 check_kernels(scene.name, scene.kernels)  # again: a kernel's name may mean another one by now
                 refs = [aot.KernelRef.of(k) for k in scene.kernels]
-                tcm = aot.compile_kernels(refs, context.taichi_capabilities)
-                self.module = runtime.load_module(tcm, name=f"scene {scene.name!r}")
+                self.module = aot.load_kernels(
+                    runtime, refs, context.taichi_capabilities, name=f"scene {scene.name!r}"
+                )
             self.gpu = SceneGPU(
                 context, runtime, self.module, render_pass, frames_in_flight, scene.name, scene_file(scene)
             )

@@ -14,6 +14,8 @@ import numpy as np
 from PIL import Image
 
 from ..app.headless import HeadlessRenderer
+from ..errors import OutputError
+from ..files import save_png
 
 REFERENCE_DEVICE = "llvmpipe"  # lavapipe's device name
 
@@ -72,7 +74,7 @@ def assert_matches_reference(
     reference = Path(reference)
     if regenerate:
         reference.parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(rgb).save(reference)
+        save_png(reference, rgb)  # whole or not at all: a failed write leaves the old reference
         return None
     if not reference.exists():
         raise AssertionError(
@@ -83,11 +85,14 @@ def assert_matches_reference(
     if result.bad_fraction > max_bad_fraction:
         actual_path = reference.with_name(reference.stem + ".actual.png")
         diff_path = reference.with_name(reference.stem + ".diff.png")
-        Image.fromarray(rgb).save(actual_path)
-        Image.fromarray(diff_image(rgb, expected)).save(diff_path)
+        try:
+            save_png(actual_path, rgb)
+            save_png(diff_path, diff_image(rgb, expected))
+            see = f"see {actual_path} and {diff_path}"
+        except OutputError as exc:
+            see = f"the images to look at were not written ({exc})"
         raise AssertionError(
-            f"render differs from {reference.name}: {result} (allowed "
-            f"{100 * max_bad_fraction:.3f}%); see {actual_path} and {diff_path}"
+            f"render differs from {reference.name}: {result} (allowed {100 * max_bad_fraction:.3f}%); {see}"
         )
     return result
 

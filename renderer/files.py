@@ -1,0 +1,113 @@
+"""Writing files whole or not at all: the data goes to a temporary file beside the target, which then replaces
+the target in one rename (`os.replace`). A reader, or a run started at the same time, sees the old file or the
+new one, never part of one; a failed write (a full disk, a folder that is read-only, a folder in the target's
+place) removes its temporary file and raises the OSError."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from .errors import OutputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+TEMP_SUFFIX = ".tmp"
+STALE_TEMP_SECONDS = 600  # a temporary file this old belongs to a writer that died (killed mid-write)
+
+
+def temp_name(path: Path) -> Path:
+    """A fresh name for the temporary file of `path`: hidden, in the same folder (so the rename is atomic) and
+    unique to this writer."""
+    return path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def open_new(path: Path, mode: int) -> BinaryIO:
+    """A new file, opened for writing (never an existing one)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb")
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object], mode: int = 0o666) -> None:
+    """Write `path` through `write(file)` into a temporary file, then rename it over `path`. The file gets
+    `mode` less the umask. On any failure the temporary file is removed and the exception raised. (No fsync:
+    a full disk says so at write or close, and a cache entry that a crash damaged fails its checksum.)"""
+    path = Path(path)
+    temp = temp_name(path)
+    file = open_new(temp, mode)
+    try:
+        with file:
+            write(file)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def write_bytes_atomically(path: Path, data: bytes, mode: int = 0o666) -> None:
+    write_atomically(path, lambda file: file.write(data), mode)
+
+
+def remove_stale_temps(folder: Path, names: str = "*") -> None:
+    """Remove the temporary files that writers which died left in `folder` for files named like `names` (a
+    glob), never a live writer's: those are younger than STALE_TEMP_SECONDS."""
+    now = time.time()
+    with contextlib.suppress(OSError):
+        for temp in Path(folder).glob(f".{names}.*{TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                if now - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+                    temp.unlink()
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`exc`'s reason with its errno name: "No space left on device (ENOSPC)"."""
+    name = errno.errorcode.get(exc.errno or 0)
+    reason = exc.strerror or str(exc)
+    return f"{reason} ({name})" if name else reason
+
+
+def is_read_only_error(exc: OSError) -> bool:
+    """The folder or file cannot be written at all (as opposed to a full disk)."""
+    return exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+def output_failure(path: Path, exc: OSError, elsewhere: str = "write it elsewhere") -> str:
+    """What went wrong writing `path`, and what to do: `elsewhere` names the way to write somewhere else."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        todo = f"free space on that disk or {elsewhere}"
+    elif exc.errno == errno.EISDIR:
+        todo = f"a folder has that name: remove it or {elsewhere}"
+    elif is_read_only_error(exc):
+        todo = f"the folder cannot be written: change its permissions or {elsewhere}"
+    else:
+        todo = elsewhere
+    return f"cannot write {path}: {describe_os_error(exc)}; {todo}"
+
+
+def save_png(path: Path, image: Image.Image | np.ndarray, elsewhere: str = "write it elsewhere") -> None:
+    """`image` (or an RGB/RGBA array) as the PNG file `path`, whole or not at all. OutputError names the file,
+    the system's reason and what to do."""
+    from PIL import Image  # here: the cache's users need none of it
+
+    if not isinstance(image, Image.Image):
+        image = Image.fromarray(image)
+    try:
+        write_atomically(Path(path), lambda file: image.save(file, format="PNG"))
+    except OSError as exc:
+        raise OutputError(output_failure(path, exc, elsewhere)) from None
+
+
+def write_text(path: Path, text: str, elsewhere: str = "write it elsewhere") -> None:
+    """`text` as the file `path`, whole or not at all; OutputError as for save_png."""
+    try:
+        write_bytes_atomically(Path(path), text.encode())
+    except OSError as exc:
+        raise OutputError(output_failure(path, exc, elsewhere)) from None
