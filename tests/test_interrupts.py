@@ -135,3 +135,5 @@ def test_ctrl_c_during_setup_and_compilation(front, tmp_path):
         assert "interrupted; shutting down" in err, err
         assert not (tmp_path / "out").exists()  # nothing half-made
     assert "Traceback" not in err and "Exception ignored" not in err, err
+    leftovers = [p.name for p in cache.rglob("*") if p.is_file() and not p.name.endswith((".spv", ".tcm"))]
+    assert not leftovers, leftovers  # no partial cache entry
