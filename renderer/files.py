@@ -97,12 +97,18 @@ def save_png(path: Path, image: Image.Image | np.ndarray, elsewhere: str = "writ
     the system's reason and what to do."""
     from PIL import Image  # here: the cache's users need none of it
 
-    if not isinstance(image, Image.Image):
-        image = Image.fromarray(image)
     try:
+        if not isinstance(image, Image.Image):
+            image = Image.fromarray(image)
         write_atomically(Path(path), lambda file: image.save(file, format="PNG"))
     except OSError as exc:
         raise OutputError(output_failure(path, exc, elsewhere)) from None
+    except MemoryError:
+        height, width = image.size[::-1] if isinstance(image, Image.Image) else image.shape[:2]
+        raise OutputError(
+            f"cannot write {path}: encoding a {width}x{height} image needs more memory than this process can "
+            "get; lower the frame size"
+        ) from None
 
 
 def write_text(path: Path, text: str, elsewhere: str = "write it elsewhere") -> None:

@@ -124,3 +124,23 @@ def test_byte_text():
     assert memory.byte_text(12) == "12 bytes"
     assert memory.byte_text(3 * 2**30) == "3,221,225,472 bytes (3.0 GiB)"
     assert np.isclose(float(memory.byte_text(1536).split("(")[1].split()[0]), 1.5)
+
+
+def test_png_encoding_out_of_memory_fails_the_write(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from renderer import files
+    from renderer.errors import OutputError
+
+    def no_memory(array):
+        raise MemoryError
+
+    monkeypatch.setattr(Image, "fromarray", no_memory)
+    path = tmp_path / "frame.png"
+    with pytest.raises(
+        OutputError,
+        match=r"encoding a 64x32 image needs more memory than this process can get; "
+        r"lower the frame size",
+    ):
+        files.save_png(path, np.zeros((32, 64, 3), np.uint8))
+    assert list(tmp_path.iterdir()) == []

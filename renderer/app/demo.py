@@ -16,8 +16,6 @@ import traceback
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from PIL import Image
-
 from ..errors import DeviceNotFoundError, OutputError, RendererError, WindowError
 from ..files import output_failure, remove_stale_temps, save_png
 from ..scene import registry
@@ -454,7 +452,7 @@ def render_headless(scene, args, out: Path, pngs: PngWriter) -> int | None:
             def save(frame, pixels):
                 if frame % args.every == 0 or frame == args.frames - 1:
                     path = out / f"frame_{frame:05d}.png"
-                    pngs.submit(path, Image.fromarray(pixels[..., :3]))
+                    pngs.submit(path, pixels[..., :3])  # a copy of the frame's: the writer encodes it
                     saved.append(path)
 
             start = time.perf_counter()
