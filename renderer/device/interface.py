@@ -185,11 +185,13 @@ def _listing(slots: list[spirv.Slot]) -> str:
     return ", ".join(_describe(g) for g in groups.values()) if groups else "none"
 
 
-def _glsl_decl(slots: list[spirv.Slot], direction: str) -> str:
-    v = slots[0].variable
-    location = slots[0].location
-    name = v.name or "name"
-    return f"layout(location = {location}) {direction} {v.type.glsl()} {name};"
+def _declare(slots: list[spirv.Slot], direction: str) -> str:
+    """How to declare what `slots` are on the other side: `layout(location = 2) out vec3 v_normal;`, or, for
+    a member of a block, the member in a block alike."""
+    v, first = slots[0].variable, slots[0]
+    if first.part and first.part != v.name:
+        return f"a block {v.type.glsl().split()[-1]} alike, with {first.part.rpartition('.')[2]}"
+    return f"`layout(location = {first.location}) {direction} {v.type.glsl()} {v.name or 'name'};`"
 
 
 def check_vertex_inputs(shader: Shader, entry: spirv.EntryPoint, provided: Provided) -> set[int]:
@@ -197,10 +199,8 @@ def check_vertex_inputs(shader: Shader, entry: spirv.EntryPoint, provided: Provi
     type (a shader input with more components than the format gets them as Vulkan fills them: 0, 0, 1).
     Returns the locations the shader reads."""
     given = {loc: format_type(fmt) for loc, fmt in provided.attributes.items()}
-    offered = (
-        ", ".join(f"{loc} ({_format_glsl(t)})" if t else str(loc) for loc, t in sorted(given.items()))
-        or "none"
-    )
+    offered = ", ".join(f"{loc} ({_format_glsl(t)})" if t else str(loc) for loc, t in sorted(given.items()))
+    offered = f"locations {offered}" if offered else "no vertex inputs"
     more = provided.what_to_do.get("attributes", "")
     for slots in _group(entry.inputs()).values():
         for s in slots:
@@ -208,7 +208,7 @@ def check_vertex_inputs(shader: Shader, entry: spirv.EntryPoint, provided: Provi
                 raise _fail(
                     shader,
                     f"reads input {_describe(slots)}, which the draw does not provide; it provides "
-                    f"locations {offered}" + (f": {more}" if more else ""),
+                    f"{offered}" + (f": {more}" if more else ""),
                 )
             t = given[s.location]
             if t is not None and t[0] != s.scalar:
@@ -249,7 +249,7 @@ def check_varyings(
                 fragment,
                 f"reads input {_describe(slots)}, which the {_other(fragment, vertex)} does not write "
                 f"(it writes {writes_listing}): write it in the vertex shader "
-                f"(`{_glsl_decl(slots, 'out')}`) or remove it from the fragment shader",
+                f"({_declare(slots, 'out')}) or remove it from the fragment shader",
             )
         for s in slots:
             w = written[(s.location, s.component)]
@@ -281,7 +281,7 @@ def check_varyings(
             vertex,
             f"writes output {_describe(slots)}, which the {_other(vertex, fragment)} does not read (it "
             f"reads {_listing(fragment_entry.inputs())}): read it in the fragment shader "
-            f"(`{_glsl_decl(slots, 'in')}`) or remove it from the vertex shader",
+            f"({_declare(slots, 'in')}) or remove it from the vertex shader",
         )
 
 
@@ -325,8 +325,9 @@ def check_descriptors(shader: Shader, entry: spirv.EntryPoint, provided: Provide
     stage_bit = STAGE_BITS.get(shader.stage, 0)
     for d in entry.descriptors():
         v = d.variable
-        declared = f"block {v.type.name}" if v.type.kind == "struct" and v.type.name else v.type.glsl()
-        what = f"set {d.set} binding {d.binding} ({declared}{f' {v.name!r}' if v.name else ''}, a {d.kind})"
+        what = (
+            f"set {d.set} binding {d.binding} ({v.type.glsl()}{f' {v.name!r}' if v.name else ''}, a {d.kind})"
+        )
         p = provided.descriptors.get((d.set, d.binding))
         if p is None:
             raise _fail(
@@ -388,6 +389,13 @@ def check_graphics(vertex: Shader, fragment: Shader, provided: Provided) -> set[
     for shader, entry in ((vertex, v), (fragment, f)):
         check_descriptors(shader, entry, provided)
         check_push_constants(shader, entry, provided)
+    if not v.writes_builtin("Position"):
+        raise _fail(
+            vertex,
+            "does not write gl_Position, so nothing it draws has a place on screen (is it the fragment "
+            "shader, passed first?): write gl_Position in main (`gl_Position = frame.view_proj * "
+            "vec4(position, 1.0);`)",
+        )
     if provided.topology == POINT_LIST and not v.writes_builtin("PointSize"):
         raise _fail(
             vertex,

@@ -208,7 +208,8 @@ class Type:
         if self.kind == "runtime_array":
             return f"{self.element.glsl()}[]"
         if self.kind == "struct":
-            return f"struct {self.name}" if self.name else "struct"
+            kind = "block" if "Block" in self.decorations or "BufferBlock" in self.decorations else "struct"
+            return f"{kind} {self.name}" if self.name else kind
         if self.kind == "image":
             kind = {1: "texture", 2: "image"}.get(self.sampled, "image")
             return f"{kind}{self.dim}"
@@ -464,8 +465,11 @@ class Module:
         resources = [v for v in self.variables.values() if _descriptor_kind(v) or v.storage == "PushConstant"]
         for model, name, interface in entries:
             used = [self.variables[j] for j in interface if j in self.variables]
-            # before SPIR-V 1.4 the interface lists only Input and Output; resources are the module's
-            used += [v for v in resources if v not in used]
+            if self.version < (
+                1,
+                4,
+            ):  # the interface listed only Input and Output: resources are the module's
+                used += [v for v in resources if v not in used]
             self.entry_points.append(EntryPoint(model, name, used, self))
 
     def _type(self, op: int, args: list[int]) -> None:

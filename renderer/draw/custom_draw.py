@@ -76,20 +76,7 @@ class CustomDraw(Drawable):
         self.context, self.inputs, self.vertex_count = context, inputs, vertex_count
         self.indices, self.index_count = indices, index_count
         formats = {i: FORMATS[shape] for i, (_, shape) in enumerate(inputs)}
-        provided = interface.Provided(
-            attributes=formats,
-            descriptors={
-                (0, binding): interface.ProvidedDescriptor(kind, 1, stages, self.UNIFORMS.size)
-                for binding, kind, stages in FrameUniforms.layout_bindings(sampled=False)
-            },
-            color_formats=render_pass.color_formats,
-            topology=TOPOLOGIES[topology],
-            what_to_do={
-                "attributes": "pass one array per input location, in order, in gpu.custom(..., inputs=[...])",
-                "descriptors": "a scene's shaders get the Frame uniform block only (set 0, binding 0: "
-                "mat4 view_proj; vec4 viewport)",
-            },
-        )
+        provided = self.provided(formats, topology, render_pass.color_formats)
         reads = interface.check_graphics(
             interface.Shader(vertex_spirv, "vertex", vertex_name),
             interface.Shader(fragment_spirv, "fragment", fragment_name),
@@ -107,6 +94,25 @@ class CustomDraw(Drawable):
                 attributes=[(i, i, fmt, 0) for i, fmt in formats.items() if i in reads],
                 topology=TOPOLOGIES[topology],
             )
+
+    @classmethod
+    def provided(cls, formats: dict, topology: str, color_formats: tuple) -> interface.Provided:
+        """What the draw gives its shaders: attributes (location -> VkFormat) of the input arrays, the
+        uniform block at set 0 binding 0, the render pass's colour attachments, no push constants."""
+        return interface.Provided(
+            attributes=formats,
+            descriptors={
+                (0, binding): interface.ProvidedDescriptor(kind, 1, stages, cls.UNIFORMS.size)
+                for binding, kind, stages in FrameUniforms.layout_bindings(sampled=False)
+            },
+            color_formats=tuple(color_formats),
+            topology=TOPOLOGIES[topology],
+            what_to_do={
+                "attributes": "pass one array per input location, in order, in gpu.custom(..., inputs=[...])",
+                "descriptors": "a scene's shaders get the Frame uniform block only (set 0, binding 0: "
+                "mat4 view_proj; vec4 viewport)",
+            },
+        )
 
     def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
         return {"view_proj": view_projection, "viewport": (0.0, height)}
