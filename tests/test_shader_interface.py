@@ -759,3 +759,30 @@ def test_no_vertex_inputs_and_an_integer_attachment():
         "the fragment shader f.frag writes output location 0 (vec4 'out_color') as float, but colour "
         "attachment 0 holds uint values (R32G32B32A32_UINT): declare it `layout(location = 0) out uvec4 ...`"
     )
+
+
+def test_damaged_spirv_is_the_typed_error_or_passes():
+    """Words changed at random in a shader: the check reads them without any other exception."""
+    import random
+    import struct
+
+    vertex, fragment = shaders.load_builtin("particles.vert"), shaders.load_builtin("particles.frag")
+    provided = CustomDraw.provided({0: FORMATS[(3,)], 1: FORMATS[(3,)]}, "points", (COLOR_FORMAT,))
+    rng = random.Random(7)
+    for _ in range(300):
+        which = rng.choice([vertex, fragment])
+        words = list(struct.unpack(f"<{len(which) // 4}I", which))
+        for _ in range(rng.randint(1, 3)):
+            k = rng.randrange(5, len(words))
+            words[k] = rng.choice(
+                [rng.getrandbits(32), words[k] ^ (1 << rng.randrange(32)), rng.randrange(100)]
+            )
+        damaged = struct.pack(f"<{len(words)}I", *words)
+        try:
+            interface.check_graphics(
+                interface.Shader(damaged if which is vertex else vertex, "vertex", "v.vert"),
+                interface.Shader(damaged if which is fragment else fragment, "fragment", "f.frag"),
+                provided,
+            )
+        except ShaderInterfaceError:
+            pass

@@ -145,6 +145,10 @@ def entry_point(shader: Shader) -> spirv.EntryPoint:
     except spirv.SpirvError as exc:
         raise _fail(shader, f"is not a SPIR-V module this renderer can read: {exc}") from exc
     entry = module.entry_point("main")
+    try:  # read what the checks read, so that what cannot be read is named as this shader's
+        entry and (entry.inputs(), entry.outputs(), entry.descriptors(), entry.push_constant_size())
+    except spirv.SpirvError as exc:
+        raise _fail(shader, f"has an interface this renderer cannot read: {exc}") from exc
     if entry is None:
         found = ", ".join(f"{e.model} '{e.name}'" for e in module.entry_points) or "none"
         raise _fail(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from ..errors import RendererError
 
 MAGIC = 0x07230203
+MAX_LOCATIONS = 1024  # of one interface variable: devices have 32-128 (maxFragmentInputComponents / 4)
 
 EXECUTION_MODELS = {
     0: "vertex",
@@ -245,6 +246,8 @@ class Type:
             return (self.length or 0) * stride
         if self.kind == "runtime_array":
             return 0
+        if self.kind == "pointer":  # a PhysicalStorageBuffer address
+            return 8
         if self.kind == "struct":
             end = 0
             for i in range(len(self.members)):
@@ -340,8 +343,13 @@ class EntryPoint:
             ):
                 if t.kind == "array":  # per-vertex arrays of these stages: one element is the interface
                     t = t.element
+            if t.locations() > MAX_LOCATIONS:
+                raise SpirvError(
+                    f"{storage.lower()} {v.label()} takes {t.locations()} locations; no device has more "
+                    f"than {MAX_LOCATIONS}"
+                )
             location = v.decorations.get("Location")
-            component = v.decorations.get("Component", 0)
+            component = v.decorations.get("Component", 0) % 4  # larger is invalid SPIR-V
             flat = "Flat" in v.decorations
             if t.kind == "struct":
                 slots += self._struct_slots(v, t, location, flat)
@@ -427,35 +435,44 @@ class Module:
             if count == 0 or i + count > n:
                 raise SpirvError(f"an instruction at word {i} runs past the end of the module")
             args = words[i + 1 : i + count]
+            try:
+                self._instruction(op, args, names, member_names, decorations, member_decorations, entries)
+            except IndexError as exc:
+                raise SpirvError(f"the instruction at word {i} (opcode {op}) lacks operands") from exc
             i += count
-            if op == OP_NAME:
-                names[args[0]] = _string(args[1:])[0]
-            elif op == OP_MEMBER_NAME:
-                member_names.setdefault(args[0], {})[args[1]] = _string(args[2:])[0]
-            elif op == OP_ENTRY_POINT:
-                name, rest = _string(args[2:])
-                entries.append((EXECUTION_MODELS.get(args[0], f"model {args[0]}"), name, rest))
-            elif op == OP_DECORATE:
-                _decorate(decorations.setdefault(args[0], {}), args[1], args[2:])
-            elif op == OP_MEMBER_DECORATE:
-                _decorate(
-                    member_decorations.setdefault(args[0], {}).setdefault(args[1], {}), args[2], args[3:]
-                )
-            elif OP_TYPE_VOID <= op <= OP_TYPE_POINTER or op == OP_TYPE_ACCELERATION_STRUCTURE:
-                self._type(op, args)
-            elif op in (OP_CONSTANT, OP_SPEC_CONSTANT) and len(args) >= 3:
-                self._constants[args[1]] = args[2]
-            elif op == OP_VARIABLE:
-                pointer = self.types.get(args[0])
-                if pointer is None or pointer.kind != "pointer":
-                    raise SpirvError(f"variable %{args[1]} has no pointer type")
-                storage = STORAGE_CLASSES.get(args[2], f"storage class {args[2]}")
-                if storage != "Function":
-                    self.variables[args[1]] = Variable(args[1], storage, pointer.element, {})
-            elif op in (OP_ACCESS_CHAIN, OP_IN_BOUNDS_ACCESS_CHAIN):
-                self._access_chains[args[1]] = (args[2], list(args[3:]))
-            elif op == OP_STORE:
-                self._stored.append(args[0])
+        self._finish(names, member_names, decorations, member_decorations, entries)
+
+    def _instruction(self, op, args, names, member_names, decorations, member_decorations, entries) -> None:
+        """Read one instruction of the few this reader needs (the debug names and decorations into the dicts
+        given, kept until `_finish`)."""
+        if op == OP_NAME:
+            names[args[0]] = _string(args[1:])[0]
+        elif op == OP_MEMBER_NAME:
+            member_names.setdefault(args[0], {})[args[1]] = _string(args[2:])[0]
+        elif op == OP_ENTRY_POINT:
+            name, rest = _string(args[2:])
+            entries.append((EXECUTION_MODELS.get(args[0], f"model {args[0]}"), name, rest))
+        elif op == OP_DECORATE:
+            _decorate(decorations.setdefault(args[0], {}), args[1], args[2:])
+        elif op == OP_MEMBER_DECORATE:
+            _decorate(member_decorations.setdefault(args[0], {}).setdefault(args[1], {}), args[2], args[3:])
+        elif OP_TYPE_VOID <= op <= OP_TYPE_POINTER or op == OP_TYPE_ACCELERATION_STRUCTURE:
+            self._type(op, args)
+        elif op in (OP_CONSTANT, OP_SPEC_CONSTANT) and len(args) >= 3:
+            self._constants[args[1]] = args[2]
+        elif op == OP_VARIABLE:
+            pointer = self.types.get(args[0])
+            if pointer is None or pointer.kind != "pointer":
+                raise SpirvError(f"variable %{args[1]} has no pointer type")
+            storage = STORAGE_CLASSES.get(args[2], f"storage class {args[2]}")
+            if storage != "Function":
+                self.variables[args[1]] = Variable(args[1], storage, pointer.element, {})
+        elif op in (OP_ACCESS_CHAIN, OP_IN_BOUNDS_ACCESS_CHAIN):
+            self._access_chains[args[1]] = (args[2], list(args[3:]))
+        elif op == OP_STORE:
+            self._stored.append(args[0])
+
+    def _finish(self, names, member_names, decorations, member_decorations, entries) -> None:
         for type_id, t in self.types.items():
             t.decorations = decorations.get(type_id, {})
             t.member_decorations = member_decorations.get(type_id, {})
@@ -474,7 +491,14 @@ class Module:
 
     def _type(self, op: int, args: list[int]) -> None:
         result = args[0]
-        get = self.types.get
+
+        def get(type_id: int) -> Type:
+            if type_id not in self.types:
+                raise SpirvError(
+                    f"type %{result} is made of %{type_id}, which is not a type defined before it"
+                )
+            return self.types[type_id]
+
         if op == OP_TYPE_VOID:
             t = Type("void")
         elif op == OP_TYPE_BOOL:
@@ -484,7 +508,10 @@ class Module:
         elif op == OP_TYPE_FLOAT:
             t = Type("float", width=args[1])
         elif op in (OP_TYPE_VECTOR, OP_TYPE_MATRIX):
-            t = Type("vector" if op == OP_TYPE_VECTOR else "matrix", element=get(args[1]), count=args[2])
+            kind = "vector" if op == OP_TYPE_VECTOR else "matrix"
+            if not 2 <= args[2] <= 16:
+                raise SpirvError(f"type %{result} is a {kind} of {args[2]} components")
+            t = Type(kind, element=get(args[1]), count=args[2])
         elif op == OP_TYPE_IMAGE:
             t = Type(
                 "image", element=get(args[1]), dim=IMAGE_DIMS.get(args[2], str(args[2])), sampled=args[6]
@@ -500,7 +527,9 @@ class Module:
         elif op == OP_TYPE_STRUCT:
             t = Type("struct", members=[get(m) for m in args[1:]])
         elif op == OP_TYPE_POINTER:
-            t = Type("pointer", storage=STORAGE_CLASSES.get(args[1], str(args[1])), element=get(args[2]))
+            # a pointer declared by OpTypeForwardPointer points to a type defined after it
+            element = self.types.get(args[2]) or Type("other")
+            t = Type("pointer", storage=STORAGE_CLASSES.get(args[1], str(args[1])), element=element)
         elif op == OP_TYPE_ACCELERATION_STRUCTURE:
             t = Type("acceleration_structure")
         else:  # OpTypeOpaque, OpTypeFunction, events, pipes, ...
