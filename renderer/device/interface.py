@@ -6,7 +6,8 @@ constants it has no range for. Drivers are not required to survive that (lavapip
 vkCreateGraphicsPipelines), so `check_graphics` reads both shaders (spirv.py) and raises ShaderInterfaceError,
 naming the shader, the stage and the mismatch, before anything is made. It also refuses what the validation
 layer reports as a defect though drivers survive it (a varying written but not read, a colour output the
-render pass has no attachment for, points without gl_PointSize), so a run with --validate stays clean.
+render pass has no attachment for, points without gl_PointSize), so a run with --validate stays clean, and a
+vertex shader that writes no gl_Position (a fragment shader passed first compiles as one).
 
 What the draw provides is a `Provided`: vertex attributes (location -> VkFormat), descriptors ((set, binding)
 -> `ProvidedDescriptor`), push-constant ranges, the render pass's colour formats and the topology.
