@@ -34,8 +34,9 @@ class RenderPass:
     description, see `create_pipeline`) and its push-descriptor set layouts (`push_set_layout`). `destroy()`
     (idempotent; the GPU must be done with them) destroys them all and the render pass."""
 
-    def __init__(self, device, handle):
+    def __init__(self, device, handle, color_formats: tuple = (COLOR_FORMAT,)):
         self.device, self.handle = device, handle
+        self.color_formats = tuple(color_formats)  # of its colour attachments, in order
         self.pipelines: dict = {}  # description -> (pipeline, layout)
         self.push_set_layouts: dict = {}  # name -> push-descriptor set layout
 
@@ -122,7 +123,8 @@ def create_render_pass(device, color_format: int, final_layout: int) -> RenderPa
     info = vk.VkRenderPassCreateInfo(
         pAttachments=[color, depth], pSubpasses=[subpass], pDependencies=dependencies
     )
-    return RenderPass(device, vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None))
+    handle = vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None)
+    return RenderPass(device, handle, (color_format,))
 
 
 def push_set_layout(device, render_pass: RenderPass, name: str, bindings: dict, stages: int):

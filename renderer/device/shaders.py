@@ -47,20 +47,21 @@ FORMAT = 2  # of the cache's entries (1: bare SPIR-V files)
 SPIRV_MAGIC = 0x07230203
 
 
-def cache_key(source: str, stage: str, include_dirs: tuple[Path, ...] = ()) -> str:
-    """The cache's name for the SPIR-V of `source`: its stage and text, and the name and text of each file it
-    includes, so that a changed include compiles again."""
-    text = f"{FORMAT}\0{stage}\0{source}"
+def cache_key(source: str, stage: str, include_dirs: tuple[Path, ...] = (), names: bool = False) -> str:
+    """The cache's name for the SPIR-V of `source`: its stage and text (and whether it keeps its names), and
+    the name and text of each file it includes, so that a changed include compiles again."""
+    text = f"{FORMAT}\0{stage}{' names' if names else ''}\0{source}"
     for path, included in sorted(_includes(source, include_dirs, {}).items()):
         text += f"\0{path.name}\0{included}"
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def compile_glsl(source: str, stage: str, name: str) -> bytes:
+def compile_glsl(source: str, stage: str, name: str, names: bool = False) -> bytes:
     """SPIR-V for GLSL `source` of `stage` ("vert", "frag", "comp"); `name` labels glslc's messages. The
-    source may `#include` files of the shaders/ folder."""
+    source may `#include` files of the shaders/ folder. `names`: keep the variables' names (glslc -g), for
+    messages about the shader's interface (device/interface.py)."""
     include_dirs = (SHADER_DIR,)
-    key = cache_key(source, stage, include_dirs)
+    key = cache_key(source, stage, include_dirs, names)
     cached = cache_dir("spirv") / f"{key}.spv"
     data = cache.read_entry(cached, key, check_spirv)
     if data is not None:
@@ -78,6 +79,7 @@ def compile_glsl(source: str, stage: str, name: str) -> bytes:
                 f"-fshader-stage={stage}",
                 "--target-env=vulkan1.2",
                 "-O",
+                *(["-g"] if names else []),
                 *(f"-I{folder}" for folder in include_dirs),
                 str(src),
                 "-o",

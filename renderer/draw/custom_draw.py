@@ -7,18 +7,25 @@ The shaders see one uniform block and one input per array, in the order given:
     ...
 
 They are compiled with glslc when the scene loads (cached by source); an error names the scene's file, the
-shader and glslc's line number. `lines()` is built on this with shaders of the renderer's own.
+shader and glslc's line number. Before the pipeline is made, the compiled shaders are checked against what
+this draw provides (device/interface.py): the vertex inputs, the varyings between the two shaders, the one
+colour output, the uniform block and no push constants; a mismatch is a ShaderInterfaceError naming the shader
+and what to change, and nothing has been made. An input array the vertex shader does not read is bound but
+given no vertex attribute. `lines()` is built on this with shaders of the renderer's own.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 
-from ..device import shaders, vk
+from ..device import interface, shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
 from .base import Drawable
-from .uniforms import Std140
+from .uniforms import FrameUniforms, Std140
 
 FORMATS = {
     (): vk.VK_FORMAT_R32_SFLOAT,
@@ -52,8 +59,11 @@ class CustomDraw(Drawable):
         topology: str,
         indices: Buffer | None = None,
         index_count: int = 0,
+        vertex_name: str = "(custom)",
+        fragment_name: str = "(custom)",
     ):
-        """`inputs`: (buffer, element_shape) per vertex input, all float32."""
+        """`inputs`: (buffer, element_shape) per vertex input, all float32; `vertex_name`, `fragment_name`:
+        what messages call the shaders (the scene's file, or the shader's own)."""
         if topology not in TOPOLOGIES:
             raise RendererError(f"topology must be one of {sorted(TOPOLOGIES)}, not {topology!r}")
         for buffer, shape in inputs:
@@ -65,6 +75,13 @@ class CustomDraw(Drawable):
                 raise RendererError(f"{buffer.name} lacks usage 'vertex'; it cannot be a vertex input")
         self.context, self.inputs, self.vertex_count = context, inputs, vertex_count
         self.indices, self.index_count = indices, index_count
+        formats = {i: FORMATS[shape] for i, (_, shape) in enumerate(inputs)}
+        provided = self.provided(formats, topology, render_pass.color_formats)
+        reads = interface.check_graphics(
+            interface.Shader(vertex_spirv, "vertex", vertex_name),
+            interface.Shader(fragment_spirv, "fragment", fragment_name),
+            provided,
+        )
         with self.destroyed_on_failure():
             self.create_uniforms(frames_in_flight, "custom uniforms")
             strides = [4 * int(np.prod(shape)) for _, shape in inputs]
@@ -73,9 +90,29 @@ class CustomDraw(Drawable):
                 vertex_spirv,
                 fragment_spirv,
                 bindings=[(stride, vk.VK_VERTEX_INPUT_RATE_VERTEX) for stride in strides],
-                attributes=[(i, i, FORMATS[shape], 0) for i, (_, shape) in enumerate(inputs)],
+                # an array the shader does not read stays bound, with no attribute (the layer warns of one)
+                attributes=[(i, i, fmt, 0) for i, fmt in formats.items() if i in reads],
                 topology=TOPOLOGIES[topology],
             )
+
+    @classmethod
+    def provided(cls, formats: dict, topology: str, color_formats: tuple) -> interface.Provided:
+        """What the draw gives its shaders: attributes (location -> VkFormat) of the input arrays, the
+        uniform block at set 0 binding 0, the render pass's colour attachments, no push constants."""
+        return interface.Provided(
+            attributes=formats,
+            descriptors={
+                (0, binding): interface.ProvidedDescriptor(kind, 1, stages, cls.UNIFORMS.size)
+                for binding, kind, stages in FrameUniforms.layout_bindings(sampled=False)
+            },
+            color_formats=tuple(color_formats),
+            topology=TOPOLOGIES[topology],
+            what_to_do={
+                "attributes": "pass one array per input location, in order, in gpu.custom(..., inputs=[...])",
+                "descriptors": "a scene's shaders get the Frame uniform block only (set 0, binding 0: "
+                "mat4 view_proj; vec4 viewport)",
+            },
+        )
 
     def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
         return {"view_proj": view_projection, "viewport": (0.0, height)}
@@ -99,11 +136,30 @@ class CustomDraw(Drawable):
             vk.vkCmdDraw(cb, self.vertex_count, 1, 0, 0)
 
 
-def compile_scene_shader(source: str, stage: str, scene_file: str) -> bytes:
-    """glslc for a scene's shader; the error names the scene's file and the shader."""
-    return shaders.compile_glsl(
-        source, stage, f"{scene_file} ({'vertex' if stage == 'vert' else 'fragment'} shader)"
-    )
+STAGES = {"vert": "vertex", "frag": "fragment"}
+
+
+def compile_scene_shader(shader, stage: str, scene_file: str) -> tuple[bytes, str]:
+    """glslc for a scene's shader: GLSL text, or the path (os.PathLike) of a file of it. Returns the SPIR-V
+    (with the variables' names, for interface messages) and the shader's name in messages: its file's path as
+    given, or the scene's file. A compile error names the file, the shader and the line."""
+    if isinstance(shader, os.PathLike):
+        name = os.fspath(shader)
+        try:
+            source = Path(shader).read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise shaders.ShaderCompileError(
+                f"{STAGES[stage]} shader {name} (of {scene_file}) cannot be read: {exc}"
+            ) from exc
+        label = f"{name} ({STAGES[stage]} shader of {scene_file})"
+    elif isinstance(shader, str):
+        source, name, label = shader, scene_file, f"{scene_file} ({STAGES[stage]} shader)"
+    else:
+        raise RendererError(
+            f"{scene_file}: a {STAGES[stage]} shader is GLSL text or a pathlib.Path of a file of it, not "
+            f"{type(shader).__name__}"
+        )
+    return shaders.compile_glsl(source, stage, label, names=True), name
 
 
 LINES_VERTEX = """#version 450

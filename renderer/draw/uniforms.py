@@ -103,31 +103,16 @@ class FrameUniforms:
         self.set_layout = self.pool = None
         self.buffers: list[Buffer] = []
         try:
+            described = self.layout_bindings(sampled is not None)
             bindings = [
                 vk.VkDescriptorSetLayoutBinding(
-                    binding=0,
-                    descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
-                    descriptorCount=1,
-                    stageFlags=vk.VK_SHADER_STAGE_VERTEX_BIT | vk.VK_SHADER_STAGE_FRAGMENT_BIT,
+                    binding=binding, descriptorType=kind, descriptorCount=1, stageFlags=stages
                 )
+                for binding, kind, stages in described
             ]
             pool_sizes = [
-                vk.VkDescriptorPoolSize(type=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, descriptorCount=slots)
+                vk.VkDescriptorPoolSize(type=kind, descriptorCount=slots) for _, kind, _ in described
             ]
-            if sampled is not None:
-                bindings.append(
-                    vk.VkDescriptorSetLayoutBinding(
-                        binding=1,
-                        descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-                        descriptorCount=1,
-                        stageFlags=vk.VK_SHADER_STAGE_FRAGMENT_BIT,
-                    )
-                )
-                pool_sizes.append(
-                    vk.VkDescriptorPoolSize(
-                        type=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, descriptorCount=slots
-                    )
-                )
             info = vk.VkDescriptorSetLayoutCreateInfo(pBindings=bindings)
             self.set_layout = vk_create(
                 "DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None
@@ -177,6 +162,22 @@ class FrameUniforms:
         except BaseException:
             self.destroy()
             raise
+
+    @staticmethod
+    def layout_bindings(sampled: bool) -> list[tuple[int, int, int]]:
+        """(binding, VkDescriptorType, stage flags) of the set layout, with or without the sampled image."""
+        bindings = [
+            (
+                0,
+                vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+                vk.VK_SHADER_STAGE_VERTEX_BIT | vk.VK_SHADER_STAGE_FRAGMENT_BIT,
+            )
+        ]
+        if sampled:
+            bindings.append(
+                (1, vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, vk.VK_SHADER_STAGE_FRAGMENT_BIT)
+            )
+        return bindings
 
     def write(self, slot: int, values: dict | None = None, **kwargs) -> None:
         """The block's fields given by name (`Std140.pack`) into this slot's buffer; the others are zero."""

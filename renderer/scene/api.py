@@ -452,17 +452,19 @@ class SceneGPU:
 
     def custom(
         self,
-        vertex: str,
-        fragment: str,
+        vertex,
+        fragment,
         inputs: list,
         topology: str = "triangles",
         indices: NdArray | None = None,
         count: int | None = None,
     ) -> CustomDraw:
         """Draw with the scene's own GLSL (see renderer/draw/custom_draw.py for what the shaders see): one vertex
-        input per array in `inputs` (float32, scalar or vec2-4 elements), optional uint32 `indices`."""
-        vertex_spirv = compile_scene_shader(vertex, "vert", self.scene_file)
-        fragment_spirv = compile_scene_shader(fragment, "frag", self.scene_file)
+        input per array in `inputs` (float32, scalar or vec2-4 elements), optional uint32 `indices`. `vertex`
+        and `fragment` are GLSL text, or pathlib.Paths of files of it. The shaders are checked against what
+        the draw provides before anything is made (ShaderInterfaceError)."""
+        vertex_spirv, vertex_name = compile_scene_shader(vertex, "vert", self.scene_file)
+        fragment_spirv, fragment_name = compile_scene_shader(fragment, "frag", self.scene_file)
         count = count if count is not None else (inputs[0].shape[0] if inputs else 0)
         draw = CustomDraw(
             self.context,
@@ -475,6 +477,8 @@ class SceneGPU:
             topology=topology,
             indices=None if indices is None else indices.buffer,
             index_count=0 if indices is None else indices.shape[0],
+            vertex_name=vertex_name,
+            fragment_name=fragment_name,
         )
         self.drawables.append(draw)
         return draw
