@@ -19,18 +19,24 @@ def views_outlive_close() -> None:
     with HeadlessRenderer(Particles(count=100_000), 1280, 720) as r:
         ctx = r.context
         print(f"device: {ctx.describe()}; host import alignment {ctx.host_import_alignment}")
-        print(f"limits: maxStorageBufferRange {ctx.max_storage_buffer_range:,}, largest image {ctx.max_image_dimension}")
+        print(
+            f"limits: maxStorageBufferRange {ctx.max_storage_buffer_range:,}, largest image {ctx.max_image_dimension}"
+        )
         slot = r.frames.slots[0]
         owned = slot.color.host_owned if r.frames.in_place else slot.readback.host_owned
-        print(f"frames read {'in place from the colour image' if r.frames.in_place else 'from a readback buffer'}; "
-              f"memory imported from host: {owned}")
+        print(
+            f"frames read {'in place from the colour image' if r.frames.in_place else 'from a readback buffer'}; "
+            f"memory imported from host: {owned}"
+        )
         views = [(p, p.copy()) for _, p in r.frames_iter(8, copy=False)]
         slots = r.frames.frames_in_flight
     with HeadlessRenderer(Particles(count=100_000), 1280, 720) as other:
         other.render(8)
     intact = all(np.array_equal(p, c) for p, c in views[-slots:])
-    print(f"after close and another renderer: the last {slots} views intact: {intact}; "
-          f"non-background pixels {int((views[-1][0][..., :3].sum(-1) > 60).sum())}")
+    print(
+        f"after close and another renderer: the last {slots} views intact: {intact}; "
+        f"non-background pixels {int((views[-1][0][..., :3].sum(-1) > 60).sum())}"
+    )
 
 
 class Big(Scene):
@@ -67,7 +73,9 @@ def exhaust_device_memory() -> None:
         renderer = HeadlessRenderer(Particles(count=10), 64, 64)
         start = time.perf_counter()
         for i in range(40):
-            scenes.append(renderer.session.loaded.gpu.array(f"a{i}", (3_900_000_000 // 12,), element_shape=(3,)))
+            scenes.append(
+                renderer.session.loaded.gpu.array(f"a{i}", (3_900_000_000 // 12,), element_shape=(3,))
+            )
         print(f"40 arrays of 3.9 GB made: no error ({time.perf_counter() - start:.1f} s)")
     except OutOfMemoryError as exc:
         print(f"after {len(scenes)} arrays of 3.9 GB: OutOfMemoryError: {exc}")
