@@ -22,13 +22,7 @@ from tests import custom_scene
 ROOT = Path(__file__).resolve().parent.parent
 SCENE = "scene_file.py"  # what the shaders of these cases are called in messages
 
-VERTEX = """#version 450
-layout(set = 0, binding = 0) uniform Frame { mat4 view_proj; vec4 viewport; } frame;
-layout(location = 0) in vec3 position;
-layout(location = 1) in vec4 tint;
-layout(location = 0) out vec4 v_tint;
-void main() { gl_Position = frame.view_proj * vec4(position, 1.0); gl_PointSize = 2.0; v_tint = tint; }
-"""
+VERTEX = custom_scene.VERTEX  # the test scene's, which the cases below change one thing in
 FRAGMENT = """#version 450
 layout(location = 0) in vec4 v_tint;
 layout(location = 0) out vec4 out_color;
