@@ -1,6 +1,11 @@
 """Misuse that used to escape as a raw exception from inside the framework, or to do something silently wrong:
 each is one typed error naming what was wrong."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -108,3 +113,33 @@ def test_frames_iter_after_close_is_refused():
     r.close()
     with pytest.raises(RendererError, match="no scene is loaded"):
         next(frames)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("stdout", ["closed pipe", "full disk"])
+def test_standard_output_that_cannot_be_written_is_one_error(tmp_path, stdout):
+    """`python -m renderer ... | head -0` or `> /dev/full`: the messages' print raised out of the framework."""
+    if stdout == "closed pipe":
+        read, write = os.pipe()
+        os.close(read)
+        target = write
+    else:
+        target = os.open("/dev/full", os.O_WRONLY)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "renderer", "--headless", "--frames", "2", "--size", "32x24"],
+            cwd=tmp_path,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            stdout=target,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.close(target)
+    assert proc.returncode == 1, proc.stderr
+    assert "error: cannot write to standard output" in proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()  # stopped before any frame: nothing half-made
