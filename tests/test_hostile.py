@@ -143,3 +143,19 @@ def test_standard_output_that_cannot_be_written_is_one_error(tmp_path, stdout):
     assert "error: cannot write to standard output" in proc.stderr
     assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr, proc.stderr
     assert not (tmp_path / "out").exists()  # stopped before any frame: nothing half-made
+
+
+def test_ctrl_c_while_the_scene_file_is_imported(tmp_path, monkeypatch, capsys):
+    """Ctrl-C before the run (importing the scene file runs its @ti.kernel decorators, a second or so) was a
+    KeyboardInterrupt traceback."""
+    from renderer.app import demo
+    from renderer.scene import registry
+
+    def interrupted(name):
+        raise KeyboardInterrupt
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(registry, "resolve", interrupted)
+    assert demo.main(["--headless", "--frames", "2"]) == 0
+    assert "interrupted; shutting down" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

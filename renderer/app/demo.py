@@ -207,6 +207,10 @@ def main(argv: list[str] | None = None, prog: str = "python3 run_demo.py") -> in
         code = _main(argv, prog)
         sys.stdout.flush()
         return code if not stdout.failed else 1
+    except KeyboardInterrupt:  # before the run: importing the scene file, its kernels' decorators...
+        with contextlib.suppress(OSError):
+            print("interrupted; shutting down", file=sys.stderr)
+        return 0
     except OutputError as exc:
         if not stdout.failed:
             raise
