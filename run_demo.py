@@ -12,6 +12,10 @@ from renderer.errors import plain_warnings  # noqa: E402
 
 plain_warnings()
 
-from renderer.app.demo import main  # noqa: E402
+try:
+    from renderer.app.demo import main
+except KeyboardInterrupt:  # Ctrl-C while numpy, the Vulkan bindings... load: nothing was started yet
+    print("interrupted; shutting down", file=sys.stderr)
+    sys.exit(0)
 
 sys.exit(main(sys.argv[1:]))

@@ -7,7 +7,11 @@ from .errors import plain_warnings
 
 plain_warnings()
 
-from .app.demo import main  # noqa: E402
+try:
+    from .app.demo import main
+except KeyboardInterrupt:  # Ctrl-C while numpy, the Vulkan bindings... load: nothing was started yet
+    print("interrupted; shutting down", file=sys.stderr)
+    sys.exit(0)
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:], prog=f"{Path(sys.executable).name} -m renderer"))

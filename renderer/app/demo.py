@@ -169,10 +169,64 @@ def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
     return p
 
 
+class _Stdout:
+    """Standard output whose failure (a closed pipe, a full disk) is an OutputError: the run stops as on any
+    failed write, not with a traceback from whichever message met it."""
+
+    def __init__(self, stream):
+        self.stream, self.failed = stream, False
+
+    def _failure(self, exc: OSError) -> OutputError:
+        self.failed = True
+        return OutputError(f"cannot write to standard output: {exc.strerror or exc}")
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as exc:
+            raise self._failure(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            raise self._failure(exc) from None
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
 def main(argv: list[str] | None = None, prog: str = "python3 run_demo.py") -> int:
     """The command line; `prog` is how the user ran it (for help and hints). Exit status 2 for a bad
     command-line value (argparse's usage and one line naming it), 1 for a scene's mistake or the renderer's
     failure (one line), 0 otherwise; nothing is written for a run refused on its arguments."""
+    # Python Taichi takes a sys.stdout that is not sys.__stdout__ for a notebook's, and says so as it loads
+    os.environ.setdefault("TI_ENABLE_PYBUF", "0")
+    stdout = sys.stdout = _Stdout(sys.stdout)
+    try:
+        code = _main(argv, prog)
+        sys.stdout.flush()
+        return code if not stdout.failed else 1
+    except KeyboardInterrupt:  # before the run: importing the scene file, its kernels' decorators...
+        with contextlib.suppress(OSError):
+            print("interrupted; shutting down", file=sys.stderr)
+        return 0
+    except OutputError as exc:
+        if not stdout.failed:
+            raise
+        with contextlib.suppress(OSError):
+            print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        sys.stdout = stdout.stream
+        if stdout.failed:  # what is left in its buffer would fail again as Python exits
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                os.close(devnull)
+
+
+def _main(argv: list[str] | None, prog: str) -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
 

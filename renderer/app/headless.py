@@ -104,28 +104,33 @@ class HeadlessRenderer:
         renderer is closed (it holds the last frame its slot rendered): the memory is Python's, which the
         device imports (VK_EXT_external_memory_host); a device without that hands out copies. Without
         readback, None."""
-        if self.loaded is None:
-            raise RendererError(
-                "no scene is loaded: the renderer is closed, or its last switch() failed; switch() to a scene "
-                "(or make a new renderer) before rendering"
-            )
+        self._check_loaded()
         for frame in range(first, first + count):
             with deferred():  # Ctrl-C stops the loop here, between frames
                 done, pixels = self.frames.acquire(frame)
             if done is not None:
                 yield done, pixels.copy() if copy and pixels is not None else pixels
+                self._check_loaded()  # the renderer may have been closed while the iterator waited
             with deferred():
                 self.loaded.write_uniforms(self.frames.uniforms_slot(frame), self.width, self.height)
                 self.loaded.update(frame, dt)
                 self.frames.submit(frame)
         in_flight = self.frames.drain()
         while True:
+            self._check_loaded()
             with deferred():
                 done, pixels = next(in_flight, (None, None))
             if done is None:
                 break
             yield done, pixels.copy() if copy and pixels is not None else pixels
         self.context.check_validation("while rendering")
+
+    def _check_loaded(self) -> None:
+        if self.loaded is None:
+            raise RendererError(
+                "no scene is loaded: the renderer is closed, or its last switch() failed; switch() to a scene "
+                "(or make a new renderer) before rendering"
+            )
 
     def render(
         self, count: int, dt: float = 1 / 60, on_frame: Callable | None = None, *, copy: bool = True

@@ -429,6 +429,14 @@ class BoundLaunch:
             self._target = self.kernel.for_range(max(self._extents.values()))
 
     def __call__(self) -> None:
+        for name, value in self._keep.items():  # Taichi would launch on memory that is no longer there
+            if value.handle is None if isinstance(value, TaichiImage) else value.memory.handle is None:
+                raise ArgumentError(
+                    f"kernel {self.kernel.name!r}: argument {name!r} ({getattr(value, 'name', 'an image')}) was released (its scene "
+                    "was closed or switched away); launch a scene's kernels only while it is loaded"
+                )
+        if self.kernel.module.handle is None:
+            raise ArgumentError(f"kernel {self.kernel.name!r}: its module was released with its runtime")
         self.kernel.module.runtime.launch(self._target, self.array)
 
 

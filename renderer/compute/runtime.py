@@ -236,7 +236,7 @@ class TaichiRuntime:
         """Launch `kernel` (a kernels.Kernel) with its checked argument array (kernels.BoundLaunch), counted for
         flush() and the frames' reclaim. Every launch comes through here: to count or time launches, wrap this
         method on the runtime object (as the benchmark does)."""
-        lib.ti_launch_kernel(self.handle, kernel.handle, len(kernel.args), args)
+        lib.ti_launch_kernel(self._live(), kernel.handle, len(kernel.args), args)
         api.check("ti_launch_kernel", kernel.name)
         self.launches_since_wait += 1
         self.launches_since_flush += 1

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..camera import Camera
+from ..compute.interop import TaichiImage
 from ..compute.kernels import Kernel, NdArray
 from ..compute.shared import share_buffer, share_image
 from ..device.memory import IMAGE_FORMATS, USAGE_NAMES, Buffer, Image
@@ -377,6 +378,10 @@ def check_declaration(cls) -> None:
         )
 
 
+def _whole(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
 class SceneGPU:
     """Buffers shared with Taichi, the scene's compiled kernels, and what to draw. Owns what it creates."""
 
@@ -398,8 +403,38 @@ class SceneGPU:
         self.images: list[Image] = []
         self.memories: list = []  # Taichi's records of buffers and images
 
+    def _refuse(self, text: str) -> SceneError:
+        return SceneError(f"scene {self.scene_name!r}: {text}")
+
+    def _dims(self, what: str, value, empty: bool) -> tuple:
+        """`value` as a tuple of whole numbers (one whole number is a 1-D shape), or SceneError."""
+        dims = (value,) if _whole(value) else value
+        if not (isinstance(dims, (tuple, list)) and all(_whole(d) for d in dims) and (empty or dims)):
+            raise self._refuse(f"{what} must be a tuple of whole numbers like (1000, 3), not {value!r}")
+        return tuple(int(d) for d in dims)
+
+    def _array(self, what: str, value) -> NdArray:
+        if not isinstance(value, NdArray) or getattr(value, "buffer", None) is None:
+            raise self._refuse(f"{what} must be an array made by gpu.array(...), not {type(value).__name__}")
+        return value
+
+    def _color(self, what: str, value) -> tuple:
+        if not _triple(value):
+            raise self._refuse(f"{what} must be {COLOR_HELP}, not {value!r}")
+        return tuple(float(c) for c in value)
+
     def array(self, name: str, shape, dtype=np.float32, element_shape=(), usage=("vertex",)) -> NdArray:
         """A renderer-owned, device-local buffer that kernels write (imported into Taichi) and draws read."""
+        shape = self._dims(f"array {name!r}: shape", shape, empty=False)
+        element_shape = self._dims(f"array {name!r}: element_shape", element_shape, empty=True)
+        try:
+            dtype = np.dtype(dtype)
+        except (TypeError, ValueError):
+            raise self._refuse(f"array {name!r}: dtype {dtype!r} is not a numpy dtype") from None
+        if not (isinstance(usage, (tuple, list)) and all(isinstance(u, str) for u in usage)):
+            raise self._refuse(
+                f"array {name!r}: usage must be a tuple of names like ('vertex',) or ('index',), not {usage!r}"
+            )
         unknown = [u for u in usage if u not in USAGE_NAMES]
         if unknown:
             raise SceneError(
@@ -425,6 +460,10 @@ class SceneGPU:
                 f"scene {self.scene_name!r}: image {name!r} has format {format!r}; use one of "
                 f"{sorted(IMAGE_FORMATS)}"
             )
+        if not (_whole(width) and _whole(height)):
+            raise self._refuse(
+                f"image {name!r}: width and height must be whole numbers, not {width!r}x{height!r}"
+            )
         if not self.runtime.imported:
             raise SceneError(
                 f"scene {self.scene_name!r}: images need the renderer's own device (not one Taichi created)"
@@ -438,6 +477,14 @@ class SceneGPU:
 
     def quad(self, image, fullscreen: bool = True, size=(1.0, 1.0), smooth: bool = True) -> ImageQuad:
         """Show an image from `image()`: over the whole frame, or as a `size` rectangle centred in the XY plane."""
+        if not isinstance(image, TaichiImage):
+            raise self._refuse(f"quad shows an image made by gpu.image(...), not {type(image).__name__}")
+        if not (
+            isinstance(size, (tuple, list))
+            and len(size) == 2
+            and all(_real(v) and math.isfinite(v) and v > 0 for v in size)
+        ):
+            raise self._refuse(f"quad size must be two positive numbers (width, height), not {size!r}")
         draw = ImageQuad(
             self.context,
             self.render_pass,
@@ -463,9 +510,32 @@ class SceneGPU:
         input per array in `inputs` (float32, scalar or vec2-4 elements), optional uint32 `indices`. `vertex`
         and `fragment` are GLSL text, or pathlib.Paths of files of it. The shaders are checked against what
         the draw provides before anything is made (ShaderInterfaceError)."""
+        if not isinstance(inputs, (tuple, list)):
+            raise self._refuse(f"custom draw inputs must be a list of arrays, not {type(inputs).__name__}")
+        for i, array in enumerate(inputs):
+            self._array(f"custom draw input {i}", array)
+            if array.dtype != np.float32:
+                raise self._refuse(
+                    f"custom draw input {i} ({array.name}) is {array.dtype}; vertex inputs are float32 arrays"
+                )
+        if indices is not None:
+            self._array("custom draw indices", indices)
+            if indices.dtype != np.uint32 or indices.element_shape != () or len(indices.shape) != 1:
+                raise self._refuse(
+                    f"draw indices must be a 1-D array of uint32, not shape {indices.shape} x "
+                    f"{indices.element_shape} {indices.dtype}"
+                )
+        # the most vertices every input holds: a draw of more would read past an array's end
+        vertices = min((int(np.prod(a.shape)) for a in inputs), default=0)
+        if count is None:
+            count = inputs[0].shape[0] if inputs else 0
+        elif not (_whole(count) and 0 <= count <= vertices):
+            raise self._refuse(
+                f"custom draw count must be a whole number in 0..{vertices} (the vertices its inputs hold), "
+                f"not {count!r}"
+            )
         vertex_spirv, vertex_name = compile_scene_shader(vertex, "vert", self.scene_file)
         fragment_spirv, fragment_name = compile_scene_shader(fragment, "frag", self.scene_file)
-        count = count if count is not None else (inputs[0].shape[0] if inputs else 0)
         draw = CustomDraw(
             self.context,
             self.render_pass,
@@ -488,6 +558,7 @@ class SceneGPU:
     ) -> CustomDraw:
         """Line segments between vec3 `positions`: pairs of `indices` (or of consecutive positions), or one
         connected strip."""
+        color = self._color("line color", color)
         return self.custom(
             LINES_VERTEX,
             lines_fragment(color),
@@ -515,11 +586,15 @@ class SceneGPU:
         for what, array in (("positions", positions), ("colors", colors)):
             if array is None:
                 continue
+            self._array(f"particle {what}", array)
             if array.dtype != np.float32 or array.element_shape != (3,) or len(array.shape) != 1:
                 raise SceneError(
                     f"scene {self.scene_name!r}: particle {what} must be a 1-D array of vec3 float32, not "
                     f"shape {array.shape} x {array.element_shape} {array.dtype}"
                 )
+        if not (_real(radius) and math.isfinite(radius) and radius > 0):
+            raise self._refuse(f"particle radius must be a positive number, not {radius!r}")
+        color = self._color("particle color", color)
         if colors is not None and colors.shape != positions.shape:
             raise SceneError(
                 f"scene {self.scene_name!r}: {colors.shape[0]} particle colours for "
@@ -550,6 +625,10 @@ class SceneGPU:
         """Draw indexed triangles: vec3 float32 `positions`, `normals` (and per-vertex `colors`, or one `color`),
         uint32 `indices` (three per triangle, usage ("index",)); kernels may write all of them every frame."""
         vec3s = {"positions": positions, "normals": normals, "colors": colors}
+        for what, array in {**vec3s, "indices": indices}.items():
+            if array is not None or what != "colors":
+                self._array(f"mesh {what}", array)
+        color = self._color("mesh color", color)
         for what, array in vec3s.items():
             if array is not None and (
                 array.dtype != np.float32
