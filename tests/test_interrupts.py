@@ -137,3 +137,44 @@ def test_ctrl_c_during_setup_and_compilation(front, tmp_path):
     assert "Traceback" not in err and "Exception ignored" not in err, err
     leftovers = [p.name for p in cache.rglob("*") if p.is_file() and not p.name.endswith((".spv", ".tcm"))]
     assert not leftovers, leftovers  # no partial cache entry
+
+
+HUNG_SCRIPT = textwrap.dedent(
+    """
+    import time
+    from renderer import HeadlessRenderer
+    from renderer.device import handles
+    from tests.scenes_for_tests import FrameMarker
+
+    class Hangs(FrameMarker):
+        def update(self, frame, dt, input):
+            super().update(frame, dt, input)
+            if frame == 3:
+                print("hanging", flush=True)
+                while True:
+                    time.sleep(0.01)
+
+    try:
+        with HeadlessRenderer(Hangs(), 32, 32) as renderer:
+            renderer.render(100)
+    except KeyboardInterrupt:
+        print("stopped; live handles:", sum(handles.live_counts().values()), flush=True)
+    """
+)
+
+
+def test_second_ctrl_c_stops_an_update_that_never_returns(tmp_path):
+    """The first Ctrl-C waits for the frame's end, which never comes; the second raises at once."""
+    proc = _start(tmp_path, HUNG_SCRIPT)
+    try:
+        assert _read_line(proc, 120).startswith("hanging")
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert proc.poll() is None  # still waiting for the frame's end
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped; live handles: 0" in out, out + err
+    assert "Exception ignored" not in err, err

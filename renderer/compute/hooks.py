@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import cffi
 
+from .. import interrupts
 from ..device import vk
 
 MAX_POOLED = 4096  # fences kept per device (Taichi holds at most one per submission between two ti_wait)
@@ -149,6 +150,8 @@ def _free_descriptor_sets(device, pool, count, sets):
         _pools[pool][1] = max(0, _pools[pool][1] - count)
     return result
 
+
+interrupts.register_callbacks(__file__)  # a second Ctrl-C never raises inside them
 
 _OURS = {
     b"vkCreateFence": _create_fence,

@@ -12,6 +12,7 @@ import os
 import sys
 from dataclasses import dataclass
 
+from .. import interrupts
 from ..errors import ValidationError
 from . import vk
 
@@ -80,6 +81,7 @@ class ValidationLog:
 
 # The `vulkan` package keeps one Python function per callback type, so one dispatcher serves every live log.
 _live_logs: list[ValidationLog] = []
+interrupts.register_callbacks(__file__)  # _callback is called from the layer
 
 
 def _callback(severity, types, data, user_data):
