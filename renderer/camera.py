@@ -41,6 +41,10 @@ class Camera:
     near: float = 0.01
     far: float = 100.0
 
+    def view(self) -> np.ndarray:
+        """World space to view space (right-handed, looking down -z)."""
+        return look_at(self.eye, self.target, self.up)
+
     def view_projection(self, aspect: float) -> np.ndarray:
         return perspective(self.fov_y, aspect, self.near, self.far) @ look_at(self.eye, self.target, self.up)
 

@@ -13,6 +13,30 @@ from ..device.pipelines import constant_vec3, create_pipeline
 from .uniforms import FrameUniforms, Std140
 
 
+@dataclass(frozen=True)
+class Light:
+    """A directional light: `direction` towards the light in world space, `color` (RGB, 0..1) and `ambient`, the
+    share of a surface's colour lit whatever its normal (0..1)."""
+
+    direction: tuple = (0.3, 1.0, 0.6)
+    color: tuple = (1.0, 1.0, 1.0)
+    ambient: float = 0.25
+
+
+@dataclass(frozen=True)
+class FrameView:
+    """What the draws need of this frame: the camera's `view_projection` and `view` (4x4 matrices as written in
+    maths), `projection_scale` (clip-space units per unit of size at unit distance, or per world unit for an
+    orthographic camera), the viewport in pixels, and the scene's light (None: each draw's own default)."""
+
+    view_projection: np.ndarray
+    view: np.ndarray
+    projection_scale: float
+    width: int
+    height: int
+    light: Light | None = None
+
+
 @dataclass
 class RenderTarget:
     """What one recorded frame renders into, for drawables that work on it outside the render pass. The
@@ -70,16 +94,13 @@ class Drawable(abc.ABC):
         default."""
         return
 
-    def write_uniforms(
-        self, slot: int, view_projection: np.ndarray, height: int, projection_scale: float
-    ) -> None:
-        """This frame's camera (`view_projection`, a 4x4 matrix as written in maths; `projection_scale`: the
-        projection's y scale) and viewport `height` (px), with the draw's own settings, into the uniforms of
+    def write_uniforms(self, slot: int, view: FrameView) -> None:
+        """This frame's camera, viewport and light (`view`), with the draw's own settings, into the uniforms of
         `slot` (`uniform_values`)."""
-        self.uniforms.write(slot, self.uniform_values(view_projection, height, projection_scale))
+        self.uniforms.write(slot, self.uniform_values(view))
 
     @abc.abstractmethod
-    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
+    def uniform_values(self, view: FrameView) -> dict:
         """The values of the `UNIFORMS` fields for this frame, by name (fields left out are zero)."""
 
     def destroy(self) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 from ..device import interface, shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
-from .base import Drawable
+from .base import Drawable, FrameView
 from .uniforms import FrameUniforms, Std140
 
 FORMATS = {
@@ -114,8 +114,8 @@ class CustomDraw(Drawable):
             },
         )
 
-    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
-        return {"view_proj": view_projection, "viewport": (0.0, height)}
+    def uniform_values(self, view: FrameView) -> dict:
+        return {"view_proj": view.view_projection, "viewport": (view.width, view.height)}
 
     def reads(self) -> list:
         stage = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT

@@ -6,12 +6,10 @@ orders the fragment shader's reads after the kernel's writes (an image barrier, 
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..device import shaders, vk
 from ..device.handles import create_sampler, vk_destroy
 from ..device.memory import Image
-from .base import Drawable
+from .base import Drawable, FrameView
 from .uniforms import Std140
 
 
@@ -50,9 +48,9 @@ class ImageQuad(Drawable):
                 depth_write=not fullscreen,
             )
 
-    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
+    def uniform_values(self, view: FrameView) -> dict:
         params = (self.size[0] / 2, self.size[1] / 2, 1.0 if self.fullscreen else 0.0)
-        return {"view_proj": view_projection, "params": params}
+        return {"view_proj": view.view_projection, "params": params}
 
     def reads(self) -> list:
         return [(self.image, vk.VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, vk.VK_ACCESS_SHADER_READ_BIT)]

@@ -5,12 +5,10 @@ Colours are per vertex, or one colour for all (a one-element buffer read at inst
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
-from .base import Drawable
+from .base import Drawable, FrameView
 from .uniforms import Std140
 
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
@@ -72,8 +70,8 @@ class MeshDraw(Drawable):
                 topology=vk.VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
             )
 
-    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
-        return {"view_proj": view_projection, "light": self.light, "tint": (1.0, 1.0, 1.0)}
+    def uniform_values(self, view: FrameView) -> dict:
+        return {"view_proj": view.view_projection, "light": self.light, "tint": (1.0, 1.0, 1.0)}
 
     def reads(self) -> list[tuple[Buffer, int, int]]:
         stage, attribute = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT

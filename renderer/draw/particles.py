@@ -10,12 +10,10 @@ buffer read at instance rate, so the pipeline is the same) or a per-particle vec
 
 from __future__ import annotations
 
-import numpy as np
-
 from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
-from .base import Drawable
+from .base import Drawable, FrameView
 from .point_splat import PointSplat, supported
 from .uniforms import Std140
 
@@ -76,13 +74,13 @@ class ParticleDraw(Drawable):
             if splat and supported(context, count, positions, colors):
                 self.splat = PointSplat(context, render_pass, positions, colors, color, count, self.uniforms)
 
-    def uniform_values(self, view_projection: np.ndarray, height: int, projection_scale: float) -> dict:
+    def uniform_values(self, view: FrameView) -> dict:
         max_size = self.context.max_point_size if self.context.enabled_features.get("largePoints") else 1.0
         return {
-            "view_proj": view_projection,
+            "view_proj": view.view_projection,
             "color": (1.0, 1.0, 1.0),
             "light": self.light,
-            "params": (self.radius, projection_scale * height, max_size),
+            "params": (self.radius, view.projection_scale * view.height, max_size),
         }
 
     def reads(self) -> list[tuple[Buffer, int, int]]:

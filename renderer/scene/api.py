@@ -525,14 +525,15 @@ class SceneGPU:
                     f"draw indices must be a 1-D array of uint32, not shape {indices.shape} x "
                     f"{indices.element_shape} {indices.dtype}"
                 )
-        # the most vertices every input holds: a draw of more would read past an array's end
-        vertices = min((int(np.prod(a.shape)) for a in inputs), default=0)
+        # the most vertices every input holds: a draw of more would read past an array's end (without inputs,
+        # the shader makes its vertices from gl_VertexIndex: any count)
+        vertices = min((int(np.prod(a.shape)) for a in inputs), default=2**31 - 1)
         if count is None:
             count = inputs[0].shape[0] if inputs else 0
         elif not (_whole(count) and 0 <= count <= vertices):
+            held = "the vertices its inputs hold" if inputs else "a draw's most"
             raise self._refuse(
-                f"custom draw count must be a whole number in 0..{vertices} (the vertices its inputs hold), "
-                f"not {count!r}"
+                f"custom draw count must be a whole number in 0..{vertices} ({held}), not {count!r}"
             )
         vertex_spirv, vertex_name = compile_scene_shader(vertex, "vert", self.scene_file)
         fragment_spirv, fragment_name = compile_scene_shader(fragment, "frag", self.scene_file)

@@ -10,6 +10,7 @@ import copy
 import inspect
 
 from ..compute import aot
+from ..draw.base import FrameView
 from ..errors import DeviceLostError, OutOfMemoryError, RendererError
 from .api import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU, check_kernels
 
@@ -63,10 +64,13 @@ class LoadedScene:
         cam = self.camera
         key = (cam.eye, cam.target, cam.up, cam.fov_y, cam.near, cam.far, width, height)
         if self._matrices is None or self._matrices[0] != key:
-            self._matrices = (key, cam.view_projection(width / height), cam.projection_scale())
-        _, view_projection, scale = self._matrices
+            view = FrameView(
+                cam.view_projection(width / height), cam.view(), cam.projection_scale(), width, height
+            )
+            self._matrices = (key, view)
+        view = self._matrices[1]
         for drawable in self.gpu.drawables:
-            drawable.write_uniforms(slot, view_projection, height, scale)
+            drawable.write_uniforms(slot, view)
 
     def update(self, frame: int, dt: float, input: FrameInput = NO_INPUT) -> None:
         self.scene.update(frame, dt, input)
