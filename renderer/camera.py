@@ -1,4 +1,5 @@
-"""A perspective camera looking at a target: the matrices the shaders use (Vulkan clip space, y down)."""
+"""A camera looking at a target, perspective or orthographic: the matrices the shaders use (Vulkan clip space,
+y down); and the scene's directional light."""
 
 from __future__ import annotations
 
@@ -32,25 +33,66 @@ def perspective(fov_y_degrees: float, aspect: float, near: float, far: float) ->
     return proj
 
 
+def orthographic(height: float, aspect: float, near: float, far: float) -> np.ndarray:
+    """Right-handed view space to Vulkan clip space for a view `height` world units tall: depth 0..1, y down."""
+    proj = np.zeros((4, 4))
+    proj[0, 0] = 2.0 / (height * aspect)
+    proj[1, 1] = -2.0 / height
+    proj[2, 2] = 1.0 / (near - far)
+    proj[2, 3] = near / (near - far)
+    proj[3, 3] = 1.0
+    return proj
+
+
 @dataclass
 class Camera:
+    """Where the view is from (`eye`), what it looks at (`target`) and which way is up; `fov_y` (degrees) for a
+    perspective view, or `orthographic=True` for a parallel one `ortho_height` world units tall; `near` and
+    `far` bound the depth. A scene sets `self.camera` (or its fields) in setup or update."""
+
     eye: tuple = (0.0, 0.0, 2.5)
     target: tuple = (0.0, 0.0, 0.0)
     up: tuple = (0.0, 1.0, 0.0)
     fov_y: float = 45.0
     near: float = 0.01
     far: float = 100.0
+    orthographic: bool = False
+    ortho_height: float = 2.0
 
     def view(self) -> np.ndarray:
         """World space to view space (right-handed, looking down -z)."""
         return look_at(self.eye, self.target, self.up)
 
+    def projection(self, aspect: float) -> np.ndarray:
+        if self.orthographic:
+            return orthographic(self.ortho_height, aspect, self.near, self.far)
+        return perspective(self.fov_y, aspect, self.near, self.far)
+
     def view_projection(self, aspect: float) -> np.ndarray:
-        return perspective(self.fov_y, aspect, self.near, self.far) @ look_at(self.eye, self.target, self.up)
+        return self.projection(aspect) @ self.view()
 
     def projection_scale(self) -> float:
-        """Pixels per unit of (size / distance) per pixel of viewport height: 1 / tan(fov_y / 2)."""
+        """Clip-space y units per world unit of size at unit distance (perspective: 1 / tan(fov_y / 2)), or per
+        world unit (orthographic: 2 / ortho_height)."""
+        if self.orthographic:
+            return 2.0 / self.ortho_height
         return float(1.0 / np.tan(np.radians(self.fov_y) / 2))
+
+    def units_per_pixel(self, viewport_height: int) -> float:
+        """World units per pixel at the target's depth."""
+        depth = 1.0 if self.orthographic else float(np.linalg.norm(np.subtract(self.eye, self.target)))
+        return 2 * depth / (self.projection_scale() * max(viewport_height, 1))
+
+
+@dataclass(frozen=True)
+class Light:
+    """A directional light: `direction` towards the light in world space, its `color` (RGB, 0..1), and
+    `ambient`, the share of a surface's colour lit whatever way it faces (0..1). A scene sets `self.light` in
+    setup or update; without one each draw keeps its own default light."""
+
+    direction: tuple = (0.3, 1.0, 0.6)
+    color: tuple = (1.0, 1.0, 1.0)
+    ambient: float = 0.25
 
 
 def orbit(camera: Camera, dx: float, dy: float, radians_per_pixel: float = 0.005) -> None:
@@ -80,13 +122,15 @@ def pan(camera: Camera, dx: float, dy: float, viewport_height: int) -> None:
     eye, target = np.asarray(camera.eye, float), np.asarray(camera.target, float)
     view = look_at(eye, target, camera.up)
     right, true_up = view[0, :3], view[1, :3]
-    units_per_pixel = 2 * np.linalg.norm(eye - target) / (camera.projection_scale() * max(viewport_height, 1))
-    shift = (-dx * right + dy * true_up) * units_per_pixel
+    shift = (-dx * right + dy * true_up) * camera.units_per_pixel(viewport_height)
     camera.eye, camera.target = tuple(eye + shift), tuple(target + shift)
 
 
 def zoom(camera: Camera, steps: float) -> None:
-    """Move the eye towards the target (steps > 0) or away, 10% per step."""
+    """Move the eye towards the target (steps > 0) or away, 10% per step (orthographic: a view 10% smaller)."""
+    if camera.orthographic:
+        camera.ortho_height = float(np.clip(camera.ortho_height * 0.9**steps, 1e-4, 1e4))
+        return
     eye, target = np.asarray(camera.eye, float), np.asarray(camera.target, float)
     offset = (eye - target) * (0.9**steps)
     distance = np.linalg.norm(offset)

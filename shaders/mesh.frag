@@ -1,9 +1,10 @@
 #version 450
-// Two-sided Lambert shading with an ambient term (cloth is seen from both sides).
+// Two-sided Lambert shading with an ambient share (cloth is seen from both sides).
 layout(set = 0, binding = 0) uniform Frame {
     mat4 view_proj;
     vec4 light;
     vec4 tint;
+    vec4 light_color;  // rgb: the light's colour, a: the ambient share
 } frame;
 
 layout(location = 0) in vec3 v_normal;
@@ -14,5 +15,6 @@ void main() {
     float len = length(v_normal);
     vec3 n = len > 1e-12 ? v_normal / len : vec3(0.0, 1.0, 0.0);
     float diffuse = abs(dot(n, normalize(frame.light.xyz)));
-    out_color = vec4(v_color * (0.3 + 0.7 * diffuse), 1.0);
+    float ambient = frame.light_color.a;
+    out_color = vec4(v_color * (ambient + (1.0 - ambient) * diffuse * frame.light_color.rgb), 1.0);
 }

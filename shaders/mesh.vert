@@ -4,6 +4,7 @@ layout(set = 0, binding = 0) uniform Frame {
     mat4 view_proj;
     vec4 light;   // xyz: direction towards the light, world space
     vec4 tint;    // rgb: multiplies the vertex colours
+    vec4 light_color;  // rgb: the light's colour, a: the ambient share
 } frame;
 
 layout(location = 0) in vec3 position;

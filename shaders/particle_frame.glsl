@@ -5,4 +5,5 @@ layout(set = 0, binding = 0) uniform Frame {
     vec4 color;     // rgb: tint applied to the particles' colour
     vec4 light;     // xyz: direction towards the light, in view space
     vec4 params;    // x: radius (world units), y: projection scale * viewport height (px), z: max point size
+    vec4 light_color;  // rgb: the light's colour, a: the ambient share
 } frame;

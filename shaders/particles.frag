@@ -12,5 +12,5 @@ void main() {
     if (dot(c, c) > 1.0) {
         discard;
     }
-    out_color = vec4(sphere_shading(v_color, c, normalize(frame.light.xyz)), 1.0);
+    out_color = vec4(sphere_shading(v_color, c, normalize(frame.light.xyz), frame.light_color), 1.0);
 }

@@ -111,7 +111,7 @@ void shade(uint i, Sprite s, ivec2 xy) {
     vec2 c = 2.0 * (vec2(xy) + 0.5 - s.win) / s.size;
     // the particle won this pixel: in the disc by SPLAT's rounding, whatever this compilation's (the shading
     // clamps what is outside it to the disc's edge)
-    imageStore(target, xy, vec4(sphere_shading(base, c, normalize(frame.light.xyz)), 1.0));
+    imageStore(target, xy, vec4(sphere_shading(base, c, normalize(frame.light.xyz), frame.light_color), 1.0));
 }
 #endif
 

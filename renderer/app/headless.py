@@ -112,8 +112,9 @@ class HeadlessRenderer:
                 yield done, pixels.copy() if copy and pixels is not None else pixels
                 self._check_loaded()  # the renderer may have been closed while the iterator waited
             with deferred():
+                self.loaded.update(frame, dt)  # first: what it changes of the view is drawn this frame
                 self.loaded.write_uniforms(self.frames.uniforms_slot(frame), self.width, self.height)
-                self.loaded.update(frame, dt)
+                self.frames.clear_color = (*self.loaded.background, 1.0)
                 self.frames.submit(frame)
         in_flight = self.frames.drain()
         while True:

@@ -248,7 +248,6 @@ class InteractiveApp:
             return False
         slot, image = begun
         t1 = time.perf_counter()
-        self.loaded.write_uniforms(slot.index, *self.frames.extent)
         try:
             if (not self.paused or self.step) and self.index not in self.failed:
                 self.loaded.update(self.sim_frame, self.dt, self.window.frame_input(self.frames.extent))
@@ -261,6 +260,8 @@ class InteractiveApp:
             self.scene_failed(exc)
         finally:  # the acquired image is submitted and presented even if the scene raised
             t2 = time.perf_counter()
+            self.loaded.write_uniforms(slot.index, *self.frames.extent)  # after update: its view this frame
+            self.frames.clear_color = (*self.loaded.background, 1.0)
             pixels = self.frames.submit(slot, image, capture=self.capture)
         t3 = time.perf_counter()
         if pixels is not None:

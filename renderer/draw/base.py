@@ -8,19 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..camera import Light
 from ..device import vk
 from ..device.pipelines import constant_vec3, create_pipeline
 from .uniforms import FrameUniforms, Std140
-
-
-@dataclass(frozen=True)
-class Light:
-    """A directional light: `direction` towards the light in world space, `color` (RGB, 0..1) and `ambient`, the
-    share of a surface's colour lit whatever its normal (0..1)."""
-
-    direction: tuple = (0.3, 1.0, 0.6)
-    color: tuple = (1.0, 1.0, 1.0)
-    ambient: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -35,6 +26,11 @@ class FrameView:
     width: int
     height: int
     light: Light | None = None
+
+
+def light_color(light: Light | None, ambient: float) -> tuple:
+    """A light's colour and ambient share as one vec4 (without a scene light: white, and the draw's `ambient`)."""
+    return (1.0, 1.0, 1.0, ambient) if light is None else (*light.color, light.ambient)
 
 
 @dataclass

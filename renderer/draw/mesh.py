@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
-from .base import Drawable, FrameView
+from .base import Drawable, FrameView, light_color
 from .uniforms import Std140
 
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
@@ -20,7 +20,9 @@ class MeshDraw(Drawable):
         ("view_proj", "mat4"),
         ("light", "vec4"),  # xyz: direction towards the light, world space
         ("tint", "vec4"),  # rgb: multiplies the vertex colours
+        ("light_color", "vec4"),  # rgb: the light's colour, a: the ambient share
     )
+    AMBIENT = 0.3  # without a scene light
     owned = ("constant_color",)
     constant_color = None
 
@@ -71,7 +73,12 @@ class MeshDraw(Drawable):
             )
 
     def uniform_values(self, view: FrameView) -> dict:
-        return {"view_proj": view.view_projection, "light": self.light, "tint": (1.0, 1.0, 1.0)}
+        return {
+            "view_proj": view.view_projection,
+            "light": self.light if view.light is None else view.light.direction,
+            "tint": (1.0, 1.0, 1.0),
+            "light_color": light_color(view.light, self.AMBIENT),
+        }
 
     def reads(self) -> list[tuple[Buffer, int, int]]:
         stage, attribute = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
-from .base import Drawable, FrameView
+from .base import Drawable, FrameView, light_color
 from .point_splat import PointSplat, supported
 from .uniforms import Std140
 
@@ -36,7 +36,9 @@ class ParticleDraw(Drawable):
         ("color", "vec4"),  # rgb: tint of the particles' colour
         ("light", "vec4"),  # xyz: direction towards the light, in view space
         ("params", "vec4"),  # x: radius, y: projection scale * viewport height (px), z: max point size
+        ("light_color", "vec4"),  # rgb: the light's colour, a: the ambient share
     )
+    AMBIENT = 0.25  # without a scene light
     owned = ("constant_color", "splat")
     constant_color = splat = None
 
@@ -79,8 +81,9 @@ class ParticleDraw(Drawable):
         return {
             "view_proj": view.view_projection,
             "color": (1.0, 1.0, 1.0),
-            "light": self.light,
+            "light": self.light if view.light is None else view.view[:3, :3] @ view.light.direction,
             "params": (self.radius, view.projection_scale * view.height, max_size),
+            "light_color": light_color(view.light, self.AMBIENT),
         }
 
     def reads(self) -> list[tuple[Buffer, int, int]]:

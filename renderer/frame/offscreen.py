@@ -288,6 +288,7 @@ class OffscreenFrames(FrameTarget):
 
     def _record(self, slot: Slot) -> None:
         cb = slot.cb
+        slot.recorded_clear = self.clear_color
         vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
         draw_stages = record_ordered_draws(
             cb,
@@ -323,6 +324,10 @@ class OffscreenFrames(FrameTarget):
         slot = self.slots[frame % len(self.slots)]
         if slot.cb is None:
             raise RendererError("set_drawables() must be called before the first frame")
+        if slot.recorded_clear != self.clear_color:  # a new background: this idle slot records it again
+            (slot.cb,) = self.renew_command_buffers([slot.cb], 1)
+            self._record(slot)
+            slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[slot.cb])
         self.submit_slot(slot, slot.submit_info, frame)
         self.reclaim()
 

@@ -7,7 +7,8 @@ interface only:
     render_pass            the render pass the drawables' pipelines are made for
     frames_in_flight       how many frames (slots) may be in flight at once
     extent                 (width, height) of the frames
-    clear_color            RGBA the frames are cleared to; takes effect at the next set_drawables()
+    clear_color            RGBA the frames are cleared to; a new one takes effect at the next frame (that frame's
+                           command buffer is recorded again, once)
     set_drawables(list)    what every frame draws; waits for the frames in flight, records the command buffers
     wait_all()             wait until no frame is in flight (and, for a window, the device is idle)
     destroy()              release everything (after wait_all())

@@ -70,6 +70,7 @@ class WindowFrames(FrameTarget):
         self.render_finished: list = []
         self.cbs: dict = {}
         self._submit_infos: dict = {}  # (slot, swapchain image) -> VkSubmitInfo of its command buffer
+        self._recorded_clear: dict = {}  # (slot, swapchain image) -> the clear colour its command buffer has
         self.render_pass = self.swapchain = self.surface = None
         device = context.device
         try:
@@ -128,23 +129,27 @@ class WindowFrames(FrameTarget):
         old, self.cbs, self._submit_infos = list(self.cbs.values()), {}, {}
         it = iter(self.renew_command_buffers(old, len(self.slots) * len(self.swapchain.images)))
         for slot in self.slots:
-            for image, framebuffer in enumerate(self.swapchain.framebuffers):
-                cb = next(it)
-                vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
-                stages = record_ordered_draws(
-                    cb,
-                    slot.event,
-                    self.render_pass,
-                    framebuffer,
-                    self.swapchain.target(image, slot.shared),
-                    self.clear_color,
-                    self.drawables,
-                    slot.index,
-                )
-                slot.event.record_reset(cb, stages | COMPUTE)
-                vk.vkEndCommandBuffer(cb)
-                self.cbs[(slot.index, image)] = cb
-                self._submit_infos[(slot.index, image)] = self._submit_info(slot, image, cb)
+            for image in range(len(self.swapchain.framebuffers)):
+                self._record(slot, image, next(it))
+
+    def _record(self, slot: WindowSlot, image: int, cb) -> None:
+        """The frame of `slot` into swapchain image `image`, recorded into `cb`."""
+        vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
+        stages = record_ordered_draws(
+            cb,
+            slot.event,
+            self.render_pass,
+            self.swapchain.framebuffers[image],
+            self.swapchain.target(image, slot.shared),
+            self.clear_color,
+            self.drawables,
+            slot.index,
+        )
+        slot.event.record_reset(cb, stages | COMPUTE)
+        vk.vkEndCommandBuffer(cb)
+        self.cbs[(slot.index, image)] = cb
+        self._recorded_clear[(slot.index, image)] = self.clear_color
+        self._submit_infos[(slot.index, image)] = self._submit_info(slot, image, cb)
 
     def _submit_info(self, slot: WindowSlot, image: int, cb):
         """Run `cb` once the slot's swapchain image is available; signal the image's render-finished."""
@@ -176,6 +181,11 @@ class WindowFrames(FrameTarget):
         if capture:
             readback, cb = self._record_capture(slot, index)
         if cb is None:
+            if (
+                self._recorded_clear[(slot.index, index)] != self.clear_color
+            ):  # a new background: record again
+                (new,) = self.renew_command_buffers([self.cbs[(slot.index, index)]], 1)
+                self._record(slot, index, new)
             info = self._submit_infos[(slot.index, index)]
         else:  # the capture's own command buffer, recorded for this frame
             info = self._submit_info(slot, index, cb)

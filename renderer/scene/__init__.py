@@ -2,6 +2,17 @@
 (`registry`) and the `--new-scene` template (`template`). Scene files import from here:
 `from renderer.scene import Scene, Param`."""
 
+from ..camera import Camera, Light
 from .api import NO_INPUT, FrameInput, Param, ParamError, Scene, SceneError, SceneGPU
 
-__all__ = ["NO_INPUT", "FrameInput", "Param", "ParamError", "Scene", "SceneError", "SceneGPU"]
+__all__ = [
+    "NO_INPUT",
+    "Camera",
+    "FrameInput",
+    "Light",
+    "Param",
+    "ParamError",
+    "Scene",
+    "SceneError",
+    "SceneGPU",
+]

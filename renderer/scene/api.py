@@ -7,6 +7,7 @@ Vulkan or Taichi call; the same class renders in a window, headless, and under t
 
 from __future__ import annotations
 
+import copy
 import inspect
 import math
 import numbers
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..camera import Camera
+from ..camera import Camera, Light
 from ..compute.interop import TaichiImage
 from ..compute.kernels import Kernel, NdArray
 from ..compute.shared import share_buffer, share_image
@@ -233,12 +234,14 @@ class Scene:
     params: dict = {}
     camera: Camera = Camera()
     background = (0.02, 0.02, 0.03)
+    light: Light | None = None  # None: each draw's own default light
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         check_declaration(cls)
 
     def __init__(self, **values):
+        self.camera = copy.deepcopy(type(self).camera)  # this scene's own: setup and update may change it
         self._check_names(values)
         for key, param in self.params.items():
             setattr(self, key, param.check(self.name, key, values.get(key, param.default)))
@@ -356,10 +359,14 @@ def check_declaration(cls) -> None:
             )
         param.declare(label, key)
     check_kernels(label, cls.kernels)
-    background = cls.background
+    check_view(label, cls.camera, cls.background, cls.light)
+
+
+def check_view(label: str, cam, background, light) -> None:
+    """Refuse a camera, background or light that cannot be drawn (when the class is defined, and when a scene
+    changes them in setup or update)."""
     if not (_triple(background) and all(0 <= c <= 1 for c in background)):
         raise SceneError(f"scene {label!r}: background must be {COLOR_HELP}, not {background!r}")
-    cam = cls.camera
     if not isinstance(cam, Camera):
         raise SceneError(f"scene {label!r}: camera must be a Camera(...), not {cam!r}")
     if not (_triple(cam.eye) and _triple(cam.target) and _triple(cam.up)):
@@ -376,6 +383,22 @@ def check_declaration(cls) -> None:
         raise SceneError(
             f"scene {label!r}: the camera needs 0 < near < far (finite), not near={cam.near!r} far={cam.far!r}"
         )
+    if not (_real(cam.ortho_height) and 0 < cam.ortho_height < math.inf):
+        raise SceneError(
+            f"scene {label!r}: the camera's ortho_height must be positive, not {cam.ortho_height!r}"
+        )
+    if light is None:
+        return
+    if not isinstance(light, Light):
+        raise SceneError(
+            f"scene {label!r}: light must be a Light(direction, color, ambient) or None, not {light!r}"
+        )
+    if not (_triple(light.direction) and any(light.direction)):
+        raise SceneError(f"scene {label!r}: the light's direction must be three finite numbers, not all zero")
+    if not (_triple(light.color) and all(0 <= c <= 1 for c in light.color)):
+        raise SceneError(f"scene {label!r}: the light's color must be {COLOR_HELP}, not {light.color!r}")
+    if not (_real(light.ambient) and 0 <= light.ambient <= 1):
+        raise SceneError(f"scene {label!r}: the light's ambient must be in 0..1, not {light.ambient!r}")
 
 
 def _whole(value) -> bool:

@@ -12,7 +12,7 @@ import inspect
 from ..compute import aot
 from ..draw.base import FrameView
 from ..errors import DeviceLostError, OutOfMemoryError, RendererError
-from .api import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU, check_kernels
+from .api import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU, check_kernels, check_view
 
 
 def scene_file(scene: Scene) -> str:
@@ -25,7 +25,13 @@ def scene_file(scene: Scene) -> str:
 class LoadedScene:
     def __init__(self, scene: Scene, context, runtime, render_pass, frames_in_flight: int):
         self.scene, self.context, self.runtime = scene, context, runtime
-        self.camera = copy.deepcopy(scene.camera)  # the front end moves this one, not the class's
+        # the view drawn: the scene's camera, background and light, followed each frame (follow_scene); the
+        # window's mouse moves this camera, and whichever changed it last wins
+        self.camera = copy.deepcopy(scene.camera)
+        self.background, self.light = tuple(scene.background), scene.light
+        self._seen = copy.deepcopy(
+            (scene.camera, scene.background, scene.light)
+        )  # the scene's, when followed
         self.module = None
         self.gpu = None
         self._matrices = None  # (camera and viewport, view-projection, projection scale), computed on change
@@ -58,14 +64,33 @@ class LoadedScene:
     def drawables(self) -> list:
         return self.gpu.drawables
 
+    def follow_scene(self) -> None:
+        """Take up what the scene changed in setup or update: a new camera or new values of its fields (they
+        replace where the mouse moved it), its background and its light; SceneError if one cannot be drawn."""
+        scene = self.scene
+        seen = (scene.camera, scene.background, scene.light)
+        if seen != self._seen:
+            check_view(scene.name, *seen)
+            if scene.camera != self._seen[0]:
+                self.camera = copy.deepcopy(scene.camera)
+            self.background, self.light = tuple(float(c) for c in scene.background), scene.light
+            self._seen = copy.deepcopy(seen)
+
     def write_uniforms(self, slot: int, width: int, height: int) -> None:
-        """The camera, viewport and drawables' settings into this slot's uniforms. The matrices are computed
-        again only when the camera or viewport changed (a fixed camera costs no matrix maths per frame)."""
+        """The view (as follow_scene last took it up), the viewport and the drawables' settings into this slot's
+        uniforms. The matrices are computed again only when the camera, viewport or light changed (a fixed
+        camera costs no matrix maths per frame)."""
         cam = self.camera
-        key = (cam.eye, cam.target, cam.up, cam.fov_y, cam.near, cam.far, width, height)
+        key = (cam.eye, cam.target, cam.up, cam.fov_y, cam.near, cam.far, cam.orthographic, cam.ortho_height)
+        key += (width, height, self.light)
         if self._matrices is None or self._matrices[0] != key:
             view = FrameView(
-                cam.view_projection(width / height), cam.view(), cam.projection_scale(), width, height
+                cam.view_projection(width / height),
+                cam.view(),
+                cam.projection_scale(),
+                width,
+                height,
+                self.light,
             )
             self._matrices = (key, view)
         view = self._matrices[1]
@@ -73,7 +98,9 @@ class LoadedScene:
             drawable.write_uniforms(slot, view)
 
     def update(self, frame: int, dt: float, input: FrameInput = NO_INPUT) -> None:
+        """The scene's update, then what it changed of the view (follow_scene): drawn this frame."""
         self.scene.update(frame, dt, input)
+        self.follow_scene()
 
     def close(self, destroy_buffers: bool = True) -> None:
         """Release in order: draws, Taichi's records of the arrays, then (GPU idle) the buffers.
