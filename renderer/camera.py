@@ -8,6 +8,7 @@ import numpy as np
 
 
 def look_at(eye, target, up) -> np.ndarray:
+    """The 4x4 view matrix of an eye at `eye` looking at `target`, `up` pointing up (right-handed)."""
     eye, target, up = (np.asarray(v, dtype=np.float64) for v in (eye, target, up))
     forward = target - eye
     forward /= np.linalg.norm(forward)
@@ -34,6 +35,11 @@ def perspective(fov_y_degrees: float, aspect: float, near: float, far: float) ->
 
 @dataclass
 class Camera:
+    """Where a scene is seen from: the `eye` looks at `target` with `up` pointing up the screen; `fov_y` is the
+    vertical field of view in degrees, `near` and `far` the clip distances (world units). A scene declares its
+    starting view as its class attribute `camera = Camera(eye=(0, 1, 3))`; the window's mouse moves a copy of
+    it (R resets it)."""
+
     eye: tuple = (0.0, 0.0, 2.5)
     target: tuple = (0.0, 0.0, 0.0)
     up: tuple = (0.0, 1.0, 0.0)
@@ -42,6 +48,7 @@ class Camera:
     far: float = 100.0
 
     def view_projection(self, aspect: float) -> np.ndarray:
+        """The 4x4 matrix from world space to Vulkan clip space for a frame `aspect` (width / height) wide."""
         return perspective(self.fov_y, aspect, self.near, self.far) @ look_at(self.eye, self.target, self.up)
 
     def projection_scale(self) -> float:
