@@ -74,7 +74,8 @@ class Entry:
     target: str
     members: tuple[str, ...] | None = None  # None: every public member; () none
     framework: tuple[str, ...] = ()  # members shown apart, as what the framework calls (not the reader)
-    note: str = ""  # written text shown after the signature, before the docstring
+    note: str = ""  # written text shown after the docstring
+    constructor: bool = True  # False: the framework makes it (the class line shows no parameters)
 
 
 @dataclass
@@ -82,6 +83,7 @@ class Section:
     title: str
     intro: str
     entries: list = field(default_factory=list)
+    module: str = ""  # a module whose docstring follows the intro
     extra: str = ""  # "cli", "pytest" or "errors": generated text after the entries
 
 
@@ -99,41 +101,55 @@ SECTIONS = [
             Entry("renderer.scene.api:FrameInput"),
             Entry(
                 "renderer.scene.api:SceneGPU",
+                constructor=False,
                 framework=("destroy_drawables", "release_memories", "destroy_buffers"),
                 note="Made by the framework and passed to `Scene.setup(gpu)`; a scene does not construct it.",
             ),
             Entry(
                 "renderer.compute.kernels:NdArray",
+                constructor=False,
                 members=(),
                 note="Returned by `gpu.array(...)`. Pass it to kernels (`ti.types.ndarray` arguments) and "
                 "draws; attributes `shape`, `element_shape`, `dtype`, `nbytes`, `name`.",
             ),
             Entry(
                 "renderer.compute.interop:TaichiImage",
+                constructor=False,
                 members=(),
                 note="Returned by `gpu.image(...)`. Pass it to kernels (`ti.types.rw_texture` arguments) and "
                 "to `gpu.quad(...)`.",
             ),
-            Entry("renderer.compute.kernels:Kernel", note="Returned by `gpu.kernel(name)`."),
+            Entry(
+                "renderer.compute.kernels:Kernel", constructor=False, note="Returned by `gpu.kernel(name)`."
+            ),
             Entry(
                 "renderer.compute.kernels:BoundLaunch",
+                constructor=False,
                 members=("set", "__call__"),
                 note="Returned by `Kernel.bind(...)`: keep it from `setup`, `set()` what changes in "
                 "`update`, call it to launch.",
             ),
             Entry(
                 "renderer.draw.particles:ParticleDraw",
+                constructor=False,
                 members=(),
                 note=f"Returned by `gpu.particles(...)`: {DRAWN}.",
             ),
-            Entry("renderer.draw.mesh:MeshDraw", members=(), note=f"Returned by `gpu.mesh(...)`: {DRAWN}."),
+            Entry(
+                "renderer.draw.mesh:MeshDraw",
+                members=(),
+                constructor=False,
+                note=f"Returned by `gpu.mesh(...)`: {DRAWN}.",
+            ),
             Entry(
                 "renderer.draw.custom_draw:CustomDraw",
+                constructor=False,
                 members=(),
                 note=f"Returned by `gpu.custom(...)` and `gpu.lines(...)`: {DRAWN}.",
             ),
             Entry(
                 "renderer.draw.image_quad:ImageQuad",
+                constructor=False,
                 members=(),
                 note=f"Returned by `gpu.quad(...)`: {DRAWN}.",
             ),
@@ -158,6 +174,7 @@ SECTIONS = [
             Entry("renderer.testing.golden:diff_image"),
             Entry("renderer.testing.golden:compare_on_this_device"),
         ],
+        module="renderer.testing",
         extra="pytest",
     ),
     Section(
@@ -189,9 +206,14 @@ MORE_ERRORS = (
 
 def resolve(target: str):
     module, _, qualname = target.partition(":")
-    obj = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
+    try:
+        obj = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as exc:
+        raise SystemExit(
+            f"docs/make_api.py names {target}, which is not there now ({exc}): update SECTIONS"
+        ) from None
     return obj
 
 
@@ -416,6 +438,9 @@ def members_of(cls, names: tuple[str, ...] | None) -> list[tuple[str, object]]:
                 found.pop(name, None)
                 found[name] = value
     if names is not None:
+        gone = [name for name in names if name not in found]
+        if gone:
+            raise SystemExit(f"docs/make_api.py lists members {gone} of {cls.__name__}, which it lacks now")
         return [(name, found[name]) for name in names]
     return [(name, value) for name, value in found.items() if not name.startswith("_")]
 
@@ -441,10 +466,7 @@ def write_class(page: Page, entry: Entry, cls) -> None:
     page.heading(3, f"`{name}`")
     bases = [b for b in cls.__bases__ if b is not object]
     head = f"class {cls.__name__}" + (f"({', '.join(b.__name__ for b in bases)})" if bases else "")
-    if entry.members == () and entry.note and entry.note.startswith("Returned by"):
-        page.code(head)  # made by the framework: the constructor is not the reader's
-    else:
-        page.code(signature(cls, f"class {cls.__name__}"))
+    page.code(signature(cls, f"class {cls.__name__}") if entry.constructor else head)
     page.doc(name, cls)
     if entry.note:
         page.add(entry.note, "")
@@ -575,15 +597,14 @@ def write_errors(page: Page) -> None:
 
 def generate() -> tuple[str, Page]:
     """The page's text, and what it found (the items that lack a docstring)."""
-    import renderer
 
     page = Page()
     for section in SECTIONS:
         page.in_toc = True
         page.heading(2, section.title)
         page.add(section.intro, "")
-        if section.title == "Testing":
-            page.doc("renderer.testing", renderer.testing)
+        if section.module:
+            page.doc(section.module, importlib.import_module(section.module))
         for entry in section.entries:
             obj = resolve(entry.target)
             if inspect.isclass(obj):
@@ -636,13 +657,18 @@ def check(text: str, page: Page) -> list[str]:
     for qualified, location in page.lacking:
         if qualified not in UNDOCUMENTED:
             problems.append(f"no docstring: {qualified} ({location})")
+    return problems + stale_gaps(page)
+
+
+def stale_gaps(page: Page) -> list[str]:
+    """The entries of UNDOCUMENTED that have a docstring now, or are no longer on the page."""
     lacking = {q for q, _ in page.lacking}
-    for qualified in sorted(UNDOCUMENTED - lacking):
-        reason = "now has a docstring" if qualified in page.shown else "is not on the page"
-        problems.append(
-            f"UNDOCUMENTED in docs/make_api.py lists {qualified}, which {reason}: delete that entry"
-        )
-    return problems
+    return [
+        f"UNDOCUMENTED in docs/make_api.py lists {qualified}, which "
+        + ("now has a docstring" if qualified in page.shown else "is not on the page")
+        + ": delete that entry"
+        for qualified in sorted(UNDOCUMENTED - lacking)
+    ]
 
 
 def main(argv=None) -> int:
@@ -670,6 +696,8 @@ def main(argv=None) -> int:
     for qualified, location in page.lacking:
         if qualified not in UNDOCUMENTED:
             print(f"no docstring: {qualified} ({location}): write one (or list it in UNDOCUMENTED)")
+    for problem in stale_gaps(page):
+        print(problem)
     return 0
 
 
