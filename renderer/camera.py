@@ -9,6 +9,7 @@ import numpy as np
 
 
 def look_at(eye, target, up) -> np.ndarray:
+    """The 4x4 view matrix of an eye at `eye` looking at `target`, `up` pointing up (right-handed)."""
     eye, target, up = (np.asarray(v, dtype=np.float64) for v in (eye, target, up))
     forward = target - eye
     forward /= np.linalg.norm(forward)
@@ -46,9 +47,11 @@ def orthographic(height: float, aspect: float, near: float, far: float) -> np.nd
 
 @dataclass
 class Camera:
-    """Where the view is from (`eye`), what it looks at (`target`) and which way is up; `fov_y` (degrees) for a
-    perspective view, or `orthographic=True` for a parallel one `ortho_height` world units tall; `near` and
-    `far` bound the depth. A scene sets `self.camera` (or its fields) in setup or update."""
+    """Where a scene is seen from: the `eye` looks at `target` with `up` pointing up the screen; `fov_y` is the
+    vertical field of view in degrees for a perspective view, or `orthographic=True` for a parallel one
+    `ortho_height` world units tall; `near` and `far` are the clip distances (world units). A scene declares its
+    starting view as its class attribute `camera = Camera(eye=(0, 1, 3))` and may set `self.camera` (or its
+    fields) in setup or update; the window's mouse moves the view until the scene next sets it (R resets it)."""
 
     eye: tuple = (0.0, 0.0, 2.5)
     target: tuple = (0.0, 0.0, 0.0)
@@ -64,11 +67,13 @@ class Camera:
         return look_at(self.eye, self.target, self.up)
 
     def projection(self, aspect: float) -> np.ndarray:
+        """View space to Vulkan clip space for a frame `aspect` (width / height) wide."""
         if self.orthographic:
             return orthographic(self.ortho_height, aspect, self.near, self.far)
         return perspective(self.fov_y, aspect, self.near, self.far)
 
     def view_projection(self, aspect: float) -> np.ndarray:
+        """The 4x4 matrix from world space to Vulkan clip space for a frame `aspect` (width / height) wide."""
         return self.projection(aspect) @ self.view()
 
     def projection_scale(self) -> float:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PATHS = ["renderer", "scenes", "tests", "bench", "_setup.py", "run_demo.py", "run_tests.py"]
+PATHS = ["renderer", "scenes", "tests", "bench", "docs", "_setup.py", "run_demo.py", "run_tests.py"]
 
 
 def ruff() -> list[str]:

@@ -128,6 +128,8 @@ class TaichiRuntime:
     # -- capabilities
 
     def capabilities(self) -> dict[str, int]:
+        """The capabilities Taichi compiles for on this runtime, as {"spirv_version": level, ...}: Taichi's
+        TI_CAPABILITY_* names, lowercase and without the prefix."""
         count = ffi.new("uint32_t *")
         api.call("ti_get_runtime_capabilities", self._live(), count, ffi.NULL)
         caps = ffi.new("TiCapabilityLevelInfo[]", count[0])
@@ -135,6 +137,8 @@ class TaichiRuntime:
         return {CAPABILITY_NAMES.get(c.capability, str(c.capability)): c.level for c in caps[0 : count[0]]}
 
     def set_capabilities(self, capabilities: dict[str, int]) -> None:
+        """Tell Taichi what the device enabled for it (names as `capabilities()` gives them); ArgumentError
+        for a name Taichi does not know."""
         unknown = sorted(set(capabilities) - set(CAPABILITY_IDS))
         if unknown:
             raise ArgumentError(f"unknown Taichi capabilities {unknown}; known: {sorted(CAPABILITY_IDS)}")
@@ -271,6 +275,7 @@ class TaichiRuntime:
         return self.handle
 
     def destroy(self) -> None:
+        """Wait for Taichi's work, release the loaded modules, then the runtime (idempotent)."""
         if self.handle is not None:
             api.call("ti_wait", self.handle)
         for module in self._modules.values():

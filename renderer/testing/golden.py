@@ -22,6 +22,9 @@ REFERENCE_DEVICE = "llvmpipe"  # lavapipe's device name
 
 @dataclass
 class Comparison:
+    """The result of `compare()`: the largest per-pixel difference, how many pixels differ by more than `atol`
+    out of how many; `str()` says it in a sentence."""
+
     max_difference: int
     bad_pixels: int
     total_pixels: int
@@ -29,6 +32,7 @@ class Comparison:
 
     @property
     def bad_fraction(self) -> float:
+        """The share of pixels that differ by more than `atol` (0..1)."""
         return self.bad_pixels / self.total_pixels
 
     def __str__(self) -> str:
@@ -39,10 +43,14 @@ class Comparison:
 
 
 def compare_on_this_device(context) -> bool:
+    """Whether the references apply to `context`'s device: they were made on lavapipe (llvmpipe), and other
+    devices render slightly differently, so elsewhere a render test checks everything but the pixels."""
     return REFERENCE_DEVICE in context.device_name
 
 
 def compare(actual: np.ndarray, reference: np.ndarray, atol: int = 3) -> Comparison:
+    """Compare two images of one shape (HxW or HxWxC, uint8) pixel by pixel, in a signed type: a pixel differs
+    when any of its channels differs by more than `atol`. AssertionError if the shapes differ."""
     if actual.shape != reference.shape:
         raise AssertionError(f"image shape {actual.shape} differs from the reference's {reference.shape}")
     diff = np.abs(actual.astype(np.int16) - reference.astype(np.int16))  # uint8 subtraction would wrap

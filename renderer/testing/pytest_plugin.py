@@ -29,11 +29,16 @@ def pytest_addoption(parser):
 
 @pytest.fixture
 def regenerate(request) -> bool:
+    """True when pytest runs with `--regenerate`: render tests write their reference images."""
     return request.config.getoption("--regenerate")
 
 
 @pytest.fixture
 def scene_check(request, regenerate):
+    """A function `scene_check(scene, reference, *, frames, size=(320, 180), dt=1 / 60, **tolerance)` that
+    renders `scene` for `frames` frames and compares the last with the PNG `reference` (relative to the
+    test's file), as `renderer.testing.check_scene` does; `tolerance` is its `atol` and `max_bad_fraction`.
+    Returns the Comparison, or None where it did not compare (not on lavapipe, or with `--regenerate`)."""
     base = Path(request.node.path).parent
 
     def check(scene, reference, *, frames: int, size=(320, 180), dt: float = 1 / 60, **tolerance):
