@@ -88,11 +88,17 @@ class HeadlessRenderer:
         )
 
     # the session's parts, as the renderer's attributes
-    scene = property(lambda self: self.session.scene)
-    context = property(lambda self: self.session.context)
-    runtime = property(lambda self: self.session.runtime)
-    frames = property(lambda self: self.session.frames)
-    loaded = property(lambda self: self.session.loaded)
+    scene = property(lambda self: self.session.scene, doc="The scene being rendered.")
+    context = property(
+        lambda self: self.session.context, doc="The VulkanContext (device, queue, validation log)."
+    )
+    runtime = property(lambda self: self.session.runtime, doc="The TaichiRuntime on the device.")
+    frames = property(
+        lambda self: self.session.frames, doc="The OffscreenFrames (frames in flight, readback)."
+    )
+    loaded = property(
+        lambda self: self.session.loaded, doc="The LoadedScene: its kernels, arrays, drawables and view."
+    )
 
     def frames_iter(
         self, count: int, dt: float = 1 / 60, first: int = 0, *, copy: bool = True

@@ -36,6 +36,10 @@ TITLE_INTERVAL_S = 0.5
 
 
 class InteractiveApp:
+    """The demo window: renders a list of scene classes one at a time, with mouse camera controls, keys
+    (Tab / 1-9 switch scene, Space pauses, R resets the camera, F12 saves a screenshot) and a frame-time log.
+    Use as a context manager, then `run()`."""
+
     def __init__(
         self,
         scene_classes: list,
@@ -99,10 +103,12 @@ class InteractiveApp:
             raise
 
     # the session's parts, as the app's attributes
-    context = property(lambda self: self.session.context if self.session else None)
-    runtime = property(lambda self: self.session.runtime if self.session else None)
-    frames = property(lambda self: self.session.frames if self.session else None)
-    loaded = property(lambda self: self.session.loaded if self.session else None)
+    context = property(lambda self: self.session.context if self.session else None, doc="The VulkanContext.")
+    runtime = property(lambda self: self.session.runtime if self.session else None, doc="The TaichiRuntime.")
+    frames = property(lambda self: self.session.frames if self.session else None, doc="The WindowFrames.")
+    loaded = property(
+        lambda self: self.session.loaded if self.session else None, doc="The LoadedScene shown."
+    )
 
     # -- scenes
 
@@ -154,6 +160,7 @@ class InteractiveApp:
         return changed
 
     def move_camera(self, motion) -> bool:
+        """Orbit, pan and zoom the view by this frame's mouse `motion`; True if it moved."""
         cam = self.loaded.camera
         if any(motion.orbit):
             camera_control.orbit(cam, *motion.orbit)
@@ -272,6 +279,8 @@ class InteractiveApp:
         return True
 
     def frame_summary(self) -> str:
+        """The median frame time so far and its parts (waiting for a frame and image, the scene's update,
+        submit and present), as printed at exit."""
         if len(self.frame_times) < 2:
             return "fewer than 2 frames rendered"
         times = np.array(self.frame_times[1:]) * 1000

@@ -349,6 +349,9 @@ class AotModule:
 
 
 class Kernel:
+    """A kernel of a loaded module with its argument list (`args`, from the module's metadata); `bind()` checks
+    arguments once and returns a launch to call every frame."""
+
     def __init__(self, module: AotModule, name: str, handle, args: list[ArgSpec], *, capped: bool = False):
         self.module, self.name, self.handle, self.args = module, name, handle, args
         self.capped = capped  # a task's dispatch was capped (plan_cpu_dispatch)
@@ -361,6 +364,7 @@ class Kernel:
         return self
 
     def signature(self) -> str:
+        """The kernel's name and arguments as the module declares them, e.g. `step(pos: ndarray(...), dt: ...)`."""
         return f"{self.name}(" + ", ".join(f"{a.name}: {a.describe()}" for a in self.args) + ")"
 
     def bind(self, *args, **kwargs) -> BoundLaunch:
@@ -372,6 +376,7 @@ class Kernel:
         return launch
 
     def launch(self, *args, **kwargs) -> None:
+        """Bind and launch once (a launch made every frame is cheaper bound once: `bind()`)."""
         self.bind(*args, **kwargs)()
 
     def _match(self, args, kwargs) -> list:
@@ -410,6 +415,7 @@ class BoundLaunch:
         self._target = kernel
 
     def set(self, name: str, value) -> None:
+        """Change argument `name` to `value`, checked as bind() checks it (a scalar per frame costs ~1 us)."""
         if name not in self._slots:
             raise ArgumentError(f"kernel {self.kernel.signature()} has no argument {name!r}")
         i, spec, where = self._slots[name]
@@ -429,6 +435,7 @@ class BoundLaunch:
             self._target = self.kernel.for_range(max(self._extents.values()))
 
     def __call__(self) -> None:
+        """Launch the kernel with the arguments as set (queued: it runs before the frame's draws)."""
         for name, value in self._keep.items():  # Taichi would launch on memory that is no longer there
             if value.handle is None if isinstance(value, TaichiImage) else value.memory.handle is None:
                 raise ArgumentError(

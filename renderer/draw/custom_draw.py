@@ -43,6 +43,8 @@ TOPOLOGIES = {
 
 
 class CustomDraw(Drawable):
+    """A draw with a scene's own vertex and fragment shaders over its arrays (and lines)."""
+
     # the block the scene's shaders see (the module's docstring)
     UNIFORMS = Std140(("view_proj", "mat4"), ("viewport", "vec4"))
 

@@ -14,6 +14,8 @@ from .uniforms import Std140
 
 
 class ImageQuad(Drawable):
+    """An image kernels write, shown over the frame or as a rectangle in the scene."""
+
     # quad.vert
     UNIFORMS = Std140(
         ("view_proj", "mat4"),

@@ -15,6 +15,8 @@ VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
 
 
 class MeshDraw(Drawable):
+    """A lit triangle mesh whose positions, normals (and colours) kernels write."""
+
     # mesh.vert and mesh.frag
     UNIFORMS = Std140(
         ("view_proj", "mat4"),

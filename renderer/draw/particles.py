@@ -30,6 +30,8 @@ def _check_vertex_buffer(buffer: Buffer, count: int, what: str) -> None:
 
 
 class ParticleDraw(Drawable):
+    """Particles as lit spheres: point sprites, or splatted by compute passes where they are small."""
+
     # particles.vert, particles.frag and particles_splat.comp (particle_frame.glsl)
     UNIFORMS = Std140(
         ("view_proj", "mat4"),

@@ -263,6 +263,7 @@ class Scene:
         return {key: cls.params[key].parse(cls.name, key, text) for key, text in texts.items()}
 
     def setup(self, gpu: SceneGPU) -> None:
+        """Make the scene's arrays, images and draws and bind its kernels, through `gpu` (once per load)."""
         raise NotImplementedError
 
     def update(self, frame: int, dt: float, input: FrameInput) -> None:
@@ -592,6 +593,7 @@ class SceneGPU:
         )
 
     def kernel(self, name: str) -> Kernel:
+        """The scene's compiled kernel `name` (one of its `kernels`); `.bind(...)` it to launch it each frame."""
         if self.module is None:
             raise SceneError(f"scene {self.scene_name!r} asks for kernel {name!r} but lists no `kernels`")
         return self.module.kernel(name)
@@ -686,6 +688,7 @@ class SceneGPU:
         return draw
 
     def destroy_drawables(self) -> None:
+        """Release every draw the scene made (the GPU idle)."""
         for d in self.drawables:
             d.destroy()
         self.drawables = []
