@@ -191,7 +191,7 @@ def test_the_test_kit_renders_a_scene_with_data():
     assert abs(lit_column(pixels) - column_of(-0.5)) < 3
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def loaded():
     renderer = HeadlessRenderer(StaticParticles(), 32, 32, validate=True)
     yield renderer
@@ -301,3 +301,24 @@ def test_data_in_the_window(display, tmp_path):
     assert np.array_equal(final, row_at(slot(8, 2)))
     assert sorted(scene.read_back) == [0, 4, 8]
     app.context.validation_log.raise_if_any("in the window test")
+
+
+def test_on_a_device_taichi_created():
+    """Taichi allocates the arrays there (the renderer draws what it exports): data=, write and read still work."""
+    from renderer.compute.runtime import TaichiRuntime
+    from renderer.device import vk
+
+    runtime = TaichiRuntime.create_vulkan(vk.VK_MAKE_VERSION(1, 3, 0))
+    try:
+        scene = Counter()
+        with HeadlessRenderer(scene, WIDTH, HEIGHT, taichi_runtime=runtime) as renderer:
+            renderer.render(12)
+            assert np.array_equal(scene.values.read(), simulate_counter(12))
+            renderer.switch(Mover())
+            renderer.render(7)
+            assert np.array_equal(renderer.scene.positions.read(), row_at(slot(6, 3)))
+            assert sorted(renderer.scene.read_back) == [0, 6]
+            for frame, data in renderer.scene.read_back.items():
+                assert np.array_equal(data, row_at(slot(frame, 3))), frame
+    finally:
+        runtime.destroy()
