@@ -246,6 +246,11 @@ def test_a_non_contiguous_array_is_written_in_order(loaded):
     assert np.array_equal(positions.read(), row_at(0.3))
 
 
+def test_closing_right_after_a_write(loaded):
+    loaded.scene.positions.write(row_at(0.1))  # nothing waits for this copy but the close
+    loaded.close()
+
+
 def test_wrong_data_at_setup_names_the_scene_and_the_array():
     class BadData(Scene):
         name = "bad-data"

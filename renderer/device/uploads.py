@@ -110,7 +110,11 @@ class Uploader:
         staging.destroy()
 
     def destroy(self) -> None:
-        """Release everything (the caller has waited for the GPU, or the device is lost); idempotent."""
+        """Release everything, once the copies still pending are done (a lost device: at once); idempotent."""
+        try:
+            self.wait()
+        except RendererError:  # a lost device, or one stuck: its copies will never run
+            pass
         pending, self._pending = self._pending, []
         for entry in pending:
             self._release(*entry)
