@@ -20,8 +20,9 @@ import numpy as np
 from ..camera import Camera, Light
 from ..compute.interop import TaichiImage
 from ..compute.kernels import Kernel, NdArray
-from ..compute.shared import share_buffer, share_image
+from ..compute.shared import SharedArray, check_data, share_buffer, share_image
 from ..device.memory import IMAGE_FORMATS, USAGE_NAMES, Buffer, Image
+from ..device.uploads import Uploader
 from ..draw.custom_draw import LINES_VERTEX, CustomDraw, compile_scene_shader, lines_fragment
 from ..draw.image_quad import ImageQuad
 from ..draw.mesh import MeshDraw
@@ -426,6 +427,7 @@ class SceneGPU:
         self.buffers: list[Buffer] = []
         self.images: list[Image] = []
         self.memories: list = []  # Taichi's records of buffers and images
+        self.uploader: Uploader | None = None  # the arrays' copies from the host (made with the first array)
 
     def _refuse(self, text: str) -> SceneError:
         return SceneError(f"scene {self.scene_name!r}: {text}")
@@ -447,8 +449,20 @@ class SceneGPU:
             raise self._refuse(f"{what} must be {COLOR_HELP}, not {value!r}")
         return tuple(float(c) for c in value)
 
-    def array(self, name: str, shape, dtype=np.float32, element_shape=(), usage=("vertex",)) -> NdArray:
-        """A renderer-owned, device-local buffer that kernels write (imported into Taichi) and draws read."""
+    def array(
+        self, name: str, shape=None, dtype=np.float32, element_shape=(), usage=("vertex",), data=None
+    ) -> SharedArray:
+        """A renderer-owned, device-local buffer that kernels write (imported into Taichi) and draws read.
+        `data`: a numpy array to fill it with (exactly `dtype`; its shape is shape + element_shape, and gives
+        the shape when `shape` is left out), copied through a staging buffer before setup() returns. The array's
+        `write(data)` replaces its contents later (from update() too), `read()` reads them back."""
+        label = f"{self.scene_name}.{name}"
+        if shape is None and data is not None:
+            if not isinstance(data, np.ndarray):
+                check_data(label, data, (), dtype)  # refuses it, naming what to give
+            element_shape = self._dims(f"array {name!r}: element_shape", element_shape, empty=True)
+            cut = data.ndim - len(element_shape)
+            shape = data.shape[:cut] if cut > 0 and data.shape[cut:] == element_shape else data.shape
         shape = self._dims(f"array {name!r}: shape", shape, empty=False)
         element_shape = self._dims(f"array {name!r}: element_shape", element_shape, empty=True)
         try:
@@ -465,15 +479,28 @@ class SceneGPU:
                 f"scene {self.scene_name!r}: array {name!r} has unknown usage {unknown[0]!r}; "
                 f"use some of {sorted(USAGE_NAMES)}"
             )
+        if data is not None:  # refused before anything is allocated
+            check_data(label, data, shape, dtype, element_shape)
         nbytes = int(np.prod(tuple(shape) + tuple(element_shape))) * np.dtype(dtype).itemsize
-        label = f"{self.scene_name}.{name}"
         lower = f"give array {name!r} fewer elements than {tuple(shape)} (a scene parameter such as count may set it)"
         buffer, memory, owned = share_buffer(self.context, self.runtime, nbytes, tuple(usage), label, lower)
         if owned:
             self.buffers.append(buffer)
         self.memories.append(memory)
-        array = NdArray(memory, shape, dtype, element_shape, name=buffer.name)
-        array.buffer = buffer
+        if self.uploader is None:
+            self.uploader = Uploader(self.context)
+        array = SharedArray(
+            memory,
+            shape,
+            dtype,
+            element_shape,
+            buffer=buffer,
+            runtime=self.runtime,
+            uploader=self.uploader,
+            name=buffer.name,
+        )
+        if data is not None:
+            array.write(data, wait=True)
         return array
 
     def image(self, name: str, width: int, height: int, format: str = "rgba8"):
@@ -701,6 +728,9 @@ class SceneGPU:
 
     def destroy_buffers(self) -> None:
         """After the Taichi runtime that used them is gone."""
+        if self.uploader is not None:
+            self.uploader.destroy()
+            self.uploader = None
         for b in self.buffers + self.images:
             b.destroy()
         self.buffers, self.images = [], []
