@@ -79,9 +79,8 @@ SECTIONS = [
                 note="Made by the framework and passed to `Scene.setup(gpu)`; a scene does not construct it.",
             ),
             Entry(
-                "renderer.compute.kernels:NdArray",
+                "renderer.compute.shared:SharedArray",
                 constructor=False,
-                members=(),
                 note="Returned by `gpu.array(...)`. Pass it to kernels (`ti.types.ndarray` arguments) and "
                 "draws; attributes `shape`, `element_shape`, `dtype`, `nbytes`, `name`.",
             ),

@@ -54,7 +54,10 @@ def test_signatures_show_types_and_defaults_as_written():
     param = signature_block(text, "### `renderer.Param`")  # a dataclass: its fields
     assert "low: float | None = None" in param and 'help: str = ""' in param
     array = signature_block(text, "#### SceneGPU.array")
-    assert 'dtype=np.float32, element_shape=(), usage=("vertex",)) -> NdArray' in array
+    assert (
+        '    dtype=np.float32,\n    element_shape=(),\n    usage=("vertex",),\n    data=None,\n) -> SharedArray'
+        in array
+    )
     assert "@classmethod\ndef parse_params(texts: dict[str, str]) -> dict" in signature_block(
         text, "#### Scene.parse_params"
     )
