@@ -30,7 +30,18 @@ def run(command: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_every_block_of_the_scene_guide_runs(tmp_path):
     found = blocks()
-    assert [lang for lang, _ in found] == ["python", "sh", "python", "python", "sh", "python", "sh", "toml"]
+    assert [lang for lang, _ in found] == [
+        "python",
+        "sh",
+        "python",
+        "python",
+        "sh",
+        "python",
+        "sh",
+        "toml",
+        "python",
+        "sh",
+    ]
     for lang, body in found:
         if lang == "sh":
             for command in body.strip().splitlines():
@@ -43,6 +54,11 @@ def test_every_block_of_the_scene_guide_runs(tmp_path):
     # what the commands produced
     assert len(list((tmp_path / "out" / "fountain").glob("frame_*.png"))) == 4  # 0, 40, 80, 119
     assert (tmp_path / "references" / "fountain.png").exists()
+    assert sorted(p.name for p in tmp_path.glob("orbit_*.png")) == [
+        "orbit_119.png",
+        "orbit_39.png",
+        "orbit_79.png",
+    ]
     project = tomllib.loads((tmp_path / "pyproject.toml").read_text())
     entry = project["project"]["entry-points"]["taichi_vulkan_renderer.scenes"]
     assert entry == {"fountain": "fountain:Fountain"}
