@@ -10,6 +10,7 @@ before then raises at once (outside the callbacks): the way out of a scene whose
 
 from __future__ import annotations
 
+import _signal  # the signal module's C functions: its Python wrappers cost ~6 us a call (enum conversions)
 import signal
 import threading
 
@@ -47,11 +48,11 @@ class deferred:
 
     def __enter__(self) -> deferred:
         self.active = threading.current_thread() is threading.main_thread() and (
-            _state["depth"] > 0 or signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            _state["depth"] > 0 or _signal.getsignal(signal.SIGINT) is signal.default_int_handler
         )
         if self.active:
             if _state["depth"] == 0:
-                _state["previous"] = signal.signal(signal.SIGINT, _remember)
+                _state["previous"] = _signal.signal(signal.SIGINT, _remember)
             _state["depth"] += 1
         return self
 
@@ -61,7 +62,7 @@ class deferred:
         _state["depth"] -= 1
         if _state["depth"] > 0:
             return
-        signal.signal(signal.SIGINT, _state["previous"])
+        _signal.signal(signal.SIGINT, _state["previous"])
         if _state["pending"]:
             _state["pending"] = False
             if kind is None or not issubclass(kind, KeyboardInterrupt):
