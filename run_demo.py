@@ -12,8 +12,11 @@ from renderer.errors import plain_warnings  # noqa: E402
 
 plain_warnings()
 
+from renderer.interrupts import deferred  # noqa: E402  (standard library only)
+
 try:
-    from renderer.app.demo import main
+    with deferred():  # Ctrl-C inside a C extension's initialisation would become an ImportError
+        from renderer.app.demo import main
 except KeyboardInterrupt:  # Ctrl-C while numpy, the Vulkan bindings... load: nothing was started yet
     print("interrupted; shutting down", file=sys.stderr)
     sys.exit(0)

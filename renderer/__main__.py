@@ -4,11 +4,13 @@ import sys
 from pathlib import Path
 
 from .errors import plain_warnings
+from .interrupts import deferred
 
 plain_warnings()
 
 try:
-    from .app.demo import main
+    with deferred():  # Ctrl-C inside a C extension's initialisation would become an ImportError
+        from .app.demo import main
 except KeyboardInterrupt:  # Ctrl-C while numpy, the Vulkan bindings... load: nothing was started yet
     print("interrupted; shutting down", file=sys.stderr)
     sys.exit(0)

@@ -131,7 +131,7 @@ def test_standard_output_that_cannot_be_written_is_one_error(tmp_path, stdout):
         proc = subprocess.run(
             [sys.executable, "-m", "renderer", "--headless", "--frames", "2", "--size", "32x24"],
             cwd=tmp_path,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+            env=dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1"),  # the first message fails
             stdout=target,
             stderr=subprocess.PIPE,
             text=True,

@@ -178,3 +178,37 @@ def test_second_ctrl_c_stops_an_update_that_never_returns(tmp_path):
     assert proc.returncode == 0, err
     assert "stopped; live handles: 0" in out, out + err
     assert "Exception ignored" not in err, err
+
+
+@pytest.mark.parametrize("delay", [0.2, 0.5])
+def test_ctrl_c_while_the_command_line_starts(tmp_path, delay):
+    """Ctrl-C while Python imports the framework, the scene files and Taichi (C extensions among them): one
+    line and exit 0, never an ImportError from an interrupted initialisation."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "renderer",
+            "--headless",
+            "--frames",
+            "5",
+            "--size",
+            "32x32",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        cwd=ROOT,
+        env=dict(os.environ, RENDERER_CACHE_DIR=str(tmp_path / "cache")),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        time.sleep(delay)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "interrupted" in err and "Traceback" not in err, err

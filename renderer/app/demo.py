@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import DeviceNotFoundError, OutputError, RendererError, WindowError
 from ..files import output_failure, remove_stale_temps, save_png
+from ..interrupts import deferred
 from ..scene import registry
 from ..scene import template as new_scene
 from ..scene.api import ParamError, SceneError
@@ -264,9 +265,12 @@ def _main(argv: list[str] | None, prog: str) -> int:
             if name in texts:
                 return usage_error(f"argument --param: {name} is given twice ({texts[name]!r} and {text!r})")
             texts[name] = text
-        scene_cls = registry.resolve(args.scene)
-        params = scene_cls.parse_params(texts)
-        scene = scene_cls(**params)
+        # importing scene files and Taichi: a KeyboardInterrupt inside a C extension's initialisation would
+        # become an ImportError, so Ctrl-C waits for the end of this (main says it was interrupted)
+        with deferred():
+            scene_cls = registry.resolve(args.scene)
+            params = scene_cls.parse_params(texts)
+            scene = scene_cls(**params)
         output_folder(
             args.out / scene.name
         )  # the default --out too, and a file where the scene's folder goes
