@@ -156,7 +156,7 @@ def colorbar(name: str, width: int = 256, height: int = 16, vertical: bool = Fal
         if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0):
             raise ArgumentError(f"colorbar {what} must be a positive whole number, not {value!r}")
     length = height if vertical else width
-    ramp = (np.arange(length, dtype=np.float32) + 0.5) / np.float32(length)
+    ramp = np.linspace(0.0, 1.0, length, dtype=np.float32)  # the ends: the first and last entries
     rgb = np.round(sample(name, ramp, 0.0, 1.0) * 255).astype(np.uint8)
     rgba = np.concatenate([rgb, np.full((length, 1), 255, np.uint8)], axis=1)
     if vertical:
