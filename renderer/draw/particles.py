@@ -61,7 +61,7 @@ class ParticleDraw(Drawable):
         splat: bool = True,
         radii: Buffer | None = None,
     ):
-        """`radii`: per-particle radii (float32, world units) in place of `radius`, or None."""
+        # radii: per-particle radii (float32, world units) in place of `radius`, or None
         _check_vertex_buffer(positions, count, "positions")
         if colors is not None:
             _check_vertex_buffer(colors, count, "colours")
