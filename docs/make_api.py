@@ -127,6 +127,16 @@ SECTIONS = [
             ),
             Entry("renderer.camera:Camera"),
             Entry("renderer.camera:Light"),
+            Entry(
+                "renderer.draw.colormap:ScalarColors",
+                constructor=False,
+                members=("range_now", "colorbar"),
+                note="The `colormap` attribute of a draw made with `scalars=` (`gpu.particles`, `gpu.mesh`, "
+                "`gpu.lines`); None on other draws.",
+            ),
+            Entry("renderer.colormaps:colorbar"),
+            Entry("renderer.colormaps:sample"),
+            Entry("renderer.colormaps:table"),
         ],
     ),
     Section(

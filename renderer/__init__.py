@@ -57,7 +57,7 @@ _LAZY = {
     "IncompatibleModuleError": "renderer.compute.kernels",
     "FrameTimeoutError": "renderer.frame.target",
 }
-_LAZY_MODULES = {"testing": "renderer.testing"}
+_LAZY_MODULES = {"testing": "renderer.testing", "colormaps": "renderer.colormaps"}
 
 __all__ = [
     "ArgumentError",

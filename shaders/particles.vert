@@ -6,10 +6,17 @@
 layout(location = 0) in vec3 position;
 layout(location = 1) in vec3 color;  // per particle, or one for all (instance rate)
 layout(location = 0) out vec3 v_color;
+#ifdef RADII
+layout(location = 2) in float radius;  // per particle (world units); frame.params.x is then 1
+#endif
 
 void main() {
     vec4 clip = frame.view_proj * vec4(position, 1.0);
     gl_Position = clip;
     v_color = color * frame.color.rgb;
+#ifdef RADII
+    gl_PointSize = clamp(frame.params.x * radius * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
+#else
     gl_PointSize = clamp(frame.params.x * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
+#endif
 }

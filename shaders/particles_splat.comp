@@ -26,6 +26,10 @@ const uint64_t EMPTY = 0xFFFFFFFFFFFFFFFFUL;  // no particle: all ones, above an
 #include "particle_frame.glsl"
 layout(std430, set = 0, binding = 1) readonly buffer Positions { float positions[]; };  // packed vec3s
 layout(std430, set = 0, binding = 2) readonly buffer Colors { float colors[]; };  // packed vec3s, or none
+#ifdef RADII
+// per-particle radii (world units; frame.params.x is then 1), as particles.vert's RADII variant reads them
+layout(std430, set = 0, binding = 5) readonly buffer Radii { float radii[]; };
+#endif
 // set 1: the frame's, shared by the frame's splatted draws
 layout(std430, set = 1, binding = 0) buffer Splat { uint64_t splat[]; };  // per pixel, in tiles
 #if defined(SHADE_BY_PARTICLE) || defined(SHADE_LISTED)
@@ -67,7 +71,12 @@ const uint SPLATTED = 0u, LARGE = 1u, DISCARDED = 2u;
 uint project(uint i, out Sprite s) {
     vec4 position = vec4(positions[3 * i], positions[3 * i + 1], positions[3 * i + 2], 1.0);
     precise vec4 clip = frame.view_proj * position;
+#ifdef RADII
+    precise float size =
+        clamp(frame.params.x * radii[i] * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
+#else
     precise float size = clamp(frame.params.x * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
+#endif
     s.size = size;
     if (size > SPLAT_MAX_SIZE) {
         return LARGE;

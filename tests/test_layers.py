@@ -21,6 +21,7 @@ LEAVES = {
     "resources",
     "interrupts",
     "files",
+    "colormaps",
 }  # modules of renderer/ itself that import nothing of the layers
 VULKAN_USERS = {"device", "compute", "draw", "frame"}
 BINDING = "renderer.compute.taichi_api"

@@ -67,6 +67,7 @@ class Drawable(abc.ABC):
 
     UNIFORMS: Std140  # the uniform block the shaders declare, field by field
     context = pipeline = layout = uniforms = None
+    colormap = None  # the pass that maps the draw's scalars to its colours (colormap.ScalarColors), if any
     owned: tuple = ()
 
     # -- what a frame calls

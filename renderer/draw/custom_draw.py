@@ -177,3 +177,18 @@ def lines_fragment(color) -> str:
 layout(location = 0) out vec4 out_color;
 void main() {{ out_color = vec4({r:.6f}, {g:.6f}, {b:.6f}, 1.0); }}
 """
+
+
+# lines with a colour per vertex (`lines(colors=...)`, or scalars through a colormap): input 1 is the colours
+LINES_COLORED_VERTEX = """#version 450
+layout(set = 0, binding = 0) uniform Frame { mat4 view_proj; vec4 viewport; } frame;
+layout(location = 0) in vec3 position;
+layout(location = 1) in vec3 color;
+layout(location = 0) out vec3 v_color;
+void main() { gl_Position = frame.view_proj * vec4(position, 1.0); v_color = color; }
+"""
+LINES_COLORED_FRAGMENT = """#version 450
+layout(location = 0) in vec3 v_color;
+layout(location = 0) out vec4 out_color;
+void main() { out_color = vec4(v_color, 1.0); }
+"""

@@ -6,6 +6,8 @@ pipeline; the image is the same.
 
 Positions are a vec3 float32 buffer that kernels write; colours are either one colour for all (a one-element
 buffer read at instance rate, so the pipeline is the same) or a per-particle vec3 buffer kernels write too.
+Radii are one for all (a uniform), or a per-particle float32 buffer (the shaders' RADII variants: a third
+vertex input, and a storage buffer of the splat).
 """
 
 from __future__ import annotations
@@ -57,26 +59,38 @@ class ParticleDraw(Drawable):
         colors: Buffer | None = None,
         light=(0.4, 0.6, 1.0),
         splat: bool = True,
+        radii: Buffer | None = None,
     ):
+        # radii: per-particle radii (float32, world units) in place of `radius`, or None
         _check_vertex_buffer(positions, count, "positions")
         if colors is not None:
             _check_vertex_buffer(colors, count, "colours")
+        if radii is not None and radii.size < 4 * count:
+            raise RendererError(f"{radii.name} holds {radii.size // 4} radii, not {count}")
         self.context, self.positions, self.colors, self.count = context, positions, colors, count
-        self.radius, self.light = radius, light
+        self.radii = radii
+        self.radius, self.light = (1.0 if radii is not None else radius), light
         self.splatting = False  # in the frame being recorded
         with self.destroyed_on_failure():
             color_rate = self.color_input_rate(colors, color, "particle colour")
             self.create_uniforms(frames_in_flight, "particle uniforms")
+            bindings = [(12, vk.VK_VERTEX_INPUT_RATE_VERTEX), (12, color_rate)]
+            attributes = [(0, 0, VEC3, 0), (1, 1, VEC3, 0)]
+            if radii is not None:
+                bindings.append((4, vk.VK_VERTEX_INPUT_RATE_VERTEX))
+                attributes.append((2, 2, vk.VK_FORMAT_R32_SFLOAT, 0))
             self.create_pipeline(
                 render_pass,
-                shaders.load_builtin("particles.vert"),
+                shaders.load_builtin("particles.vert", defines=("RADII",) if radii is not None else ()),
                 shaders.load_builtin("particles.frag"),
-                bindings=[(12, vk.VK_VERTEX_INPUT_RATE_VERTEX), (12, color_rate)],
-                attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0)],
+                bindings=bindings,
+                attributes=attributes,
                 topology=vk.VK_PRIMITIVE_TOPOLOGY_POINT_LIST,
             )
-            if splat and supported(context, count, positions, colors):
-                self.splat = PointSplat(context, render_pass, positions, colors, color, count, self.uniforms)
+            if splat and supported(context, count, positions, colors, radii):
+                self.splat = PointSplat(
+                    context, render_pass, positions, colors, color, count, self.uniforms, radii=radii
+                )
 
     def uniform_values(self, view: FrameView) -> dict:
         max_size = self.context.max_point_size if self.context.enabled_features.get("largePoints") else 1.0
@@ -89,7 +103,7 @@ class ParticleDraw(Drawable):
         }
 
     def reads(self) -> list[tuple[Buffer, int, int]]:
-        buffers = [b for b in (self.positions, self.colors) if b is not None]
+        buffers = [b for b in (self.positions, self.colors, self.radii) if b is not None]
         reads = [(b, VERTEX_INPUT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT) for b in buffers]
         if self.splat is not None:  # the splat's compute pass reads them too
             reads += [(b, COMPUTE, vk.VK_ACCESS_SHADER_READ_BIT) for b in buffers]
@@ -103,7 +117,11 @@ class ParticleDraw(Drawable):
     def record(self, cb, slot: int) -> None:
         self.bind(cb, slot)
         colors = self.colors if self.colors is not None else self.constant_color
-        vk.vkCmdBindVertexBuffers(cb, 0, 2, [self.positions.handle, colors.handle], [0, 0])
+        if self.radii is not None:
+            handles = [self.positions.handle, colors.handle, self.radii.handle]
+            vk.vkCmdBindVertexBuffers(cb, 0, 3, handles, [0, 0, 0])
+        else:
+            vk.vkCmdBindVertexBuffers(cb, 0, 2, [self.positions.handle, colors.handle], [0, 0])
         if self.splatting:
             self.splat.record_large(cb, slot)
         else:

@@ -55,8 +55,15 @@ COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
 COMPUTE_STAGE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 TRANSFER_STAGE = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
 # set 0, per frame in flight: frame uniforms, positions, colours, the draw's indirect commands (DRAW_COMMANDS),
-# large particles' indices
-BINDINGS = {0: vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, 1: STORAGE, 2: STORAGE, 3: STORAGE, 4: STORAGE}
+# large particles' indices, per-particle radii (read by the RADII variants only)
+BINDINGS = {
+    0: vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+    1: STORAGE,
+    2: STORAGE,
+    3: STORAGE,
+    4: STORAGE,
+    5: STORAGE,
+}
 # set 1, pushed with each recording: the frame's splat buffer, colour image (written), depth (read) and list
 # of winners (TAKE_BY_PIXEL, SHADE_LISTED)
 TARGET_BINDINGS = {
@@ -151,10 +158,12 @@ def splat_buffer(context, target) -> Buffer:
 
 class PointSplat:
     """A particle draw's index lists and indirect commands for each frame in flight, and the pipelines.
-    `uniforms` are the particle draw's FrameUniforms (read here by the compute shader)."""
+    `uniforms` are the particle draw's FrameUniforms (read here by the compute shader); `radii`: a float32
+    buffer of per-particle radii, or None (the shaders' RADII variants read it)."""
 
-    def __init__(self, context, render_pass, positions, colors, base_color, count: int, uniforms):
+    def __init__(self, context, render_pass, positions, colors, base_color, count: int, uniforms, radii=None):
         self.context, self.positions, self.colors, self.count = context, positions, colors, count
+        self.radii = radii
         self.uniform_buffers = uniforms.buffers
         slots = len(self.uniform_buffers)
         self.draws: list[Buffer] = []
@@ -236,7 +245,9 @@ class PointSplat:
                     render_pass,
                     [self.set_layout, self.target_layout],
                     f"point splat, {variant}",
-                    shaders.load_builtin("particles_splat.comp", defines=(variant,)),
+                    shaders.load_builtin(
+                        "particles_splat.comp", defines=(variant,) + (("RADII",) if radii is not None else ())
+                    ),
                     PUSH_BYTES,
                 )
             self._write_descriptors()
@@ -255,8 +266,9 @@ class PointSplat:
 
     def _write_descriptors(self) -> None:
         colors = self.colors if self.colors is not None else self.positions  # unread, but must be valid
+        radii = self.radii if self.radii is not None else self.positions  # likewise
         for i, descriptor_set in enumerate(self.sets):
-            buffers = [self.uniform_buffers[i], self.positions, colors, self.draws[i], self.indices[i]]
+            buffers = [self.uniform_buffers[i], self.positions, colors, self.draws[i], self.indices[i], radii]
             writes = [
                 vk.VkWriteDescriptorSet(
                     dstSet=descriptor_set,

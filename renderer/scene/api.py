@@ -18,16 +18,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..camera import Camera, Light
+from ..colormaps import check_name, check_range
 from ..compute.interop import TaichiImage
 from ..compute.kernels import Kernel, NdArray
 from ..compute.shared import SharedArray, check_data, share_buffer, share_image
 from ..device.memory import IMAGE_FORMATS, USAGE_NAMES, Buffer, Image
 from ..device.uploads import Uploader
-from ..draw.custom_draw import LINES_VERTEX, CustomDraw, compile_scene_shader, lines_fragment
+from ..draw.colormap import ScalarColors
+from ..draw.custom_draw import (
+    LINES_COLORED_FRAGMENT,
+    LINES_COLORED_VERTEX,
+    LINES_VERTEX,
+    CustomDraw,
+    compile_scene_shader,
+    lines_fragment,
+)
 from ..draw.image_quad import ImageQuad
 from ..draw.mesh import MeshDraw
 from ..draw.particles import ParticleDraw
-from ..errors import RendererError
+from ..errors import ArgumentError, RendererError
 
 
 class SceneError(RendererError):
@@ -449,6 +458,43 @@ class SceneGPU:
             raise self._refuse(f"{what} must be {COLOR_HELP}, not {value!r}")
         return tuple(float(c) for c in value)
 
+    def _per_element(self, what: str, positions: NdArray, name: str, array, element_shape: tuple) -> None:
+        """Refuse an array that is not float32 with `element_shape`, one per element of `positions`."""
+        self._array(f"{what} {name}", array)
+        if (
+            array.dtype != np.float32
+            or array.element_shape != element_shape
+            or len(array.shape) != 1
+            or array.shape != positions.shape
+        ):
+            kind = "float32" if element_shape == () else "vec3 float32"
+            raise self._refuse(
+                f"{what} {name} must be a 1-D array of {kind} with one per position ({positions.shape[0]}), "
+                f"not shape {array.shape} x {array.element_shape} {array.dtype}"
+            )
+
+    def _scalar_colors(
+        self, what: str, positions, scalars, colors, colormap, value_range
+    ) -> ScalarColors | None:
+        """With `scalars`: checked, and the pass that maps them to colours each frame (listed before the draw
+        that reads its colours); None without."""
+        try:
+            check_name(colormap)
+            check_range(value_range)
+        except ArgumentError as exc:
+            raise self._refuse(f"{what}s: {exc}") from None
+        if scalars is None:
+            return None
+        self._array(f"{what} positions", positions)
+        self._per_element(what, positions, "scalars", scalars, ())
+        if colors is not None:
+            raise self._refuse(f"{what}s take `colors` or `scalars` (through a colormap), not both")
+        mapped = ScalarColors(
+            self.context, self.render_pass, scalars.buffer, positions.shape[0], colormap, value_range
+        )
+        self.drawables.append(mapped)
+        return mapped
+
     def array(
         self, name: str, shape=None, dtype=np.float32, element_shape=(), usage=("vertex",), data=None
     ) -> SharedArray:
@@ -606,18 +652,67 @@ class SceneGPU:
         return draw
 
     def lines(
-        self, positions: NdArray, indices: NdArray | None = None, color=(1.0, 1.0, 1.0), strip: bool = False
+        self,
+        positions: NdArray,
+        indices: NdArray | None = None,
+        color=(1.0, 1.0, 1.0),
+        strip: bool = False,
+        colors: NdArray | None = None,
+        scalars: NdArray | None = None,
+        colormap: str = "viridis",
+        range="auto",
     ) -> CustomDraw:
         """Line segments between vec3 `positions`: pairs of `indices` (or of consecutive positions), or one
-        connected strip."""
+        connected strip. In one `color`, or a colour per vertex (interpolated along each segment): `colors`
+        (vec3 float32, one per position), or float32 `scalars` (one per position) through `colormap` with
+        `range` (see `particles`)."""
         color = self._color("line color", color)
-        return self.custom(
-            LINES_VERTEX,
-            lines_fragment(color),
-            [positions],
+        mapped = self._scalar_colors("line", positions, scalars, colors, colormap, range)
+        if mapped is None and colors is None:
+            return self.custom(
+                LINES_VERTEX,
+                lines_fragment(color),
+                [positions],
+                topology="line_strip" if strip else "lines",
+                indices=indices,
+            )
+        self._array("line positions", positions)
+        if positions.dtype != np.float32 or positions.element_shape != (3,):
+            raise self._refuse(
+                f"line positions must be vec3 float32, not {positions.element_shape} {positions.dtype}"
+            )
+        if colors is not None:
+            self._per_element("line", positions, "colors", colors, (3,))
+            return self.custom(
+                LINES_COLORED_VERTEX,
+                LINES_COLORED_FRAGMENT,
+                [positions, colors],
+                topology="line_strip" if strip else "lines",
+                indices=indices,
+            )
+        # the colours are the colormap's own buffer: the draw of custom() without its checks of arrays
+        if indices is not None:
+            self._array("custom draw indices", indices)
+            if indices.dtype != np.uint32 or indices.element_shape != () or len(indices.shape) != 1:
+                raise self._refuse(
+                    f"draw indices must be a 1-D array of uint32, not shape {indices.shape} x "
+                    f"{indices.element_shape} {indices.dtype}"
+                )
+        draw = CustomDraw(
+            self.context,
+            self.render_pass,
+            self.frames_in_flight,
+            vertex_spirv=compile_scene_shader(LINES_COLORED_VERTEX, "vert", self.scene_file)[0],
+            fragment_spirv=compile_scene_shader(LINES_COLORED_FRAGMENT, "frag", self.scene_file)[0],
+            inputs=[(positions.buffer, (3,)), (mapped.colors, (3,))],
+            vertex_count=positions.shape[0],
             topology="line_strip" if strip else "lines",
-            indices=indices,
+            indices=None if indices is None else indices.buffer,
+            index_count=0 if indices is None else indices.shape[0],
         )
+        draw.colormap = mapped
+        self.drawables.append(draw)
+        return draw
 
     def kernel(self, name: str) -> Kernel:
         """The scene's compiled kernel `name` (one of its `kernels`); `.bind(...)` it to launch it each frame."""
@@ -632,10 +727,26 @@ class SceneGPU:
         color=(0.35, 0.65, 1.0),
         colors: NdArray | None = None,
         splat: bool = True,
+        radii: NdArray | None = None,
+        scalars: NdArray | None = None,
+        colormap: str = "viridis",
+        range="auto",
     ) -> ParticleDraw:
         """Draw each vec3 of `positions` as a shaded sphere of `radius` (world units), in one `color` or with
         per-particle `colors` (an array of vec3 float32 like `positions`, written by kernels too). Small ones
-        are splatted by compute passes where the device can (`splat=False`: point sprites for all)."""
+        are splatted by compute passes where the device can (`splat=False`: point sprites for all).
+
+        `radii`: a float32 array of one radius per particle (world units, written by kernels too), in place of
+        `radius`. `scalars`: a float32 array of one value per particle, coloured through `colormap` (one of
+        renderer.colormaps.NAMES: viridis, magma, coolwarm, turbo, grey) over `range`: (lo, hi), or "auto"
+        (the scalars' min and max, found on the GPU each frame); in place of `colors`. The draw's `colormap`
+        is then the pass that maps them (its `range_now()`, `colorbar()`); None otherwise."""
+        mapped = self._scalar_colors("particle", positions, scalars, colors, colormap, range)
+        if radii is not None:
+            self._array("particle positions", positions)
+            self._per_element("particle", positions, "radii", radii, ())
+        if mapped is not None:
+            colors = None
         for what, array in (("positions", positions), ("colors", colors)):
             if array is None:
                 continue
@@ -661,9 +772,11 @@ class SceneGPU:
             self.frames_in_flight,
             radius=radius,
             color=color,
-            colors=None if colors is None else colors.buffer,
+            colors=mapped.colors if mapped is not None else None if colors is None else colors.buffer,
             splat=splat,
+            radii=None if radii is None else radii.buffer,
         )
+        draw.colormap = mapped
         self.drawables.append(draw)
         return draw
 
@@ -674,9 +787,15 @@ class SceneGPU:
         indices: NdArray,
         colors: NdArray | None = None,
         color=(0.8, 0.8, 0.8),
+        scalars: NdArray | None = None,
+        colormap: str = "viridis",
+        range="auto",
     ) -> MeshDraw:
         """Draw indexed triangles: vec3 float32 `positions`, `normals` (and per-vertex `colors`, or one `color`),
-        uint32 `indices` (three per triangle, usage ("index",)); kernels may write all of them every frame."""
+        uint32 `indices` (three per triangle, usage ("index",)); kernels may write all of them every frame.
+        Or float32 `scalars`, one per vertex, through `colormap` over `range` (see `particles`): each vertex
+        gets its colour, interpolated across the triangles."""
+        mapped = self._scalar_colors("mesh", positions, scalars, colors, colormap, range)
         vec3s = {"positions": positions, "normals": normals, "colors": colors}
         for what, array in {**vec3s, "indices": indices}.items():
             if array is not None or what != "colors":
@@ -708,9 +827,10 @@ class SceneGPU:
             positions.shape[0],
             indices.shape[0],
             self.frames_in_flight,
-            colors=None if colors is None else colors.buffer,
+            colors=mapped.colors if mapped is not None else None if colors is None else colors.buffer,
             color=color,
         )
+        draw.colormap = mapped
         self.drawables.append(draw)
         return draw
 
