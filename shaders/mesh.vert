@@ -5,6 +5,8 @@ layout(set = 0, binding = 0) uniform Frame {
     vec4 light;   // xyz: direction towards the light, world space
     vec4 tint;    // rgb: multiplies the vertex colours
     vec4 light_color;  // rgb: the light's colour, a: the ambient share
+    mat4 model;        // the draw's transform
+    mat4 normal_matrix;  // its upper 3x3's inverse transpose
 } frame;
 
 layout(location = 0) in vec3 position;
@@ -14,7 +16,7 @@ layout(location = 0) out vec3 v_normal;
 layout(location = 1) out vec3 v_color;
 
 void main() {
-    gl_Position = frame.view_proj * vec4(position, 1.0);
-    v_normal = normal;
+    gl_Position = frame.view_proj * (frame.model * vec4(position, 1.0));
+    v_normal = mat3(frame.normal_matrix) * normal;
     v_color = color * frame.tint.rgb;
 }

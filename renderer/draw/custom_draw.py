@@ -25,6 +25,7 @@ from ..device import interface, shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
 from .base import Drawable, FrameView
+from .transform import Transformable
 from .uniforms import FrameUniforms, Std140
 
 FORMATS = {
@@ -42,7 +43,7 @@ TOPOLOGIES = {
 }
 
 
-class CustomDraw(Drawable):
+class CustomDraw(Transformable, Drawable):
     """A draw with a scene's own vertex and fragment shaders over its arrays (and lines)."""
 
     # the block the scene's shaders see (the module's docstring)
@@ -117,7 +118,9 @@ class CustomDraw(Drawable):
         )
 
     def uniform_values(self, view: FrameView) -> dict:
-        return {"view_proj": view.view_projection, "viewport": (view.width, view.height)}
+        # the draw's transform (identity unless set) is folded into view_proj: the shaders see one matrix
+        view_proj = view.view_projection @ self._transform
+        return {"view_proj": view_proj, "viewport": (view.width, view.height)}
 
     def reads(self) -> list:
         stage = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT

@@ -1,5 +1,8 @@
 """A quad showing an image that kernels write: full screen, or a rectangle in the world's XY plane.
 
+A full-screen quad keeps the image's aspect ratio (letterbox: the background shows in bars beside or above
+and below it) unless it stretches; a rectangle in the scene sits wherever its `transform` puts it.
+
 The image stays in GENERAL layout, the one Taichi leaves it in after a kernel writes it; the frame's event wait
 orders the fragment shader's reads after the kernel's writes (an image barrier, see frame/offscreen.py).
 """
@@ -10,16 +13,19 @@ from ..device import shaders, vk
 from ..device.handles import create_sampler, vk_destroy
 from ..device.memory import Image
 from .base import Drawable, FrameView
+from .transform import Transformable
 from .uniforms import Std140
 
 
-class ImageQuad(Drawable):
+class ImageQuad(Transformable, Drawable):
     """An image kernels write, shown over the frame or as a rectangle in the scene."""
 
     # quad.vert
     UNIFORMS = Std140(
         ("view_proj", "mat4"),
         ("params", "vec4"),  # xy: half width and height (world units), z: 1 for full screen
+        ("model", "mat4"),  # the draw's transform (in the scene)
+        ("fit", "vec4"),  # xy: the full-screen quad's half extent in clip space (1, 1: the whole frame)
     )
     sampler = None
 
@@ -33,8 +39,10 @@ class ImageQuad(Drawable):
         fullscreen: bool = True,
         size=(1.0, 1.0),
         smooth: bool = True,
+        stretch: bool = False,
     ):
         self.context, self.image, self.fullscreen, self.size = context, image, fullscreen, size
+        self.stretch = stretch
         with self.destroyed_on_failure():
             self.sampler = create_sampler(
                 context.device, vk.VK_FILTER_LINEAR if smooth else vk.VK_FILTER_NEAREST
@@ -52,7 +60,20 @@ class ImageQuad(Drawable):
 
     def uniform_values(self, view: FrameView) -> dict:
         params = (self.size[0] / 2, self.size[1] / 2, 1.0 if self.fullscreen else 0.0)
-        return {"view_proj": view.view_projection, "params": params}
+        return {
+            "view_proj": view.view_projection,
+            "params": params,
+            "model": self._transform,
+            "fit": self.fit(view.width, view.height),
+        }
+
+    def fit(self, width: int, height: int) -> tuple[float, float]:
+        """The full-screen quad's half extent in clip space in a `width` x `height` frame: (1, 1) when it
+        stretches, else the largest the image's aspect ratio allows (letterbox)."""
+        if self.stretch or width <= 0 or height <= 0:
+            return (1.0, 1.0)
+        ratio = (self.image.width / self.image.height) / (width / height)
+        return (1.0, 1.0 / ratio) if ratio > 1.0 else (ratio, 1.0)
 
     def reads(self) -> list:
         return [(self.image, vk.VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT, vk.VK_ACCESS_SHADER_READ_BIT)]

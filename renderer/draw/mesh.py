@@ -9,12 +9,13 @@ from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
 from .base import Drawable, FrameView, light_color
+from .transform import Transformable
 from .uniforms import Std140
 
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
 
 
-class MeshDraw(Drawable):
+class MeshDraw(Transformable, Drawable):
     """A lit triangle mesh whose positions, normals (and colours) kernels write."""
 
     # mesh.vert and mesh.frag
@@ -23,6 +24,8 @@ class MeshDraw(Drawable):
         ("light", "vec4"),  # xyz: direction towards the light, world space
         ("tint", "vec4"),  # rgb: multiplies the vertex colours
         ("light_color", "vec4"),  # rgb: the light's colour, a: the ambient share
+        ("model", "mat4"),  # the draw's transform
+        ("normal_matrix", "mat4"),  # its upper 3x3's inverse transpose
     )
     AMBIENT = 0.3  # without a scene light
     owned = ("constant_color",)
@@ -80,6 +83,8 @@ class MeshDraw(Drawable):
             "light": self.light if view.light is None else view.light.direction,
             "tint": (1.0, 1.0, 1.0),
             "light_color": light_color(view.light, self.AMBIENT),
+            "model": self._transform,
+            "normal_matrix": self.normal_matrix(),
         }
 
     def reads(self) -> list[tuple[Buffer, int, int]]:

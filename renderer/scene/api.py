@@ -34,8 +34,10 @@ from ..draw.custom_draw import (
     lines_fragment,
 )
 from ..draw.image_quad import ImageQuad
+from ..draw.instances import InstancedMeshDraw
 from ..draw.mesh import MeshDraw
 from ..draw.particles import ParticleDraw
+from ..draw.shapes import BUILTIN as BUILTIN_MESHES
 from ..errors import ArgumentError, RendererError
 
 
@@ -572,8 +574,12 @@ class SceneGPU:
         self.memories.append(shared)
         return shared
 
-    def quad(self, image, fullscreen: bool = True, size=(1.0, 1.0), smooth: bool = True) -> ImageQuad:
-        """Show an image from `image()`: over the whole frame, or as a `size` rectangle centred in the XY plane."""
+    def quad(
+        self, image, fullscreen: bool = True, size=(1.0, 1.0), smooth: bool = True, stretch: bool = False
+    ) -> ImageQuad:
+        """Show an image from `image()`: over the whole frame, or as a `size` rectangle centred in the XY plane
+        (set the returned draw's `transform` to place it anywhere in 3-D). Full screen, it keeps the image's
+        aspect ratio (letterbox: the background shows in the bars) unless `stretch` is True."""
         if not isinstance(image, TaichiImage):
             raise self._refuse(f"quad shows an image made by gpu.image(...), not {type(image).__name__}")
         if not (
@@ -582,6 +588,8 @@ class SceneGPU:
             and all(_real(v) and math.isfinite(v) and v > 0 for v in size)
         ):
             raise self._refuse(f"quad size must be two positive numbers (width, height), not {size!r}")
+        if not isinstance(stretch, bool):
+            raise self._refuse(f"quad stretch must be True or False, not {stretch!r}")
         draw = ImageQuad(
             self.context,
             self.render_pass,
@@ -590,6 +598,7 @@ class SceneGPU:
             fullscreen=fullscreen,
             size=size,
             smooth=smooth,
+            stretch=stretch,
         )
         self.drawables.append(draw)
         return draw
@@ -831,6 +840,121 @@ class SceneGPU:
             color=color,
         )
         draw.colormap = mapped
+        self.drawables.append(draw)
+        return draw
+
+    def _per_instance(self, what: str, array, widths: tuple, count: int) -> int:
+        """The element width (1 for a scalar) of a per-instance float32 `array`, checked: 1-D, one of `widths`,
+        at least `count` elements."""
+        self._array(f"instance {what}", array)
+        width = int(np.prod(array.element_shape))
+        allowed = " or ".join("float" if w == 1 else f"vec{w}" for w in widths)
+        if (
+            array.dtype != np.float32
+            or len(array.shape) != 1
+            or width not in widths
+            or (width == 1 and array.element_shape not in ((), (1,)))
+            or (width > 1 and array.element_shape != (width,))
+        ):
+            raise self._refuse(
+                f"instance {what} must be a 1-D array of {allowed} float32, not shape {array.shape} x "
+                f"{array.element_shape} {array.dtype}"
+            )
+        if array.shape[0] < count:
+            raise self._refuse(
+                f"instance {what} holds {array.shape[0]} elements; {count} instances need {count}"
+            )
+        return width
+
+    def instances(
+        self,
+        mesh,
+        positions: NdArray,
+        *,
+        directions: NdArray | None = None,
+        rotations: NdArray | None = None,
+        scales: NdArray | None = None,
+        scale: float = 1.0,
+        colors: NdArray | None = None,
+        color=(0.8, 0.8, 0.8),
+        count: int | None = None,
+    ) -> InstancedMeshDraw:
+        """Draw one mesh at `count` instances (default: one per position), lit like `mesh`. `mesh`: "arrow"
+        (tail at the origin, tip at (0, 0, 1)), "sphere" (radius 0.5), "cube" (side 1), or the scene's own
+        (positions, normals, indices) arrays as `mesh` takes them. Per instance, from float32 arrays that kernels
+        write: vec3 `positions` (where the mesh's origin goes); `directions` (vec3: the mesh's +Z axis turns
+        onto it, its length ignored, a zero vector hides the instance) or `rotations` (vec4 quaternions x, y, z,
+        w), or neither; `scales` (float, or vec3 along the mesh's axes) or one `scale` for all; vec3 `colors` or
+        one `color`. The returned draw's `transform` moves them all."""
+        if isinstance(mesh, str):
+            if mesh not in BUILTIN_MESHES:
+                raise self._refuse(
+                    f"instances mesh must be one of {sorted(BUILTIN_MESHES)} or (positions, normals, indices) "
+                    f"arrays, not {mesh!r}"
+                )
+            shape = BUILTIN_MESHES[mesh]()
+        elif isinstance(mesh, (tuple, list)) and len(mesh) == 3:
+            vertices, normals, indices = mesh
+            for what, array in (("positions", vertices), ("normals", normals), ("indices", indices)):
+                self._array(f"instances mesh {what}", array)
+            for what, array in (("positions", vertices), ("normals", normals)):
+                if array.dtype != np.float32 or array.element_shape != (3,) or array.shape != vertices.shape:
+                    raise self._refuse(
+                        f"instances mesh {what} must be a 1-D array of vec3 float32 with one per vertex "
+                        f"({vertices.shape[0]}), not shape {array.shape} x {array.element_shape} {array.dtype}"
+                    )
+            if indices.dtype != np.uint32 or indices.element_shape != () or len(indices.shape) != 1:
+                raise self._refuse(
+                    f"instances mesh indices must be a 1-D array of uint32, not shape {indices.shape} x "
+                    f"{indices.element_shape} {indices.dtype}"
+                )
+            shape = (vertices.buffer, normals.buffer, indices.buffer, vertices.shape[0], indices.shape[0])
+        else:
+            raise self._refuse(
+                f"instances mesh must be one of {sorted(BUILTIN_MESHES)} or (positions, normals, indices) "
+                f"arrays, not {type(mesh).__name__}"
+            )
+        self._array("instance positions", positions)
+        held = positions.shape[0] if len(positions.shape) == 1 else 0
+        if count is None:
+            count = held
+        elif not (_whole(count) and 0 <= count <= held):
+            raise self._refuse(
+                f"instance count must be a whole number in 0..{held} (the positions), not {count!r}"
+            )
+        count = int(count)
+        self._per_instance("positions", positions, (3,), count)
+        if directions is not None and rotations is not None:
+            raise self._refuse("instances take directions or rotations, not both")
+        orientation = None
+        if directions is not None:
+            self._per_instance("directions", directions, (3,), count)
+            orientation = (directions.buffer, "directions")
+        elif rotations is not None:
+            self._per_instance("rotations", rotations, (4,), count)
+            orientation = (rotations.buffer, "rotations")
+        if scales is not None:
+            scales_input = (scales.buffer, self._per_instance("scales", scales, (1, 3), count))
+        else:
+            scales_input = None
+            if not (_real(scale) and math.isfinite(scale) and scale > 0):
+                raise self._refuse(f"instance scale must be a positive number, not {scale!r}")
+        if colors is not None:
+            self._per_instance("colors", colors, (3,), count)
+        color = self._color("instance color", color)
+        draw = InstancedMeshDraw(
+            self.context,
+            self.render_pass,
+            self.frames_in_flight,
+            mesh=shape,
+            count=count,
+            positions=positions.buffer,
+            orientation=orientation,
+            scales=scales_input,
+            scale=float(scale),
+            colors=None if colors is None else colors.buffer,
+            color=color,
+        )
         self.drawables.append(draw)
         return draw
 

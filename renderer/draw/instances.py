@@ -1,0 +1,182 @@
+"""One mesh drawn many times: per instance a position, an orientation, a scale and a colour, each from an
+array that kernels write (read at instance rate) or one value for all.
+
+- position: vec3, where the mesh's origin goes.
+- orientation: a direction (vec3: the mesh's +Z axis turns onto it; its length is ignored, a zero vector hides
+  the instance; the turn about it keeps the mesh's +X axis horizontal where it can), or a rotation (vec4
+  quaternion x, y, z, w; normalised in the shader), or none (the mesh as it is).
+- scale: a float (uniform) or a vec3 (along the mesh's own axes) per instance, or one number for all.
+- colour: vec3 per instance, or one colour for all.
+
+A vertex goes to transform * (position + R * (scale * vertex)); its normal to the inverse transpose of that,
+normal_matrix * (R * (normal / scale)), so per-axis scales keep the normals right. Shading is the mesh draw's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..device import shaders, vk
+from ..device.memory import Buffer
+from ..errors import RendererError
+from .base import Drawable, FrameView, light_color
+from .transform import Transformable
+from .uniforms import Std140
+
+FLOAT, VEC3, VEC4 = vk.VK_FORMAT_R32_SFLOAT, vk.VK_FORMAT_R32G32B32_SFLOAT, vk.VK_FORMAT_R32G32B32A32_SFLOAT
+VERTEX, INSTANCE = vk.VK_VERTEX_INPUT_RATE_VERTEX, vk.VK_VERTEX_INPUT_RATE_INSTANCE
+
+
+class InstancedMeshDraw(Transformable, Drawable):
+    """A lit mesh drawn at `count` instances whose positions, orientations, scales and colours kernels write."""
+
+    # instances.vert and instances.frag
+    UNIFORMS = Std140(
+        ("view_proj", "mat4"),
+        ("light", "vec4"),  # xyz: direction towards the light, world space
+        ("tint", "vec4"),  # rgb: multiplies the colours
+        ("light_color", "vec4"),  # rgb: the light's colour, a: the ambient share
+        ("model", "mat4"),  # the draw's transform
+        ("normal_matrix", "mat4"),  # its upper 3x3's inverse transpose
+    )
+    AMBIENT = 0.3  # without a scene light, as meshes
+    owned = ("shape_buffers", "constants")
+    shape_buffers = constants = None
+
+    def __init__(
+        self,
+        context,
+        render_pass,
+        frames_in_flight: int,
+        *,
+        mesh,
+        count: int,
+        positions: Buffer,
+        orientation: tuple | None = None,
+        scales: tuple | None = None,
+        scale: float = 1.0,
+        colors: Buffer | None = None,
+        color=(0.8, 0.8, 0.8),
+        light=(0.3, 1.0, 0.6),
+    ):
+        """`mesh`: (positions, normals, indices) as numpy arrays (copied into buffers the draw owns) or as
+        Buffers with their vertex and index counts (positions, normals, indices, vertices, indices count);
+        `orientation`: (buffer, "directions" or "rotations") or None; `scales`: (buffer, 1 or 3 floats each)
+        or None for `scale`; the per-instance buffers hold at least `count` elements."""
+        self.context, self.count, self.light = context, int(count), light
+        self.shape_buffers, self.constants = _Owned(), _Owned()
+        with self.destroyed_on_failure():
+            if isinstance(mesh[0], np.ndarray):
+                mesh = self._upload_mesh(*mesh)
+            else:
+                check_mesh(*mesh)
+            self.mesh_positions, self.mesh_normals, self.mesh_indices, _, self.index_count = mesh
+            self.kernel_written = [] if self.shape_buffers else list(mesh[:3])
+            defines, inputs = [], [(positions, 12, VEC3)]
+            if orientation is None:
+                inputs.append((self._constant([0.0, 0.0, 0.0, 1.0], "identity rotation"), 0, VEC4))
+                defines.append("QUATERNION")
+            else:
+                buffer, kind = orientation
+                quaternion = kind == "rotations"
+                inputs.append((buffer, 16 if quaternion else 12, VEC4 if quaternion else VEC3))
+                defines += ["QUATERNION"] if quaternion else []
+            if scales is None:
+                inputs.append((self._constant([scale], "instance scale"), 0, FLOAT))
+            else:
+                buffer, width = scales
+                inputs.append((buffer, 4 * width, VEC3 if width == 3 else FLOAT))
+                defines += ["SCALE3"] if width == 3 else []
+            if colors is None:
+                inputs.append((self._constant(color, "instance colour"), 0, VEC3))
+            else:
+                inputs.append((colors, 12, VEC3))
+            self.instance_buffers = [b for b, _, _ in inputs]
+            self.kernel_written += [b for b, stride, _ in inputs if stride]
+            self.create_uniforms(frames_in_flight, "instance uniforms")
+            self.create_pipeline(
+                render_pass,
+                shaders.load_builtin("instances.vert", tuple(defines)),
+                shaders.load_builtin("instances.frag"),
+                bindings=[(12, VERTEX), (12, VERTEX)] + [(stride, INSTANCE) for _, stride, _ in inputs],
+                attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0)]
+                + [(2 + i, 2 + i, fmt, 0) for i, (_, _, fmt) in enumerate(inputs)],
+                topology=vk.VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
+            )
+
+    def _upload_mesh(self, positions: np.ndarray, normals: np.ndarray, indices: np.ndarray) -> tuple:
+        """Buffers of the draw's own holding a built-in mesh (written once, host-visible)."""
+        made = []
+        for data, usage, what in (
+            (positions, vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, "positions"),
+            (normals, vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, "normals"),
+            (indices, vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT, "indices"),
+        ):
+            buffer = Buffer(self.context, data.nbytes, usage, host=True, name=f"instanced mesh {what}")
+            self.shape_buffers.append(buffer)
+            buffer.write(data)
+            made.append(buffer)
+        return (*made, len(positions), len(indices))
+
+    def _constant(self, values, name: str) -> Buffer:
+        """One value for every instance: a host-visible buffer bound with stride 0."""
+        data = np.asarray(values, dtype=np.float32)
+        buffer = Buffer(
+            self.context, max(data.nbytes, 16), vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, host=True, name=name
+        )
+        self.constants.append(buffer)
+        buffer.write(data)
+        return buffer
+
+    def uniform_values(self, view: FrameView) -> dict:
+        return {
+            "view_proj": view.view_projection,
+            "light": self.light if view.light is None else view.light.direction,
+            "tint": (1.0, 1.0, 1.0),
+            "light_color": light_color(view.light, self.AMBIENT),
+            "model": self._transform,
+            "normal_matrix": self.normal_matrix(),
+        }
+
+    def reads(self) -> list[tuple[Buffer, int, int]]:
+        stage, attribute = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT
+        reads = [(b, stage, attribute) for b in self.kernel_written if b is not self.mesh_indices]
+        if self.mesh_indices in self.kernel_written:
+            reads.append((self.mesh_indices, stage, vk.VK_ACCESS_INDEX_READ_BIT))
+        return reads
+
+    def record(self, cb, slot: int) -> None:
+        self.bind(cb, slot)
+        handles = [self.mesh_positions.handle, self.mesh_normals.handle]
+        handles += [b.handle for b in self.instance_buffers]
+        vk.vkCmdBindVertexBuffers(cb, 0, len(handles), handles, [0] * len(handles))
+        vk.vkCmdBindIndexBuffer(cb, self.mesh_indices.handle, 0, vk.VK_INDEX_TYPE_UINT32)
+        if self.count:
+            vk.vkCmdDrawIndexed(cb, self.index_count, self.count, 0, 0, 0)
+
+
+def check_mesh(
+    positions: Buffer, normals: Buffer, indices: Buffer, vertex_count: int, index_count: int
+) -> None:
+    """Refuse a mesh of buffers that do not hold what it says, as the mesh draw does."""
+    for buffer, need in (
+        (positions, vertex_count * 12),
+        (normals, vertex_count * 12),
+        (indices, index_count * 4),
+    ):
+        if buffer.size < need:
+            raise RendererError(f"{buffer.name} holds {buffer.size} bytes; the mesh needs {need}")
+    if index_count % 3:
+        raise RendererError(f"a triangle mesh needs a multiple of 3 indices, not {index_count}")
+    if not indices.usage & vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT:
+        raise RendererError(
+            f"{indices.name} lacks VK_BUFFER_USAGE_INDEX_BUFFER_BIT (create it with usage ('index',))"
+        )
+
+
+class _Owned(list):
+    """Buffers a draw made, destroyed with it."""
+
+    def destroy(self) -> None:
+        while self:
+            self.pop().destroy()

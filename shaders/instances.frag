@@ -1,0 +1,20 @@
+#version 450
+// Instances are shaded as meshes (mesh.frag): two-sided Lambert with an ambient share.
+layout(set = 0, binding = 0) uniform Frame {
+    mat4 view_proj;
+    vec4 light;
+    vec4 tint;
+    vec4 light_color;  // rgb: the light's colour, a: the ambient share
+} frame;
+
+layout(location = 0) in vec3 v_normal;
+layout(location = 1) in vec3 v_color;
+layout(location = 0) out vec4 out_color;
+
+void main() {
+    float len = length(v_normal);
+    vec3 n = len > 1e-12 ? v_normal / len : vec3(0.0, 1.0, 0.0);
+    float diffuse = abs(dot(n, normalize(frame.light.xyz)));
+    float ambient = frame.light_color.a;
+    out_color = vec4(v_color * (ambient + (1.0 - ambient) * diffuse * frame.light_color.rgb), 1.0);
+}
