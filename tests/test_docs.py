@@ -30,7 +30,18 @@ def run(command: str, cwd: Path) -> subprocess.CompletedProcess:
 
 def test_every_block_of_the_scene_guide_runs(tmp_path):
     found = blocks()
-    assert [lang for lang, _ in found] == ["python", "sh", "python", "python", "sh", "python", "sh", "toml"]
+    assert [lang for lang, _ in found] == [
+        "python",
+        "sh",
+        "python",
+        "python",
+        "sh",
+        "python",
+        "sh",
+        "python",
+        "sh",
+        "toml",
+    ]
     for lang, body in found:
         if lang == "sh":
             for command in body.strip().splitlines():

@@ -99,7 +99,8 @@ def uniform_items(uniforms) -> dict:
 
 
 class CustomDraw(Drawable):
-    """A draw with a scene's own vertex and fragment shaders over its arrays (and lines)."""
+    """A draw with a scene's own vertex and fragment shaders over its arrays (and lines). `set(name=value,
+    ...)` changes its uniforms (each of the type it was given as), drawn from the frame whose update calls it."""
 
     # the block the scene's shaders see (the module's docstring)
     UNIFORMS = Std140(("view_proj", "mat4"), ("viewport", "vec4"))
