@@ -518,3 +518,45 @@ def test_a_uniform_set_to_another_type_is_refused():
             scene.draw.set(colour=(1.0, 0.0, 0.0, 1.0))
         scene.draw.set(depth=1)  # an int where a float was given is a float
         renderer.render(1)
+
+
+# -- the same in the window
+
+
+class InWindow(Texture):
+    """The texture over the frame, the time's colour over its left half, an additive rectangle on top."""
+
+    name = "custom_window"
+
+    def setup(self, gpu):
+        super().setup(gpu)
+        gpu.custom(  # nearer than the texture's
+            RECT_VERTEX,
+            TIME_FRAGMENT,
+            [],
+            "triangle_strip",
+            count=4,
+            uniforms={**FULL, "rect": (-1.0, -1.0, 0.0, 1.0), "depth": 0.4},
+        )
+        rect(gpu, (-1.0, -1.0, 1.0, -0.5), (0.2, 0.0, 0.0, 1.0), 0.3, blend="additive")
+
+
+def test_uniforms_time_textures_and_blending_in_the_window(display, tmp_path):
+    import glfw
+
+    from renderer.app.interactive import InteractiveApp
+
+    with InteractiveApp(
+        [InWindow], 0, size=(SIZE, SIZE), vsync=False, validate=True, out_dir=tmp_path, dt=0.2
+    ) as app:
+        app.run(max_frames=2)
+        app.handle([glfw.KEY_S])
+        app.run(max_frames=3)  # frame 2, copied out as it is rendered
+        pixels = app.last_capture[..., :3]
+    app.context.validation_log.raise_if_any("in the window")
+    assert (pixels[8:, :16] == (102, 51, 32)).all()  # time 0.4, dt 0.2, 32 pixels wide
+    assert (pixels[:8, :16] == (153, 51, 32)).all()  # and 0.2 red added
+    for x in range(2, 4):  # the texture's right half: this frame's blue
+        for y in range(1, 4):
+            assert (pixels[8 * y : 8 * y + 8, 8 * x : 8 * x + 8] == (51 * x, 51 * y, 153)).all(), (x, y)
+    assert (pixels[:8, 16:24] == (102 + 51, 0, 153)).all()  # texel (2, 0) and the red added
