@@ -518,6 +518,9 @@ def test_a_uniform_set_to_another_type_is_refused():
             scene.draw.set(colour=(1.0, 0.0, 0.0, 1.0))
         scene.draw.set(depth=1)  # an int where a float was given is a float
         renderer.render(1)
+        scene.draw.uniforms_given.pop("depth")
+        with pytest.raises(Exception, match=r"uniform 'depth' was taken out of the uniforms"):
+            renderer.render(1)
 
 
 # -- the same in the window

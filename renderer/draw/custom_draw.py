@@ -234,6 +234,11 @@ class CustomDraw(Drawable):
     def checked_values(self) -> dict:
         """The uniforms' values now, each checked against its type."""
         values = uniform_items(self.uniforms_given)
+        missing = [name for name, _ in self.params.fields if name not in values]
+        if missing:
+            raise RendererError(
+                f"uniform {missing[0]!r} was taken out of the uniforms; the draw still needs a value"
+            )
         for name, value in values.items():
             self.check_value(name, value)
         return values
