@@ -90,13 +90,17 @@ def format_type(fmt: int) -> tuple[str, int] | None:
 
 @dataclass(frozen=True)
 class ProvidedDescriptor:
-    """A binding of the pipeline layout: its VkDescriptorType, count, stage flags, and for a buffer the bytes
-    its descriptors cover (0: not known)."""
+    """A binding of the pipeline layout: its VkDescriptorType, count, stage flags, for a buffer the bytes
+    its descriptors cover (0: not known), and for a uniform block whose fields the draw gives by name,
+    `members`: (name, GLSL type, byte offset) of each in order (then the shader's block members must be
+    among them, by name, type and offset) and `members_from`: what gives them, for the messages."""
 
     type: int
     count: int = 1
     stages: int = vk.VK_SHADER_STAGE_ALL_GRAPHICS
     size: int = 0
+    members: tuple = ()
+    members_from: str = "the draw"
 
 
 @dataclass(frozen=True)
@@ -359,11 +363,46 @@ def check_descriptors(shader: Shader, entry: spirv.EntryPoint, provided: Provide
                 f"declares {what} as {count}, but the pipeline provides {p.count} descriptor(s) there: "
                 f"declare {'no array' if p.count == 1 else f'at most [{p.count}]'}",
             )
+        if d.kind == "uniform buffer" and p.members:
+            check_block_members(shader, what, v.type.element if v.type.kind == "array" else v.type, p)
         if d.kind == "uniform buffer" and p.size and d.size > p.size:
             raise _fail(
                 shader,
                 f"declares {what} as {d.size} bytes, but the buffer bound there holds {p.size}: declare the "
                 f"block as documented, no larger",
+            )
+
+
+def check_block_members(shader: Shader, what: str, block: spirv.Type, p: ProvidedDescriptor) -> None:
+    """Each member the shader's uniform block declares is one the draw gives (`p.members`): the same name,
+    GLSL type and offset (the shader may leave members out)."""
+    given = {name: (glsl, offset) for name, glsl, offset in p.members}
+    declaration = " ".join(f"{glsl} {name};" for name, glsl, _ in p.members)
+    by_offset = {offset: (name, glsl) for name, glsl, offset in p.members}
+    for i, member in enumerate(block.members):
+        name = block.member_names.get(i, "")
+        glsl = member.glsl()
+        offset = block.member_decorations.get(i, {}).get("Offset", 0)
+        if not name:  # a module without names: the member at its offset, by type
+            name = by_offset.get(offset, (f"at offset {offset}", None))[0]
+        if name not in given:
+            raise _fail(
+                shader,
+                f"declares member {glsl} {name!r} in {what}, which {p.members_from} does not give; it gives "
+                f"`{declaration}`: add {name!r} there or remove it from the block",
+            )
+        want, at = given[name]
+        if glsl != want:
+            raise _fail(
+                shader,
+                f"declares member {name!r} of {what} as {glsl}, but {p.members_from} gives a {want}: declare "
+                f"`{want} {name};` (the block: `{declaration}`)",
+            )
+        if offset != at:
+            raise _fail(
+                shader,
+                f"declares member {name!r} of {what} at byte {offset}, but {p.members_from} puts it at byte "
+                f"{at}: declare the members in its order (`{declaration}`)",
             )
 
 

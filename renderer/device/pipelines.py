@@ -27,6 +27,12 @@ from .shaders import create_module
 COLOR_FORMAT = vk.VK_FORMAT_R8G8B8A8_UNORM
 DEPTH_FORMAT = vk.VK_FORMAT_D32_SFLOAT
 DEPTH_AFTER_PASS = vk.VK_IMAGE_LAYOUT_DEPTH_STENCIL_READ_ONLY_OPTIMAL  # the depth image's layout after a pass
+# colour blending presets: name -> (source factor, destination factor), for colour and alpha alike but "alpha",
+# whose alpha is source alpha + destination alpha * (1 - source alpha)
+BLENDS = {
+    "alpha": (vk.VK_BLEND_FACTOR_SRC_ALPHA, vk.VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA),
+    "additive": (vk.VK_BLEND_FACTOR_ONE, vk.VK_BLEND_FACTOR_ONE),
+}
 
 
 class RenderPass:
@@ -193,14 +199,19 @@ def create_pipeline(
     cull_mode: int = vk.VK_CULL_MODE_NONE,
     depth_write: bool = True,
     push_constants: int = 0,
+    blend: str | None = None,
+    depth_test: bool = True,
 ):
-    """A graphics pipeline with depth test, dynamic viewport and scissor. `bindings`: (stride, input rate)
-    per vertex binding; `attributes`: (location, binding, format, offset); `push_constants`: bytes the
-    fragment shader gets. Returns (pipeline, layout), made once per render pass and description, so
+    """A graphics pipeline with depth test (unless `depth_test` is False), dynamic viewport and scissor.
+    `bindings`: (stride, input rate) per vertex binding; `attributes`: (location, binding, format, offset);
+    `push_constants`: bytes the fragment shader gets; `blend`: None (the colour replaces what is there) or a
+    name of BLENDS. Returns (pipeline, layout), made once per render pass and description, so
     `set_layout_key` must name how `set_layout` is defined: the descriptor sets of any set layout defined
     alike fit the pipeline's layout."""
     # what the pipeline is made of beside its shaders: in its description and its build alike
-    shape = (tuple(bindings), tuple(attributes), topology, cull_mode, depth_write)
+    if blend is not None and blend not in BLENDS:
+        raise RendererError(f"blend must be None or one of {sorted(BLENDS)}, not {blend!r}")
+    shape = (tuple(bindings), tuple(attributes), topology, cull_mode, depth_write, blend, depth_test)
     sources = hashlib.sha256(vertex_spirv + fragment_spirv).digest(), len(vertex_spirv)
     description = ("graphics", set_layout_key, *sources, *shape, push_constants)
 
@@ -243,6 +254,8 @@ def _build_graphics(
     topology,
     cull_mode,
     depth_write,
+    blend,
+    depth_test,
 ):
     vert = create_module(device, vertex_spirv)
     frag = create_module(device, fragment_spirv)
@@ -275,11 +288,24 @@ def _build_graphics(
         )
         multisample = vk.VkPipelineMultisampleStateCreateInfo(rasterizationSamples=vk.VK_SAMPLE_COUNT_1_BIT)
         depth = vk.VkPipelineDepthStencilStateCreateInfo(
-            depthTestEnable=vk.VK_TRUE,
+            depthTestEnable=vk.VK_TRUE if depth_test else vk.VK_FALSE,
             depthWriteEnable=vk.VK_TRUE if depth_write else vk.VK_FALSE,
             depthCompareOp=vk.VK_COMPARE_OP_LESS,
         )
-        blend_attachment = vk.VkPipelineColorBlendAttachmentState(colorWriteMask=0xF)
+        if blend is None:
+            blend_attachment = vk.VkPipelineColorBlendAttachmentState(colorWriteMask=0xF)
+        else:
+            source, destination = BLENDS[blend]
+            blend_attachment = vk.VkPipelineColorBlendAttachmentState(
+                blendEnable=vk.VK_TRUE,
+                srcColorBlendFactor=source,
+                dstColorBlendFactor=destination,
+                colorBlendOp=vk.VK_BLEND_OP_ADD,
+                srcAlphaBlendFactor=vk.VK_BLEND_FACTOR_ONE,
+                dstAlphaBlendFactor=destination,
+                alphaBlendOp=vk.VK_BLEND_OP_ADD,
+                colorWriteMask=0xF,
+            )
         blend = vk.VkPipelineColorBlendStateCreateInfo(pAttachments=[blend_attachment])
         dynamic = vk.VkPipelineDynamicStateCreateInfo(
             pDynamicStates=[vk.VK_DYNAMIC_STATE_VIEWPORT, vk.VK_DYNAMIC_STATE_SCISSOR]

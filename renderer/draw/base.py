@@ -18,7 +18,8 @@ from .uniforms import FrameUniforms, Std140
 class FrameView:
     """What the draws need of this frame: the camera's `view_projection` and `view` (4x4 matrices as written in
     maths), `projection_scale` (clip-space units per unit of size at unit distance, or per world unit for an
-    orthographic camera), the viewport in pixels, and the scene's light (None: each draw's own default)."""
+    orthographic camera), the viewport in pixels, the scene's light (None: each draw's own default), and the
+    simulation's `time` (seconds: frame number times the time step) and time step `dt` of this frame."""
 
     view_projection: np.ndarray
     view: np.ndarray
@@ -26,6 +27,8 @@ class FrameView:
     width: int
     height: int
     light: Light | None = None
+    time: float = 0.0
+    dt: float = 0.0
 
 
 def light_color(light: Light | None, ambient: float) -> tuple:

@@ -94,16 +94,25 @@ class Std140:
 class FrameUniforms:
     """One uniform buffer (binding 0 of set 0) per frame in flight, host-visible, laid out by `layout`
     (`Std140`), with its descriptor sets; and optionally an image sampled by the fragment shader (binding 1, in
-    GENERAL layout, the same for all)."""
+    GENERAL layout, the same for all), a second uniform block laid out by `params` (binding 2, one buffer per
+    frame in flight, written by `write_params`) and `textures`, (view, sampler) pairs sampled by both shaders
+    (bindings 3, 4, ..., in GENERAL layout)."""
 
-    def __init__(self, context, layout: Std140, slots: int, name: str, sampled=None):
+    def __init__(
+        self, context, layout: Std140, slots: int, name: str, sampled=None, params=None, textures=()
+    ):
         self.context, self.block, self.size = context, layout, layout.size
-        self.layout_key = ("frame uniforms", sampled is not None)  # how the set layout is defined
+        self.params, textures = params, list(textures)
+        # how the set layout is defined
+        self.layout_key = ("frame uniforms", sampled is not None)
+        if params is not None or textures:
+            self.layout_key += (params is not None, len(textures))
         device = context.device
         self.set_layout = self.pool = None
         self.buffers: list[Buffer] = []
+        self.param_buffers: list[Buffer] = []
         try:
-            described = self.layout_bindings(sampled is not None)
+            described = self.layout_bindings(sampled is not None, params is not None, len(textures))
             bindings = [
                 vk.VkDescriptorSetLayoutBinding(
                     binding=binding, descriptorType=kind, descriptorCount=1, stageFlags=stages
@@ -158,36 +167,73 @@ class FrameUniforms:
                             pImageInfo=[image_info],
                         )
                     )
+                if params is not None:
+                    block = Buffer(
+                        context,
+                        params.size,
+                        vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
+                        host=True,
+                        name=f"{name} params {i}",
+                    )
+                    self.param_buffers.append(block)
+                    writes.append(
+                        vk.VkWriteDescriptorSet(
+                            dstSet=descriptor_set,
+                            dstBinding=2,
+                            descriptorCount=1,
+                            descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+                            pBufferInfo=[
+                                vk.VkDescriptorBufferInfo(buffer=block.handle, offset=0, range=params.size)
+                            ],
+                        )
+                    )
+                for t, (view, sampler) in enumerate(textures):
+                    writes.append(
+                        vk.VkWriteDescriptorSet(
+                            dstSet=descriptor_set,
+                            dstBinding=3 + t,
+                            descriptorCount=1,
+                            descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+                            pImageInfo=[
+                                vk.VkDescriptorImageInfo(
+                                    sampler=sampler, imageView=view, imageLayout=vk.VK_IMAGE_LAYOUT_GENERAL
+                                )
+                            ],
+                        )
+                    )
                 vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
         except BaseException:
             self.destroy()
             raise
 
     @staticmethod
-    def layout_bindings(sampled: bool) -> list[tuple[int, int, int]]:
-        """(binding, VkDescriptorType, stage flags) of the set layout, with or without the sampled image."""
-        bindings = [
-            (
-                0,
-                vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
-                vk.VK_SHADER_STAGE_VERTEX_BIT | vk.VK_SHADER_STAGE_FRAGMENT_BIT,
-            )
-        ]
+    def layout_bindings(sampled: bool, params: bool = False, textures: int = 0) -> list[tuple[int, int, int]]:
+        """(binding, VkDescriptorType, stage flags) of the set layout, with or without the sampled image, the
+        second uniform block and `textures` sampled images."""
+        both = vk.VK_SHADER_STAGE_VERTEX_BIT | vk.VK_SHADER_STAGE_FRAGMENT_BIT
+        bindings = [(0, vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, both)]
         if sampled:
             bindings.append(
                 (1, vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, vk.VK_SHADER_STAGE_FRAGMENT_BIT)
             )
+        if params:
+            bindings.append((2, vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, both))
+        bindings += [(3 + t, vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER, both) for t in range(textures)]
         return bindings
 
     def write(self, slot: int, values: dict | None = None, **kwargs) -> None:
         """The block's fields given by name (`Std140.pack`) into this slot's buffer; the others are zero."""
         self.buffers[slot].write(self.block.words(values, **kwargs))
 
+    def write_params(self, slot: int, values: dict) -> None:
+        """The second block's fields by name (`Std140.pack` of `params`) into this slot's buffer."""
+        self.param_buffers[slot].write(self.params.words(values))
+
     def destroy(self) -> None:
         device = self.context.device
-        for buffer in self.buffers:
+        for buffer in self.buffers + self.param_buffers:
             buffer.destroy()
-        self.buffers = []
+        self.buffers, self.param_buffers = [], []
         if self.pool is not None:
             vk_destroy("DescriptorPool", vk.vkDestroyDescriptorPool, device, self.pool, None)
             self.pool = None

@@ -611,19 +611,61 @@ class SceneGPU:
         topology: str = "triangles",
         indices: NdArray | None = None,
         count: int | None = None,
+        uniforms=None,
+        textures=(),
+        blend: str | None = None,
+        depth_test: bool = True,
+        depth_write: bool = True,
+        instance_inputs=(),
+        instance_count: int | None = None,
     ) -> CustomDraw:
         """Draw with the scene's own GLSL (see renderer/draw/custom_draw.py for what the shaders see): one vertex
         input per array in `inputs` (float32, scalar or vec2-4 elements), optional uint32 `indices`. `vertex`
         and `fragment` are GLSL text, or pathlib.Paths of files of it. The shaders are checked against what
-        the draw provides before anything is made (ShaderInterfaceError)."""
+        the draw provides before anything is made (ShaderInterfaceError).
+
+        `uniforms`: a dict (or dataclass instance) of floats, ints, 2-4 vectors and square matrices, the
+        shaders' `uniform Params` block at set 0 binding 2 (members in the same order); it is read every frame,
+        so changing it in update() (or `draw.set(name=value)`) draws the new values that frame. `textures`:
+        images from `image()` that kernels write, `sampler2D`s at bindings 3, 4, ... `blend`: None, "alpha" or
+        "additive"; `depth_test`, `depth_write`: the depth buffer's use. `instance_inputs`: float32 arrays read
+        once per instance, at the input locations after `inputs`; `instance_count` instances are drawn (by
+        default as many as the instance arrays hold, or 1)."""
         if not isinstance(inputs, (tuple, list)):
             raise self._refuse(f"custom draw inputs must be a list of arrays, not {type(inputs).__name__}")
-        for i, array in enumerate(inputs):
-            self._array(f"custom draw input {i}", array)
+        if not isinstance(instance_inputs, (tuple, list)):
+            raise self._refuse(
+                f"custom draw instance_inputs must be a list of arrays, not {type(instance_inputs).__name__}"
+            )
+        for i, array in enumerate([*inputs, *instance_inputs]):
+            what = f"input {i}" if i < len(inputs) else f"instance input {i - len(inputs)}"
+            self._array(f"custom draw {what}", array)
             if array.dtype != np.float32:
                 raise self._refuse(
-                    f"custom draw input {i} ({array.name}) is {array.dtype}; vertex inputs are float32 arrays"
+                    f"custom draw {what} ({array.name}) is {array.dtype}; vertex inputs are float32 arrays"
                 )
+        if not isinstance(textures, (tuple, list)):
+            raise self._refuse(
+                f"custom draw textures must be a list of images, not {type(textures).__name__}"
+            )
+        for i, texture in enumerate(textures):
+            if not isinstance(texture, TaichiImage):
+                raise self._refuse(
+                    f"custom draw textures must be a list of images made by gpu.image(...); textures[{i}] is a "
+                    f"{type(texture).__name__}"
+                )
+        instances = min((int(np.prod(a.shape)) for a in instance_inputs), default=None)
+        if instance_count is None:
+            instance_count = 1 if instances is None else instances
+        elif not (
+            _whole(instance_count) and 0 <= instance_count <= (2**31 - 1 if instances is None else instances)
+        ):
+            raise self._refuse(
+                f"custom draw instance_count must be a whole number in 0..{instances} (the instances its "
+                f"instance_inputs hold), not {instance_count!r}"
+                if instances is not None
+                else f"custom draw instance_count must be a whole number, not {instance_count!r}"
+            )
         if indices is not None:
             self._array("custom draw indices", indices)
             if indices.dtype != np.uint32 or indices.element_shape != () or len(indices.shape) != 1:
@@ -656,6 +698,13 @@ class SceneGPU:
             index_count=0 if indices is None else indices.shape[0],
             vertex_name=vertex_name,
             fragment_name=fragment_name,
+            uniforms=uniforms,
+            textures=[t.image for t in textures],
+            blend=blend,
+            depth_test=depth_test,
+            depth_write=depth_write,
+            instance_inputs=[(a.buffer, a.element_shape) for a in instance_inputs],
+            instance_count=int(instance_count),
         )
         self.drawables.append(draw)
         return draw

@@ -7,6 +7,7 @@ another on the same device and Taichi runtime. Closing needs the GPU idle (the c
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 
 from ..compute import aot
@@ -35,6 +36,7 @@ class LoadedScene:
         self.module = None
         self.gpu = None
         self._matrices = None  # (camera and viewport, view-projection, projection scale), computed on change
+        self.time = self.dt = 0.0  # of the frame the last update was for: frame * dt, dt
         try:
             if scene.kernels:  # a scene may draw static data and launch nothing
                 check_kernels(scene.name, scene.kernels)  # again: a kernel's name may mean another one by now
@@ -78,7 +80,7 @@ class LoadedScene:
 
     def write_uniforms(self, slot: int, width: int, height: int) -> None:
         """The view (as follow_scene last took it up), the viewport and the drawables' settings into this slot's
-        uniforms. The matrices are computed again only when the camera, viewport or light changed (a fixed
+        uniforms, with the time of the frame the last `update` was for. The matrices are computed again only when the camera, viewport or light changed (a fixed
         camera costs no matrix maths per frame)."""
         cam = self.camera
         key = (cam.eye, cam.target, cam.up, cam.fov_y, cam.near, cam.far, cam.orthographic, cam.ortho_height)
@@ -93,12 +95,13 @@ class LoadedScene:
                 self.light,
             )
             self._matrices = (key, view)
-        view = self._matrices[1]
+        view = dataclasses.replace(self._matrices[1], time=self.time, dt=self.dt)
         for drawable in self.gpu.drawables:
             drawable.write_uniforms(slot, view)
 
     def update(self, frame: int, dt: float, input: FrameInput = NO_INPUT) -> None:
         """The scene's update, then what it changed of the view (follow_scene): drawn this frame."""
+        self.time, self.dt = frame * dt, dt
         self.scene.update(frame, dt, input)
         self.follow_scene()
 
