@@ -16,7 +16,7 @@ import numpy as np
 from .errors import ArgumentError
 
 # name -> 256 RGB entries, as hex of 768 bytes (made from matplotlib 3.11's tables; tests/test_colors.py
-# compares them with matplotlib's)
+# compares them with samples of matplotlib's, tests/matplotlib_colormaps.py)
 _TABLES = {
     "viridis": (
         "44015444025645045745055946075a46085c460a5d460b5e470d60470e6147106347116447136548146748166848176948186a481a6c"

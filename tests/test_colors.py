@@ -6,7 +6,6 @@ data, with a scene light that leaves a surface's colour as it is (ambient 1, no 
 import math
 from pathlib import Path
 
-import matplotlib
 import numpy as np
 import pytest
 import taichi as ti
@@ -15,6 +14,7 @@ from renderer import Camera, HeadlessRenderer, Light, Scene, SceneError, colorma
 from renderer.device.memory import read_device_buffer
 from renderer.draw import point_splat
 from scenes.particles import spiral
+from tests import matplotlib_colormaps
 
 REFERENCES = Path(__file__).parent / "references"
 FLAT = Light(direction=(0.0, 0.0, 1.0), color=(0.0, 0.0, 0.0), ambient=1.0)  # colour = the base colour
@@ -53,11 +53,12 @@ def table_bytes(name: str) -> np.ndarray:
     ],
 )
 def test_colormaps_are_matplotlibs(ours, theirs):
-    expected = matplotlib.colormaps[theirs](np.linspace(0.0, 1.0, 256))[:, :3]
-    assert np.abs(colormaps.table(ours) - expected).max() <= 0.5 / 255 + 1e-6
-    # between entries: linear between matplotlib's neighbouring entries (matplotlib itself takes the nearest)
+    table = colormaps.table(ours)
+    expected = np.array(matplotlib_colormaps.SAMPLES[theirs])
+    assert np.abs(table[matplotlib_colormaps.INDICES] - expected).max() <= 0.5 / 255 + 1e-6
+    # between entries: linear between the neighbouring entries (matplotlib itself takes the nearest)
     t = (np.arange(255) + 0.5) / 255
-    assert np.abs(colormaps.sample(ours, t, 0.0, 1.0) - (expected[:-1] + expected[1:]) / 2).max() < 1 / 255
+    assert np.abs(colormaps.sample(ours, t, 0.0, 1.0) - (table[:-1] + table[1:]) / 2).max() < 1e-6
 
 
 def test_colorbar():
