@@ -11,6 +11,7 @@ GALLERY = {
     "galaxies": ({"count": 20_000, "radius": 0.006}, 90, "references/galaxies_frame89.png"),
     "cloth": ({"resolution": 32}, 60, "references/cloth_frame59.png"),
     "reaction-diffusion": ({"size": 128}, 100, "references/reaction_diffusion_frame99.png"),
+    "fluid": ({"count": 2048}, 60, "references/fluid_frame59.png"),
 }
 
 
