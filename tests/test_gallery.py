@@ -12,6 +12,7 @@ GALLERY = {
     "cloth": ({"resolution": 32}, 60, "references/cloth_frame59.png"),
     "reaction-diffusion": ({"size": 128}, 100, "references/reaction_diffusion_frame99.png"),
     "fluid": ({"count": 2048}, 60, "references/fluid_frame59.png"),
+    "boids": ({"count": 768, "size": 0.14}, 150, "references/boids_frame149.png"),
 }
 
 
