@@ -5,12 +5,16 @@ import pytest
 
 from renderer.scene import registry
 
-# scene name -> (parameters, frames, reference); kept small so lavapipe renders them in seconds
+# scene name -> (parameters, frames, reference); kept small so lavapipe renders them in seconds. The fluid's and
+# the boids' kernels loop over neighbours inside their parallel loops: loading them warns of llvmpipe's loop
+# limiter (LoopLimitWarning, counted in tests/test_kernel_parity.py), far below which they stay
 GALLERY = {
     "particles": ({"count": 30_000, "radius": 0.008}, 31, "references/particles_frame30.png"),
     "galaxies": ({"count": 20_000, "radius": 0.006}, 90, "references/galaxies_frame89.png"),
     "cloth": ({"resolution": 32}, 60, "references/cloth_frame59.png"),
     "reaction-diffusion": ({"size": 128}, 100, "references/reaction_diffusion_frame99.png"),
+    "fluid": ({"count": 2048}, 60, "references/fluid_frame59.png"),
+    "boids": ({"count": 768, "size": 0.14}, 150, "references/boids_frame149.png"),
 }
 
 
