@@ -215,7 +215,12 @@ def plan_cpu_dispatch(tcm: bytes, max_threads: int) -> CpuDispatch:
 
 
 class LoopLimitWarning(UserWarning):
-    """A kernel runs loops inside its parallel loop, on a CPU driver whose loop limiter can end them silently."""
+    """Kernels (`kernels`, their names) run loops inside their parallel loop, on a CPU driver whose loop limiter
+    can end them silently."""
+
+    def __init__(self, message: str, kernels: tuple = ()):
+        super().__init__(message)
+        self.kernels = kernels
 
 
 def required_capabilities(meta: dict) -> dict[str, int]:
@@ -303,6 +308,7 @@ class AotModule:
         self.handle = api.call("ti_create_aot_module", runtime.handle, self._bytes, len(tcm), context=name)
         handles.opened("TiAotModule")
         self._kernels: dict[str, Kernel] = {}
+        self._warned = False  # the LoopLimitWarning, once
 
     def kernel(self, name: str) -> Kernel:
         if name not in self._kernels:
@@ -312,15 +318,16 @@ class AotModule:
                 "ti_get_aot_module_kernel", self.handle, name.encode(), context=f"kernel {name!r}"
             )
             self._kernels[name] = Kernel(self, name, handle, self.arguments[name], capped=name in self.capped)
-            if name in self.looping:
+            if name in self.looping and not self._warned:  # once a module, naming all of them
+                self._warned = True
+                looping = tuple(sorted(self.looping))
                 warnings.warn(
                     LoopLimitWarning(
-                        f"{self.name}: kernel {name!r} runs a loop inside its parallel loop (or a serial "
-                        f"loop). On this CPU Vulkan driver (llvmpipe) an invocation stops its loops without "
-                        f"an error after {CPU_LOOP_LIMIT:,} loop iterations in total, so an element whose "
-                        f"loops run longer, or a launch over more elements than 131,072 invocations cover "
-                        f"within that many iterations, is cut short, as in plain Taichi on this device. Keep "
-                        f"the loops of one invocation under {CPU_LOOP_LIMIT:,} iterations."
+                        f"{self.name}: kernel(s) {', '.join(map(repr, looping))} run a loop inside the parallel "
+                        f"loop; on this CPU Vulkan driver (llvmpipe) one invocation stops its loops silently "
+                        f"after {CPU_LOOP_LIMIT:,} iterations in total (plain Taichi too): keep each element's "
+                        "loops well below that",
+                        looping,
                     ),
                     stacklevel=2,
                 )
