@@ -19,7 +19,8 @@ import numpy as np
 from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
-from .base import Drawable, FrameView, light_color
+from .base import Drawable, FrameView
+from .mesh import lit_mesh_uniforms
 from .transform import Transformable
 from .uniforms import Std140
 
@@ -129,14 +130,7 @@ class InstancedMeshDraw(Transformable, Drawable):
         return buffer
 
     def uniform_values(self, view: FrameView) -> dict:
-        return {
-            "view_proj": view.view_projection,
-            "light": self.light if view.light is None else view.light.direction,
-            "tint": (1.0, 1.0, 1.0),
-            "light_color": light_color(view.light, self.AMBIENT),
-            "model": self._transform,
-            "normal_matrix": self.normal_matrix(),
-        }
+        return lit_mesh_uniforms(self, view)
 
     def reads(self) -> list[tuple[Buffer, int, int]]:
         stage, attribute = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT

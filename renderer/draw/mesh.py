@@ -15,6 +15,18 @@ from .uniforms import Std140
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
 
 
+def lit_mesh_uniforms(draw, view: FrameView) -> dict:
+    """The uniforms of mesh.frag's lighting (meshes and instanced meshes): camera, light, transform."""
+    return {
+        "view_proj": view.view_projection,
+        "light": draw.light if view.light is None else view.light.direction,
+        "tint": (1.0, 1.0, 1.0),
+        "light_color": light_color(view.light, draw.AMBIENT),
+        "model": draw._transform,
+        "normal_matrix": draw.normal_matrix(),
+    }
+
+
 class MeshDraw(Transformable, Drawable):
     """A lit triangle mesh whose positions, normals (and colours) kernels write."""
 
@@ -78,14 +90,7 @@ class MeshDraw(Transformable, Drawable):
             )
 
     def uniform_values(self, view: FrameView) -> dict:
-        return {
-            "view_proj": view.view_projection,
-            "light": self.light if view.light is None else view.light.direction,
-            "tint": (1.0, 1.0, 1.0),
-            "light_color": light_color(view.light, self.AMBIENT),
-            "model": self._transform,
-            "normal_matrix": self.normal_matrix(),
-        }
+        return lit_mesh_uniforms(self, view)
 
     def reads(self) -> list[tuple[Buffer, int, int]]:
         stage, attribute = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT

@@ -603,6 +603,16 @@ class SceneGPU:
         self.drawables.append(draw)
         return draw
 
+    def _check_indices(self, indices) -> None:
+        """Refuse draw indices that are not a 1-D uint32 array of the scene's (None: no indices)."""
+        if indices is not None:
+            self._array("custom draw indices", indices)
+            if indices.dtype != np.uint32 or indices.element_shape != () or len(indices.shape) != 1:
+                raise self._refuse(
+                    f"draw indices must be a 1-D array of uint32, not shape {indices.shape} x "
+                    f"{indices.element_shape} {indices.dtype}"
+                )
+
     def custom(
         self,
         vertex,
@@ -666,13 +676,7 @@ class SceneGPU:
                 if instances is not None
                 else f"custom draw instance_count must be a whole number, not {instance_count!r}"
             )
-        if indices is not None:
-            self._array("custom draw indices", indices)
-            if indices.dtype != np.uint32 or indices.element_shape != () or len(indices.shape) != 1:
-                raise self._refuse(
-                    f"draw indices must be a 1-D array of uint32, not shape {indices.shape} x "
-                    f"{indices.element_shape} {indices.dtype}"
-                )
+        self._check_indices(indices)
         # the most vertices every input holds: a draw of more would read past an array's end (without inputs,
         # the shader makes its vertices from gl_VertexIndex: any count)
         vertices = min((int(np.prod(a.shape)) for a in inputs), default=2**31 - 1)
@@ -749,13 +753,7 @@ class SceneGPU:
                 indices=indices,
             )
         # the colours are the colormap's own buffer: the draw of custom() without its checks of arrays
-        if indices is not None:
-            self._array("custom draw indices", indices)
-            if indices.dtype != np.uint32 or indices.element_shape != () or len(indices.shape) != 1:
-                raise self._refuse(
-                    f"draw indices must be a 1-D array of uint32, not shape {indices.shape} x "
-                    f"{indices.element_shape} {indices.dtype}"
-                )
+        self._check_indices(indices)
         draw = CustomDraw(
             self.context,
             self.render_pass,
