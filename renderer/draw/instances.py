@@ -18,9 +18,8 @@ import numpy as np
 
 from ..device import shaders, vk
 from ..device.memory import Buffer
-from ..errors import RendererError
 from .base import Drawable, FrameView
-from .mesh import lit_mesh_uniforms
+from .mesh import check_mesh, lit_mesh_uniforms
 from .transform import Transformable
 from .uniforms import Std140
 
@@ -147,25 +146,6 @@ class InstancedMeshDraw(Transformable, Drawable):
         vk.vkCmdBindIndexBuffer(cb, self.mesh_indices.handle, 0, vk.VK_INDEX_TYPE_UINT32)
         if self.count:
             vk.vkCmdDrawIndexed(cb, self.index_count, self.count, 0, 0, 0)
-
-
-def check_mesh(
-    positions: Buffer, normals: Buffer, indices: Buffer, vertex_count: int, index_count: int
-) -> None:
-    """Refuse a mesh of buffers that do not hold what it says, as the mesh draw does."""
-    for buffer, need in (
-        (positions, vertex_count * 12),
-        (normals, vertex_count * 12),
-        (indices, index_count * 4),
-    ):
-        if buffer.size < need:
-            raise RendererError(f"{buffer.name} holds {buffer.size} bytes; the mesh needs {need}")
-    if index_count % 3:
-        raise RendererError(f"a triangle mesh needs a multiple of 3 indices, not {index_count}")
-    if not indices.usage & vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT:
-        raise RendererError(
-            f"{indices.name} lacks VK_BUFFER_USAGE_INDEX_BUFFER_BIT (create it with usage ('index',))"
-        )
 
 
 class _Owned(list):

@@ -15,6 +15,25 @@ from .uniforms import Std140
 VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
 
 
+def check_mesh(
+    positions: Buffer, normals: Buffer, indices: Buffer, vertex_count: int, index_count: int
+) -> None:
+    """Refuse a mesh of buffers that do not hold what it says, meshes and instanced meshes alike."""
+    for buffer, need in (
+        (positions, vertex_count * 12),
+        (normals, vertex_count * 12),
+        (indices, index_count * 4),
+    ):
+        if buffer.size < need:
+            raise RendererError(f"{buffer.name} holds {buffer.size} bytes; the mesh needs {need}")
+    if index_count % 3:
+        raise RendererError(f"a triangle mesh needs a multiple of 3 indices, not {index_count}")
+    if not indices.usage & vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT:
+        raise RendererError(
+            f"{indices.name} lacks VK_BUFFER_USAGE_INDEX_BUFFER_BIT (create it with usage ('index',))"
+        )
+
+
 def lit_mesh_uniforms(draw, view: FrameView) -> dict:
     """The uniforms of mesh.frag's lighting (meshes and instanced meshes): camera, light, transform."""
     return {
@@ -58,19 +77,7 @@ class MeshDraw(Transformable, Drawable):
         color=(0.8, 0.8, 0.8),
         light=(0.3, 1.0, 0.6),
     ):
-        for buffer, need in (
-            (positions, vertex_count * 12),
-            (normals, vertex_count * 12),
-            (indices, index_count * 4),
-        ):
-            if buffer.size < need:
-                raise RendererError(f"{buffer.name} holds {buffer.size} bytes; the mesh needs {need}")
-        if index_count % 3:
-            raise RendererError(f"a triangle mesh needs a multiple of 3 indices, not {index_count}")
-        if not indices.usage & vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT:
-            raise RendererError(
-                f"{indices.name} lacks VK_BUFFER_USAGE_INDEX_BUFFER_BIT (create it with usage ('index',))"
-            )
+        check_mesh(positions, normals, indices, vertex_count, index_count)
         self.context, self.positions, self.normals, self.indices = context, positions, normals, indices
         self.colors, self.index_count, self.light = colors, index_count, light
         with self.destroyed_on_failure():
