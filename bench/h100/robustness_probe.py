@@ -1,7 +1,8 @@
 """On a GPU without the validation layer: the failure paths that differ from lavapipe's. Frames handed out in
 place (copy=False) are host memory the device imported, readable after close; the device's limits and
 out-of-memory answers become OutOfMemoryError naming what to lower; the cost of reading frames in place.
-Run from the project root: python3 bench/h100/robustness_probe.py. Output on the H100: robustness_probe.txt."""
+Run from the project root: python3 bench/h100/robustness_probe.py. Not run on a GPU yet (no machine could be had
+when it was written); its output on lavapipe is as expected: imported memory, views intact, both limits named."""
 
 import sys
 import time
