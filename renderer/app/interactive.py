@@ -288,7 +288,8 @@ class InteractiveApp:
         return (
             f"{len(times)} frames: median {median[0]:.2f} ms/frame ({1000 / median[0]:.0f} FPS); of which "
             f"waiting for a free frame and image {median[1]:.2f} ms, scene update {median[2]:.2f} ms, "
-            f"submit and present {median[3]:.2f} ms ({self.frames.present_mode_name})"
+            f"submit and present {median[3]:.2f} ms"
+            + (f" ({self.frames.present_mode_name})" if self.frames is not None else "")
         )
 
     def write_frame_log(self, path: Path) -> None:
