@@ -14,6 +14,7 @@ from ..device.memory import (
     Buffer,
     Image,
     clear_to_general,
+    fill_with_zeros,
     read_device_buffer,
 )
 from ..device.uploads import Uploader
@@ -23,7 +24,7 @@ from .runtime import TI_USAGE
 
 
 def share_buffer(context, runtime, nbytes: int, usage: tuple[str, ...], name: str, lower: str = ""):
-    """(buffer, Taichi's record of it, whether the caller owns the buffer). `usage`: names of USAGE_NAMES
+    """(buffer, Taichi's record of it, whether the caller owns the buffer), the buffer filled with zeros. `usage`: names of USAGE_NAMES
     (KeyError names an unknown one); `lower`: what to make smaller if it does not fit."""
     bits = TAICHI_USAGE
     for u in usage:
@@ -31,6 +32,7 @@ def share_buffer(context, runtime, nbytes: int, usage: tuple[str, ...], name: st
     if runtime.imported:
         buffer = Buffer(context, nbytes, bits, name=name, lower=lower)
         try:
+            fill_with_zeros(context, buffer)  # arrays start as zeros, whatever the memory held
             return buffer, runtime.import_memory(buffer), True
         except BaseException:
             buffer.destroy()
@@ -38,7 +40,9 @@ def share_buffer(context, runtime, nbytes: int, usage: tuple[str, ...], name: st
     ti_bits = sum(ti_bit for ti_bit, vk_bit in TI_USAGE.items() if bits & vk_bit)
     memory = runtime.allocate_memory(nbytes, ti_bits)
     info = runtime.export_memory(memory)
-    return Buffer.adopt(context, info.buffer, info.memory, nbytes, info.usage, name=name), memory, False
+    buffer = Buffer.adopt(context, info.buffer, info.memory, nbytes, info.usage, name=name)
+    fill_with_zeros(context, buffer)
+    return buffer, memory, False
 
 
 def share_image(context, runtime, width: int, height: int, format: str, name: str):

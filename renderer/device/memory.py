@@ -504,6 +504,24 @@ def layout_barrier(
     )
 
 
+def fill_with_zeros(context, buffer: Buffer) -> None:
+    """Set every byte of a new buffer to zero, before anything uses it (set-up only: it waits). Device memory
+    starts with whatever it held before: a scene that reads an array before writing it would otherwise get
+    another run's data (on lavapipe, the process's recycled heap)."""
+
+    def record(cb):
+        vk.vkCmdFillBuffer(cb, buffer.handle, 0, 2**64 - 1, 0)  # VK_WHOLE_SIZE (the package has it signed)
+        pipeline_barrier(
+            cb,
+            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+            vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT,
+            vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT,
+        )
+
+    run_once(context, record)
+
+
 def clear_to_general(context, image: Image) -> None:
     """Move a new colour image to GENERAL layout, cleared to transparent black (kernels and shaders share it
     in that layout)."""
