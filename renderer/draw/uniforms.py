@@ -91,6 +91,33 @@ class Std140:
         return words
 
 
+def _uniform_buffer(context, size: int, name: str) -> Buffer:
+    return Buffer(context, size, vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, host=True, name=name)
+
+
+def _buffer_write(descriptor_set, binding: int, buffer: Buffer):
+    info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=buffer.size)
+    return vk.VkWriteDescriptorSet(
+        dstSet=descriptor_set,
+        dstBinding=binding,
+        descriptorCount=1,
+        descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
+        pBufferInfo=[info],
+    )
+
+
+def _image_write(descriptor_set, binding: int, view, sampler):
+    """A combined image sampler of an image in GENERAL layout (kernels and shaders share it so)."""
+    info = vk.VkDescriptorImageInfo(sampler=sampler, imageView=view, imageLayout=vk.VK_IMAGE_LAYOUT_GENERAL)
+    return vk.VkWriteDescriptorSet(
+        dstSet=descriptor_set,
+        dstBinding=binding,
+        descriptorCount=1,
+        descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
+        pImageInfo=[info],
+    )
+
+
 class FrameUniforms:
     """One uniform buffer (binding 0 of set 0) per frame in flight, host-visible, laid out by `layout`
     (`Std140`), with its descriptor sets; and optionally an image sampled by the fragment shader (binding 1, in
@@ -134,73 +161,16 @@ class FrameUniforms:
                     descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
                 ),
             )
+            images = ([(1, sampled)] if sampled is not None else []) + list(enumerate(textures, start=3))
             for i, descriptor_set in enumerate(self.sets):
-                buffer = Buffer(
-                    context,
-                    self.size,
-                    vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
-                    host=True,
-                    name=f"{name} {i}",
-                )
+                buffer = _uniform_buffer(context, self.size, f"{name} {i}")
                 self.buffers.append(buffer)
-                buffer_info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=self.size)
-                writes = [
-                    vk.VkWriteDescriptorSet(
-                        dstSet=descriptor_set,
-                        dstBinding=0,
-                        descriptorCount=1,
-                        descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
-                        pBufferInfo=[buffer_info],
-                    )
-                ]
-                if sampled is not None:
-                    view, sampler = sampled
-                    image_info = vk.VkDescriptorImageInfo(
-                        sampler=sampler, imageView=view, imageLayout=vk.VK_IMAGE_LAYOUT_GENERAL
-                    )
-                    writes.append(
-                        vk.VkWriteDescriptorSet(
-                            dstSet=descriptor_set,
-                            dstBinding=1,
-                            descriptorCount=1,
-                            descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-                            pImageInfo=[image_info],
-                        )
-                    )
+                writes = [_buffer_write(descriptor_set, 0, buffer)]
                 if params is not None:
-                    block = Buffer(
-                        context,
-                        params.size,
-                        vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT,
-                        host=True,
-                        name=f"{name} params {i}",
-                    )
+                    block = _uniform_buffer(context, params.size, f"{name} params {i}")
                     self.param_buffers.append(block)
-                    writes.append(
-                        vk.VkWriteDescriptorSet(
-                            dstSet=descriptor_set,
-                            dstBinding=2,
-                            descriptorCount=1,
-                            descriptorType=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER,
-                            pBufferInfo=[
-                                vk.VkDescriptorBufferInfo(buffer=block.handle, offset=0, range=params.size)
-                            ],
-                        )
-                    )
-                for t, (view, sampler) in enumerate(textures):
-                    writes.append(
-                        vk.VkWriteDescriptorSet(
-                            dstSet=descriptor_set,
-                            dstBinding=3 + t,
-                            descriptorCount=1,
-                            descriptorType=vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
-                            pImageInfo=[
-                                vk.VkDescriptorImageInfo(
-                                    sampler=sampler, imageView=view, imageLayout=vk.VK_IMAGE_LAYOUT_GENERAL
-                                )
-                            ],
-                        )
-                    )
+                    writes.append(_buffer_write(descriptor_set, 2, block))
+                writes += [_image_write(descriptor_set, binding, *image) for binding, image in images]
                 vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
         except BaseException:
             self.destroy()
