@@ -140,17 +140,22 @@ def push_set_layout(device, render_pass: RenderPass, name: str, bindings: dict, 
     layout, so it must live as long as the pipeline layouts kept here."""
     made = render_pass.push_set_layouts
     if name not in made:
-        info = vk.VkDescriptorSetLayoutCreateInfo(
-            flags=vk.VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR,
-            pBindings=[
-                vk.VkDescriptorSetLayoutBinding(
-                    binding=b, descriptorType=t, descriptorCount=1, stageFlags=stages
-                )
-                for b, t in bindings.items()
-            ],
-        )
-        made[name] = vk_create("DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None)
+        push = vk.VK_DESCRIPTOR_SET_LAYOUT_CREATE_PUSH_DESCRIPTOR_BIT_KHR
+        made[name] = create_set_layout(device, bindings, stages, flags=push)
     return made[name]
+
+
+def create_set_layout(device, bindings: dict, stages: int, flags: int = 0):
+    """A counted descriptor set layout of one descriptor per binding (`bindings`: binding -> descriptor type),
+    each seen by `stages`."""
+    info = vk.VkDescriptorSetLayoutCreateInfo(
+        flags=flags,
+        pBindings=[
+            vk.VkDescriptorSetLayoutBinding(binding=b, descriptorType=t, descriptorCount=1, stageFlags=stages)
+            for b, t in bindings.items()
+        ],
+    )
+    return vk_create("DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None)
 
 
 def constant_vec3(context, value, name: str) -> Buffer:

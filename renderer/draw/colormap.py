@@ -19,7 +19,7 @@ from .. import colormaps
 from ..device import shaders, vk
 from ..device.handles import vk_create, vk_destroy
 from ..device.memory import Buffer, pipeline_barrier, read_device_buffer, run_once
-from ..device.pipelines import create_compute_pipeline
+from ..device.pipelines import create_compute_pipeline, create_set_layout
 from .base import Drawable, FrameView
 from .uniforms import Std140
 
@@ -89,22 +89,8 @@ class ScalarColors(Drawable):
                 )
 
             run_once(context, fill)
-            self.set_layout = vk_create(
-                "DescriptorSetLayout",
-                vk.vkCreateDescriptorSetLayout,
-                device,
-                vk.VkDescriptorSetLayoutCreateInfo(
-                    pBindings=[
-                        vk.VkDescriptorSetLayoutBinding(
-                            binding=b,
-                            descriptorType=STORAGE,
-                            descriptorCount=1,
-                            stageFlags=vk.VK_SHADER_STAGE_COMPUTE_BIT,
-                        )
-                        for b in range(4)
-                    ]
-                ),
-                None,
+            self.set_layout = create_set_layout(
+                device, dict.fromkeys(range(4), STORAGE), vk.VK_SHADER_STAGE_COMPUTE_BIT
             )
             self.pool = vk_create(
                 "DescriptorPool",

@@ -36,7 +36,7 @@ import numpy as np
 from ..device import shaders, vk
 from ..device.handles import create_sampler, vk_create, vk_destroy
 from ..device.memory import Buffer, layout_barrier, pipeline_barrier, run_once
-from ..device.pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, push_set_layout
+from ..device.pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, create_set_layout, push_set_layout
 
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
 WORKGROUP = 128  # local_size_x of particles_splat.comp
@@ -182,20 +182,7 @@ class PointSplat:
         device = context.device
         self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
         try:
-            self.set_layout = vk_create(
-                "DescriptorSetLayout",
-                vk.vkCreateDescriptorSetLayout,
-                device,
-                vk.VkDescriptorSetLayoutCreateInfo(
-                    pBindings=[
-                        vk.VkDescriptorSetLayoutBinding(
-                            binding=b, descriptorType=t, descriptorCount=1, stageFlags=COMPUTE
-                        )
-                        for b, t in BINDINGS.items()
-                    ]
-                ),
-                None,
-            )
+            self.set_layout = create_set_layout(device, BINDINGS, COMPUTE)
             # the render pass's, like the pipelines (pipelines.py): not destroyed here
             self.target_layout = push_set_layout(
                 device, render_pass, "point splat target", TARGET_BINDINGS, COMPUTE
