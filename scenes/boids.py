@@ -118,7 +118,9 @@ class Boids(Scene):
     params = {
         "count": Param(1024, 2, 8192, "boids (each compares itself with all the others)"),
         "size": Param(0.12, 0.005, 0.5, "arrow length (world units)"),
-        "orbit": Param(0.15, -2.0, 2.0, "camera orbit speed (radians per second; 0 leaves it to the mouse)"),
+        "orbit": Param(
+            0.15, -2.0, 2.0, "camera orbit speed (radians per second; 0 leaves it to the mouse)", live=True
+        ),
     }
 
     def setup(self, gpu):

@@ -98,7 +98,9 @@ class Cloth(Scene):
 
     params = {
         "resolution": Param(64, 4, 512, "grid points along each side"),
-        "stiffness": Param(150_000.0, 1_000.0, 400_000.0, "spring stiffness (higher needs more substeps)"),
+        "stiffness": Param(
+            150_000.0, 1_000.0, 400_000.0, "spring stiffness (higher needs more substeps)", live=True
+        ),
     }
 
     def setup(self, gpu):
@@ -128,6 +130,7 @@ class Cloth(Scene):
             self.place_ball()
         for launch in self.steps:
             launch.set("dt", dt / SUBSTEPS)
+            launch.set("stiffness", self.stiffness)  # live: the panel may change it
         for i in range(SUBSTEPS):  # an even count: the last substep writes `positions`, the drawn array
             self.steps[i % 2]()
         self.shade()

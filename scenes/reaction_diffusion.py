@@ -65,8 +65,8 @@ class ReactionDiffusion(Scene):
 
     params = {
         "size": Param(256, 16, 4096, "grid cells along each side"),
-        "feed": Param(0.0367, 0.0, 0.1, "feed rate F"),
-        "kill": Param(0.0649, 0.0, 0.1, "kill rate k"),
+        "feed": Param(0.0367, 0.0, 0.1, "feed rate F", live=True),
+        "kill": Param(0.0649, 0.0, 0.1, "kill rate k", live=True),
     }
 
     def setup(self, gpu):
@@ -86,6 +86,9 @@ class ReactionDiffusion(Scene):
     def update(self, frame, dt, input):
         if frame == 0:
             self.seed()
+        for launch in self.steps:  # live parameters: the panel may change them while the scene runs
+            launch.set("feed", self.feed)
+            launch.set("kill", self.kill)
         for i in range(SUBSTEPS):
             self.steps[i % 2]()
         self.paint()

@@ -26,7 +26,12 @@ LEAVES = {
 VULKAN_USERS = {"device", "compute", "draw", "frame"}
 BINDING = "renderer.compute.taichi_api"
 CHECKED_VULKAN = "renderer.device.vk"
-GLFW_USERS = {"renderer.app.window", "renderer.app.interactive", "renderer.frame.swapchain"}
+GLFW_USERS = {
+    "renderer.app.window",
+    "renderer.app.interactive",
+    "renderer.app.panel",
+    "renderer.frame.swapchain",
+}
 
 
 def module_name(path: Path) -> str:

@@ -154,6 +154,11 @@ def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
         help="window: present without vsync (MAILBOX or IMMEDIATE where offered): an uncapped frame rate",
     )
     p.add_argument(
+        "--no-ui",
+        action="store_true",
+        help="window: start with the panel hidden and never load it (F2 shows it otherwise)",
+    )
+    p.add_argument(
         "--frame-log",
         type=output_file,
         metavar="CSV",
@@ -374,6 +379,7 @@ def run_window(scene_cls, params: dict, args) -> int:
         out_dir=args.out,
         dt=args.dt,
         stop_on_error=args.frames is not None,  # a scripted run stops; an interactive one pauses the scene
+        panel=not args.no_ui,
     ) as app:
         try:
             app.run(max_frames=args.frames)

@@ -30,7 +30,7 @@ from .window import Window, init_glfw, required_instance_extensions
 KEY_HELP = """keys:
   left drag: orbit    right/middle drag: pan    scroll: zoom    R: reset the camera
   Space: pause/resume    N: one step while paused    Tab or 1-9: switch scene
-  S: save a screenshot    V: toggle vsync    F1 or H: this help    Esc or Q: quit"""
+  S: save a screenshot    V: toggle vsync    F2: show/hide the panel    F1 or H: this help    Esc or Q: quit"""
 
 TITLE_INTERVAL_S = 0.5
 
@@ -55,8 +55,10 @@ class InteractiveApp:
         frames_in_flight: int = 2,
         stop_on_error: bool = False,
         calls: FrameCalls | None = None,
+        panel: bool = True,
     ):
-        """`calls`: the frame loop's calls, to count, time or fail them (frame/target.py's FrameCalls)."""
+        """`calls`: the frame loop's calls, to count, time or fail them (frame/target.py's FrameCalls);
+        `panel`: show the Dear ImGui panel (panel.py; F2 toggles it)."""
         self.scene_classes, self.params, self.out_dir, self.dt = (
             scene_classes,
             params or {},
@@ -64,13 +66,15 @@ class InteractiveApp:
             dt,
         )
         self.first = first
-        self.window = self.session = None
+        self.values: dict[int, dict] = {first % len(scene_classes): self.params}  # scene -> its parameters
+        self.window = self.session = self.panel = None
         self.frame_times: list[tuple] = []  # (total, wait+acquire, update, submit+present) seconds per frame
         self.rendered = 0
         self.paused = self.step = self.capture = self.interrupted = False
         self.stop_on_error = stop_on_error
         self.failed: dict[int, str] = {}  # scene index -> the error that paused it
         self.last_capture: np.ndarray | None = None
+        self.screenshot_panel = False  # screenshots (S) show the scene alone, or with the panel
         init_glfw()
         try:
             self.window = Window("taichi-vulkan-renderer", *size)
@@ -98,6 +102,12 @@ class InteractiveApp:
             scene = self._make_scene(index)
             self.session = Session(scene, open_context, TaichiRuntime.import_vulkan, open_frames)
             self._loaded(index)
+            if panel:
+                from .panel import Panel  # imgui-bundle, loaded only for a panel
+
+                self.panel = Panel(self.window, self.window.content_scale())
+                self.window.listener = self.panel.input
+                self.frames.enable_panel()
         except BaseException:
             self.close()
             raise
@@ -113,14 +123,34 @@ class InteractiveApp:
     # -- scenes
 
     def _make_scene(self, index: int):
-        cls = self.scene_classes[index]
-        return cls(**self.params) if index == self.first else cls()
+        return self.scene_classes[index](**self.values.get(index, {}))
 
     def load(self, index: int) -> None:
         """Switch to scene `index` on the same device (the GPU is idle while the old one is released)."""
         index %= len(self.scene_classes)
         self.session.switch(self._make_scene(index))
         self._loaded(index)
+
+    def reload(self, changes: dict | None = None) -> None:
+        """Load the scene shown again from its first frame (its setup runs again), with `changes` to its
+        parameters; the camera stays where it is."""
+        scene = self.loaded.scene
+        values = {name: getattr(scene, name) for name in scene.params}
+        values.update(changes or {})
+        self.values[self.index] = values
+        camera = self.loaded.camera
+        self.failed.pop(self.index, None)
+        self.load(self.index)
+        self.loaded.camera = camera
+
+    def reset_camera(self) -> None:
+        """Back to the scene's own camera (R, or the panel's button)."""
+        self.loaded.camera = copy.deepcopy(self.loaded.scene.camera)
+
+    def set_vsync(self, vsync: bool) -> None:
+        """Present with vsync (FIFO) or without (MAILBOX or IMMEDIATE where offered); rebuilds the swapchain."""
+        self.frames.recreate(vsync=vsync)
+        print(f"present mode: {self.frames.present_mode_name}", flush=True)
 
     def _loaded(self, index: int) -> None:
         scene = self.session.scene
@@ -149,13 +179,15 @@ class InteractiveApp:
             elif key == glfw.KEY_S:
                 self.capture = True  # the next frame is copied out as it is rendered
             elif key == glfw.KEY_V:
-                self.frames.recreate(vsync=not self.frames.vsync)
-                print(f"present mode: {self.frames.present_mode_name}", flush=True)
+                self.set_vsync(not self.frames.vsync)
                 changed = True
             elif key in (glfw.KEY_F1, glfw.KEY_H):
                 print(KEY_HELP, flush=True)
+            elif key == glfw.KEY_F2 and self.panel is not None:
+                self.panel.visible = not self.panel.visible
+                changed = True
             elif key == glfw.KEY_R:
-                self.loaded.camera = copy.deepcopy(self.loaded.scene.camera)
+                self.reset_camera()
                 changed = True
         return changed
 
@@ -171,7 +203,10 @@ class InteractiveApp:
         return bool(any(motion.orbit) or any(motion.pan) or motion.scroll)
 
     def scene_failed(self, exc: Exception) -> None:
-        """A scene's update raised: show why, keep the window and the other scenes going, this one paused."""
+        """A scene's update (or its panel widgets) raised: show why, keep the window and the other scenes
+        going, this one paused (`stop_on_error`: raised)."""
+        if self.stop_on_error:
+            raise exc
         name = self.loaded.scene.name
         self.failed[self.index] = f"{type(exc).__name__}: {exc}"
         traceback.print_exception(exc)
@@ -228,6 +263,8 @@ class InteractiveApp:
             redraw |= self.handle(motion.keys) | self.move_camera(motion) | motion.resized
             if self.window.should_close():
                 break
+            if self.panel is not None and self.panel.input.take_events():
+                redraw = True  # the panel was used: draw it again (hover, a changed value), even paused
             width, height = self.window.framebuffer_size()
             if width == 0 or height == 0:  # minimized: sleep until something happens
                 self.window.wait(0.25)
@@ -248,8 +285,10 @@ class InteractiveApp:
                 title_time, title_frames = now, 0
 
     def render_one(self) -> bool:
-        """One frame: wait for its slot and an image, launch the scene's kernels, submit, present."""
+        """One frame: the panel (what it changes applies now), wait for its slot and an image, launch the
+        scene's kernels, submit, present."""
         t0 = time.perf_counter()
+        panel = self.build_panel()
         begun = self.frames.begin(self.rendered)
         if begun is None:  # the swapchain was rebuilt (or the window is 0x0): try again next loop
             return False
@@ -269,7 +308,9 @@ class InteractiveApp:
             t2 = time.perf_counter()
             self.loaded.write_uniforms(slot.index, *self.frames.extent)  # after update: its view this frame
             self.frames.clear_color = (*self.loaded.background, 1.0)
-            pixels = self.frames.submit(slot, image, capture=self.capture)
+            pixels = self.frames.submit(
+                slot, image, capture=self.capture, panel=panel, capture_panel=self.screenshot_panel
+            )
         t3 = time.perf_counter()
         if pixels is not None:
             self.capture, self.last_capture = False, pixels
@@ -277,6 +318,12 @@ class InteractiveApp:
         self.frame_times.append((t3 - t0, t1 - t0, t2 - t1, t3 - t2))
         self.rendered += 1
         return True
+
+    def build_panel(self):
+        """This frame's panel (its draw data), or None while it is hidden."""
+        if self.panel is None or not self.panel.visible:
+            return None
+        return self.panel.build(self)
 
     def frame_summary(self) -> str:
         """The median frame time so far and its parts (waiting for a frame and image, the scene's update,
@@ -308,6 +355,9 @@ class InteractiveApp:
         try:
             if self.session is not None:
                 self.session.close()
+            if self.panel is not None:
+                self.panel.destroy()
+                self.panel = None
         finally:
             if self.window is not None:
                 self.window.destroy()

@@ -1,7 +1,8 @@
 """A glfw window and the input it collects between frames (its Vulkan surface: `frame/swapchain.py`).
 
 glfw calls our callbacks from `poll()`/`wait()`; they only record (keys pressed, drags, scroll, resize), and
-the interactive loop consumes the record once per frame.
+the interactive loop consumes the record once per frame. With a panel (`listener`: panel.py's PanelInput), each
+event goes to it first, and what it takes (a click on the panel, typing in a field) is not recorded.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Window:
         if not self.handle:
             raise WindowError(f"glfw could not create a {width}x{height} window")
         self.input = Input()
+        self.listener = None  # the panel's input (panel.PanelInput), which sees every event first
         self.last_keys: list = []
         self._buttons = {
             glfw.MOUSE_BUTTON_LEFT: False,
@@ -56,17 +58,29 @@ class Window:
         glfw.set_cursor_pos_callback(self.handle, self._on_cursor)
         glfw.set_scroll_callback(self.handle, self._on_scroll)
         glfw.set_framebuffer_size_callback(self.handle, self._on_resize)
+        glfw.set_char_callback(self.handle, self._on_char)
 
     # -- callbacks: record only
 
     def _on_key(self, window, key, scancode, action, mods):
+        if self.listener is not None and self.listener.key(key, action, mods) and key != glfw.KEY_F2:
+            return  # typed into the panel (F2, which hides it, always reaches the window)
         if action in (glfw.PRESS, glfw.REPEAT):
             self.input.keys.append(key)
 
+    def _on_char(self, window, codepoint):
+        if self.listener is not None:
+            self.listener.char(codepoint)
+
     def _on_button(self, window, button, action, mods):
-        self._buttons[button] = action == glfw.PRESS
+        pressed = action == glfw.PRESS
+        if self.listener is not None and self.listener.button(button, pressed) and pressed:
+            return  # a click on the panel starts no drag (a release always ends one)
+        self._buttons[button] = pressed
 
     def _on_cursor(self, window, x, y):
+        if self.listener is not None:
+            self.listener.cursor(x, y)
         dx, dy = x - self._cursor[0], y - self._cursor[1]
         self._cursor = (x, y)
         if self._buttons.get(glfw.MOUSE_BUTTON_LEFT):
@@ -77,6 +91,8 @@ class Window:
             self.input.pan[1] += dy
 
     def _on_scroll(self, window, dx, dy):
+        if self.listener is not None and self.listener.scroll(dx, dy):
+            return
         self.input.scroll += dy
 
     def _on_resize(self, window, width, height):
@@ -100,6 +116,14 @@ class Window:
 
     def framebuffer_size(self) -> tuple[int, int]:
         return glfw.get_framebuffer_size(self.handle)
+
+    def size(self) -> tuple[int, int]:
+        """In screen coordinates (the cursor's), which differ from the framebuffer's pixels on HiDPI screens."""
+        return glfw.get_window_size(self.handle)
+
+    def content_scale(self) -> float:
+        """The screen's scale for text and widgets (1 on a standard-density screen)."""
+        return float(max(glfw.get_window_content_scale(self.handle)))
 
     def should_close(self) -> bool:
         return bool(glfw.window_should_close(self.handle))

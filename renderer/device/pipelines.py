@@ -206,10 +206,11 @@ def create_pipeline(
     push_constants: int = 0,
     blend: str | None = None,
     depth_test: bool = True,
+    push_stages: int = vk.VK_SHADER_STAGE_FRAGMENT_BIT,
 ):
     """A graphics pipeline with depth test (unless `depth_test` is False), dynamic viewport and scissor.
     `bindings`: (stride, input rate) per vertex binding; `attributes`: (location, binding, format, offset);
-    `push_constants`: bytes the fragment shader gets; `blend`: None (the colour replaces what is there) or a
+    `push_constants`: bytes the `push_stages` (the fragment shader) get; `blend`: None (the colour replaces what is there) or a
     name of BLENDS. Returns (pipeline, layout), made once per render pass and description, so
     `set_layout_key` must name how `set_layout` is defined: the descriptor sets of any set layout defined
     alike fit the pipeline's layout."""
@@ -218,13 +219,12 @@ def create_pipeline(
         raise RendererError(f"blend must be None or one of {sorted(BLENDS)}, not {blend!r}")
     shape = (tuple(bindings), tuple(attributes), topology, cull_mode, depth_write, blend, depth_test)
     sources = hashlib.sha256(vertex_spirv + fragment_spirv).digest(), len(vertex_spirv)
-    description = ("graphics", set_layout_key, *sources, *shape, push_constants)
+    description = ("graphics", set_layout_key, *sources, *shape, push_constants, push_stages)
 
     def build(layout):
         return _build_graphics(device, render_pass, layout, vertex_spirv, fragment_spirv, *shape)
 
-    fragment = vk.VK_SHADER_STAGE_FRAGMENT_BIT
-    return _made_once(device, render_pass, description, [set_layout], fragment, push_constants, build)
+    return _made_once(device, render_pass, description, [set_layout], push_stages, push_constants, build)
 
 
 def create_compute_pipeline(

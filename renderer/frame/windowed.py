@@ -22,6 +22,7 @@ from ..errors import RendererError
 from .offscreen import COMPUTE, record_copy_to_host, record_ordered_draws
 from .swapchain import PRESENT_MODE_NAMES, Surface, Swapchain
 from .target import FrameSlot, FrameTarget
+from .ui_pass import UiPass
 
 
 class WindowSlot(FrameSlot):
@@ -72,6 +73,7 @@ class WindowFrames(FrameTarget):
         self._submit_infos: dict = {}  # (slot, swapchain image) -> VkSubmitInfo of its command buffer
         self._recorded_clear: dict = {}  # (slot, swapchain image) -> the clear colour its command buffer has
         self.render_pass = self.swapchain = self.surface = None
+        self.ui: UiPass | None = None  # the panel's pass, once enable_panel() made it
         device = context.device
         try:
             self.surface = Surface(context.instance, window.handle)
@@ -107,7 +109,18 @@ class WindowFrames(FrameTarget):
             vk_create("Semaphore", vk.vkCreateSemaphore, device, vk.VkSemaphoreCreateInfo(), None)
             for _ in self.swapchain.images
         ]
+        if self.ui is not None:
+            self.ui.set_targets(self.swapchain.views, self.swapchain.extent)
         self._record_all()
+
+    def enable_panel(self) -> None:
+        """Make the panel's pass (ui_pass.py) for this window's images: `submit(..., panel=draw_data)` then
+        draws ImGui's draw data over the frame."""
+        if self.ui is None:
+            self.ui = UiPass(
+                self.context, self.swapchain.format, len(self.slots), vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR
+            )
+            self.ui.set_targets(self.swapchain.views, self.swapchain.extent)
 
     def recreate(self, vsync: bool | None = None) -> bool:
         """Rebuild the swapchain for the window's current size (and vsync). False while the window is 0x0."""
@@ -149,14 +162,14 @@ class WindowFrames(FrameTarget):
         vk.vkEndCommandBuffer(cb)
         self.cbs[(slot.index, image)] = cb
         self._recorded_clear[(slot.index, image)] = self.clear_color
-        self._submit_infos[(slot.index, image)] = self._submit_info(slot, image, cb)
+        self._submit_infos[(slot.index, image)] = self._submit_info(slot, image, [cb])
 
-    def _submit_info(self, slot: WindowSlot, image: int, cb):
-        """Run `cb` once the slot's swapchain image is available; signal the image's render-finished."""
+    def _submit_info(self, slot: WindowSlot, image: int, cbs: list):
+        """Run `cbs` once the slot's swapchain image is available; signal the image's render-finished."""
         return vk.VkSubmitInfo(
             pWaitSemaphores=[slot.image_available],
             pWaitDstStageMask=[vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT],
-            pCommandBuffers=[cb],
+            pCommandBuffers=cbs,
             pSignalSemaphores=[self.render_finished[image]],
         )
 
@@ -174,21 +187,29 @@ class WindowFrames(FrameTarget):
             return None
         return slot, index
 
-    def submit(self, slot: WindowSlot, index: int, capture: bool = False) -> np.ndarray | None:
-        """After the frame's launches: flush Taichi, submit the frame's command buffer, present.
-        With `capture`, this frame's image is also copied out and returned (HxWx4 RGBA; waits for the frame)."""
-        readback = cb = None
+    def submit(
+        self, slot: WindowSlot, index: int, capture: bool = False, panel=None, capture_panel: bool = False
+    ) -> np.ndarray | None:
+        """After the frame's launches: flush Taichi, submit the frame's command buffer, then the panel's if
+        `panel` (ImGui's draw data) is given, and present. With `capture`, this frame's image is also copied out
+        and returned (HxWx4 RGBA; waits for the frame): the scene alone, or with the panel if `capture_panel`."""
+        if self._recorded_clear[(slot.index, index)] != self.clear_color:  # a new background: record again
+            (new,) = self.renew_command_buffers([self.cbs[(slot.index, index)]], 1)
+            self._record(slot, index, new)
+        info = self._submit_infos[(slot.index, index)]
+        readback = copy_cb = None
         if capture:
-            readback, cb = self._record_capture(slot, index)
-        if cb is None:
-            if (
-                self._recorded_clear[(slot.index, index)] != self.clear_color
-            ):  # a new background: record again
-                (new,) = self.renew_command_buffers([self.cbs[(slot.index, index)]], 1)
-                self._record(slot, index, new)
-            info = self._submit_infos[(slot.index, index)]
-        else:  # the capture's own command buffer, recorded for this frame
-            info = self._submit_info(slot, index, cb)
+            readback, copy_cb = self._record_copy(index)
+        if panel is not None or capture:
+            cbs = [self.cbs[(slot.index, index)]]
+            if copy_cb is not None and not capture_panel:
+                cbs.append(copy_cb)
+            if panel is not None:
+                self.ui.update_textures(panel)
+                cbs.append(self.ui.record(slot.index, index, panel))
+            if copy_cb is not None and capture_panel:
+                cbs.append(copy_cb)
+            info = self._submit_info(slot, index, cbs)
         self.submit_slot(slot, info, self.submitted)
         self.swapchain.present(self.context.queue, index, self.render_finished[index])
         self.reclaim()  # Taichi frees what it submitted only here (see target.py)
@@ -199,15 +220,15 @@ class WindowFrames(FrameTarget):
             width, height = self.swapchain.extent
             pixels = readback.read(np.uint8).reshape(height, width, 4)
         finally:
-            vk.vkFreeCommandBuffers(self.context.device, self.pool, 1, [cb])
+            vk.vkFreeCommandBuffers(self.context.device, self.pool, 1, [copy_cb])
             readback.destroy()
         if self.swapchain.format == vk.VK_FORMAT_B8G8R8A8_UNORM:
             pixels = pixels[..., [2, 1, 0, 3]]
         return np.ascontiguousarray(pixels)
 
-    def _record_capture(self, slot: WindowSlot, index: int):
-        """A one-off command buffer: the frame as usual, then its image copied to a host buffer before it is
-        presented (the image is ours until the present, so no hazard against the presentation engine)."""
+    def _record_copy(self, index: int):
+        """A one-off command buffer that copies swapchain image `index` to a new host buffer, submitted after the
+        frame's (the image is ours until the present, so no hazard against the presentation engine)."""
         if not self.swapchain.can_screenshot:
             raise RendererError("this surface's images cannot be copied (no TRANSFER_SRC usage)")
         width, height = self.swapchain.extent
@@ -235,18 +256,8 @@ class WindowFrames(FrameTarget):
         vk.vkBeginCommandBuffer(
             cb, vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
         )
-        stages = record_ordered_draws(
-            cb,
-            slot.event,
-            self.render_pass,
-            self.swapchain.framebuffers[index],
-            self.swapchain.target(index, slot.shared),
-            self.clear_color,
-            self.drawables,
-            slot.index,
-        )
-        # after the render pass's final layout change (its external dependency's TRANSFER | COMPUTE scope) and
-        # whatever the drawables wrote after the pass
+        # after the render passes' final layout changes (their external dependencies' TRANSFER scope) and
+        # whatever the drawables wrote after the scene's pass
         transition(
             vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
             vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
@@ -266,7 +277,6 @@ class WindowFrames(FrameTarget):
             vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
             vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
         )
-        slot.event.record_reset(cb, stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
         return readback, cb
 
@@ -280,6 +290,9 @@ class WindowFrames(FrameTarget):
         device = self.context.device
         if device is None:
             return
+        if self.ui is not None:
+            self.ui.destroy()
+            self.ui = None
         self.destroy_slots(device)
         for semaphore in self.render_finished:
             vk_destroy("Semaphore", vk.vkDestroySemaphore, device, semaphore, None)

@@ -69,13 +69,17 @@ class Param:
     within `low`..`high` (None: unbounded); a bool; an RGB colour (a tuple of three numbers in 0..1); one of
     `choices` when they are given; any other str is free text. A parameter that cannot be what it says (a
     default outside its range, low above high, a colour that is not one) is refused when the scene class is
-    defined, naming the scene and the parameter."""
+    defined, naming the scene and the parameter.
+
+    `live=True` says the scene reads the parameter in `update`, so the window's panel sets a new value on the
+    running scene; otherwise a change there loads the scene again (its `setup` runs with the new value)."""
 
     default: object
     low: float | None = None
     high: float | None = None
     help: str = ""
     choices: tuple | None = None
+    live: bool = False
 
     @property
     def kind(self) -> str:
@@ -192,6 +196,8 @@ class Param:
         kind = self.kind
         if not isinstance(self.help, str):
             raise SceneError(f"{where}: help must be a string, not {self.help!r}")
+        if not isinstance(self.live, bool):
+            raise SceneError(f"{where}: live must be True or False, not {self.live!r}")
         if kind == "unknown":
             raise SceneError(
                 f"{where}: the default {self.default!r} is none of the kinds a parameter can have: a number, "
