@@ -70,7 +70,7 @@ class WindowFrames(FrameTarget):
         self.render_finished: list = []
         self.cbs: dict = {}
         self._submit_infos: dict = {}  # (slot, swapchain image) -> VkSubmitInfo of its command buffer
-        self._recorded_clear: dict = {}  # (slot, swapchain image) -> the clear colour its command buffer has
+        self._recorded: dict = {}  # (slot, swapchain image) -> the recorded_state() its command buffer has
         self.render_pass = self.swapchain = self.surface = None
         device = context.device
         try:
@@ -99,6 +99,10 @@ class WindowFrames(FrameTarget):
 
     def _create_swapchain(self) -> None:
         width, height = self.window.framebuffer_size()
+        for slot in self.slots:  # what the drawables made for the old images (the GPU is idle)
+            for obj in slot.shared.values():
+                obj.destroy()
+            slot.shared = {}
         self.swapchain.create(self.render_pass, width, height, self.vsync)
         device = self.context.device
         for semaphore in self.render_finished:
@@ -148,7 +152,7 @@ class WindowFrames(FrameTarget):
         slot.event.record_reset(cb, stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
         self.cbs[(slot.index, image)] = cb
-        self._recorded_clear[(slot.index, image)] = self.clear_color
+        self._recorded[(slot.index, image)] = self.recorded_state()
         self._submit_infos[(slot.index, image)] = self._submit_info(slot, image, cb)
 
     def _submit_info(self, slot: WindowSlot, image: int, cb):
@@ -181,9 +185,7 @@ class WindowFrames(FrameTarget):
         if capture:
             readback, cb = self._record_capture(slot, index)
         if cb is None:
-            if (
-                self._recorded_clear[(slot.index, index)] != self.clear_color
-            ):  # a new background: record again
+            if self._recorded[(slot.index, index)] != self.recorded_state():  # a new background, count...
                 (new,) = self.renew_command_buffers([self.cbs[(slot.index, index)]], 1)
                 self._record(slot, index, new)
             info = self._submit_infos[(slot.index, index)]
