@@ -239,6 +239,8 @@ class CustomDraw(Transformable, Drawable):
     @opacity.setter
     def opacity(self, value) -> None:
         value = check_opacity(value)
+        if not self.transparent:
+            Drawable.opacity.fset(self, value)  # refused: an opaque draw
         if not self.opacity_uniform:
             raise ArgumentError(
                 "this draw has no opacity of its own: lines take opacity= when made; a custom draw's alpha is "

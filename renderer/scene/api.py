@@ -481,7 +481,7 @@ class SceneGPU:
             or len(array.shape) != 1
             or array.shape != positions.shape
         ):
-            kind = "float32" if element_shape == () else "vec3 (or RGBA vec4) float32"
+            kind = "float32" if element_shape == () else "vec3 float32 (or RGBA vec4)"
             raise self._refuse(
                 f"{what} {name} must be a 1-D array of {kind} with one per position ({positions.shape[0]}), "
                 f"not shape {array.shape} x {array.element_shape} {array.dtype}"
@@ -842,9 +842,9 @@ class SceneGPU:
             self._array(f"particle {what}", array)
             shapes = ((3,), (4,)) if what == "colors" else ((3,),)
             if array.dtype != np.float32 or array.element_shape not in shapes or len(array.shape) != 1:
-                kind = "vec3 (or RGBA vec4)" if what == "colors" else "vec3"
+                kind = "vec3 float32 (or RGBA vec4)" if what == "colors" else "vec3 float32"
                 raise SceneError(
-                    f"scene {self.scene_name!r}: particle {what} must be a 1-D array of {kind} float32, not "
+                    f"scene {self.scene_name!r}: particle {what} must be a 1-D array of {kind}, not "
                     f"shape {array.shape} x {array.element_shape} {array.dtype}"
                 )
         if not (_real(radius) and math.isfinite(radius) and radius > 0):
@@ -905,9 +905,9 @@ class SceneGPU:
                 or len(array.shape) != 1
                 or array.shape != positions.shape
             ):
-                kind = "vec3 (or RGBA vec4)" if what == "colors" else "vec3"
+                kind = "vec3 float32 (or RGBA vec4)" if what == "colors" else "vec3 float32"
                 raise SceneError(
-                    f"scene {self.scene_name!r}: mesh {what} must be a 1-D array of {kind} float32 "
+                    f"scene {self.scene_name!r}: mesh {what} must be a 1-D array of {kind} "
                     f"with one per vertex ({positions.shape[0]}), not shape {array.shape} x "
                     f"{array.element_shape} {array.dtype}"
                 )
