@@ -2,8 +2,9 @@
 
 Kernels bin the particles into a uniform grid (a counting sort, each cell's list sorted by index so every run
 computes the same sums in the same order), gather each particle's neighbours, solve the density constraints and
-write the speeds that colour the particles through a colormap. The floor is instanced tiles; the paddle is an
-instanced plate moved by its transform from the host.
+write the speeds that colour the particles through a colormap; the particles are partly transparent
+(composited in any order: renderer/draw/transparency.py), so the tiles and the paddle show through the water.
+The floor is instanced tiles; the paddle is an instanced plate moved by its transform from the host.
 """
 
 import numpy as np
@@ -257,9 +258,9 @@ def paddle_x(time: float) -> float:
 
 class Fluid(Scene):
     name = "fluid"
-    # opaque for now: the particles will be drawn partly transparent once the renderer blends in any order
     description = (
-        "a PBF fluid sloshes in a box: particles coloured by speed (turbo) over instanced floor tiles"
+        "a PBF fluid sloshes in a box: partly transparent particles coloured by speed (turbo) over instanced "
+        "floor tiles"
     )
     kernels = (
         seed,
@@ -281,6 +282,7 @@ class Fluid(Scene):
     params = {
         "count": Param(4096, 16, 8192, "particles"),
         "radius": Param(0.035, 0.005, 0.1, "particle radius (world units)"),
+        "opacity": Param(0.55, 0.0, 1.0, "the water's opacity"),
     }
 
     def setup(self, gpu):
@@ -303,7 +305,9 @@ class Fluid(Scene):
         }
         lam = gpu.array("multipliers", n, usage=storage)
         pos, vel, old, delta = self.positions, arrays["velocities"], arrays["old"], arrays["delta"]
-        gpu.particles(pos, radius=self.radius, scalars=self.speeds, colormap="turbo", range="auto")
+        self.water = gpu.particles(
+            pos, radius=self.radius, scalars=self.speeds, colormap="turbo", range="auto", opacity=self.opacity
+        )
 
         across = 12  # tiles along x and z: 3 x 3 metres from -0.5
         tiles = gpu.array("tiles", (across * across,), element_shape=(3,))

@@ -7,10 +7,10 @@
 layout(local_size_x = 128) in;
 
 layout(std430, set = 0, binding = 0) readonly buffer Scalars { float scalars[]; };
-layout(std430, set = 0, binding = 1) readonly buffer Table { vec4 entries[256]; };
+layout(std430, set = 0, binding = 1) readonly buffer Table { vec4 entries[]; };  // 256 per colormap
 layout(std430, set = 0, binding = 2) buffer Range { uint range_bits[2]; };  // ordered(lo), ordered(hi)
 layout(std430, set = 0, binding = 3) writeonly buffer Colors { float colors[]; };  // packed vec3s
-layout(push_constant) uniform Push { uint count; } push;
+layout(push_constant) uniform Push { uint count; uint first; } push;  // first: the colormap's first entry
 
 // float bits that order like the floats as uints (and back)
 uint ordered(float f) {
@@ -63,7 +63,7 @@ void main() {
     float t = hi > lo ? (scalars[i] - lo) / (hi - lo) : 0.5;
     t = clamp(isnan(t) ? 0.0 : t, 0.0, 1.0) * 255.0;
     uint k = min(uint(t), 254u);
-    vec3 c = mix(entries[k].rgb, entries[k + 1u].rgb, t - float(k));
+    vec3 c = mix(entries[push.first + k].rgb, entries[push.first + k + 1u].rgb, t - float(k));
     colors[3u * i] = c.r;
     colors[3u * i + 1u] = c.g;
     colors[3u * i + 2u] = c.b;

@@ -24,9 +24,9 @@ layout(location = 4) in vec3 scale;
 #else
 layout(location = 4) in float scale;
 #endif
-layout(location = 5) in vec3 color;
+layout(location = 5) in vec4 color;  // a vec3 array gives alpha 1
 layout(location = 0) out vec3 v_normal;
-layout(location = 1) out vec3 v_color;
+layout(location = 1) out vec4 v_color;
 
 mat3 orientation() {
 #ifdef QUATERNION
@@ -61,5 +61,5 @@ void main() {
     vec3 inverse_scale = vec3(s.x != 0.0 ? 1.0 / s.x : 0.0, s.y != 0.0 ? 1.0 / s.y : 0.0,
                               s.z != 0.0 ? 1.0 / s.z : 0.0);
     v_normal = mat3(frame.normal_matrix) * (r * (normal * inverse_scale));
-    v_color = color * frame.tint.rgb;
+    v_color = color * frame.tint;  // tint.a: the opacity of a transparent draw
 }

@@ -1,4 +1,5 @@
 #version 450
+#extension GL_GOOGLE_include_directive : require
 // Two-sided Lambert shading with an ambient share (cloth is seen from both sides).
 layout(set = 0, binding = 0) uniform Frame {
     mat4 view_proj;
@@ -8,13 +9,13 @@ layout(set = 0, binding = 0) uniform Frame {
 } frame;
 
 layout(location = 0) in vec3 v_normal;
-layout(location = 1) in vec3 v_color;
-layout(location = 0) out vec4 out_color;
+layout(location = 1) in vec4 v_color;
+#include "oit_output.glsl"
 
 void main() {
     float len = length(v_normal);
     vec3 n = len > 1e-12 ? v_normal / len : vec3(0.0, 1.0, 0.0);
     float diffuse = abs(dot(n, normalize(frame.light.xyz)));
     float ambient = frame.light_color.a;
-    out_color = vec4(v_color * (ambient + (1.0 - ambient) * diffuse * frame.light_color.rgb), 1.0);
+    emit(v_color.rgb * (ambient + (1.0 - ambient) * diffuse * frame.light_color.rgb), v_color.a);
 }

@@ -4,13 +4,14 @@
 #include "particle_frame.glsl"
 #include "sphere_shading.glsl"
 
-layout(location = 0) in vec3 v_color;
-layout(location = 0) out vec4 out_color;
+#include "oit_output.glsl"
+
+layout(location = 0) in vec4 v_color;
 
 void main() {
     vec2 c = gl_PointCoord * 2.0 - 1.0;
     if (dot(c, c) > 1.0) {
         discard;
     }
-    out_color = vec4(sphere_shading(v_color, c, normalize(frame.light.xyz), frame.light_color), 1.0);
+    emit(sphere_shading(v_color.rgb, c, normalize(frame.light.xyz), frame.light_color), v_color.a);
 }

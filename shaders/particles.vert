@@ -4,8 +4,8 @@
 #include "particle_frame.glsl"
 
 layout(location = 0) in vec3 position;
-layout(location = 1) in vec3 color;  // per particle, or one for all (instance rate)
-layout(location = 0) out vec3 v_color;
+layout(location = 1) in vec4 color;  // per particle, or one for all (instance rate); a vec3 array gives alpha 1
+layout(location = 0) out vec4 v_color;
 #ifdef RADII
 layout(location = 2) in float radius;  // per particle (world units); frame.params.x is then 1
 #endif
@@ -13,7 +13,7 @@ layout(location = 2) in float radius;  // per particle (world units); frame.para
 void main() {
     vec4 clip = frame.view_proj * vec4(position, 1.0);
     gl_Position = clip;
-    v_color = color * frame.color.rgb;
+    v_color = color * frame.color;  // frame.color.a: the draw's opacity
 #ifdef RADII
     gl_PointSize = clamp(frame.params.x * radius * frame.params.y / max(clip.w, 1e-6), 1.0, frame.params.z);
 #else

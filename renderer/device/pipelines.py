@@ -33,6 +33,34 @@ BLENDS = {
     "alpha": (vk.VK_BLEND_FACTOR_SRC_ALPHA, vk.VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA),
     "additive": (vk.VK_BLEND_FACTOR_ONE, vk.VK_BLEND_FACTOR_ONE),
 }
+# weighted blended order-independent transparency (McGuire & Bavoil 2013; draw/transparency.py). The transparent
+# subpass adds up premultiplied, weighted colours (rgb of ACCUM_FORMAT) and weights (WEIGHT_FORMAT), and
+# multiplies the revealage, the product of (1 - alpha) (a of ACCUM_FORMAT): one blend for both attachments, so
+# that devices without `independentBlend` (and a device Taichi made) can draw them. The composite lays the
+# average colour over the frame by the revealage (src.a). Per attachment: (colour source, colour destination,
+# alpha source, alpha destination, write mask)
+ACCUM_FORMAT = vk.VK_FORMAT_R16G16B16A16_SFLOAT
+WEIGHT_FORMAT = vk.VK_FORMAT_R16_SFLOAT
+_ONE, _ZERO = vk.VK_BLEND_FACTOR_ONE, vk.VK_BLEND_FACTOR_ZERO
+_ADD_AND_MULTIPLY = (_ONE, _ONE, _ZERO, vk.VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA, 0xF)
+OIT_BLENDS = {
+    "transparent": (_ADD_AND_MULTIPLY, _ADD_AND_MULTIPLY),
+    # the frame's alpha is left as the opaque pass wrote it
+    "composite": ((vk.VK_BLEND_FACTOR_ONE_MINUS_SRC_ALPHA, vk.VK_BLEND_FACTOR_SRC_ALPHA, _ZERO, _ONE, 0x7),),
+}
+CULL_MODES = {
+    "none": vk.VK_CULL_MODE_NONE,
+    "back": vk.VK_CULL_MODE_BACK_BIT,
+    "front": vk.VK_CULL_MODE_FRONT_BIT,
+}
+DEPTH_COMPARES = {
+    "less": vk.VK_COMPARE_OP_LESS,
+    "less_or_equal": vk.VK_COMPARE_OP_LESS_OR_EQUAL,
+    "greater": vk.VK_COMPARE_OP_GREATER,
+    "greater_or_equal": vk.VK_COMPARE_OP_GREATER_OR_EQUAL,
+    "equal": vk.VK_COMPARE_OP_EQUAL,
+    "always": vk.VK_COMPARE_OP_ALWAYS,
+}
 
 
 class RenderPass:
@@ -40,17 +68,31 @@ class RenderPass:
     description, see `create_pipeline`) and its push-descriptor set layouts (`push_set_layout`). `destroy()`
     (idempotent; the GPU must be done with them) destroys them all and the render pass."""
 
-    def __init__(self, device, handle, color_formats: tuple = (COLOR_FORMAT,)):
+    def __init__(self, device, handle, color_formats: tuple = (COLOR_FORMAT,), final_layout=None):
         self.device, self.handle = device, handle
-        self.color_formats = tuple(color_formats)  # of its colour attachments, in order
+        self.color_formats = tuple(color_formats)  # of its (first subpass's) colour attachments, in order
+        self.final_layout = final_layout  # where the frame's colour image is left
         self.pipelines: dict = {}  # description -> (pipeline, layout)
         self.push_set_layouts: dict = {}  # name -> push-descriptor set layout
+        self._transparent: RenderPass | None = None
+
+    def transparent_pass(self) -> RenderPass:
+        """The pass of this frame's transparent draws (create_transparent_pass), made on first use: a frame
+        without transparent draws has none."""
+        if self.handle is None:
+            raise RendererError("a transparent pass was asked of a render pass that was destroyed")
+        if self._transparent is None:
+            self._transparent = create_transparent_pass(self.device, self.color_formats[0], self.final_layout)
+        return self._transparent
 
     def destroy(self) -> None:
         handle, self.handle = self.handle, None
         if handle is None:
             return
         device = self.device
+        if self._transparent is not None:
+            self._transparent.destroy()
+            self._transparent = None
         for pipeline, layout in self.pipelines.values():
             vk_destroy("Pipeline", vk.vkDestroyPipeline, device, pipeline, None)
             vk_destroy("PipelineLayout", vk.vkDestroyPipelineLayout, device, layout, None)
@@ -130,7 +172,110 @@ def create_render_pass(device, color_format: int, final_layout: int) -> RenderPa
         pAttachments=[color, depth], pSubpasses=[subpass], pDependencies=dependencies
     )
     handle = vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None)
-    return RenderPass(device, handle, (color_format,))
+    return RenderPass(device, handle, (color_format,), final_layout)
+
+
+def create_transparent_pass(device, color_format: int, final_layout: int) -> RenderPass:
+    """The pass after the opaque one in a frame with transparent draws. Attachments: the frame's colour (kept,
+    left in `final_layout`), its depth (tested, not written), the accumulation (ACCUM_FORMAT, cleared to
+    (0, 0, 0, 1): no colour, all revealed) and the weights (WEIGHT_FORMAT, cleared to 0), both thrown away
+    after the pass. Subpass 0: the transparent draws into both (OIT_BLENDS["transparent"]); subpass 1: the
+    composite reads both as input attachments and blends over the frame's colour."""
+    keep, clear = vk.VK_ATTACHMENT_LOAD_OP_LOAD, vk.VK_ATTACHMENT_LOAD_OP_CLEAR
+    store, discard = vk.VK_ATTACHMENT_STORE_OP_STORE, vk.VK_ATTACHMENT_STORE_OP_DONT_CARE
+    read_only = vk.VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL
+    attachment = vk.VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL
+
+    def described(fmt, load, store_op, initial, final):
+        return vk.VkAttachmentDescription(
+            format=fmt,
+            samples=vk.VK_SAMPLE_COUNT_1_BIT,
+            loadOp=load,
+            storeOp=store_op,
+            stencilLoadOp=vk.VK_ATTACHMENT_LOAD_OP_DONT_CARE,
+            stencilStoreOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
+            initialLayout=initial,
+            finalLayout=final,
+        )
+
+    attachments = [
+        described(color_format, keep, store, final_layout, final_layout),
+        described(DEPTH_FORMAT, keep, discard, DEPTH_AFTER_PASS, DEPTH_AFTER_PASS),
+        described(ACCUM_FORMAT, clear, discard, vk.VK_IMAGE_LAYOUT_UNDEFINED, read_only),
+        described(WEIGHT_FORMAT, clear, discard, vk.VK_IMAGE_LAYOUT_UNDEFINED, read_only),
+    ]
+    ref = vk.VkAttachmentReference
+    subpasses = [
+        vk.VkSubpassDescription(
+            pipelineBindPoint=vk.VK_PIPELINE_BIND_POINT_GRAPHICS,
+            pColorAttachments=[ref(attachment=2, layout=attachment), ref(attachment=3, layout=attachment)],
+            pDepthStencilAttachment=ref(attachment=1, layout=DEPTH_AFTER_PASS),
+            pPreserveAttachments=[0],
+        ),
+        vk.VkSubpassDescription(
+            pipelineBindPoint=vk.VK_PIPELINE_BIND_POINT_GRAPHICS,
+            pInputAttachments=[ref(attachment=2, layout=read_only), ref(attachment=3, layout=read_only)],
+            pColorAttachments=[ref(attachment=0, layout=attachment)],
+        ),
+    ]
+    output = vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT
+    tests = vk.VK_PIPELINE_STAGE_EARLY_FRAGMENT_TESTS_BIT | vk.VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT
+    fragment = vk.VK_PIPELINE_STAGE_FRAGMENT_SHADER_BIT
+    outside = vk.VK_PIPELINE_STAGE_TRANSFER_BIT | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+    writes = (
+        vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT
+        | vk.VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT
+        | vk.VK_ACCESS_SHADER_WRITE_BIT
+    )
+    color_rw = vk.VK_ACCESS_COLOR_ATTACHMENT_READ_BIT | vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT
+    before = (
+        output | tests | fragment | outside
+    )  # the opaque pass, the work after it, the last composite's reads
+    dependencies = [
+        vk.VkSubpassDependency(
+            srcSubpass=vk.VK_SUBPASS_EXTERNAL,
+            dstSubpass=0,
+            srcStageMask=before,
+            dstStageMask=output | tests,
+            srcAccessMask=writes,
+            dstAccessMask=color_rw | vk.VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_READ_BIT,
+        ),
+        # the frame's colour is first used (and its layout changed) in subpass 1
+        vk.VkSubpassDependency(
+            srcSubpass=vk.VK_SUBPASS_EXTERNAL,
+            dstSubpass=1,
+            srcStageMask=before,
+            dstStageMask=output,
+            srcAccessMask=writes,
+            dstAccessMask=color_rw,
+        ),
+        vk.VkSubpassDependency(
+            srcSubpass=0,
+            dstSubpass=1,
+            srcStageMask=output,
+            dstStageMask=fragment,
+            srcAccessMask=vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT,
+            dstAccessMask=vk.VK_ACCESS_INPUT_ATTACHMENT_READ_BIT,
+            dependencyFlags=vk.VK_DEPENDENCY_BY_REGION_BIT,
+        ),
+        # as the opaque pass's: before the copy that reads the colour back, or compute work after the pass
+        vk.VkSubpassDependency(
+            srcSubpass=1,
+            dstSubpass=vk.VK_SUBPASS_EXTERNAL,
+            srcStageMask=output | tests,
+            dstStageMask=outside,
+            srcAccessMask=vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT
+            | vk.VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT,
+            dstAccessMask=vk.VK_ACCESS_TRANSFER_READ_BIT
+            | vk.VK_ACCESS_SHADER_READ_BIT
+            | vk.VK_ACCESS_SHADER_WRITE_BIT,
+        ),
+    ]
+    info = vk.VkRenderPassCreateInfo(
+        pAttachments=attachments, pSubpasses=subpasses, pDependencies=dependencies
+    )
+    handle = vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None)
+    return RenderPass(device, handle, (ACCUM_FORMAT, WEIGHT_FORMAT), final_layout)
 
 
 def push_set_layout(device, render_pass: RenderPass, name: str, bindings: dict, stages: int):
@@ -206,18 +351,31 @@ def create_pipeline(
     push_constants: int = 0,
     blend: str | None = None,
     depth_test: bool = True,
+    depth_compare: int = vk.VK_COMPARE_OP_LESS,
+    subpass: int = 0,
     push_stages: int = vk.VK_SHADER_STAGE_FRAGMENT_BIT,
 ):
-    """A graphics pipeline with depth test (unless `depth_test` is False), dynamic viewport and scissor.
-    `bindings`: (stride, input rate) per vertex binding; `attributes`: (location, binding, format, offset);
-    `push_constants`: bytes the `push_stages` (the fragment shader) get; `blend`: None (the colour replaces what is there) or a
-    name of BLENDS. Returns (pipeline, layout), made once per render pass and description, so
-    `set_layout_key` must name how `set_layout` is defined: the descriptor sets of any set layout defined
-    alike fit the pipeline's layout."""
+    """A graphics pipeline with depth test (unless `depth_test` is False; `depth_compare` a VkCompareOp),
+    dynamic viewport and scissor, for `subpass` of `render_pass`. `bindings`: (stride, input rate) per vertex
+    binding; `attributes`: (location, binding, format, offset); `push_constants`: bytes the `push_stages`
+    (the fragment shader) get; `blend`: None (the colour replaces what is there), a name of BLENDS, or of OIT_BLENDS (a blend per
+    attachment of the transparent pass's subpasses). Returns (pipeline, layout), made once per render pass
+    and description, so `set_layout_key` must name how `set_layout` is defined: the descriptor sets of any
+    set layout defined alike fit the pipeline's layout."""
     # what the pipeline is made of beside its shaders: in its description and its build alike
-    if blend is not None and blend not in BLENDS:
+    if blend is not None and blend not in BLENDS and blend not in OIT_BLENDS:
         raise RendererError(f"blend must be None or one of {sorted(BLENDS)}, not {blend!r}")
-    shape = (tuple(bindings), tuple(attributes), topology, cull_mode, depth_write, blend, depth_test)
+    shape = (
+        tuple(bindings),
+        tuple(attributes),
+        topology,
+        cull_mode,
+        depth_write,
+        blend,
+        depth_test,
+        depth_compare,
+        subpass,
+    )
     sources = hashlib.sha256(vertex_spirv + fragment_spirv).digest(), len(vertex_spirv)
     description = ("graphics", set_layout_key, *sources, *shape, push_constants, push_stages)
 
@@ -261,6 +419,8 @@ def _build_graphics(
     depth_write,
     blend,
     depth_test,
+    depth_compare,
+    subpass,
 ):
     vert = create_module(device, vertex_spirv)
     frag = create_module(device, fragment_spirv)
@@ -295,23 +455,31 @@ def _build_graphics(
         depth = vk.VkPipelineDepthStencilStateCreateInfo(
             depthTestEnable=vk.VK_TRUE if depth_test else vk.VK_FALSE,
             depthWriteEnable=vk.VK_TRUE if depth_write else vk.VK_FALSE,
-            depthCompareOp=vk.VK_COMPARE_OP_LESS,
+            depthCompareOp=depth_compare,
         )
         if blend is None:
-            blend_attachment = vk.VkPipelineColorBlendAttachmentState(colorWriteMask=0xF)
+            factors = [None]
+        elif blend in OIT_BLENDS:
+            factors = OIT_BLENDS[blend]
         else:
             source, destination = BLENDS[blend]
-            blend_attachment = vk.VkPipelineColorBlendAttachmentState(
+            factors = [(source, destination, vk.VK_BLEND_FACTOR_ONE, destination, 0xF)]
+        blend_attachments = [
+            vk.VkPipelineColorBlendAttachmentState(colorWriteMask=0xF)
+            if f is None
+            else vk.VkPipelineColorBlendAttachmentState(
                 blendEnable=vk.VK_TRUE,
-                srcColorBlendFactor=source,
-                dstColorBlendFactor=destination,
+                srcColorBlendFactor=f[0],
+                dstColorBlendFactor=f[1],
                 colorBlendOp=vk.VK_BLEND_OP_ADD,
-                srcAlphaBlendFactor=vk.VK_BLEND_FACTOR_ONE,
-                dstAlphaBlendFactor=destination,
+                srcAlphaBlendFactor=f[2],
+                dstAlphaBlendFactor=f[3],
                 alphaBlendOp=vk.VK_BLEND_OP_ADD,
-                colorWriteMask=0xF,
+                colorWriteMask=f[4],
             )
-        blend = vk.VkPipelineColorBlendStateCreateInfo(pAttachments=[blend_attachment])
+            for f in factors
+        ]
+        blend = vk.VkPipelineColorBlendStateCreateInfo(pAttachments=blend_attachments)
         dynamic = vk.VkPipelineDynamicStateCreateInfo(
             pDynamicStates=[vk.VK_DYNAMIC_STATE_VIEWPORT, vk.VK_DYNAMIC_STATE_SCISSOR]
         )
@@ -327,7 +495,7 @@ def _build_graphics(
             pDynamicState=dynamic,
             layout=layout,
             renderPass=render_pass.handle,
-            subpass=0,
+            subpass=subpass,
         )
         return vk_create("Pipeline", vk.vkCreateGraphicsPipelines, device, None, 1, [info], None)[0]
     finally:

@@ -11,6 +11,8 @@ import numpy as np
 from ..camera import Light
 from ..device import vk
 from ..device.pipelines import constant_vec3, create_pipeline
+from ..errors import ArgumentError
+from .transparency import check_opacity
 from .uniforms import FrameUniforms, Std140
 
 
@@ -29,6 +31,17 @@ class FrameView:
     light: Light | None = None
     time: float = 0.0
     dt: float = 0.0
+
+
+def check_count(value, capacity: int, what: str) -> int:
+    """A draw's count set at run time: a whole number from 0 to the `capacity` it was made with, or
+    ArgumentError."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= capacity:
+        raise ArgumentError(
+            f"{what} count must be a whole number from 0 to {capacity} (what the draw was made with), "
+            f"not {value!r}"
+        )
+    return int(value)
 
 
 def light_color(light: Light | None, ambient: float) -> tuple:
@@ -55,6 +68,7 @@ class RenderTarget:
     storage: bool
     per_slot: dict
     this_frame: dict = field(default_factory=dict)
+    transparent: bool = False  # the frame has transparent draws (draw/transparency.py)
 
 
 class Drawable(abc.ABC):
@@ -70,8 +84,63 @@ class Drawable(abc.ABC):
 
     UNIFORMS: Std140  # the uniform block the shaders declare, field by field
     context = pipeline = layout = uniforms = None
-    colormap = None  # the pass that maps the draw's scalars to its colours (colormap.ScalarColors), if any
     owned: tuple = ()
+    # drawn in the frame's transparent pass (draw/transparency.py) rather than its render pass, from its making on
+    transparent = False
+    _opacity = 1.0
+    _colormap = None  # the pass that maps the draw's scalars to its colours (colormap.ScalarColors), if any
+
+    # -- what the scene sets
+
+    @property
+    def opacity(self) -> float:
+        """A transparent draw's opacity, 0 (invisible) to 1, multiplying its colours' alpha; set it from
+        update() (drawn that frame). An opaque draw's is 1 and cannot be set: make it with `opacity=`."""
+        return self._opacity
+
+    @opacity.setter
+    def opacity(self, value) -> None:
+        value = check_opacity(value)
+        if not self.transparent:
+            raise ArgumentError(
+                "this draw is opaque: give it opacity= (or an RGBA colour array) when making it to make it "
+                "transparent, then change its opacity in update()"
+            )
+        self._opacity = value
+
+    @property
+    def colormap(self):
+        """The pass that maps the draw's `scalars=` to its colours (colormap.ScalarColors: `name`, `range`,
+        `range_now()`, `colorbar()`), or None. Set a colormap's name (e.g. "magma") to map through it from the
+        next frame on."""
+        return self._colormap
+
+    @colormap.setter
+    def colormap(self, value) -> None:
+        if isinstance(value, str):
+            self._scalar_colors().name = value
+        else:  # the scene API gives the draw its pass (or None)
+            self._colormap = value
+
+    @property
+    def range(self):
+        """The range of a draw with `scalars=`: (lo, hi), or "auto"; set it to map with another from the next
+        frame on."""
+        return self._scalar_colors().range
+
+    @range.setter
+    def range(self, value) -> None:
+        self._scalar_colors().range = value
+
+    def _scalar_colors(self):
+        if self._colormap is None:
+            raise ArgumentError("this draw has no colormap: make it with scalars= to colour it through one")
+        return self._colormap
+
+    def recorded(self) -> tuple:
+        """What of this draw its recorded commands hold (counts, ...): a frame target records a slot again
+        when this changes (once, for the next frame of that slot). Nothing by default."""
+        return ()
 
     # -- what a frame calls
 
@@ -138,9 +207,24 @@ class Drawable(abc.ABC):
         self.constant_color = constant_vec3(self.context, color, name)
         return vk.VK_VERTEX_INPUT_RATE_INSTANCE
 
+    def make_transparent(self, opacity) -> None:
+        """With an `opacity` (not None), the draw is transparent: its pipeline is made for the transparent pass,
+        its shaders with OIT defined (`self.defines`)."""
+        if opacity is not None:
+            self._opacity, self.transparent = check_opacity(opacity), True
+
+    @property
+    def defines(self) -> tuple:
+        """The defines of the draw's built-in shaders for its kind: OIT for a transparent draw."""
+        return ("OIT",) if self.transparent else ()
+
     def create_pipeline(self, render_pass, vertex_spirv: bytes, fragment_spirv: bytes, **shape) -> None:
         """`self.pipeline` and `self.layout` for these shaders over the uniforms' set layout (`shape`:
-        pipelines.create_pipeline's keywords: bindings, attributes, topology, ...)."""
+        pipelines.create_pipeline's keywords: bindings, attributes, topology, ...); for a transparent draw,
+        in the render pass's transparent pass, blended into its targets, testing depth without writing it."""
+        if self.transparent:
+            render_pass = render_pass.transparent_pass()
+            shape = {**shape, "blend": "transparent", "depth_write": False}
         self.pipeline, self.layout = create_pipeline(
             self.context.device,
             render_pass,

@@ -4,8 +4,10 @@
 kernels, which write the scalars) it runs shaders/colormap.comp over a float32 array into a vec3 colour buffer
 of its own, which the particles, mesh or lines draw listed after it reads as its per-vertex colours (and the
 particles' splat as a storage buffer). With the range "auto", a pass before that reduces the scalars to their
-min and max into a two-uint buffer (filled with the empty range first); with a fixed range the buffer is
-written once. Nothing goes through the host per frame. `range_now()` reads the range back (it waits for the
+min and max into a two-uint buffer (filled with the empty range first); a fixed range is written into it by
+the frame's commands (8 bytes). The table holds every colormap; the one mapped through is a push constant.
+Setting `name` or `range` (from update()) records the frames' commands again, once per frame in flight
+(`Drawable.recorded`). Nothing goes through the host per frame. `range_now()` reads the range back (it waits for the
 GPU: for a UI's label, a test, not every frame).
 
 Per frame, for N elements: one pass over N floats writing 12 N bytes (and, with "auto", one more over N floats).
@@ -52,14 +54,13 @@ class ScalarColors(Drawable):
     listed after this one reads as its colours."""
 
     UNIFORMS = Std140()  # none: the range is in a buffer, the count a push constant
-    owned = ("colors", "range", "table")
-    colors = range = table = None
+    owned = ("colors", "range_bits", "table")
+    colors = range_bits = table = None
     pool = set_layout = None
 
     def __init__(self, context, render_pass, scalars: Buffer, count: int, name: str, value_range):
         self.context, self.scalars, self.count = context, scalars, count
-        self.name, self.value_range = colormaps.check_name(name), colormaps.check_range(value_range)
-        self.auto = self.value_range == "auto"
+        self.name, self.range = name, value_range
         if scalars.size < 4 * count:
             raise ValueError(f"{scalars.name} holds {scalars.size // 4} scalars, not {count}")
         device = context.device
@@ -73,17 +74,17 @@ class ScalarColors(Drawable):
                 name=f"{name} colours",
                 lower=lower,
             )
-            entries = np.ones((colormaps.SIZE, 4), np.float32)
-            entries[:, :3] = colormaps.table(name)
-            self.table = Buffer(context, entries.nbytes, storage, host=True, name=f"{name} table")
+            entries = np.ones((len(colormaps.NAMES), colormaps.SIZE, 4), np.float32)
+            for i, each in enumerate(colormaps.NAMES):
+                entries[i, :, :3] = colormaps.table(each)
+            self.table = Buffer(context, entries.nbytes, storage, host=True, name="colormap tables")
             self.table.write(entries)
             usage = storage | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
-            self.range = Buffer(context, 8, usage, name=f"{name} range")
-            start = [0xFFFFFFFF, 0] if self.auto else [ordered(v) for v in self.value_range]
-            words = np.array(start, np.uint32)
+            self.range_bits = Buffer(context, 8, usage, name=f"{name} range")
 
-            def fill(cb):
-                vk.vkCmdUpdateBuffer(cb, self.range.handle, 0, 8, vk.ffi.from_buffer(words))
+            def fill(cb):  # the empty range: range_now() before any frame
+                vk.vkCmdFillBuffer(cb, self.range_bits.handle, 0, 4, 0xFFFFFFFF)
+                vk.vkCmdFillBuffer(cb, self.range_bits.handle, 4, 4, 0)
                 pipeline_barrier(
                     cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW
                 )
@@ -115,7 +116,7 @@ class ScalarColors(Drawable):
                         vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=buffer.size)
                     ],
                 )
-                for b, buffer in enumerate((scalars, self.table, self.range, self.colors))
+                for b, buffer in enumerate((scalars, self.table, self.range_bits, self.colors))
             ]
             vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
             # the render pass's, like every pipeline (pipelines.py): not destroyed here
@@ -126,19 +127,48 @@ class ScalarColors(Drawable):
                     [self.set_layout],
                     f"colormap, {variant}",
                     shaders.load_builtin("colormap.comp", defines=(variant,)),
-                    4,
+                    8,
                 )
-                for variant in (("REDUCE", "MAP") if self.auto else ("MAP",))
+                for variant in ("REDUCE", "MAP")  # both: the range may change from or to "auto"
             }
-        self.push = np.array([count], np.uint32)
+
+    @property
+    def name(self) -> str:
+        """The colormap's name; set another (one of colormaps.NAMES) to map through it from the next frame."""
+        return self._name
+
+    @name.setter
+    def name(self, value) -> None:
+        self._name = colormaps.check_name(value)
+
+    @property
+    def range(self):
+        """(lo, hi), or "auto": the scalars' min and max each frame; set another to map with it from the next
+        frame."""
+        return self._range
+
+    @range.setter
+    def range(self, value) -> None:
+        self._range = colormaps.check_range(value)
+
+    @property
+    def auto(self) -> bool:
+        return self._range == "auto"
+
+    @property
+    def value_range(self):  # the name it was made with
+        return self._range
+
+    def recorded(self) -> tuple:
+        return (self._name, self._range)
 
     def range_now(self) -> tuple[float, float]:
         """The range the colours were mapped with: the fixed one, or with "auto" the last frame's min and max of
         the scalars as the GPU found them (read back: it waits for the GPU). Before any frame, or without a
         finite scalar, "auto" gives (nan, nan)."""
         if not self.auto:
-            return tuple(float(np.float32(v)) for v in self.value_range)
-        lo, hi = (int(w) for w in read_device_buffer(self.context, self.range, np.uint32))
+            return tuple(float(np.float32(v)) for v in self._range)
+        lo, hi = (int(w) for w in read_device_buffer(self.context, self.range_bits, np.uint32))
         if lo == 0xFFFFFFFF and hi == 0:
             return (float("nan"), float("nan"))
         return (unordered(lo), unordered(hi))
@@ -155,10 +185,15 @@ class ScalarColors(Drawable):
     def record_before_pass(self, cb, slot: int, target) -> None:
         # after the previous frames' reads of the range and colours (the same queue): then write them
         pipeline_barrier(cb, READERS, TRANSFER_STAGE | COMPUTE_STAGE)
+        self.push = np.array([self.count, colormaps.NAMES.index(self._name) * colormaps.SIZE], np.uint32)
         if self.auto:
-            vk.vkCmdFillBuffer(cb, self.range.handle, 0, 4, 0xFFFFFFFF)
-            vk.vkCmdFillBuffer(cb, self.range.handle, 4, 4, 0)
-            pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+            vk.vkCmdFillBuffer(cb, self.range_bits.handle, 0, 4, 0xFFFFFFFF)
+            vk.vkCmdFillBuffer(cb, self.range_bits.handle, 4, 4, 0)
+        else:
+            self._words = np.array([ordered(v) for v in self._range], np.uint32)  # kept with the recording
+            vk.vkCmdUpdateBuffer(cb, self.range_bits.handle, 0, 8, vk.ffi.from_buffer(self._words))
+        pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+        if self.auto:
             groups = min(-(-self.count // WORKGROUP), REDUCE_GROUPS)
             self._dispatch(cb, "REDUCE", groups)
             pipeline_barrier(cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW)
@@ -170,7 +205,7 @@ class ScalarColors(Drawable):
         bind = vk.VK_PIPELINE_BIND_POINT_COMPUTE
         vk.vkCmdBindPipeline(cb, bind, pipeline)
         vk.vkCmdBindDescriptorSets(cb, bind, layout, 0, 1, [self.set], 0, None)
-        vk.vkCmdPushConstants(cb, layout, vk.VK_SHADER_STAGE_COMPUTE_BIT, 0, 4, vk.ffi.from_buffer(self.push))
+        vk.vkCmdPushConstants(cb, layout, vk.VK_SHADER_STAGE_COMPUTE_BIT, 0, 8, vk.ffi.from_buffer(self.push))
         vk.vkCmdDispatch(cb, groups, 1, 1)
 
     def record(self, cb, slot: int) -> None:

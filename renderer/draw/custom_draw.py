@@ -37,10 +37,11 @@ import numpy as np
 from ..device import interface, shaders, vk
 from ..device.handles import create_sampler, vk_destroy
 from ..device.memory import Buffer
-from ..device.pipelines import BLENDS
-from ..errors import RendererError
-from .base import Drawable, FrameView
+from ..device.pipelines import BLENDS, CULL_MODES, DEPTH_COMPARES
+from ..errors import ArgumentError, RendererError
+from .base import Drawable, FrameView, check_count
 from .transform import Transformable
+from .transparency import check_opacity
 from .uniforms import FrameUniforms, Std140
 
 FORMATS = {
@@ -129,17 +130,37 @@ class CustomDraw(Transformable, Drawable):
         depth_write: bool = True,
         instance_inputs: tuple = (),
         instance_count: int = 1,
+        transparent: bool = False,
+        cull: str = "none",
+        depth_compare: str = "less",
+        opacity: float | None = None,
     ):
         """`inputs`: (buffer, element_shape) per vertex input, all float32; `vertex_name`, `fragment_name`:
         what messages call the shaders (the scene's file, or the shader's own); `uniforms`: the scene's own
         (a dict or dataclass instance, kept and read every frame; the Params block at binding 2); `textures`:
         Images kernels write, sampled at bindings 3, ...; `blend`: None, "alpha" or "additive"; `depth_test`,
         `depth_write`: the depth buffer's use; `instance_inputs`: (buffer, element_shape) per instance input,
-        at the locations after `inputs`; `instance_count`: instances drawn."""
+        at the locations after `inputs`; `instance_count`: instances drawn. `transparent`: drawn in the
+        transparent pass (the fragment shader compiled by `transparent_fragment`); `cull`: "none", "back" or
+        "front" (counter-clockwise triangles face the camera); `depth_compare`: a name of
+        pipelines.DEPTH_COMPARES; `opacity`: the value of the uniform "opacity" that `draw.opacity` sets (the
+        renderer's own lines)."""
         if topology not in TOPOLOGIES:
             raise RendererError(f"topology must be one of {sorted(TOPOLOGIES)}, not {topology!r}")
         if blend is not None and blend not in BLENDS:
             raise RendererError(f"blend must be None, 'alpha' or 'additive', not {blend!r}")
+        if cull not in CULL_MODES:
+            raise RendererError(f"cull must be one of {sorted(CULL_MODES)}, not {cull!r}")
+        if depth_compare not in DEPTH_COMPARES:
+            raise RendererError(
+                f"depth_compare must be one of {sorted(DEPTH_COMPARES)}, not {depth_compare!r}"
+            )
+        if transparent and blend is not None:
+            raise RendererError("a transparent draw is blended order-independently; leave blend out")
+        self.transparent = bool(transparent)
+        self.opacity_uniform = opacity is not None
+        if opacity is not None:
+            self._opacity = check_opacity(opacity)
         self.params = None
         if uniforms is not None:
             items = uniform_items(uniforms)
@@ -163,7 +184,7 @@ class CustomDraw(Transformable, Drawable):
         provided = self.provided(
             formats,
             topology,
-            render_pass.color_formats,
+            (render_pass.transparent_pass() if self.transparent else render_pass).color_formats,
             params=self.params,
             textures=len(self.textures),
             instance_inputs=len(self.instance_inputs),
@@ -201,9 +222,57 @@ class CustomDraw(Transformable, Drawable):
                 blend=blend,
                 depth_test=bool(depth_test),
                 depth_write=bool(depth_write),
+                cull_mode=CULL_MODES[cull],
+                depth_compare=DEPTH_COMPARES[depth_compare],
             )
+        self.capacity = self.index_count if indices is not None else self.vertex_count
+        self.instance_capacity = self.instance_count
 
     sampler = None
+
+    @property
+    def opacity(self) -> float:
+        """The opacity of lines made with one (their uniform "opacity"); set it from update(). A custom draw's
+        transparency is its fragment shader's alpha: give it a uniform of its own."""
+        return self._opacity
+
+    @opacity.setter
+    def opacity(self, value) -> None:
+        value = check_opacity(value)
+        if not self.transparent:
+            Drawable.opacity.fset(self, value)  # refused: an opaque draw
+        if not self.opacity_uniform:
+            raise ArgumentError(
+                "this draw has no opacity of its own: lines take opacity= when made; a custom draw's alpha is "
+                "what its fragment shader writes (give it a uniform, and set that)"
+            )
+        self._opacity = value
+        self.set(opacity=value)
+
+    @property
+    def count(self) -> int:
+        """How many vertices (or indices, with `indices`) are drawn: the first `count`; set it from update(),
+        from 0 to the number the draw was made with (the frames record again, once each)."""
+        return self.index_count if self.indices is not None else self.vertex_count
+
+    @count.setter
+    def count(self, value) -> None:
+        if self.indices is not None:
+            self.index_count = check_count(value, self.capacity, "index")
+        else:
+            self.vertex_count = check_count(value, self.capacity, "vertex")
+
+    @property
+    def instances(self) -> int:
+        """How many instances are drawn; set it from update(), from 0 to the number the draw was made with."""
+        return self.instance_count
+
+    @instances.setter
+    def instances(self, value) -> None:
+        self.instance_count = check_count(value, self.instance_capacity, "instance")
+
+    def recorded(self) -> tuple:
+        return (self.vertex_count, self.index_count, self.instance_count)
 
     def set(self, **values) -> None:
         """Change uniforms by name (from update(): drawn this frame), each of the type it was given as; the
@@ -336,10 +405,34 @@ class CustomDraw(Transformable, Drawable):
 STAGES = {"vert": "vertex", "frag": "fragment"}
 
 
-def compile_scene_shader(shader, stage: str, scene_file: str) -> tuple[bytes, str]:
+COLOR_OUTPUT = re.compile(r"layout\s*\(\s*location\s*=\s*0\s*\)\s*out\s+vec4\s+([A-Za-z_]\w*)\s*;")
+
+
+def transparent_fragment(source: str, label: str) -> str:
+    """A fragment shader that writes a colour and its alpha (not premultiplied) at location 0, made into one
+    of a transparent draw: its main() runs, then shaders/oit_output.glsl's emit() turns that colour into the
+    weighted accumulation (the same output) and the revealage (location 1). glslc's line numbers stay the
+    file's."""
+    found = COLOR_OUTPUT.search(source)
+    if found is None:
+        raise RendererError(
+            f"{label}: a transparent draw's fragment shader declares its colour as "
+            "`layout(location = 0) out vec4 name;` (its alpha the opacity), which this one does not"
+        )
+    name = found.group(1)
+    version, _, rest = source.partition("\n")
+    return (
+        f"{version}\n#extension GL_GOOGLE_include_directive : require\n#define main scene_main\n#line 2\n"
+        f'{rest}\n#undef main\n#define OIT\n#define OIT_ACCUM {name}\n#include "oit_output.glsl"\n'
+        f"void main() {{\n    scene_main();\n    emit({name}.rgb, clamp({name}.a, 0.0, 1.0));\n}}\n"
+    )
+
+
+def compile_scene_shader(shader, stage: str, scene_file: str, transparent: bool = False) -> tuple[bytes, str]:
     """glslc for a scene's shader: GLSL text, or the path (os.PathLike) of a file of it. Returns the SPIR-V
     (with the variables' names, for interface messages) and the shader's name in messages: its file's path as
-    given, or the scene's file. A compile error names the file, the shader and the line."""
+    given, or the scene's file. A compile error names the file, the shader and the line. `transparent`: a
+    transparent draw's fragment shader (transparent_fragment)."""
     if isinstance(shader, os.PathLike):
         name = os.fspath(shader)
         try:
@@ -356,6 +449,8 @@ def compile_scene_shader(shader, stage: str, scene_file: str) -> tuple[bytes, st
             f"{scene_file}: a {STAGES[stage]} shader is GLSL text or a pathlib.Path of a file of it, not "
             f"{type(shader).__name__}"
         )
+    if transparent:
+        source = transparent_fragment(source, label)
     return shaders.compile_glsl(source, stage, label, names=True), name
 
 
@@ -366,24 +461,37 @@ void main() { gl_Position = frame.view_proj * vec4(position, 1.0); }
 """
 
 
-def lines_fragment(color) -> str:
+def lines_fragment(color, opacity: bool = False) -> str:
+    """Lines in one colour; with `opacity`, its alpha the uniform "opacity" (a transparent draw)."""
     r, g, b = (float(c) for c in color)
+    alpha = "params.opacity" if opacity else "1.0"
     return f"""#version 450
+{LINES_OPACITY if opacity else ""}
 layout(location = 0) out vec4 out_color;
-void main() {{ out_color = vec4({r:.6f}, {g:.6f}, {b:.6f}, 1.0); }}
+void main() {{ out_color = vec4({r:.6f}, {g:.6f}, {b:.6f}, {alpha}); }}
 """
+
+
+LINES_OPACITY = "layout(set = 0, binding = 2) uniform Params { float opacity; } params;"
 
 
 # lines with a colour per vertex (`lines(colors=...)`, or scalars through a colormap): input 1 is the colours
+# (a vec3 array gives alpha 1; an RGBA one, read as vec4, its own)
 LINES_COLORED_VERTEX = """#version 450
 layout(set = 0, binding = 0) uniform Frame { mat4 view_proj; vec4 viewport; } frame;
 layout(location = 0) in vec3 position;
-layout(location = 1) in vec3 color;
-layout(location = 0) out vec3 v_color;
+layout(location = 1) in vec4 color;
+layout(location = 0) out vec4 v_color;
 void main() { gl_Position = frame.view_proj * vec4(position, 1.0); v_color = color; }
 """
-LINES_COLORED_FRAGMENT = """#version 450
-layout(location = 0) in vec3 v_color;
+
+
+def lines_colored_fragment(opacity: bool = False) -> str:
+    """Lines coloured per vertex; with `opacity`, their alpha times the uniform "opacity"."""
+    alpha = "v_color.a * params.opacity" if opacity else "1.0"
+    return f"""#version 450
+{LINES_OPACITY if opacity else ""}
+layout(location = 0) in vec4 v_color;
 layout(location = 0) out vec4 out_color;
-void main() { out_color = vec4(v_color, 1.0); }
+void main() {{ out_color = vec4(v_color.rgb, {alpha}); }}
 """

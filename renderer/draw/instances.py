@@ -6,7 +6,10 @@ array that kernels write (read at instance rate) or one value for all.
   the instance; the turn about it keeps the mesh's +X axis horizontal where it can), or a rotation (vec4
   quaternion x, y, z, w; normalised in the shader), or none (the mesh as it is).
 - scale: a float (uniform) or a vec3 (along the mesh's own axes) per instance, or one number for all.
-- colour: vec3 per instance, or one colour for all.
+- colour: vec3 (or RGBA vec4: then the draw is transparent) per instance, or one colour for all.
+
+With an `opacity` the draw is transparent (draw/transparency.py). `count` may be lowered and raised again from
+update(), up to the number it was made with.
 
 A vertex goes to transform * (position + R * (scale * vertex)); its normal to the inverse transpose of that,
 normal_matrix * (R * (normal / scale)), so per-axis scales keep the normals right. Shading is the mesh draw's.
@@ -18,7 +21,7 @@ import numpy as np
 
 from ..device import shaders, vk
 from ..device.memory import Buffer
-from .base import Drawable, FrameView
+from .base import Drawable, FrameView, check_count
 from .mesh import check_mesh, lit_mesh_uniforms
 from .transform import Transformable
 from .uniforms import Std140
@@ -58,12 +61,18 @@ class InstancedMeshDraw(Transformable, Drawable):
         colors: Buffer | None = None,
         color=(0.8, 0.8, 0.8),
         light=(0.3, 1.0, 0.6),
+        opacity: float | None = None,
+        color_width: int = 3,
     ):
         """`mesh`: (positions, normals, indices) as numpy arrays (copied into buffers the draw owns) or as
         Buffers with their vertex and index counts (positions, normals, indices, vertices, indices count);
         `orientation`: (buffer, "directions" or "rotations") or None; `scales`: (buffer, 1 or 3 floats each)
-        or None for `scale`; the per-instance buffers hold at least `count` elements."""
-        self.context, self.count, self.light = context, int(count), light
+        or None for `scale`; the per-instance buffers hold at least `count` elements; `opacity`: a transparent
+        draw's (None: opaque); `color_width`: 4 for RGBA `colors` (then transparent)."""
+        self.context, self._count, self.light = context, int(count), light
+        self.capacity = self._count
+        rgba = colors is not None and color_width == 4
+        self.make_transparent(1.0 if opacity is None and rgba else opacity)
         self.shape_buffers, self.constants = _Owned(), _Owned()
         with self.destroyed_on_failure():
             if isinstance(mesh[0], np.ndarray):
@@ -90,14 +99,14 @@ class InstancedMeshDraw(Transformable, Drawable):
             if colors is None:
                 inputs.append((self._constant(color, "instance colour"), 0, VEC3))
             else:
-                inputs.append((colors, 12, VEC3))
+                inputs.append((colors, 16, VEC4) if rgba else (colors, 12, VEC3))
             self.instance_buffers = [b for b, _, _ in inputs]
             self.kernel_written += [b for b, stride, _ in inputs if stride]
             self.create_uniforms(frames_in_flight, "instance uniforms")
             self.create_pipeline(
                 render_pass,
                 shaders.load_builtin("instances.vert", tuple(defines)),
-                shaders.load_builtin("instances.frag"),
+                shaders.load_builtin("instances.frag", defines=self.defines),
                 bindings=[(12, VERTEX), (12, VERTEX)] + [(stride, INSTANCE) for _, stride, _ in inputs],
                 attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0)]
                 + [(2 + i, 2 + i, fmt, 0) for i, (_, _, fmt) in enumerate(inputs)],
@@ -128,6 +137,19 @@ class InstancedMeshDraw(Transformable, Drawable):
         buffer.write(data)
         return buffer
 
+    @property
+    def count(self) -> int:
+        """How many instances are drawn: the first `count`; set it from update(), from 0 to the number the draw
+        was made with (the frames record again, once each)."""
+        return self._count
+
+    @count.setter
+    def count(self, value) -> None:
+        self._count = check_count(value, self.capacity, "instance")
+
+    def recorded(self) -> tuple:
+        return (self._count,)
+
     def uniform_values(self, view: FrameView) -> dict:
         return lit_mesh_uniforms(self, view)
 
@@ -144,8 +166,8 @@ class InstancedMeshDraw(Transformable, Drawable):
         handles += [b.handle for b in self.instance_buffers]
         vk.vkCmdBindVertexBuffers(cb, 0, len(handles), handles, [0] * len(handles))
         vk.vkCmdBindIndexBuffer(cb, self.mesh_indices.handle, 0, vk.VK_INDEX_TYPE_UINT32)
-        if self.count:
-            vk.vkCmdDrawIndexed(cb, self.index_count, self.count, 0, 0, 0)
+        if self._count:
+            vk.vkCmdDrawIndexed(cb, self.index_count, self._count, 0, 0, 0)
 
 
 class _Owned(list):

@@ -1,18 +1,19 @@
 """A lit triangle mesh: indexed triangles with per-vertex positions, normals and colours that kernels write.
 
-Colours are per vertex, or one colour for all (a one-element buffer read at instance rate, as for particles).
+Colours are per vertex (vec3, or RGBA vec4: then the mesh is transparent), or one colour for all (a one-element
+buffer read at instance rate, as for particles). With an `opacity` the mesh is transparent (draw/transparency.py).
 """
 
 from __future__ import annotations
 
 from ..device import shaders, vk
 from ..device.memory import Buffer
-from ..errors import RendererError
-from .base import Drawable, FrameView, light_color
+from ..errors import ArgumentError, RendererError
+from .base import Drawable, FrameView, check_count, light_color
 from .transform import Transformable
 from .uniforms import Std140
 
-VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
+VEC3, VEC4 = vk.VK_FORMAT_R32G32B32_SFLOAT, vk.VK_FORMAT_R32G32B32A32_SFLOAT
 
 
 def check_mesh(
@@ -39,7 +40,7 @@ def lit_mesh_uniforms(draw, view: FrameView) -> dict:
     return {
         "view_proj": view.view_projection,
         "light": draw.light if view.light is None else view.light.direction,
-        "tint": (1.0, 1.0, 1.0),
+        "tint": (1.0, 1.0, 1.0, draw.opacity),
         "light_color": light_color(view.light, draw.AMBIENT),
         "model": draw._transform,
         "normal_matrix": draw.normal_matrix(),
@@ -76,25 +77,47 @@ class MeshDraw(Transformable, Drawable):
         colors: Buffer | None = None,
         color=(0.8, 0.8, 0.8),
         light=(0.3, 1.0, 0.6),
+        opacity: float | None = None,
+        color_width: int = 3,
     ):
+        # opacity: a transparent draw's (None: opaque); color_width: 4 for RGBA `colors` (then transparent)
         check_mesh(positions, normals, indices, vertex_count, index_count)
         self.context, self.positions, self.normals, self.indices = context, positions, normals, indices
         self.colors, self.index_count, self.light = colors, index_count, light
+        self.capacity = index_count
+        rgba = colors is not None and color_width == 4
+        self.make_transparent(1.0 if opacity is None and rgba else opacity)
         with self.destroyed_on_failure():
             color_rate = self.color_input_rate(colors, color, "mesh colour")
             self.create_uniforms(frames_in_flight, "mesh uniforms")
             self.create_pipeline(
                 render_pass,
                 shaders.load_builtin("mesh.vert"),
-                shaders.load_builtin("mesh.frag"),
+                shaders.load_builtin("mesh.frag", defines=self.defines),
                 bindings=[
                     (12, vk.VK_VERTEX_INPUT_RATE_VERTEX),
                     (12, vk.VK_VERTEX_INPUT_RATE_VERTEX),
-                    (12, color_rate),
+                    (16 if rgba else 12, color_rate),
                 ],
-                attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0), (2, 2, VEC3, 0)],
+                attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0), (2, 2, VEC4 if rgba else VEC3, 0)],
                 topology=vk.VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
             )
+
+    @property
+    def count(self) -> int:
+        """How many indices are drawn (three per triangle): the first `count`; set it from update(), a multiple
+        of 3 up to the number the draw was made with (the frames record again, once each)."""
+        return self.index_count
+
+    @count.setter
+    def count(self, value) -> None:
+        value = check_count(value, self.capacity, "mesh index")
+        if value % 3:
+            raise ArgumentError(f"mesh index count must be a multiple of 3 (whole triangles), not {value}")
+        self.index_count = value
+
+    def recorded(self) -> tuple:
+        return (self.index_count,)
 
     def uniform_values(self, view: FrameView) -> dict:
         return lit_mesh_uniforms(self, view)

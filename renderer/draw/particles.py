@@ -5,7 +5,12 @@ wide are splatted by compute passes instead (point_splat.py) and only the larger
 pipeline; the image is the same.
 
 Positions are a vec3 float32 buffer that kernels write; colours are either one colour for all (a one-element
-buffer read at instance rate, so the pipeline is the same) or a per-particle vec3 buffer kernels write too.
+buffer read at instance rate, so the pipeline is the same) or a per-particle vec3 (or RGBA vec4) buffer kernels
+write too.
+
+A transparent draw (an `opacity`, or RGBA colours; draw/transparency.py) is drawn with the sprite pipeline for
+all its particles, never splatted; so are the opaque particles of a frame that has transparent draws (the splat
+writes no depth for those to be tested against).
 Radii are one for all (a uniform), or a per-particle float32 buffer (the shaders' RADII variants: a third
 vertex input, and a storage buffer of the splat).
 """
@@ -15,18 +20,20 @@ from __future__ import annotations
 from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
-from .base import Drawable, FrameView, light_color
+from .base import Drawable, FrameView, check_count, light_color
 from .point_splat import PointSplat, supported
 from .uniforms import Std140
 
-VEC3 = vk.VK_FORMAT_R32G32B32_SFLOAT
+VEC3, VEC4 = vk.VK_FORMAT_R32G32B32_SFLOAT, vk.VK_FORMAT_R32G32B32A32_SFLOAT
 VERTEX_INPUT = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 
 
-def _check_vertex_buffer(buffer: Buffer, count: int, what: str) -> None:
-    if buffer.size < count * 12:
-        raise RendererError(f"{buffer.name} holds {buffer.size // 12} vec3 {what}, not {count}")
+def _check_vertex_buffer(buffer: Buffer, count: int, what: str, width: int = 3) -> None:
+    if buffer.size < count * 4 * width:
+        raise RendererError(
+            f"{buffer.name} holds {buffer.size // (4 * width)} vec{width} {what}, not {count}"
+        )
     if not buffer.usage & vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT:
         raise RendererError(f"{buffer.name} lacks VK_BUFFER_USAGE_VERTEX_BUFFER_BIT; it cannot be drawn")
 
@@ -60,43 +67,65 @@ class ParticleDraw(Drawable):
         light=(0.4, 0.6, 1.0),
         splat: bool = True,
         radii: Buffer | None = None,
+        opacity: float | None = None,
+        color_width: int = 3,
     ):
-        # radii: per-particle radii (float32, world units) in place of `radius`, or None
+        # radii: per-particle radii (float32, world units) in place of `radius`, or None; opacity: a transparent
+        # draw's (None: opaque); color_width: 4 for RGBA `colors` (then transparent)
         _check_vertex_buffer(positions, count, "positions")
         if colors is not None:
-            _check_vertex_buffer(colors, count, "colours")
+            _check_vertex_buffer(colors, count, "colours", color_width)
         if radii is not None and radii.size < 4 * count:
             raise RendererError(f"{radii.name} holds {radii.size // 4} radii, not {count}")
-        self.context, self.positions, self.colors, self.count = context, positions, colors, count
+        self.context, self.positions, self.colors, self.capacity = context, positions, colors, count
+        self._count = count
         self.radii = radii
+        self.make_transparent(1.0 if opacity is None and color_width == 4 else opacity)
         self.radius, self.light = (1.0 if radii is not None else radius), light
         self.splatting = False  # in the frame being recorded
         with self.destroyed_on_failure():
             color_rate = self.color_input_rate(colors, color, "particle colour")
             self.create_uniforms(frames_in_flight, "particle uniforms")
-            bindings = [(12, vk.VK_VERTEX_INPUT_RATE_VERTEX), (12, color_rate)]
-            attributes = [(0, 0, VEC3, 0), (1, 1, VEC3, 0)]
+            rgba = colors is not None and color_width == 4
+            bindings = [(12, vk.VK_VERTEX_INPUT_RATE_VERTEX), (16 if rgba else 12, color_rate)]
+            attributes = [(0, 0, VEC3, 0), (1, 1, VEC4 if rgba else VEC3, 0)]
             if radii is not None:
                 bindings.append((4, vk.VK_VERTEX_INPUT_RATE_VERTEX))
                 attributes.append((2, 2, vk.VK_FORMAT_R32_SFLOAT, 0))
             self.create_pipeline(
                 render_pass,
                 shaders.load_builtin("particles.vert", defines=("RADII",) if radii is not None else ()),
-                shaders.load_builtin("particles.frag"),
+                shaders.load_builtin("particles.frag", defines=self.defines),
                 bindings=bindings,
                 attributes=attributes,
                 topology=vk.VK_PRIMITIVE_TOPOLOGY_POINT_LIST,
             )
-            if splat and supported(context, count, positions, colors, radii):
+            if splat and not self.transparent and supported(context, count, positions, colors, radii):
                 self.splat = PointSplat(
                     context, render_pass, positions, colors, color, count, self.uniforms, radii=radii
                 )
+
+    @property
+    def count(self) -> int:
+        """How many particles are drawn: the first `count` of the arrays; set it from update(), from 0 to the
+        number the draw was made with (the frames record again, once each)."""
+        return self._count
+
+    @count.setter
+    def count(self, value) -> None:
+        self._count = check_count(value, self.capacity, "particle")
+        if self.splat is not None:  # the splat reads its count when a frame is recorded
+            self.splat.count = self._count
+            self.splat.push[6] = self._count
+
+    def recorded(self) -> tuple:
+        return (self._count,)
 
     def uniform_values(self, view: FrameView) -> dict:
         max_size = self.context.max_point_size if self.context.enabled_features.get("largePoints") else 1.0
         return {
             "view_proj": view.view_projection,
-            "color": (1.0, 1.0, 1.0),
+            "color": (1.0, 1.0, 1.0, self.opacity),
             "light": self.light if view.light is None else view.view[:3, :3] @ view.light.direction,
             "params": (self.radius, view.projection_scale * view.height, max_size),
             "light_color": light_color(view.light, self.AMBIENT),
@@ -110,7 +139,7 @@ class ParticleDraw(Drawable):
         return reads
 
     def record_before_pass(self, cb, slot: int, target) -> None:
-        self.splatting = self.splat is not None and self.splat.usable(target)
+        self.splatting = self.splat is not None and not target.transparent and self.splat.usable(target)
         if self.splatting:
             self.splat.record_before_pass(cb, slot, target)
 
@@ -125,7 +154,7 @@ class ParticleDraw(Drawable):
         if self.splatting:
             self.splat.record_large(cb, slot)
         else:
-            vk.vkCmdDraw(cb, self.count, 1, 0, 0)
+            vk.vkCmdDraw(cb, self._count, 1, 0, 0)
 
     def record_after_pass(self, cb, slot: int, target) -> None:
         if self.splatting:

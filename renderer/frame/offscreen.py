@@ -31,6 +31,7 @@ from ..device.handles import create_command_pool, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
 from ..device.pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass
 from ..draw.base import RenderTarget
+from ..draw.transparency import record_transparent_pass
 from ..errors import OutOfMemoryError, RendererError
 from .target import (
     FrameSlot,
@@ -42,8 +43,8 @@ COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 
 def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_color, drawables, slot) -> int:
     """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads, what the
-    drawables do before the render pass (compute), the render pass with the drawables, then what they do
-    after it. Returns the stages the draws read in, for the caller's closing barrier and event reset."""
+    drawables do before the render pass (compute), the render pass with the opaque drawables, what they do
+    after it, then, if any drawable is transparent, the transparent pass (draw/transparency.py). Returns the stages the draws read in, for the caller's closing barrier and event reset."""
     event.record_signal(cb)
     draw_stages = 0
     buffer_barriers, image_barriers = [], []
@@ -76,6 +77,8 @@ def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_colo
             )
     draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
     event.record_wait(cb, draw_stages, buffer_barriers=buffer_barriers, image_barriers=image_barriers)
+    transparent = [d for d in drawables if d.transparent]
+    target.transparent = bool(transparent)
     for drawable in drawables:
         drawable.record_before_pass(cb, slot, target)
     width, height = target.width, target.height
@@ -91,10 +94,13 @@ def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_colo
     vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, width, height, 0.0, 1.0)])
     vk.vkCmdSetScissor(cb, 0, 1, [area])
     for drawable in drawables:
-        drawable.record(cb, slot)
+        if not drawable.transparent:
+            drawable.record(cb, slot)
     vk.vkCmdEndRenderPass(cb)
     for drawable in drawables:
         drawable.record_after_pass(cb, slot, target)
+    if transparent:
+        record_transparent_pass(cb, transparent[0].context, render_pass, target, transparent, slot)
     return draw_stages
 
 
@@ -288,7 +294,7 @@ class OffscreenFrames(FrameTarget):
 
     def _record(self, slot: Slot) -> None:
         cb = slot.cb
-        slot.recorded_clear = self.clear_color
+        slot.recorded = self.recorded_state()
         vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
         draw_stages = record_ordered_draws(
             cb,
@@ -324,7 +330,7 @@ class OffscreenFrames(FrameTarget):
         slot = self.slots[frame % len(self.slots)]
         if slot.cb is None:
             raise RendererError("set_drawables() must be called before the first frame")
-        if slot.recorded_clear != self.clear_color:  # a new background: this idle slot records it again
+        if slot.recorded != self.recorded_state():  # a new background, count...: this idle slot records again
             (slot.cb,) = self.renew_command_buffers([slot.cb], 1)
             self._record(slot)
             slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[slot.cb])

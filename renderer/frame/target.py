@@ -8,7 +8,7 @@ interface only:
     frames_in_flight       how many frames (slots) may be in flight at once
     extent                 (width, height) of the frames
     clear_color            RGBA the frames are cleared to; a new one takes effect at the next frame (that frame's
-                           command buffer is recorded again, once)
+                           command buffer is recorded again, once; so do the drawables' `recorded()` values)
     set_drawables(list)    what every frame draws; waits for the frames in flight, records the command buffers
     wait_all()             wait until no frame is in flight (and, for a window, the device is idle)
     destroy()              release everything (after wait_all())
@@ -163,6 +163,12 @@ class FrameTarget(abc.ABC):
         if self.pool is not None:
             vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self.pool, None)
             self.pool = None
+
+    def recorded_state(self) -> tuple:
+        """What the command buffers hold that the scene may change: the clear colour and each drawable's
+        `recorded()` (counts, colormaps). A slot whose recording holds another is recorded again before its
+        submission."""
+        return (self.clear_color, *(d.recorded() for d in self.drawables))
 
     def reclaim_due(self) -> bool:
         return (

@@ -71,7 +71,7 @@ class WindowFrames(FrameTarget):
         self.render_finished: list = []
         self.cbs: dict = {}
         self._submit_infos: dict = {}  # (slot, swapchain image) -> VkSubmitInfo of its command buffer
-        self._recorded_clear: dict = {}  # (slot, swapchain image) -> the clear colour its command buffer has
+        self._recorded: dict = {}  # (slot, swapchain image) -> the recorded_state() its command buffer has
         self.render_pass = self.swapchain = self.surface = None
         self.ui: UiPass | None = None  # the panel's pass, once enable_panel() made it
         device = context.device
@@ -101,6 +101,10 @@ class WindowFrames(FrameTarget):
 
     def _create_swapchain(self) -> None:
         width, height = self.window.framebuffer_size()
+        for slot in self.slots:  # what the drawables made for the old images (the GPU is idle)
+            for obj in slot.shared.values():
+                obj.destroy()
+            slot.shared = {}
         self.swapchain.create(self.render_pass, width, height, self.vsync)
         device = self.context.device
         for semaphore in self.render_finished:
@@ -161,7 +165,7 @@ class WindowFrames(FrameTarget):
         slot.event.record_reset(cb, stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
         self.cbs[(slot.index, image)] = cb
-        self._recorded_clear[(slot.index, image)] = self.clear_color
+        self._recorded[(slot.index, image)] = self.recorded_state()
         self._submit_infos[(slot.index, image)] = self._submit_info(slot, image, [cb])
 
     def _submit_info(self, slot: WindowSlot, image: int, cbs: list):
@@ -193,7 +197,9 @@ class WindowFrames(FrameTarget):
         """After the frame's launches: flush Taichi, submit the frame's command buffer, then the panel's if
         `panel` (ImGui's draw data) is given, and present. With `capture`, this frame's image is also copied out
         and returned (HxWx4 RGBA; waits for the frame): the scene alone, or with the panel if `capture_panel`."""
-        if self._recorded_clear[(slot.index, index)] != self.clear_color:  # a new background: record again
+        if (
+            self._recorded[(slot.index, index)] != self.recorded_state()
+        ):  # a new background, count...: record again
             (new,) = self.renew_command_buffers([self.cbs[(slot.index, index)]], 1)
             self._record(slot, index, new)
         info = self._submit_infos[(slot.index, index)]

@@ -26,11 +26,11 @@ from ..device.memory import IMAGE_FORMATS, USAGE_NAMES, Buffer, Image
 from ..device.uploads import Uploader
 from ..draw.colormap import ScalarColors
 from ..draw.custom_draw import (
-    LINES_COLORED_FRAGMENT,
     LINES_COLORED_VERTEX,
     LINES_VERTEX,
     CustomDraw,
     compile_scene_shader,
+    lines_colored_fragment,
     lines_fragment,
 )
 from ..draw.image_quad import ImageQuad
@@ -38,6 +38,7 @@ from ..draw.instances import InstancedMeshDraw
 from ..draw.mesh import MeshDraw
 from ..draw.particles import ParticleDraw
 from ..draw.shapes import BUILTIN as BUILTIN_MESHES
+from ..draw.transparency import check_opacity
 from ..errors import ArgumentError, RendererError
 
 
@@ -466,16 +467,27 @@ class SceneGPU:
             raise self._refuse(f"{what} must be {COLOR_HELP}, not {value!r}")
         return tuple(float(c) for c in value)
 
+    def _opacity(self, what: str, value) -> float | None:
+        """A draw's `opacity=` checked (None: opaque)."""
+        if value is None:
+            return None
+        try:
+            return check_opacity(value, f"{what} opacity")
+        except ArgumentError as exc:
+            raise self._refuse(str(exc)) from None
+
     def _per_element(self, what: str, positions: NdArray, name: str, array, element_shape: tuple) -> None:
-        """Refuse an array that is not float32 with `element_shape`, one per element of `positions`."""
+        """Refuse an array that is not float32 with `element_shape`, one per element of `positions` (colours:
+        element_shape (3,) takes RGBA (4,) too)."""
         self._array(f"{what} {name}", array)
+        shapes = ((3,), (4,)) if name == "colors" else (element_shape,)
         if (
             array.dtype != np.float32
-            or array.element_shape != element_shape
+            or array.element_shape not in shapes
             or len(array.shape) != 1
             or array.shape != positions.shape
         ):
-            kind = "float32" if element_shape == () else "vec3 float32"
+            kind = "float32" if element_shape == () else "vec3 float32 (or RGBA vec4)"
             raise self._refuse(
                 f"{what} {name} must be a 1-D array of {kind} with one per position ({positions.shape[0]}), "
                 f"not shape {array.shape} x {array.element_shape} {array.dtype}"
@@ -634,6 +646,9 @@ class SceneGPU:
         depth_write: bool = True,
         instance_inputs=(),
         instance_count: int | None = None,
+        transparent: bool = False,
+        cull: str = "none",
+        depth_compare: str = "less",
     ) -> CustomDraw:
         """Draw with the scene's own GLSL (see renderer/draw/custom_draw.py for what the shaders see): one vertex
         input per array in `inputs` (float32, scalar or vec2-4 elements), optional uint32 `indices`. `vertex`
@@ -646,7 +661,12 @@ class SceneGPU:
         images from `image()` that kernels write, `sampler2D`s at bindings 3, 4, ... `blend`: None, "alpha" or
         "additive"; `depth_test`, `depth_write`: the depth buffer's use. `instance_inputs`: float32 arrays read
         once per instance, at the input locations after `inputs`; `instance_count` instances are drawn (by
-        default as many as the instance arrays hold, or 1)."""
+        default as many as the instance arrays hold, or 1). `transparent=True`: the draw is composited
+        order-independently with the scene's other transparent draws (renderer/draw/transparency.py): its fragment
+        shader writes a colour and its alpha at location 0 as usual (no `blend`). `cull`: "none", "back" or
+        "front" (counter-clockwise triangles face the camera); `depth_compare`: "less" (the default),
+        "less_or_equal", "greater", "greater_or_equal", "equal" or "always". The draw's `count` and
+        `instances` may be lowered (and raised again) from update()."""
         if not isinstance(inputs, (tuple, list)):
             raise self._refuse(f"custom draw inputs must be a list of arrays, not {type(inputs).__name__}")
         if not isinstance(instance_inputs, (tuple, list)):
@@ -694,7 +714,7 @@ class SceneGPU:
                 f"custom draw count must be a whole number in 0..{vertices} ({held}), not {count!r}"
             )
         vertex_spirv, vertex_name = compile_scene_shader(vertex, "vert", self.scene_file)
-        fragment_spirv, fragment_name = compile_scene_shader(fragment, "frag", self.scene_file)
+        fragment_spirv, fragment_name = compile_scene_shader(fragment, "frag", self.scene_file, transparent)
         draw = CustomDraw(
             self.context,
             self.render_pass,
@@ -715,6 +735,9 @@ class SceneGPU:
             depth_write=depth_write,
             instance_inputs=[(a.buffer, a.element_shape) for a in instance_inputs],
             instance_count=int(instance_count),
+            transparent=bool(transparent),
+            cull=cull,
+            depth_compare=depth_compare,
         )
         self.drawables.append(draw)
         return draw
@@ -729,21 +752,16 @@ class SceneGPU:
         scalars: NdArray | None = None,
         colormap: str = "viridis",
         range="auto",
+        opacity: float | None = None,
     ) -> CustomDraw:
         """Line segments between vec3 `positions`: pairs of `indices` (or of consecutive positions), or one
         connected strip. In one `color`, or a colour per vertex (interpolated along each segment): `colors`
-        (vec3 float32, one per position), or float32 `scalars` (one per position) through `colormap` with
-        `range` (see `particles`)."""
+        (vec3 float32, one per position; RGBA vec4 makes the lines transparent), or float32 `scalars` (one per
+        position) through `colormap` with `range` (see `particles`). `opacity` (0..1): the lines are transparent
+        (see `particles`); the draw's `opacity` changes it from update()."""
         color = self._color("line color", color)
         mapped = self._scalar_colors("line", positions, scalars, colors, colormap, range)
-        if mapped is None and colors is None:
-            return self.custom(
-                LINES_VERTEX,
-                lines_fragment(color),
-                [positions],
-                topology="line_strip" if strip else "lines",
-                indices=indices,
-            )
+        opacity = self._opacity("line", opacity)
         self._array("line positions", positions)
         if positions.dtype != np.float32 or positions.element_shape != (3,):
             raise self._refuse(
@@ -751,26 +769,33 @@ class SceneGPU:
             )
         if colors is not None:
             self._per_element("line", positions, "colors", colors, (3,))
-            return self.custom(
-                LINES_COLORED_VERTEX,
-                LINES_COLORED_FRAGMENT,
-                [positions, colors],
-                topology="line_strip" if strip else "lines",
-                indices=indices,
-            )
-        # the colours are the colormap's own buffer: the draw of custom() without its checks of arrays
+            if colors.element_shape == (4,) and opacity is None:
+                opacity = 1.0
         self._check_indices(indices)
+        transparent = opacity is not None
+        if mapped is None and colors is None:
+            fragment, inputs = lines_fragment(color, transparent), [(positions.buffer, (3,))]
+            vertex = LINES_VERTEX
+        else:
+            fragment, vertex = lines_colored_fragment(transparent), LINES_COLORED_VERTEX
+            inputs = [(positions.buffer, (3,))]
+            inputs.append(
+                (mapped.colors, (3,)) if mapped is not None else (colors.buffer, colors.element_shape)
+            )
         draw = CustomDraw(
             self.context,
             self.render_pass,
             self.frames_in_flight,
-            vertex_spirv=compile_scene_shader(LINES_COLORED_VERTEX, "vert", self.scene_file)[0],
-            fragment_spirv=compile_scene_shader(LINES_COLORED_FRAGMENT, "frag", self.scene_file)[0],
-            inputs=[(positions.buffer, (3,)), (mapped.colors, (3,))],
+            vertex_spirv=compile_scene_shader(vertex, "vert", self.scene_file)[0],
+            fragment_spirv=compile_scene_shader(fragment, "frag", self.scene_file, transparent)[0],
+            inputs=inputs,
             vertex_count=positions.shape[0],
             topology="line_strip" if strip else "lines",
             indices=None if indices is None else indices.buffer,
             index_count=0 if indices is None else indices.shape[0],
+            uniforms={"opacity": opacity} if transparent else None,
+            transparent=transparent,
+            opacity=opacity,
         )
         draw.colormap = mapped
         self.drawables.append(draw)
@@ -793,6 +818,7 @@ class SceneGPU:
         scalars: NdArray | None = None,
         colormap: str = "viridis",
         range="auto",
+        opacity: float | None = None,
     ) -> ParticleDraw:
         """Draw each vec3 of `positions` as a shaded sphere of `radius` (world units), in one `color` or with
         per-particle `colors` (an array of vec3 float32 like `positions`, written by kernels too). Small ones
@@ -802,8 +828,15 @@ class SceneGPU:
         `radius`. `scalars`: a float32 array of one value per particle, coloured through `colormap` (one of
         renderer.colormaps.NAMES: viridis, magma, coolwarm, turbo, grey) over `range`: (lo, hi), or "auto"
         (the scalars' min and max, found on the GPU each frame); in place of `colors`. The draw's `colormap`
-        is then the pass that maps them (its `range_now()`, `colorbar()`); None otherwise."""
+        is then the pass that maps them (its `range_now()`, `colorbar()`); None otherwise.
+
+        `opacity` (0..1), or RGBA `colors` (vec4, alpha per particle, times `opacity` if given): the particles
+        are transparent, composited order-independently with the scene's other transparent draws after the
+        opaque ones (renderer/draw/transparency.py); they are then drawn as sprites, never splatted (so are the
+        opaque particles of a frame with transparent draws). The draw's `opacity`, `count` (up to the number
+        of positions), `colormap` (a name) and `range` can be set from update()."""
         mapped = self._scalar_colors("particle", positions, scalars, colors, colormap, range)
+        opacity = self._opacity("particle", opacity)
         if radii is not None:
             self._array("particle positions", positions)
             self._per_element("particle", positions, "radii", radii, ())
@@ -813,9 +846,11 @@ class SceneGPU:
             if array is None:
                 continue
             self._array(f"particle {what}", array)
-            if array.dtype != np.float32 or array.element_shape != (3,) or len(array.shape) != 1:
+            shapes = ((3,), (4,)) if what == "colors" else ((3,),)
+            if array.dtype != np.float32 or array.element_shape not in shapes or len(array.shape) != 1:
+                kind = "vec3 float32 (or RGBA vec4)" if what == "colors" else "vec3 float32"
                 raise SceneError(
-                    f"scene {self.scene_name!r}: particle {what} must be a 1-D array of vec3 float32, not "
+                    f"scene {self.scene_name!r}: particle {what} must be a 1-D array of {kind}, not "
                     f"shape {array.shape} x {array.element_shape} {array.dtype}"
                 )
         if not (_real(radius) and math.isfinite(radius) and radius > 0):
@@ -837,6 +872,8 @@ class SceneGPU:
             colors=mapped.colors if mapped is not None else None if colors is None else colors.buffer,
             splat=splat,
             radii=None if radii is None else radii.buffer,
+            opacity=opacity,
+            color_width=4 if colors is not None and colors.element_shape == (4,) else 3,
         )
         draw.colormap = mapped
         self.drawables.append(draw)
@@ -852,12 +889,16 @@ class SceneGPU:
         scalars: NdArray | None = None,
         colormap: str = "viridis",
         range="auto",
+        opacity: float | None = None,
     ) -> MeshDraw:
         """Draw indexed triangles: vec3 float32 `positions`, `normals` (and per-vertex `colors`, or one `color`),
         uint32 `indices` (three per triangle, usage ("index",)); kernels may write all of them every frame.
         Or float32 `scalars`, one per vertex, through `colormap` over `range` (see `particles`): each vertex
-        gets its colour, interpolated across the triangles."""
+        gets its colour, interpolated across the triangles. `opacity` (0..1), or RGBA `colors` (vec4): the mesh
+        is transparent (see `particles`). The draw's `opacity`, `count` (indices drawn, a multiple of 3 up to
+        the number of indices), `colormap` and `range` can be set from update()."""
         mapped = self._scalar_colors("mesh", positions, scalars, colors, colormap, range)
+        opacity = self._opacity("mesh", opacity)
         vec3s = {"positions": positions, "normals": normals, "colors": colors}
         for what, array in {**vec3s, "indices": indices}.items():
             if array is not None or what != "colors":
@@ -866,12 +907,13 @@ class SceneGPU:
         for what, array in vec3s.items():
             if array is not None and (
                 array.dtype != np.float32
-                or array.element_shape != (3,)
+                or array.element_shape not in (((3,), (4,)) if what == "colors" else ((3,),))
                 or len(array.shape) != 1
                 or array.shape != positions.shape
             ):
+                kind = "vec3 float32 (or RGBA vec4)" if what == "colors" else "vec3 float32"
                 raise SceneError(
-                    f"scene {self.scene_name!r}: mesh {what} must be a 1-D array of vec3 float32 "
+                    f"scene {self.scene_name!r}: mesh {what} must be a 1-D array of {kind} "
                     f"with one per vertex ({positions.shape[0]}), not shape {array.shape} x "
                     f"{array.element_shape} {array.dtype}"
                 )
@@ -891,6 +933,8 @@ class SceneGPU:
             self.frames_in_flight,
             colors=mapped.colors if mapped is not None else None if colors is None else colors.buffer,
             color=color,
+            opacity=opacity,
+            color_width=4 if colors is not None and colors.element_shape == (4,) else 3,
         )
         draw.colormap = mapped
         self.drawables.append(draw)
@@ -931,6 +975,7 @@ class SceneGPU:
         colors: NdArray | None = None,
         color=(0.8, 0.8, 0.8),
         count: int | None = None,
+        opacity: float | None = None,
     ) -> InstancedMeshDraw:
         """Draw one mesh at `count` instances (default: one per position), lit like `mesh`. `mesh`: "arrow"
         (tail at the origin, tip at (0, 0, 1)), "sphere" (radius 0.5), "cube" (side 1), or the scene's own
@@ -938,7 +983,10 @@ class SceneGPU:
         write: vec3 `positions` (where the mesh's origin goes); `directions` (vec3: the mesh's +Z axis turns
         onto it, its length ignored, a zero vector hides the instance) or `rotations` (vec4 quaternions x, y, z,
         w), or neither; `scales` (float, or vec3 along the mesh's axes) or one `scale` for all; vec3 `colors` or
-        one `color`. The returned draw's `transform` moves them all."""
+        one `color`. The returned draw's `transform` moves them all. `opacity` (0..1), or RGBA `colors` (vec4):
+        the instances are transparent (see `particles`). The draw's `opacity` and `count` (up to the number of
+        positions) can be set from update()."""
+        opacity = self._opacity("instance", opacity)
         if isinstance(mesh, str):
             if mesh not in BUILTIN_MESHES:
                 raise self._refuse(
@@ -992,8 +1040,9 @@ class SceneGPU:
             scales_input = None
             if not (_real(scale) and math.isfinite(scale) and scale > 0):
                 raise self._refuse(f"instance scale must be a positive number, not {scale!r}")
+        color_width = 3
         if colors is not None:
-            self._per_instance("colors", colors, (3,), count)
+            color_width = self._per_instance("colors", colors, (3, 4), count)
         color = self._color("instance color", color)
         draw = InstancedMeshDraw(
             self.context,
@@ -1007,6 +1056,8 @@ class SceneGPU:
             scale=float(scale),
             colors=None if colors is None else colors.buffer,
             color=color,
+            opacity=opacity,
+            color_width=color_width,
         )
         self.drawables.append(draw)
         return draw
