@@ -169,8 +169,8 @@ def test_particle_groups_and_the_largest_counts():
     assert point_splat.particle_groups(100, (65_535, 65_535)) == (1, 1)
     assert point_splat.particle_groups(100_000_000, (65_535, 65_535)) == (65_535, 12)
     assert point_splat.particle_groups(100_000_000, (2**31 - 1, 65_535)) == (781_250, 1)
-    # past 2^32 - 1 particles their ids and indices would not fit 32 bits: sprites
-    assert point_splat.particle_groups(2**32, (65_535, 65_535))[1] <= 65_535
+    # rows of 7: the last row partly filled
+    assert point_splat.particle_groups(7 * 128 * 3 + 1, (7, 65_535)) == (7, 4)
 
 
 class BigArray(Scene):
