@@ -15,8 +15,20 @@
 //      where most particles lost and reading each particle and its pixels at random costs more.
 // A CPU driver runs a branch under a mask for all the SIMD lanes when one takes it: costly work (shading, an
 // append) is kept out of the loops over pixels and reached once per lane and winner at most.
+// SPLAT's variants REDUCE_PARTITIONED and REDUCE_BALLOT (point_splat.py picks one where the device's subgroups
+// allow it): the invocations of a subgroup that splat into the same pixel take their minimum first, and one of
+// them goes to memory (Schütz et al.: atomics on one pixel serialize). The minimum is the same, so is the image.
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_EXT_shader_atomic_int64 : require
+#if defined(REDUCE_PARTITIONED) || defined(REDUCE_BALLOT)
+#extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_EXT_shader_subgroup_extended_types_int64 : require
+#endif
+#ifdef REDUCE_PARTITIONED
+#extension GL_NV_shader_subgroup_partitioned : require
+#elif defined(REDUCE_BALLOT)
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
 layout(local_size_x = 128) in;
 
 const float SPLAT_MAX_SIZE = 2.0;  // px: at most 2x2 pixels per particle
@@ -105,6 +117,62 @@ uint64_t key(Sprite s, uint i) {
     return (uint64_t(floatBitsToUint(s.depth)) << 32) | uint64_t(push.extent.w + i);
 }
 
+// The particle passes cover more particles than one row of workgroups can (maxComputeWorkGroupCount[0]): the
+// dispatch is a grid of rows, particle i in workgroup i / 128 counted row by row.
+uint particle_index() {
+    return (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+}
+
+// The pixels whose centre the sprite's square contains: from `lo`, at most 2x2 (its side is at most
+// SPLAT_MAX_SIZE), in the frame; `hi` is the last (inclusive). SPLAT and SHADE_BY_PARTICLE share it.
+void square(Sprite s, out ivec2 lo, out ivec2 hi) {
+    lo = max(ivec2(ceil(s.win - 0.5 * s.size - 0.5)), ivec2(0));
+    hi = min(min(ivec2(ceil(s.win + 0.5 * s.size - 0.5)), ivec2(push.extent.xy)) - 1, lo + 1);
+}
+
+#ifdef SPLAT
+// (depth, id) into the pixel, where it is nearer. A plain read first: where many particles share a pixel most
+// are behind what is there already and need no atomic. Its depth half alone decides, as it only decreases
+// during the pass, whatever a read that meets a concurrent atomic sees of it.
+void splat_into(uint pixel, uint64_t mine) {
+    if (uint(splat[pixel] >> 32) >= uint(mine >> 32)) {
+        atomicMin(splat[pixel], mine);
+    }
+}
+
+// `mine` into `pixel` if `covers`: every invocation of the subgroup calls this at the same step. With a
+// reduction, each value written is the minimum of some invocations' keys for that pixel, and every key is
+// covered by one of them: the pixel's minimum is the same however the subgroup is split.
+void splat_pixel(bool covers, uint pixel, uint64_t mine) {
+#if defined(REDUCE_PARTITIONED)
+    // the invocations with the same pixel (those that cover none form one more partition, which writes nothing)
+    uvec4 same = subgroupPartitionNV(covers ? pixel : 0xFFFFFFFFu);
+    mine = subgroupPartitionedMinNV(covers ? mine : EMPTY, same);
+    covers = covers && subgroupBallotFindLSB(same) == gl_SubgroupInvocationID;
+#elif defined(REDUCE_BALLOT)
+    // the pixel of the first invocation still to write, while others share it: their minimum, written once; from
+    // the first pixel no other invocation shares, each writes its own (spread particles: one round)
+    while (covers) {
+        uint first = subgroupBroadcastFirst(pixel);
+        bool same = pixel == first;
+        if (subgroupBallotBitCount(subgroupBallot(same)) == 1u) {
+            break;
+        }
+        if (same) {
+            uint64_t least = subgroupMin(mine);
+            covers = false;
+            if (subgroupElect()) {
+                splat_into(pixel, least);
+            }
+        }
+    }
+#endif
+    if (covers) {
+        splat_into(pixel, mine);
+    }
+}
+#endif
+
 
 #if defined(SHADE_BY_PARTICLE) || defined(SHADE_LISTED)
 #include "sphere_shading.glsl"
@@ -163,7 +231,7 @@ void main() {
         pixel += gl_WorkGroupSize.x;
     }
 #else
-    uint i = gl_GlobalInvocationID.x;
+    uint i = particle_index();
     if (i >= push.extent.z) {
         return;
     }
@@ -178,31 +246,32 @@ void main() {
     if (kind == DISCARDED) {
         return;
     }
-    // the sprite is the square of side `size` around `win`; it covers the pixels whose centre it contains
-    ivec2 lo = max(ivec2(ceil(s.win - 0.5 * s.size - 0.5)), ivec2(0));
-    ivec2 hi = min(ivec2(ceil(s.win + 0.5 * s.size - 0.5)), ivec2(push.extent.xy)) - 1;
+    ivec2 lo, hi;
+    square(s, lo, hi);
     uint64_t mine = key(s, i);
-    uint won = 0u;  // SHADE_BY_PARTICLE: bit k: this particle won pixel lo + (k & 1, k >> 1)
+#ifdef SPLAT
+    // the 2x2 pixels from `lo` in four steps that every invocation takes (no divergent loop; the subgroup's
+    // invocations meet at each step for the reduction)
+    for (uint k = 0u; k < 4u; ++k) {
+        ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
+        precise vec2 c = 2.0 * (vec2(xy) + 0.5 - s.win) / s.size;  // gl_PointCoord * 2 - 1 there
+        // in the square, and in the disc (particles.frag discards outside it)
+        bool covers = all(lessThanEqual(xy, hi)) && dot(c, c) <= 1.0;
+        splat_pixel(covers, tiled(uint(xy.x), uint(xy.y)), mine);
+    }
+#else
+    uint won = 0u;  // bit k: this particle won pixel lo + (k & 1, k >> 1)
     for (int y = lo.y; y <= hi.y; ++y) {
         for (int x = lo.x; x <= hi.x; ++x) {
             uint pixel = tiled(uint(x), uint(y));
-#ifdef SHADE_BY_PARTICLE
             // the whole square, not only the disc: what SPLAT wrote goes back to empty however this
             // compilation rounds the disc's edge; a plain read first, as most particles lost, and atomics
             // on a contended pixel serialize
             if (splat[pixel] == mine && atomicCompSwap(splat[pixel], mine, EMPTY) == mine) {
                 won |= 1u << ((y - lo.y) * 2 + (x - lo.x));
             }
-#else
-            precise vec2 c = 2.0 * (vec2(x, y) + 0.5 - s.win) / s.size;  // gl_PointCoord * 2 - 1 there
-            if (dot(c, c) > 1.0) {  // particles.frag discards outside the disc
-                continue;
-            }
-            atomicMin(splat[pixel], mine);
-#endif
         }
     }
-#ifdef SHADE_BY_PARTICLE
     while (won != 0u) {  // from winner to winner
         uint k = findLSB(won);
         won &= won - 1u;

@@ -16,16 +16,26 @@ from ..device.memory import (
     clear_to_general,
     fill_with_zeros,
     read_device_buffer,
+    too_large,
 )
 from ..device.uploads import Uploader
 from ..errors import ArgumentError
 from .kernels import NdArray
 from .runtime import TI_USAGE
 
+# Taichi's SPIR-V kernels address an ndarray with 32-bit signed offsets (its code generator's linear offsets are
+# i32): a larger array would be read and written at wrapped-around offsets
+TAICHI_MAX_BYTES = 2**31
+
 
 def share_buffer(context, runtime, nbytes: int, usage: tuple[str, ...], name: str, lower: str = ""):
     """(buffer, Taichi's record of it, whether the caller owns the buffer), the buffer filled with zeros. `usage`: names of USAGE_NAMES
     (KeyError names an unknown one); `lower`: what to make smaller if it does not fit."""
+    if nbytes > TAICHI_MAX_BYTES:
+        limit = (
+            "a Taichi kernel can address in one ndarray (2^31 bytes: its offsets are 32-bit signed integers)"
+        )
+        raise too_large(name, nbytes, limit, lower)
     bits = TAICHI_USAGE
     for u in usage:
         bits |= USAGE_NAMES[u]

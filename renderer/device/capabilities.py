@@ -34,6 +34,7 @@ FEATURES = (
             "storageBuffer8BitAccess",
             "uniformAndStorageBuffer8BitAccess",
             "shaderBufferInt64Atomics",  # the renderer's own point splatting (not declared to Taichi)
+            "shaderSubgroupExtendedTypes",  # the point splat's 64-bit subgroup minimum (not declared to Taichi)
         ),
     ),
     (
@@ -67,7 +68,10 @@ CORE_FEATURES = (
     "shaderStorageImageWriteWithoutFormat",
 )
 # (extension, name in Plan.enabled): the renderer's own, enabled where the device has them
-OPTIONAL_EXTENSIONS = (("VK_KHR_push_descriptor", "pushDescriptor"),)  # the point splat's frame target
+OPTIONAL_EXTENSIONS = (
+    ("VK_KHR_push_descriptor", "pushDescriptor"),  # the point splat's frame target
+    ("VK_NV_shader_subgroup_partitioned", "subgroupPartitioned"),  # the point splat's reduction per pixel
+)
 
 # Taichi capability name -> the enabled features it needs (all of them). Left out on purpose (Taichi 1.7.4's
 # code generator, read from its source): the subgroup capabilities (it then emits GroupNonUniform operations

@@ -23,10 +23,16 @@ per frame. The splat buffer, the list and the frame's images come with each reco
 (`draw/base.py` RenderTarget) and are bound as push descriptors, since every slot and swapchain image is a
 different set.
 
+Where many particles fall on few pixels (a dense cloud seen from far away), atomics on one pixel serialize: SPLAT
+reads a pixel before its atomic (most particles there are behind, and need none), and where the device's
+subgroups allow it (`subgroup_reduction()`) the invocations of a subgroup that hit the same pixel take their
+minimum first and one of them writes it. The minimum is the same, and so is the image.
+
 Without `shaderInt64`, `shaderBufferInt64Atomics`, `VK_KHR_push_descriptor` or format-less storage image
-writes (`supported()`), into a frame whose colour image is not a storage image or whose splat buffer is too
-large for a storage buffer, or past 2^32 - 1 particles in a frame (`usable()`), the particles are drawn as
-sprites only. A frame with more pixels than one dispatch of SHADE_LISTED covers goes by particle.
+writes, or for more particles than the device can index or dispatch (`supported()`), into a frame whose colour
+image is not a storage image or whose splat buffer is too large for a storage buffer, or past 2^32 - 1
+particles in a frame (`usable()`), the particles are drawn as sprites only. A frame with more pixels than one
+dispatch of SHADE_LISTED covers goes by particle.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from ..device import shaders, vk
 from ..device.handles import create_sampler, vk_create, vk_destroy
 from ..device.memory import Buffer, layout_barrier, pipeline_barrier, run_once
 from ..device.pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, create_set_layout, push_set_layout
+from ..errors import RendererError
 
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
 WORKGROUP = 128  # local_size_x of particles_splat.comp
@@ -80,13 +87,42 @@ SHADER_RW = vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
 # what reads the splat's results as commands: the indirect draw of the large ones, SHADE_LISTED's dispatch
 DRAW_STAGES = vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
 DRAW_READS = vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT | vk.VK_ACCESS_INDEX_READ_BIT
+# SPLAT's reduction within a subgroup: None picks the best the device has (subgroup_reduction()); "partitioned",
+# "ballot" or "off" forces one (tests and benchmarks compare them; the image is the same)
+REDUCTION: str | None = None
+REDUCTIONS = ("partitioned", "ballot", "off")
+# what each reduction needs: subgroup operations in compute shaders, and the enabled features
+SUBGROUP_NEEDS = {
+    "partitioned": (
+        vk.VK_SUBGROUP_FEATURE_BASIC_BIT
+        | vk.VK_SUBGROUP_FEATURE_BALLOT_BIT
+        | 0x100,  # ..._PARTITIONED_BIT_NV
+        ("subgroupPartitioned", "shaderSubgroupExtendedTypes"),
+    ),
+    "ballot": (
+        vk.VK_SUBGROUP_FEATURE_BASIC_BIT
+        | vk.VK_SUBGROUP_FEATURE_BALLOT_BIT
+        | vk.VK_SUBGROUP_FEATURE_ARITHMETIC_BIT,
+        ("shaderSubgroupExtendedTypes",),
+    ),
+}
+
+
+def particle_groups(count: int, max_groups: tuple[int, int]) -> tuple[int, int]:
+    """The grid of workgroups (x, y) of a pass over `count` particles, rows of at most `max_groups`[0]
+    (maxComputeWorkGroupCount); y past `max_groups`[1] means one dispatch cannot cover them."""
+    groups = -(-count // WORKGROUP)
+    x = max(1, min(groups, max_groups[0]))
+    return x, -(-groups // x)
 
 
 def supported(context, count: int, *buffers) -> bool:
     """The device can do 64-bit integers and their atomics, push descriptors and format-less storage image
-    writes, one dispatch covers `count` particles, and the shaders can read `buffers` as storage buffers
+    writes, one dispatch covers `count` particles (maxComputeWorkGroupCount), their ids and indices fit 32 bits
+    and the list of large particles a storage buffer, and the shaders can read `buffers` as storage buffers
     (usage and size)."""
     limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
+    max_groups = (int(limits.maxComputeWorkGroupCount[0]), int(limits.maxComputeWorkGroupCount[1]))
     features = context.enabled_features
     needed = (
         "shaderInt64",
@@ -96,7 +132,8 @@ def supported(context, count: int, *buffers) -> bool:
     )
     return (
         all(features.get(name) for name in needed)
-        and (count + WORKGROUP - 1) // WORKGROUP <= limits.maxComputeWorkGroupCount[0]
+        and particle_groups(count, max_groups)[1] <= max_groups[1]
+        and count <= MAX_IDS
         and 4 * count <= limits.maxStorageBufferRange  # the list of large particles
         and all(
             b.usage & vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT and b.size <= limits.maxStorageBufferRange
@@ -104,6 +141,45 @@ def supported(context, count: int, *buffers) -> bool:
             if b is not None
         )
     )
+
+
+def subgroup_reduction(context) -> str:
+    """SPLAT's reduction within a subgroup on this device: on a GPU "partitioned" (VK_NV_shader_subgroup_
+    partitioned: one partition per pixel), else "ballot" (basic, ballot and arithmetic subgroup operations: a loop
+    over the pixels that invocations share), else "off"; both need 64-bit subgroup arithmetic
+    (shaderSubgroupExtendedTypes) in compute shaders. "off" on a CPU driver. REDUCTION forces one
+    (RendererError where the device cannot)."""
+    properties = vk.VkPhysicalDeviceSubgroupProperties()
+    vk.vkGetPhysicalDeviceProperties2(
+        context.physical_device, vk.VkPhysicalDeviceProperties2(pNext=properties)
+    )
+    compute = bool(properties.supportedStages & vk.VK_SHADER_STAGE_COMPUTE_BIT)
+    operations, features = int(properties.supportedOperations), context.enabled_features
+
+    def can(reduction: str) -> bool:
+        needed_operations, needed_features = SUBGROUP_NEEDS[reduction]
+        return (
+            compute
+            and operations & needed_operations == needed_operations
+            and all(features.get(name) for name in needed_features)
+        )
+
+    if REDUCTION is None:
+        # A CPU driver runs a subgroup's invocations as the SIMD lanes of one thread, and few threads contend
+        # for a pixel: there the loop costs more than it saves (lavapipe, 1M particles on ~2,000 pixels at
+        # 1280x720: 64-125 ms a frame with it, 42-75 ms without).
+        picks = ("partitioned", "ballot") if context.device_type != "CPU" else ()
+        return next((r for r in picks if can(r)), "off")
+    if REDUCTION not in REDUCTIONS:
+        raise RendererError(f"point splat reduction {REDUCTION!r}: use one of {REDUCTIONS} or None")
+    if REDUCTION != "off" and not can(REDUCTION):
+        operations_needed, features_needed = SUBGROUP_NEEDS[REDUCTION]
+        raise RendererError(
+            f"point splat reduction {REDUCTION!r}: {context.device_name} lacks it (needs subgroup operations "
+            f"{operations_needed:#x} in compute shaders, it has {operations:#x}"
+            f"{'' if compute else ' outside compute shaders'}, and the features {features_needed})"
+        )
+    return REDUCTION
 
 
 def splat_bytes(width: int, height: int) -> int:
@@ -178,6 +254,10 @@ class PointSplat:
         limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
         self.max_splat_bytes = int(limits.maxStorageBufferRange)
         self.max_groups = int(limits.maxComputeWorkGroupCount[0])
+        self.particle_groups = particle_groups(
+            count, (self.max_groups, int(limits.maxComputeWorkGroupCount[1]))
+        )
+        self.reduction = subgroup_reduction(context)
         self.take_by_pixel_from = TAKE_BY_PIXEL_FROM["CPU" if context.device_type == "CPU" else "GPU"]
         device = context.device
         self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
@@ -227,14 +307,15 @@ class PointSplat:
                 )
             # pipelines and their layouts are the render pass's (pipelines.py): not destroyed here
             for variant in ("SPLAT", "SHADE_BY_PARTICLE", "TAKE_BY_PIXEL", "SHADE_LISTED"):
+                defines = (variant,) + (("RADII",) if radii is not None else ())
+                if variant == "SPLAT" and self.reduction != "off":
+                    defines += (f"REDUCE_{self.reduction.upper()}",)
                 self.pipelines[variant] = create_compute_pipeline(
                     device,
                     render_pass,
                     [self.set_layout, self.target_layout],
                     f"point splat, {variant}",
-                    shaders.load_builtin(
-                        "particles_splat.comp", defines=(variant,) + (("RADII",) if radii is not None else ())
-                    ),
+                    shaders.load_builtin("particles_splat.comp", defines=defines),
                     PUSH_BYTES,
                 )
             self._write_descriptors()
@@ -354,8 +435,8 @@ class PointSplat:
         # whatever reads the frame next (copy, screenshot, present, another draw's pass 2) is after this
         pipeline_barrier(cb, COMPUTE_STAGE, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, images=[back])
 
-    def _particle_groups(self) -> int:
-        return (self.count + WORKGROUP - 1) // WORKGROUP
+    def _particle_groups(self) -> tuple[int, int]:
+        return self.particle_groups
 
     @staticmethod
     def _buffer_write(binding: int, buffer: Buffer):
@@ -364,8 +445,11 @@ class PointSplat:
             dstBinding=binding, descriptorCount=1, descriptorType=STORAGE, pBufferInfo=[info]
         )
 
-    def _dispatch(self, cb, slot: int, variant: str, pushed: list, groups: int | None) -> None:
-        """A pass of `variant`: `groups` workgroups, or as many as the draw's SHADE_COMMAND says."""
+    def _dispatch(
+        self, cb, slot: int, variant: str, pushed: list, groups: int | tuple[int, int] | None
+    ) -> None:
+        """A pass of `variant`: `groups` workgroups (a count, or a grid x, y), or as many as the draw's
+        SHADE_COMMAND says."""
         pipeline, layout = self.pipelines[variant]
         bind = vk.VK_PIPELINE_BIND_POINT_COMPUTE
         vk.vkCmdBindPipeline(cb, bind, pipeline)
@@ -375,7 +459,8 @@ class PointSplat:
         if groups is None:
             vk.vkCmdDispatchIndirect(cb, self.draws[slot].handle, SHADE_COMMAND)
         else:
-            vk.vkCmdDispatch(cb, groups, 1, 1)
+            x, y = groups if isinstance(groups, tuple) else (groups, 1)
+            vk.vkCmdDispatch(cb, x, y, 1)
 
     def destroy(self) -> None:
         """Idempotent; the GPU must be done with the frames that used it."""

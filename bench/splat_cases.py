@@ -1,0 +1,148 @@
+"""Ours' point splat in its hard cases, each frame read back (the particle scene's spiral, radius 0.002):
+
+- spread: the benchmark's view (camera at (0, 0, 2.5));
+- dense: the camera moved back until the spiral covers about 64x64 pixels (every particle on a few thousand);
+- colours-radii: the spread view with a colour and a radius per particle (arrays the splat reads per particle).
+
+The dense case runs with SPLAT's subgroup reduction as the device picks it and forced off
+(`dense-unreduced`), so the reduction's effect is measured too. The cases take turns (`--repeat`), so a drift of the
+machine's speed hits all; the table shows the median ms/frame of each case's turns and its ratio to the spread
+case of the same N.
+
+    .venv/bin/python bench/splat_cases.py --sizes 1000000 --frames 30 --warmup 5     # lavapipe
+    python3 bench/splat_cases.py --sizes 1000000,10000000,100000000 --frames 200,100,50 --warmup 20,10,5
+
+`--json FILE` writes every figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RADIUS = 0.002
+SPIRAL_WIDTH = 1.8  # world units: the spiral's arms reach 0.9 from its centre
+CASES = ("spread", "dense", "dense-unreduced", "colours-radii")
+
+
+def scene_for(case: str, count: int, height: int):
+    from renderer.camera import Camera
+    from scenes.particles import Particles
+
+    camera = Camera()
+    if case.startswith("dense"):  # 64 px across: SPIRAL_WIDTH * projection scale * height / 2 / eye = 64
+        camera = Camera(eye=(0.0, 0.0, SPIRAL_WIDTH * camera.projection_scale() * height / 2 / 64))
+
+    class Case(Particles):
+        def setup(self, gpu):
+            self.camera = camera
+            self.positions = gpu.array("positions", (self.count,), element_shape=(3,))
+            extra = {}
+            if case == "colours-radii":  # the same colour and radius for each: the image stays the spread one
+                color = np.broadcast_to(np.float32(self.color), (self.count, 3))
+                extra["colors"] = gpu.array("colors", data=np.ascontiguousarray(color), element_shape=(3,))
+                extra["radii"] = gpu.array("radii", data=np.full(self.count, self.radius, np.float32))
+            self.draw = gpu.particles(self.positions, radius=self.radius, color=self.color, **extra)
+            self.step = gpu.kernel("spiral").bind(self.positions, 0.0)
+
+    return Case(count=count, radius=RADIUS)
+
+
+def run_case(case: str, count: int, size: tuple[int, int], warmup: int, frames: int) -> dict:
+    from renderer.app.headless import HeadlessRenderer
+    from renderer.draw import point_splat
+
+    point_splat.REDUCTION = "off" if case == "dense-unreduced" else None
+    try:
+        scene = scene_for(case, count, size[1])
+        with HeadlessRenderer(scene, *size) as r:
+            stamps = []
+            total = warmup + frames + r.frames.frames_in_flight  # the last timed frame in the steady state
+            for frame, _pixels in r.frames_iter(total, 1 / 60, copy=False):
+                if warmup - 1 <= frame < warmup + frames:
+                    stamps.append(time.perf_counter())
+            splat = scene.draw.splat
+            info = {
+                "device": r.context.describe(),
+                "splatting": scene.draw.splatting,
+                "reduction": getattr(splat, "reduction", None),  # None: sprites, or code without it
+            }
+    finally:
+        point_splat.REDUCTION = None
+    intervals = [1000 * (b - a) for a, b in zip(stamps, stamps[1:], strict=False)]
+    return {"median_ms": statistics.median(intervals), "min_ms": min(intervals), **info}
+
+
+def per_size(text: str, sizes: list[int]) -> dict[int, int]:
+    values = [int(v) for v in text.split(",")]
+    if len(values) == 1:
+        values *= len(sizes)
+    if len(values) != len(sizes):
+        raise SystemExit(f"give one number or one per size ({len(sizes)}), not {text!r}")
+    return dict(zip(sizes, values, strict=True))
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument(
+        "--sizes", default="1000000", help="particle counts, comma-separated (default %(default)s)"
+    )
+    ap.add_argument("--frames", default="30", help="timed frames: one number, or one per size")
+    ap.add_argument("--warmup", default="5", help="warm-up frames: one number, or one per size")
+    ap.add_argument("--repeat", type=int, default=3, help="turns of all cases (default %(default)s)")
+    ap.add_argument("--cases", default=",".join(CASES), help="which cases (default: all)")
+    ap.add_argument("--size", default="1280x720", help="frame size (default %(default)s)")
+    ap.add_argument("--json", help="write every figure to this file")
+    args = ap.parse_args(argv)
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    frames, warmup = per_size(args.frames, sizes), per_size(args.warmup, sizes)
+    cases = [c.strip() for c in args.cases.split(",")]
+    unknown = set(cases) - set(CASES)
+    if unknown:
+        ap.error(f"unknown cases {sorted(unknown)}; choose from {list(CASES)}")
+    size = tuple(int(v) for v in args.size.split("x"))
+    results: dict[int, dict[str, list[dict]]] = {}
+    for n in sizes:
+        results[n] = {case: [] for case in cases}
+        for turn in range(args.repeat):
+            for case in cases:
+                r = run_case(case, n, size, warmup[n], frames[n])
+                results[n][case].append(r)
+                print(
+                    f"N={n:,} {case} (turn {turn + 1}): {r['median_ms']:.2f} ms median, "
+                    f"reduction {r['reduction']}, splatted {r['splatting']}",
+                    flush=True,
+                )
+    device = next(iter(next(iter(results.values())).values()))[0]["device"]
+    print(
+        f"\n{device}, {size[0]}x{size[1]}, every frame read back; median over turns of each turn's median ms/frame"
+    )
+    print("| N | case | ms/frame | turns | x spread | reduction |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for n, by_case in results.items():
+        spread = (
+            statistics.median(r["median_ms"] for r in by_case.get("spread", []))
+            if "spread" in by_case
+            else None
+        )
+        for case, runs in by_case.items():
+            ms = statistics.median(r["median_ms"] for r in runs)
+            turns = " / ".join(f"{r['median_ms']:.2f}" for r in runs)
+            ratio = f"{ms / spread:.2f}" if spread else ""
+            print(f"| {n:,} | {case} | {ms:.2f} | {turns} | {ratio} | {runs[0]['reduction']} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"device": device, "size": size, "results": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
