@@ -40,10 +40,14 @@ from .target import (
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 
 
-def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_color, drawables, slot) -> int:
-    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads, what the
-    drawables do before the render pass (compute), the render pass with the drawables, then what they do
-    after it. Returns the stages the draws read in, for the caller's closing barrier and event reset."""
+def record_ordered_draws(
+    cb, event, render_pass, framebuffer, target, clear_color, drawables, slot, timeline
+) -> int:
+    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads (the end of
+    the timeline's `kernels`), what the drawables do before the render pass (compute), the render pass with the
+    drawables, then what they do after it; the drawables name their spans with `target.span`. Returns the
+    stages the draws read in, for the caller's closing barrier and event reset."""
+    target.timeline, target.slot = timeline, slot
     event.record_signal(cb)
     draw_stages = 0
     buffer_barriers, image_barriers = [], []
@@ -76,6 +80,7 @@ def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_colo
             )
     draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
     event.record_wait(cb, draw_stages, buffer_barriers=buffer_barriers, image_barriers=image_barriers)
+    timeline.record_kernels_end(cb, slot)
     for drawable in drawables:
         drawable.record_before_pass(cb, slot, target)
     width, height = target.width, target.height
@@ -87,12 +92,13 @@ def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_colo
     begin = vk.VkRenderPassBeginInfo(
         renderPass=render_pass.handle, framebuffer=framebuffer, renderArea=area, pClearValues=clear
     )
-    vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
-    vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, width, height, 0.0, 1.0)])
-    vk.vkCmdSetScissor(cb, 0, 1, [area])
-    for drawable in drawables:
-        drawable.record(cb, slot)
-    vk.vkCmdEndRenderPass(cb)
+    with timeline.span(cb, slot, "render pass"):
+        vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
+        vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, width, height, 0.0, 1.0)])
+        vk.vkCmdSetScissor(cb, 0, 1, [area])
+        for drawable in drawables:
+            drawable.record(cb, slot)
+        vk.vkCmdEndRenderPass(cb)
     for drawable in drawables:
         drawable.record_after_pass(cb, slot, target)
     return draw_stages
@@ -268,6 +274,7 @@ class OffscreenFrames(FrameTarget):
             self.pool = create_command_pool(context)
             for i in range(frames_in_flight):
                 self.slots.append(Slot(self, i))
+            self.make_timeline()
         except BaseException:
             self.destroy()
             raise
@@ -280,6 +287,7 @@ class OffscreenFrames(FrameTarget):
         """What every frame draws; (re)records the slots' command buffers (idle slots only)."""
         self.wait_all()
         self.drawables = list(drawables)
+        self.timeline.forget_spans()
         cbs = self.renew_command_buffers([s.cb for s in self.slots if s.cb is not None], len(self.slots))
         for slot, cb in zip(self.slots, cbs, strict=True):
             slot.cb = cb
@@ -287,23 +295,27 @@ class OffscreenFrames(FrameTarget):
             slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[cb])
 
     def _record(self, slot: Slot) -> None:
-        cb = slot.cb
+        cb, timeline = slot.cb, self.timeline
         slot.recorded_clear = self.clear_color
         vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
-        draw_stages = record_ordered_draws(
-            cb,
-            slot.event,
-            self.render_pass,
-            slot.framebuffer,
-            slot.target(),
-            self.clear_color,
-            self.drawables,
-            slot.index,
-        )
-        if self.in_place:
-            record_host_read(cb, slot.color.handle)
-        elif slot.readback is not None:
-            record_copy_to_host(cb, slot.color.handle, slot.readback, self.width, self.height)
+        with timeline.recording(slot.index):
+            draw_stages = record_ordered_draws(
+                cb,
+                slot.event,
+                self.render_pass,
+                slot.framebuffer,
+                slot.target(),
+                self.clear_color,
+                self.drawables,
+                slot.index,
+                timeline,
+            )
+            if self.in_place:
+                with timeline.span(cb, slot.index, "readback"):
+                    record_host_read(cb, slot.color.handle)
+            elif slot.readback is not None:
+                with timeline.span(cb, slot.index, "readback"):
+                    record_copy_to_host(cb, slot.color.handle, slot.readback, self.width, self.height)
         # The next frame's kernels write what these draws read (WAR), and the event is reset after its wait.
         slot.event.record_reset(cb, draw_stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
@@ -312,8 +324,7 @@ class OffscreenFrames(FrameTarget):
 
     def acquire(self, frame: int) -> tuple[int | None, np.ndarray | None]:
         """Make the slot for `frame` ready: wait for the frame it last rendered and return (its number, pixels)."""
-        slot = self.slots[frame % len(self.slots)]
-        done = self.wait_slot(slot)
+        slot, done = self.start_slot(frame)
         pixels = None
         if done is not None:
             pixels = self.read_pixels(slot)

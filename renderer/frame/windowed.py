@@ -82,6 +82,7 @@ class WindowFrames(FrameTarget):
             self.pool = create_command_pool(context)
             for i in range(frames_in_flight):  # one by one: destroy() releases those made if one fails
                 self.slots.append(WindowSlot(context, runtime, i))
+            self.make_timeline()
             self._create_swapchain()
         except BaseException:
             self.destroy()
@@ -123,6 +124,7 @@ class WindowFrames(FrameTarget):
     def set_drawables(self, drawables: list) -> None:
         self.wait_all()
         self.drawables = list(drawables)
+        self.timeline.forget_spans()
         self._record_all()
 
     def _record_all(self) -> None:
@@ -135,17 +137,21 @@ class WindowFrames(FrameTarget):
     def _record(self, slot: WindowSlot, image: int, cb) -> None:
         """The frame of `slot` into swapchain image `image`, recorded into `cb`."""
         vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
-        stages = record_ordered_draws(
-            cb,
-            slot.event,
-            self.render_pass,
-            self.swapchain.framebuffers[image],
-            self.swapchain.target(image, slot.shared),
-            self.clear_color,
-            self.drawables,
-            slot.index,
-        )
-        slot.event.record_reset(cb, stages | COMPUTE)
+        timeline = self.timeline
+        with timeline.recording(slot.index):
+            stages = record_ordered_draws(
+                cb,
+                slot.event,
+                self.render_pass,
+                self.swapchain.framebuffers[image],
+                self.swapchain.target(image, slot.shared),
+                self.clear_color,
+                self.drawables,
+                slot.index,
+                timeline,
+            )
+            with timeline.span(cb, slot.index, "present"):  # what is left of the frame before its present
+                slot.event.record_reset(cb, stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
         self.cbs[(slot.index, image)] = cb
         self._recorded_clear[(slot.index, image)] = self.clear_color
@@ -164,8 +170,7 @@ class WindowFrames(FrameTarget):
 
     def begin(self, frame: int) -> tuple[WindowSlot, int] | None:
         """Wait for the frame's slot, acquire an image. None when the swapchain had to be rebuilt first."""
-        slot = self.slots[frame % len(self.slots)]
-        self.wait_slot(slot)
+        slot, _ = self.start_slot(frame)
         if self.swapchain.needs_recreate and not self.recreate():
             return None
         index = self.swapchain.acquire(slot.image_available)
@@ -235,38 +240,43 @@ class WindowFrames(FrameTarget):
         vk.vkBeginCommandBuffer(
             cb, vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
         )
-        stages = record_ordered_draws(
-            cb,
-            slot.event,
-            self.render_pass,
-            self.swapchain.framebuffers[index],
-            self.swapchain.target(index, slot.shared),
-            self.clear_color,
-            self.drawables,
-            slot.index,
-        )
-        # after the render pass's final layout change (its external dependency's TRANSFER | COMPUTE scope) and
-        # whatever the drawables wrote after the pass
-        transition(
-            vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
-            vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-            vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
-            vk.VK_ACCESS_TRANSFER_READ_BIT,
-            vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT
-            | vk.VK_PIPELINE_STAGE_TRANSFER_BIT
-            | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-        )
-        record_copy_to_host(cb, image, readback, width, height)
-        transition(
-            vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
-            vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
-            vk.VK_ACCESS_TRANSFER_READ_BIT,
-            0,
-            vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
-            vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
-        )
-        slot.event.record_reset(cb, stages | COMPUTE)
+        timeline = self.timeline
+        with timeline.recording(slot.index):
+            stages = record_ordered_draws(
+                cb,
+                slot.event,
+                self.render_pass,
+                self.swapchain.framebuffers[index],
+                self.swapchain.target(index, slot.shared),
+                self.clear_color,
+                self.drawables,
+                slot.index,
+                timeline,
+            )
+            with timeline.span(cb, slot.index, "readback"):
+                # after the render pass's final layout change (its external dependency's TRANSFER | COMPUTE
+                # scope) and whatever the drawables wrote after the pass
+                transition(
+                    vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
+                    vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                    vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT,
+                    vk.VK_ACCESS_TRANSFER_READ_BIT,
+                    vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT
+                    | vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+                    | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
+                    vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+                )
+                record_copy_to_host(cb, image, readback, width, height)
+                transition(
+                    vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
+                    vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
+                    vk.VK_ACCESS_TRANSFER_READ_BIT,
+                    0,
+                    vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
+                    vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
+                )
+            with timeline.span(cb, slot.index, "present"):
+                slot.event.record_reset(cb, stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
         return readback, cb
 
