@@ -11,6 +11,7 @@ import taichi as ti
 from renderer.app import demo
 from renderer.app.headless import HeadlessRenderer
 from renderer.app.interactive import InteractiveApp
+from renderer.compute import hooks
 from renderer.device import handles
 from renderer.errors import TimelineError
 from renderer.frame import timeline as timeline_module
@@ -51,8 +52,11 @@ class Busy(Scene):
         self.launch()
         if self.pause_s:
             time.sleep(self.pause_s)
-            self.launch()
-            self.order.append("second launch")
+            queue = self.queue  # the renderer's, set by the test
+            waiting = hooks.prepend_waiting(queue)
+            self.launch()  # Taichi submits the first launch here, by itself
+            taken = waiting and not hooks.prepend_waiting(queue)
+            self.order.append("first timestamp taken by the second launch" if taken else "not taken")
 
 
 def spans_of(renderer) -> dict[str, np.ndarray]:
@@ -109,17 +113,29 @@ class OrderCalls(FrameCalls):
         super().vkQueueSubmit(queue, submit_info, fence)
 
 
-def test_first_timestamp_goes_before_taichi_submits_by_itself():
-    """Taichi submits launches older than 2 ms at the next launch: the frame's first timestamp goes first."""
+def test_first_timestamp_goes_first_in_taichis_own_submission():
+    """The frame's first timestamp rides in Taichi's first submission of the frame's launches, also where Taichi
+    submits launches older than 2 ms by itself at the next launch: no submission of its own."""
     calls = OrderCalls()
     scene = Busy(pause_s=0.004)
     with HeadlessRenderer(scene, 64, 64, validate=True, calls=calls) as renderer:
         calls.order = scene.order = []
+        scene.queue = renderer.context.queue
         renderer.render(3)
         spans = spans_of(renderer)
-    # per frame: the first timestamp (at the second launch), then the frame
-    assert calls.order == ["submit", "second launch", "submit"] * 3
+    assert calls.order == ["first timestamp taken by the second launch", "submit"] * 3
     assert (spans["kernels"] > 0).all()
+
+
+def test_a_frame_without_launches_submits_its_first_timestamp_alone():
+    calls = OrderCalls()
+    calls.order = []
+    with HeadlessRenderer(Particles(count=100), 64, 64, validate=True, calls=calls) as renderer:
+        renderer.loaded.scene.update = lambda frame, dt, input: None  # no launch
+        renderer.render(3)
+        history = renderer.timeline.history()
+    assert calls.order == ["submit", "submit"] * 3
+    assert history.frames.tolist() == [0, 1, 2] and (history.gpu_ms > 0).all()
 
 
 def test_summary_and_frame_log_have_every_span(tmp_path, capsys):
@@ -159,7 +175,7 @@ def test_without_timestamps_the_timeline_says_so_and_records_nothing(monkeypatch
         assert "QueryPool" not in handles.live_counts()
         timeline = renderer.timeline
     assert not timeline.supported and timeline.reason == "no timestamps (test)"
-    assert calls.order == ["submit"] * 5  # no first-timestamp submissions
+    assert calls.order == ["submit"] * 5
     assert renderer.gpu_times() == {} and timeline.summary() == {}
     history = timeline.history()
     assert len(history.frames) == 0 and history.gpu_ms.shape == (0, 0)

@@ -8,7 +8,6 @@ Events are in `events.py`. Every call is checked (`taichi_api.call`).
 from __future__ import annotations
 
 import hashlib
-import time
 from dataclasses import dataclass
 
 from ..device import handles, vk
@@ -26,9 +25,6 @@ CAPABILITY_IDS = {
     if name.startswith(CAPABILITY_PREFIX) and name not in ("TI_CAPABILITY_RESERVED", "TI_CAPABILITY_MAX_ENUM")
 }
 CAPABILITY_NAMES = {v: k for k, v in CAPABILITY_IDS.items()}
-# Taichi 1.7.4 submits its pending launches by itself, at a launch, once they are older than 2 ms; before_submit
-# is called from this age on
-SELF_SUBMIT_GUARD_S = 1e-3
 
 # Taichi's memory usage flags <-> Vulkan buffer usage.
 TI_USAGE = {
@@ -73,10 +69,6 @@ class TaichiRuntime:
         self._modules: dict = {}  # (digest, name) -> AotModule, see load_module
         self.launches_since_wait = 0  # Taichi keeps each launch's resources until ti_wait
         self.launches_since_flush = 0
-        # called once, then cleared, right before Taichi may submit launched work: the frames' GPU timeline
-        # (frame/timeline.py) puts its first timestamp on the queue there
-        self.before_submit = None
-        self._pending_since = 0.0  # when the first launch since the last flush was made (while armed)
 
     # -- creation: the two directions
 
@@ -248,12 +240,6 @@ class TaichiRuntime:
         """Launch `kernel` (a kernels.Kernel) with its checked argument array (kernels.BoundLaunch), counted for
         flush() and the frames' reclaim. Every launch comes through here: to count or time launches, wrap this
         method on the runtime object (as the benchmark does)."""
-        if self.before_submit is not None:
-            now = time.perf_counter()
-            if self.launches_since_flush == 0:
-                self._pending_since = now
-            elif now - self._pending_since >= SELF_SUBMIT_GUARD_S:  # Taichi may submit them in this call
-                self._before_submit()
         lib.ti_launch_kernel(self._live(), kernel.handle, len(kernel.args), args)
         api.check("ti_launch_kernel", kernel.name)
         self.launches_since_wait += 1
@@ -265,22 +251,14 @@ class TaichiRuntime:
         the only commands the renderer has Taichi record; count any other that records one as `launch` does.)"""
         if self.launches_since_flush == 0:
             return
-        self._before_submit()
         lib.ti_flush(self.handle)
         api.check("ti_flush")
         self.launches_since_flush = 0
 
     def wait(self) -> None:
         """Flush and wait the queue idle (and let Taichi free what it submitted): never per frame."""
-        if self.launches_since_flush:
-            self._before_submit()
         api.call("ti_wait", self._live())
         self.launches_since_wait = self.launches_since_flush = 0
-
-    def _before_submit(self) -> None:
-        hook, self.before_submit = self.before_submit, None
-        if hook is not None:
-            hook()
 
     def load_module(self, tcm: bytes, name: str):
         """The compiled module, loaded once and kept until the runtime is destroyed. Taichi builds a module's

@@ -13,6 +13,10 @@ event. The slot's command buffer is recorded once:
     barrier(draw stages | COMPUTE_SHADER -> COMPUTE_SHADER)   the next kernels' writes wait for these reads
     vkCmdResetEvent(event, COMPUTE_SHADER)
 
+The frame's GPU timeline (timeline.py) adds timestamps: the end of `kernels` after the wait, one pair around the
+render pass and one around the readback (the drawables add theirs), and its first timestamp goes first in
+Taichi's submission of the frame's launches.
+
 `submit()` flushes the runtime (so Taichi's launches precede the set on the queue) and submits with the slot's
 fence; the host waits on a fence only when it reuses that slot, F frames later, and then reads that frame's
 pixels while the GPU renders the newer ones. No ti_wait, vkQueueWaitIdle or vkDeviceWaitIdle per frame.

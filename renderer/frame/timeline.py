@@ -10,16 +10,18 @@ their sum is at most the frame's GPU time (its first timestamp to its last).
 How it stays free of stalls and re-recording:
 
 - Each frame-in-flight slot has a query pool. Its query 0 is written by the slot's *mark*, a tiny command buffer
-  recorded once that resets the pool and writes one timestamp. The mark goes to the queue right before the
-  frame's Taichi work: at the frame's submit just before `ti_flush`, or earlier, through
-  `TaichiRuntime.before_submit`, if Taichi may submit launches by itself mid-frame. Query 1, right after the wait
-  on the kernels' event in the frame's command buffer, ends `kernels`. Taichi's own command buffers get no
-  timestamp.
+  recorded once that resets the pool and writes one timestamp. The mark goes first in Taichi's first submission
+  of the frame's launches (compute/hooks.py `prepend_to_next_submit`), at `ti_flush` or wherever Taichi submits
+  them by itself: no submission of its own. A frame without launches (or a runtime whose submissions do not come
+  through the hooks: one Taichi created) submits it alone right before the frame. Query 1, right after the wait
+  on the kernels' event in the frame's command buffer, ends `kernels`.
 - The spans' timestamps are recorded with the frame's command buffers (recorded once, re-submitted): each
   (name, occurrence in the recording) of a slot keeps its pair of queries, so a command buffer recorded again
   (a window's per swapchain image, a panel's every frame) writes the same ones.
 - Results are read with `vkGetQueryPoolResults` without the wait flag (with availability) once the slot's fence
   has been waited anyway, when the slot is reused; a span whose timestamps were not both written is left out.
+  (lavapipe 22.3 waits for its device idle inside that call, so there the read waits for the one newer frame in
+  flight too: measured, no change of the frame time beyond this machine's noise.)
 - Ticks become milliseconds with `timestampPeriod`, masked to the queue's `timestampValidBits`. A queue without
   timestamps (no valid bits, or no `timestampComputeAndGraphics`) gives a timeline whose `supported` is False and
   `reason` says why: it makes no pool, submits nothing and records nothing.
@@ -35,6 +37,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..compute import hooks
 from ..device import vk
 from ..device.handles import create_command_pool, vk_create, vk_destroy
 from ..errors import TimelineError
@@ -84,7 +87,6 @@ class _Slot:
         self.started = 0.0  # host time the frame started (perf_counter)
         self.frame: int | None = None  # the frame submitted from this slot and not yet read
         self.cpu_ms = np.nan
-        self.marked = False
 
 
 class Timeline:
@@ -97,6 +99,7 @@ class Timeline:
     def __init__(self, context, runtime, slots: int, calls, *, enabled: bool = True, keep: int = KEEP_FRAMES):
         self.context, self.runtime, self.calls = context, runtime, calls
         self.latch = False
+        self.hooked = hooks.registered(context.device)  # Taichi's submissions on it come through hooks.py
         self.reason = timestamp_support(context) if enabled else "off (timeline=False)"
         self.supported = self.reason is None
         self.keep = keep
@@ -142,7 +145,7 @@ class Timeline:
             slot.pool = vk_create("QueryPool", vk.vkCreateQueryPool, device, info, None)
             vk.vkBeginCommandBuffer(cb, begin)
             vk.vkCmdResetQueryPool(cb, slot.pool, 0, CAPACITY)
-            self._write(cb, slot.pool, 0)
+            self._write(cb, slot.pool, 0, begins=True)
             vk.vkEndCommandBuffer(cb)
             slot.mark, slot.submit_info = cb, vk.VkSubmitInfo(pCommandBuffers=[cb])
 
@@ -239,27 +242,27 @@ class Timeline:
             raise TimelineError(f"span {name!r} begun inside span {state.open[-1][0]!r}: spans must not nest")
         state.open.append(key)
         state.previous = name
-        self._write(cb, state.pool, first)
+        self._write(cb, state.pool, first, begins=True)
         try:
             yield
         finally:
             state.open.pop()
-        self._write(cb, state.pool, first + 1)
+        self._write(cb, state.pool, first + 1, begins=False)
 
     def record_kernels_end(self, cb, slot: int) -> None:
         """Right after the frame's wait on its kernels' event: the end of `kernels` (query 1)."""
         if self.supported:
-            self._write(cb, self._slot(slot).pool, 1)
+            self._write(cb, self._slot(slot).pool, 1, begins=False)
 
-    def _write(self, cb, pool, query: int) -> None:
+    def _write(self, cb, pool, query: int, begins: bool) -> None:
         vk.vkCmdWriteTimestamp(cb, STAGE, pool, query)
-        if self.latch:
-            # lavapipe latches a timestamp only when it next flushes its work (at a barrier or the next
-            # timestamp), so a compute dispatch recorded right after it would run before the time is taken. A
-            # barrier that nothing waits on (second scope TOP_OF_PIPE) flushes it now.
-            vk.vkCmdPipelineBarrier(
-                cb, STAGE, vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, 0, 0, None, 0, None, 0, None
-            )
+        if begins and self.latch:
+            # lavapipe takes a timestamp's time only when it next flushes its work (at a barrier or the next
+            # timestamp): a compute dispatch right after the timestamp that begins a span would run before the
+            # time is taken. A barrier that nothing waits on (second scope TOP_OF_PIPE) flushes now. (The
+            # commands after a span's end begin with a barrier or a timestamp.)
+            none = vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
+            vk.vkCmdPipelineBarrier(cb, STAGE, none, 0, 0, None, 0, None, 0, None)
 
     def forget_spans(self) -> None:
         """The slots' spans are recorded anew (new drawables; every slot idle and read)."""
@@ -273,24 +276,20 @@ class Timeline:
         self._slots[slot].started = time.perf_counter()
 
     def arm(self, slot: int) -> None:
-        """The slot is free (its last frame read): the frame's mark goes to the queue before Taichi submits any
-        of the frame's launches (`TaichiRuntime.before_submit`), or at the latest with the frame (`submit`)."""
-        if not self.supported:
-            return
-        state = self._slots[slot]
-        state.marked = False
-        self.runtime.before_submit = lambda: self._submit_mark(state)
+        """The slot is free (its last frame read): its mark goes first in Taichi's next submission, that of the
+        frame's launches, or at the latest right before the frame (`submit_mark`)."""
+        if self.supported and self.hooked:
+            hooks.prepend_to_next_submit(self.context.queue, self._slots[slot].mark)
 
     def submit_mark(self, slot: int) -> None:
-        """Right before the frame's `ti_flush`: the mark, if no launch has sent it yet."""
-        if self.supported:
-            self._submit_mark(self._slots[slot])
-
-    def _submit_mark(self, state: _Slot) -> None:
-        self.runtime.before_submit = None
-        if not state.marked:
-            self.calls.vkQueueSubmit(self.context.queue, state.submit_info, vk.ffi.NULL)
-            state.marked = True
+        """Right before the frame's `ti_flush`: the mark on its own, unless Taichi's submission of the frame's
+        launches takes it (or took it already)."""
+        if not self.supported:
+            return
+        if self.hooked:
+            if self.runtime.launches_since_flush or not hooks.take_prepended(self.context.queue):
+                return
+        self.calls.vkQueueSubmit(self.context.queue, self._slots[slot].submit_info, vk.ffi.NULL)
 
     def submitted(self, slot: int, frame: int) -> None:
         """The slot's frame `frame` was submitted: the end of its CPU time."""
@@ -371,8 +370,8 @@ class Timeline:
     def destroy(self) -> None:
         """Release the pools (the GPU done with the frames); idempotent. The figures stay readable."""
         device = self.context.device
-        if self.runtime is not None and getattr(self.runtime, "before_submit", None) is not None:
-            self.runtime.before_submit = None
+        if self.supported and self.hooked:
+            hooks.take_prepended(self.context.queue)
         for state in self._slots:
             if state.pool is not None:
                 vk_destroy("QueryPool", vk.vkDestroyQueryPool, device, state.pool, None)
