@@ -45,6 +45,11 @@ class EventError(RendererError):
     """An event was used out of order: waited on without a signal, or not signalled in time."""
 
 
+class TimelineError(RendererError):
+    """A span of the frames' GPU timeline was recorded out of order: inside another span, or for a
+    frame-in-flight slot that does not exist."""
+
+
 class WindowError(RendererError):
     """No window could be opened (no display, or glfw/Vulkan cannot present here)."""
 

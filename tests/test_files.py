@@ -669,6 +669,7 @@ def test_window_outputs_that_cannot_be_written_are_output_errors(tmp_path):
         loaded=SimpleNamespace(scene=SimpleNamespace(name="particles")),
         sim_frame=5,
         frame_times=[(0.004, 0.001, 0.002, 0.001)],
+        timeline=None,  # no GPU columns
     )
     (tmp_path / "shots" / "screenshot_particles_00004.png").mkdir(parents=True)
     with pytest.raises(OutputError, match=r"screenshot_particles_00004\.png: Is a directory \(EISDIR\)"):

@@ -23,6 +23,7 @@ from ..scene import registry
 from ..scene import template as new_scene
 from ..scene.api import ParamError, SceneError
 from ..scene.registry import SceneNotFoundError
+from .frame_log import write_frame_log
 from .headless import HeadlessRenderer
 
 
@@ -162,7 +163,8 @@ def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
         "--frame-log",
         type=output_file,
         metavar="CSV",
-        help="window: write each frame's time (and where it went) to this CSV file",
+        help="write each frame's time (and where it went: the host's parts in a window, the GPU time of each "
+        "pass where the device has timestamps) to this CSV file",
     )
     p.add_argument(
         "--param",
@@ -305,8 +307,6 @@ def run(scene_cls, params: dict, scene, args) -> int:
             except RendererError as exc:  # before the window's loop: no device of that name, no Vulkan...
                 print(f"error: {exc}", file=sys.stderr)
                 return 2 if isinstance(exc, DeviceNotFoundError) else 1
-    if args.frame_log:
-        print("note: --frame-log times the window's frames; none is written headless", file=sys.stderr)
     if args.frames is None:
         args.frames = 60
     folders = _missing_folders(args.out / scene.name)
@@ -395,6 +395,7 @@ def run_window(scene_cls, params: dict, args) -> int:
         if app.interrupted:
             print("interrupted; shutting down", file=sys.stderr)
         print(app.frame_summary())
+        print(app.gpu_summary())
         if args.frame_log:
             try:
                 app.write_frame_log(args.frame_log)
@@ -519,10 +520,14 @@ def render_headless(scene, args, out: Path, pngs: PngWriter) -> int | None:
                     pngs.submit(path, pixels[..., :3])  # a copy of the frame's: the writer encodes it
                     saved.append(path)
 
-            start = time.perf_counter()
+            start = last = time.perf_counter()
+            frame_ms = []  # host time between frames handed out
             try:
                 for frame, pixels in renderer.frames_iter(args.frames, args.dt):
                     save(frame, pixels)
+                    now = time.perf_counter()
+                    frame_ms.append([1000 * (now - last)])
+                    last = now
             except KeyboardInterrupt:  # raised at a frame's end (interrupts.py): keep what was rendered
                 print(f"interrupted after {len(saved)} saved frames; shutting down", file=sys.stderr)
                 return 0
@@ -533,10 +538,15 @@ def render_headless(scene, args, out: Path, pngs: PngWriter) -> int | None:
                 print(f"error in scene {scene.name!r}: shutting down", file=sys.stderr)
                 return 1
             elapsed = time.perf_counter() - start
+            timeline = renderer.timeline
         print(
             f"{args.frames} frames in {elapsed:.2f} s ({1000 * elapsed / args.frames:.1f} ms/frame; "
             "PNG files are encoded in the background)"
         )
+        print(timeline.summary_text())
+        if args.frame_log:
+            write_frame_log(args.frame_log, ["total_ms"], frame_ms, timeline)
+            print(f"frame times written to {args.frame_log.resolve()}")
         return None
     except OutputError:
         raise

@@ -35,6 +35,7 @@ class HeadlessRenderer:
         sync_between_submissions: bool = True,
         readback: bool = True,
         calls: FrameCalls | None = None,
+        timeline: bool = True,
     ):
         """By default the renderer creates the device and Taichi imports it. Pass `taichi_runtime` (one Taichi
         created, e.g. `TaichiRuntime.create_vulkan(device_extensions=[...])`) to adopt its device instead; the
@@ -44,7 +45,8 @@ class HeadlessRenderer:
         `readback=False` leaves the frames on the GPU (no copy to host memory): the pixels handed out are
         None (to step a simulation, or to time the GPU work alone). `calls`: the frame loop's calls, to count,
         time or fail them (frame/target.py's FrameCalls). The frames' fence timeout and reclaim rule are
-        attributes of `frames` (fence_timeout_s, reclaim_interval, reclaim_launches)."""
+        attributes of `frames` (fence_timeout_s, reclaim_interval, reclaim_launches). `timeline=False` leaves
+        the GPU timeline off (`gpu_times()` then has no figures)."""
         self.width, self.height = width, height
 
         def open_context():
@@ -81,11 +83,13 @@ class HeadlessRenderer:
                 frames_in_flight=frames_in_flight,
                 readback=readback,
                 calls=calls,
+                timeline=timeline,
             )
 
         self.session = Session(
             scene, open_context, open_runtime, open_frames, owns_runtime=taichi_runtime is None
         )
+        self._timeline = self.session.frames.timeline  # its figures stay readable after close()
 
     # the session's parts, as the renderer's attributes
     scene = property(lambda self: self.session.scene, doc="The scene being rendered.")
@@ -99,6 +103,20 @@ class HeadlessRenderer:
     loaded = property(
         lambda self: self.session.loaded, doc="The LoadedScene: its kernels, arrays, drawables and view."
     )
+
+    @property
+    def timeline(self):
+        """The frames' GPU timeline (frame/timeline.py's Timeline): `supported` and `reason`, `history(n)` of
+        the last frames' per-span GPU ms and CPU ms, `summary()`; readable after close()."""
+        return self._timeline
+
+    def gpu_times(self) -> dict[str, tuple[float, float]]:
+        """{span: (median ms, 95th percentile ms)} of GPU time per frame over the frames rendered so far (the last
+        100,000), spans in frame order: `kernels` (the scene's Taichi launches), the point splat's passes
+        (`splat`, `splat take`, `splat shade`) where particles are splatted, `render pass`, `readback`; then
+        `frame`, each frame's first timestamp to its last. Empty where the device has no timestamps (see
+        `timeline.reason`) or the timeline is off."""
+        return self._timeline.summary()
 
     def frames_iter(
         self, count: int, dt: float = 1 / 60, first: int = 0, *, copy: bool = True

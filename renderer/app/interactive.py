@@ -21,9 +21,10 @@ from .. import camera as camera_control
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
 from ..errors import DeviceLostError, OutputError
-from ..files import output_failure, save_png, write_text
+from ..files import output_failure, save_png
 from ..frame.target import FrameCalls
 from ..frame.windowed import WindowFrames
+from .frame_log import write_frame_log
 from .session import Session
 from .window import Window, init_glfw, required_instance_extensions
 
@@ -56,9 +57,11 @@ class InteractiveApp:
         stop_on_error: bool = False,
         calls: FrameCalls | None = None,
         panel: bool = True,
+        timeline: bool = True,
     ):
         """`calls`: the frame loop's calls, to count, time or fail them (frame/target.py's FrameCalls);
-        `panel`: show the Dear ImGui panel (panel.py; F2 toggles it)."""
+        `panel`: show the Dear ImGui panel (panel.py; F2 toggles it); `timeline=False` leaves the frames' GPU
+        timeline off."""
         self.scene_classes, self.params, self.out_dir, self.dt = (
             scene_classes,
             params or {},
@@ -96,6 +99,7 @@ class InteractiveApp:
                     vsync=vsync,
                     frames_in_flight=frames_in_flight,
                     calls=calls,
+                    timeline=timeline,
                 )
 
             index = first % len(scene_classes)
@@ -118,6 +122,10 @@ class InteractiveApp:
     frames = property(lambda self: self.session.frames if self.session else None, doc="The WindowFrames.")
     loaded = property(
         lambda self: self.session.loaded if self.session else None, doc="The LoadedScene shown."
+    )
+    timeline = property(
+        lambda self: self.frames.timeline if self.frames else None,
+        doc="The frames' GPU timeline (frame/timeline.py): per-span GPU ms of the last frames, for a panel.",
     )
 
     # -- scenes
@@ -339,15 +347,18 @@ class InteractiveApp:
             + (f" ({self.frames.present_mode_name})" if self.frames is not None else "")
         )
 
+    def gpu_summary(self) -> str:
+        """The GPU time per frame of each span of the frames' timeline (median and 95th percentile), as printed at
+        exit; it first waits for the frames still in flight, so that their figures count (and the frame log's)."""
+        self.frames.wait_all()
+        return self.timeline.summary_text()
+
     def write_frame_log(self, path: Path) -> None:
-        """The frame times as CSV, whole or not at all; OutputError if the file cannot be written."""
-        rows = ["frame,total_ms,wait_acquire_ms,update_ms,submit_present_ms"]
-        rows += [f"{i}," + ",".join(f"{1000 * v:.3f}" for v in row) for i, row in enumerate(self.frame_times)]
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(output_failure(path.parent, exc, "choose another --frame-log file")) from None
-        write_text(path, "\n".join(rows) + "\n", "choose another --frame-log file")
+        """The frame times as CSV (frame_log.py: with the GPU time of each span of the frames' timeline), whole
+        or not at all; OutputError if the file cannot be written."""
+        host = [[1000 * v for v in row] for row in self.frame_times]
+        columns = ["total_ms", "wait_acquire_ms", "update_ms", "submit_present_ms"]
+        write_frame_log(path, columns, host, self.timeline)
 
     def close(self) -> None:
         """The session's fixed order (session.py: the window's surface goes with its frames), then the window,

@@ -246,20 +246,40 @@ class Panel:
             app.set_vsync(vsync)
 
     def _timing_section(self, app) -> None:
+        """The GPU time of each span of the last frames (the frames' timeline) beside the CPU's frame time."""
         if not imgui.collapsing_header("Timing", imgui.TreeNodeFlags_.default_open.value):
             return
         times = app.frame_times[-HISTORY:]
         if not times:
             return
         cpu = np.array(times, dtype=np.float64) * 1000.0
-        imgui.text(f"{cpu[-1, 0]:.2f} ms/frame; update {cpu[-1, 2]:.2f} ms, submit {cpu[-1, 3]:.2f} ms")
-        if implot.begin_plot("##frame times", (WIDTH * self.scale - 16, 140 * self.scale)):
+        imgui.text_wrapped(f"CPU {cpu[-1, 0]:.2f} ms/frame (update {cpu[-1, 2]:.2f}, submit {cpu[-1, 3]:.2f})")
+        timeline = app.timeline
+        history = timeline.history(HISTORY) if timeline is not None and timeline.supported else None
+        if history is None or not len(history.frames):
+            imgui.text_wrapped(
+                f"GPU timeline: {timeline.reason if timeline is not None and not timeline.supported else 'no frame yet'}"
+            )
+        else:
+            last = history.gpu_ms[-1]
+            parts = ", ".join(f"{n} {v:.2f}" for n, v in zip(history.names, last, strict=True) if v == v)
+            imgui.text_wrapped(f"GPU {history.gpu_frame_ms[-1]:.2f} ms/frame: {parts}")
+        size = (WIDTH * self.scale - 16, 220 * self.scale)
+        if implot.begin_plot("##frame times", size, implot.Flags_.no_mouse_text.value):
             implot.setup_axes(
                 "frame", "ms", implot.AxisFlags_.no_tick_labels.value, implot.AxisFlags_.auto_fit.value
             )
             implot.setup_axis_limits(implot.ImAxis_.x1.value, 0, HISTORY, implot.Cond_.always.value)
-            implot.plot_line("frame (CPU)", np.ascontiguousarray(cpu[:, 0]))
-            implot.plot_line("update (CPU)", np.ascontiguousarray(cpu[:, 2]))
+            implot.setup_legend(
+                implot.Location_.south.value,
+                implot.LegendFlags_.outside.value | implot.LegendFlags_.horizontal.value,
+            )
+            implot.plot_line("CPU frame", np.ascontiguousarray(cpu[:, 0]))
+            if history is not None and len(history.frames):
+                # stacked: each span's line is the sum of those before it and itself, as on a GPU timeline
+                stacked = np.cumsum(np.nan_to_num(history.gpu_ms), axis=1)
+                for i, name in reversed(list(enumerate(history.names))):
+                    implot.plot_shaded(f"GPU {name}", np.ascontiguousarray(stacked[:, i]))
             implot.end_plot()
 
     def destroy(self) -> None:

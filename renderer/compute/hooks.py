@@ -15,6 +15,11 @@ for the renderer's devices (`register`) a few resolve to the functions here, the
    allocation, so one pool grew forever (measured: 2,000 launches, 2,000 sets allocated, none freed, ~0.17 KiB of
    heap each). The allocation here fails when the pool's `maxSets` are used up, as the specification allows.
 
+3. A command buffer can go first in Taichi's next submission (`prepend_to_next_submit`): the frames' GPU timeline
+   (frame/timeline.py) puts its first timestamp there, right before the frame's launches, whether Taichi submits
+   them at `ti_flush` or by itself mid-frame (at a launch, once its pending work is older than 2 ms), at no cost of
+   a submission of its own.
+
 Taichi keeps the functions it loaded in process-wide tables, so a device it creates itself reaches these functions
 too: for a device not registered they only forward. `drain(device)` must run before a registered device is
 destroyed.
@@ -39,6 +44,8 @@ _ffi.cdef(
     typedef uint64_t VkFence;
     typedef uint64_t VkDescriptorPool;
     typedef uint64_t VkDescriptorSet;
+    typedef struct VkQueue_T *VkQueue;
+    typedef struct VkCommandBuffer_T *VkCommandBuffer;
     typedef int32_t VkResult;
     typedef void (*PFN_vkVoidFunction)(void);
     typedef struct { int32_t sType; const void *pNext; uint32_t flags; } VkFenceCreateInfo;
@@ -52,6 +59,12 @@ _ffi.cdef(
     } VkDescriptorSetAllocateInfo;
     PFN_vkVoidFunction vkGetInstanceProcAddr(VkInstance instance, const char *pName);
     PFN_vkVoidFunction vkGetDeviceProcAddr(VkDevice device, const char *pName);
+    typedef struct {
+        int32_t sType; const void *pNext; uint32_t waitSemaphoreCount; const void *pWaitSemaphores;
+        const void *pWaitDstStageMask; uint32_t commandBufferCount; const VkCommandBuffer *pCommandBuffers;
+        uint32_t signalSemaphoreCount; const void *pSignalSemaphores;
+    } VkSubmitInfo;
+    VkResult vkQueueSubmit(VkQueue queue, uint32_t submitCount, const VkSubmitInfo *pSubmits, VkFence fence);
     VkResult vkCreateFence(VkDevice device, const VkFenceCreateInfo *pCreateInfo, const void *pAllocator,
                            VkFence *pFence);
     void vkDestroyFence(VkDevice device, VkFence fence, const void *pAllocator);
@@ -69,6 +82,7 @@ _ffi.cdef(
 _loader = None  # libvulkan, opened on first use; its device functions dispatch to the device's driver
 _fences: dict[int, list[int]] = {}  # registered device -> fences ready for reuse (unsignalled)
 _pools: dict[int, list[int]] = {}  # Taichi's descriptor pool -> [maxSets, sets allocated from it]
+_first: dict[int, int] = {}  # queue -> a command buffer to go first in Taichi's next submission on it
 
 
 def _lib():
@@ -151,6 +165,23 @@ def _free_descriptor_sets(device, pool, count, sets):
     return result
 
 
+@_ffi.callback("VkResult(VkQueue, uint32_t, const VkSubmitInfo *, VkFence)", error=-1)
+def _queue_submit(queue, count, submits, fence):
+    first = _first.pop(_key(queue), None)
+    if first is None or count == 0:
+        return _lib().vkQueueSubmit(queue, count, submits, fence)
+    infos = _ffi.new("VkSubmitInfo[]", count)
+    _ffi.memmove(infos, submits, _ffi.sizeof("VkSubmitInfo") * count)
+    taichi = submits[0]
+    buffers = _ffi.new(
+        "VkCommandBuffer[]",
+        [_ffi.cast("VkCommandBuffer", first)]
+        + [taichi.pCommandBuffers[i] for i in range(taichi.commandBufferCount)],
+    )
+    infos[0].commandBufferCount, infos[0].pCommandBuffers = len(buffers), buffers
+    return _lib().vkQueueSubmit(queue, count, infos, fence)
+
+
 interrupts.register_callbacks(__file__)  # a second Ctrl-C never raises inside them
 
 _OURS = {
@@ -161,6 +192,7 @@ _OURS = {
     b"vkResetDescriptorPool": _reset_descriptor_pool,
     b"vkAllocateDescriptorSets": _allocate_descriptor_sets,
     b"vkFreeDescriptorSets": _free_descriptor_sets,
+    b"vkQueueSubmit": _queue_submit,
 }
 
 
@@ -197,6 +229,28 @@ def register(device) -> bool:
             break  # Taichi makes its own then
         pool.append(fence[0])
     return first
+
+
+def prepend_to_next_submit(queue, command_buffer) -> None:
+    """`command_buffer` (recorded with SIMULTANEOUS_USE) goes first in Taichi's next submission on `queue`;
+    `take_prepended(queue)` takes it back if Taichi has submitted nothing meanwhile."""
+    _first[_device_key(queue)] = _device_key(command_buffer)
+
+
+def take_prepended(queue) -> bool:
+    """Withdraw what `prepend_to_next_submit` left for `queue`: True if it was still waiting (Taichi submitted
+    nothing since), False if Taichi's submission took it."""
+    return _first.pop(_device_key(queue), None) is not None
+
+
+def prepend_waiting(queue) -> bool:
+    """Whether what `prepend_to_next_submit` left for `queue` still waits for Taichi's next submission."""
+    return _device_key(queue) in _first
+
+
+def registered(device) -> bool:
+    """Whether the fixes apply on this device (`register`): Taichi's submissions on it come through here."""
+    return _device_key(device) in _fences
 
 
 def pooled_fences(device) -> int:

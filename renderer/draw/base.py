@@ -56,7 +56,9 @@ class RenderTarget:
     the depth image is in pipelines.DEPTH_AFTER_PASS after the pass, and is not read after the frame.
     `storage`: compute shaders may write the colour image (STORAGE usage, and its format allows it).
     `per_slot`: objects the drawables share across the frames of this frame-in-flight slot (each with a
-    destroy(), called when the slot is destroyed); `this_frame`: what they share while this frame is recorded."""
+    destroy(), called when the slot is destroyed); `this_frame`: what they share while this frame is recorded.
+    `timeline` and `slot`: the frame's GPU timeline (frame/timeline.py) and frame-in-flight slot, set by the frame
+    as it records (`span`)."""
 
     color: object
     color_view: object
@@ -69,6 +71,16 @@ class RenderTarget:
     per_slot: dict
     this_frame: dict = field(default_factory=dict)
     transparent: bool = False  # the frame has transparent draws (draw/transparency.py)
+    timeline: object = None
+    slot: int = 0
+
+    def span(self, cb, name: str):
+        """`with target.span(cb, name):` around commands recorded into the frame times them on the GPU as the
+        span `name` of the frame's timeline (a run's summary, the frame log, the panel); where the frame is not
+        timed, nothing."""
+        if self.timeline is None:
+            return contextlib.nullcontext()
+        return self.timeline.span(cb, self.slot, name)
 
 
 class Drawable(abc.ABC):

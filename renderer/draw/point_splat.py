@@ -371,7 +371,8 @@ class PointSplat:
         draw = self.draws[slot]
         vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMANDS.nbytes, vk.ffi.from_buffer(DRAW_COMMANDS))
         pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
-        self._dispatch(cb, slot, "SPLAT", [self._buffer_write(0, splat)], self._particle_groups())
+        with target.span(cb, "splat"):
+            self._dispatch(cb, slot, "SPLAT", [self._buffer_write(0, splat)], self._particle_groups())
         pipeline_barrier(
             cb,
             COMPUTE_STAGE,
@@ -414,7 +415,8 @@ class PointSplat:
         pixels = splat_bytes(target.width, target.height) // 8
         if take_by_pixel(self.count, target.width, target.height, self.take_by_pixel_from, self.max_groups):
             winners = self._buffer_write(3, slot_buffer(self.context, target, WINNERS))
-            self._dispatch(cb, slot, "TAKE_BY_PIXEL", [splat, winners], -(-pixels // (ROW * WORKGROUP)))
+            with target.span(cb, "splat take"):
+                self._dispatch(cb, slot, "TAKE_BY_PIXEL", [splat, winners], -(-pixels // (ROW * WORKGROUP)))
             pipeline_barrier(
                 cb,
                 COMPUTE_STAGE,
@@ -422,9 +424,11 @@ class PointSplat:
                 vk.VK_ACCESS_SHADER_WRITE_BIT,
                 vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT,
             )
-            self._dispatch(cb, slot, "SHADE_LISTED", [winners, *images], None)
+            with target.span(cb, "splat shade"):
+                self._dispatch(cb, slot, "SHADE_LISTED", [winners, *images], None)
         else:
-            self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self._particle_groups())
+            with target.span(cb, "splat shade"):
+                self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self._particle_groups())
         back = layout_barrier(
             target.color,
             vk.VK_IMAGE_LAYOUT_GENERAL,

@@ -13,6 +13,10 @@ event. The slot's command buffer is recorded once:
     barrier(draw stages | COMPUTE_SHADER -> COMPUTE_SHADER)   the next kernels' writes wait for these reads
     vkCmdResetEvent(event, COMPUTE_SHADER)
 
+The frame's GPU timeline (timeline.py) adds timestamps: the end of `kernels` after the wait, one pair around the
+render pass and one around the readback (the drawables add theirs), and its first timestamp goes first in
+Taichi's submission of the frame's launches.
+
 `submit()` flushes the runtime (so Taichi's launches precede the set on the queue) and submits with the slot's
 fence; the host waits on a fence only when it reuses that slot, F frames later, and then reads that frame's
 pixels while the GPU renders the newer ones. No ti_wait, vkQueueWaitIdle or vkDeviceWaitIdle per frame.
@@ -41,10 +45,15 @@ from .target import (
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 
 
-def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_color, drawables, slot) -> int:
-    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads, what the
-    drawables do before the render pass (compute), the render pass with the opaque drawables, what they do
-    after it, then, if any drawable is transparent, the transparent pass (draw/transparency.py). Returns the stages the draws read in, for the caller's closing barrier and event reset."""
+def record_ordered_draws(
+    cb, event, render_pass, framebuffer, target, clear_color, drawables, slot, timeline
+) -> int:
+    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads (the end of
+    the timeline's `kernels`), what the drawables do before the render pass (compute), the render pass with the
+    opaque drawables, what they do after it, then, if any drawable is transparent, the transparent pass
+    (draw/transparency.py); the drawables name their spans with `target.span`. Returns the stages the draws
+    read in, for the caller's closing barrier and event reset."""
+    target.timeline, target.slot = timeline, slot
     event.record_signal(cb)
     draw_stages = 0
     buffer_barriers, image_barriers = [], []
@@ -79,6 +88,7 @@ def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_colo
     event.record_wait(cb, draw_stages, buffer_barriers=buffer_barriers, image_barriers=image_barriers)
     transparent = [d for d in drawables if d.transparent]
     target.transparent = bool(transparent)
+    timeline.record_kernels_end(cb, slot)
     for drawable in drawables:
         drawable.record_before_pass(cb, slot, target)
     width, height = target.width, target.height
@@ -90,17 +100,19 @@ def record_ordered_draws(cb, event, render_pass, framebuffer, target, clear_colo
     begin = vk.VkRenderPassBeginInfo(
         renderPass=render_pass.handle, framebuffer=framebuffer, renderArea=area, pClearValues=clear
     )
-    vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
-    vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, width, height, 0.0, 1.0)])
-    vk.vkCmdSetScissor(cb, 0, 1, [area])
-    for drawable in drawables:
-        if not drawable.transparent:
-            drawable.record(cb, slot)
-    vk.vkCmdEndRenderPass(cb)
+    with timeline.span(cb, slot, "render pass"):
+        vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
+        vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, width, height, 0.0, 1.0)])
+        vk.vkCmdSetScissor(cb, 0, 1, [area])
+        for drawable in drawables:
+            if not drawable.transparent:
+                drawable.record(cb, slot)
+        vk.vkCmdEndRenderPass(cb)
     for drawable in drawables:
         drawable.record_after_pass(cb, slot, target)
     if transparent:
-        record_transparent_pass(cb, transparent[0].context, render_pass, target, transparent, slot)
+        with timeline.span(cb, slot, "transparent"):
+            record_transparent_pass(cb, transparent[0].context, render_pass, target, transparent, slot)
     return draw_stages
 
 
@@ -274,6 +286,7 @@ class OffscreenFrames(FrameTarget):
             self.pool = create_command_pool(context)
             for i in range(frames_in_flight):
                 self.slots.append(Slot(self, i))
+            self.make_timeline()
         except BaseException:
             self.destroy()
             raise
@@ -286,6 +299,7 @@ class OffscreenFrames(FrameTarget):
         """What every frame draws; (re)records the slots' command buffers (idle slots only)."""
         self.wait_all()
         self.drawables = list(drawables)
+        self.timeline.forget_spans()
         cbs = self.renew_command_buffers([s.cb for s in self.slots if s.cb is not None], len(self.slots))
         for slot, cb in zip(self.slots, cbs, strict=True):
             slot.cb = cb
@@ -293,23 +307,27 @@ class OffscreenFrames(FrameTarget):
             slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[cb])
 
     def _record(self, slot: Slot) -> None:
-        cb = slot.cb
+        cb, timeline = slot.cb, self.timeline
         slot.recorded = self.recorded_state()
         vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
-        draw_stages = record_ordered_draws(
-            cb,
-            slot.event,
-            self.render_pass,
-            slot.framebuffer,
-            slot.target(),
-            self.clear_color,
-            self.drawables,
-            slot.index,
-        )
-        if self.in_place:
-            record_host_read(cb, slot.color.handle)
-        elif slot.readback is not None:
-            record_copy_to_host(cb, slot.color.handle, slot.readback, self.width, self.height)
+        with timeline.recording(slot.index):
+            draw_stages = record_ordered_draws(
+                cb,
+                slot.event,
+                self.render_pass,
+                slot.framebuffer,
+                slot.target(),
+                self.clear_color,
+                self.drawables,
+                slot.index,
+                timeline,
+            )
+            if self.in_place:
+                with timeline.span(cb, slot.index, "readback"):
+                    record_host_read(cb, slot.color.handle)
+            elif slot.readback is not None:
+                with timeline.span(cb, slot.index, "readback"):
+                    record_copy_to_host(cb, slot.color.handle, slot.readback, self.width, self.height)
         # The next frame's kernels write what these draws read (WAR), and the event is reset after its wait.
         slot.event.record_reset(cb, draw_stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
@@ -318,8 +336,7 @@ class OffscreenFrames(FrameTarget):
 
     def acquire(self, frame: int) -> tuple[int | None, np.ndarray | None]:
         """Make the slot for `frame` ready: wait for the frame it last rendered and return (its number, pixels)."""
-        slot = self.slots[frame % len(self.slots)]
-        done = self.wait_slot(slot)
+        slot, done = self.start_slot(frame)
         pixels = None
         if done is not None:
             pixels = self.read_pixels(slot)

@@ -15,7 +15,8 @@ interface only:
 
 Shared here: a slot's fence (signalled when created, so the first wait returns at once), the fence wait with
 its timeout (`FrameTimeoutError`) and its lost device (`DeviceLostError` naming vkWaitForFences), the submit
-(flush Taichi's launches first, reset the fence, submit), and the reclaim rule:
+(flush Taichi's launches first, reset the fence, submit), the frames' GPU timeline (`timeline`, frame/timeline.py:
+started and armed with each frame, read after each fence wait), and the reclaim rule:
 
 Taichi 1.7.4 keeps every command buffer, fence, semaphore and argument buffer it submits until `ti_wait` (its
 only reclaim, a queue-idle wait), so without one its memory grows ~9 KiB per launch forever. The submit
@@ -31,6 +32,7 @@ import abc
 from ..device import vk
 from ..device.handles import create_fence, vk_destroy
 from ..errors import DeviceLostError, RendererError, VulkanStatus
+from .timeline import Timeline
 
 # defaults of the frame targets' fence_timeout_s, reclaim_interval (frames between the ti_wait calls that let
 # Taichi free memory) and reclaim_launches (... or launches, whichever comes first)
@@ -116,14 +118,17 @@ class FrameTarget(abc.ABC):
         reclaim_interval: int = RECLAIM_INTERVAL,
         reclaim_launches: int = RECLAIM_LAUNCHES,
         calls: FrameCalls | None = None,
+        timeline: bool = True,
     ):
         self.context, self.runtime, self.clear_color = context, runtime, clear_color
+        self.timeline_enabled = timeline
         self.fence_timeout_s = fence_timeout_s
         self.reclaim_interval, self.reclaim_launches = reclaim_interval, reclaim_launches
         self.calls = calls if calls is not None else FrameCalls()
         self.drawables: list = []
         self.slots: list = []
         self.pool = None  # the command pool of the recorded frames (the subclass makes it)
+        self.timeline: Timeline | None = None  # made with the slots (make_timeline)
         self.submitted = 0  # frames submitted so far
 
     @property
@@ -155,8 +160,26 @@ class FrameTarget(abc.ABC):
         )
         return vk.vkAllocateCommandBuffers(device, info) if count else []
 
+    def make_timeline(self) -> None:
+        """The frames' GPU timeline, once the slots are made (unsupported, and free, where the device has no
+        timestamps or `timeline=False`)."""
+        self.timeline = Timeline(
+            self.context, self.runtime, len(self.slots), self.calls, enabled=self.timeline_enabled
+        )
+
+    def start_slot(self, frame: int) -> tuple[FrameSlot, int | None]:
+        """The slot of `frame`, waited for (its last frame's timestamps read) and ready for a new frame's
+        launches and submission; and the frame it rendered before (None if none was pending)."""
+        slot = self.slots[frame % len(self.slots)]
+        self.timeline.start(slot.index)
+        done = self.wait_slot(slot)
+        self.timeline.arm(slot.index)
+        return slot, done
+
     def destroy_slots(self, device) -> None:
-        """The slots, then the command pool (and with it every recorded command buffer)."""
+        """The timeline, the slots, then the command pool (and with it every recorded command buffer)."""
+        if self.timeline is not None:
+            self.timeline.destroy()
         for slot in self.slots:
             slot.destroy(device)
         self.slots = []
@@ -179,11 +202,13 @@ class FrameTarget(abc.ABC):
     def submit_slot(self, slot: FrameSlot, submit_info, frame: int) -> None:
         """Flush Taichi's launches, then submit `submit_info` after them with the slot's fence."""
         calls = self.calls
+        self.timeline.submit_mark(slot.index)  # the frame's first timestamp, before Taichi's work
         calls.ti_flush(self.runtime)
         # reset only now: a frame abandoned between its wait and its submission leaves its fence signalled
         calls.vkResetFences(self.context.device, slot.fences)
         calls.vkQueueSubmit(self.context.queue, submit_info, slot.fence)
         slot.frame = frame
+        self.timeline.submitted(slot.index, self.submitted)
         self.submitted += 1
 
     def reclaim(self) -> None:
@@ -209,9 +234,11 @@ class FrameTarget(abc.ABC):
                 exc.call, exc.result, f"while rendering frame {slot.frame}; {exc.hint}"
             ) from exc
         frame, slot.frame = slot.frame, None
+        self.timeline.read(slot.index)
         return frame
 
     def wait_all(self) -> None:
-        """Wait until no frame is in flight (dropping an offscreen frame's pixels: see drain())."""
-        for slot in self.slots:
+        """Wait until no frame is in flight (dropping an offscreen frame's pixels: see drain()), oldest first (the
+        timeline reads their timestamps in frame order)."""
+        for slot in sorted(self.slots, key=lambda s: -1 if s.frame is None else s.frame):
             self.wait_slot(slot)

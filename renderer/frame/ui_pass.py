@@ -342,9 +342,9 @@ class UiPass:
             buffer.destroy()
         return Buffer(self.context, max(size * 3 // 2, 64 * 1024), usage, host=True, name="panel vertices")
 
-    def record(self, slot: int, image: int, draw_data):
+    def record(self, slot: int, image: int, draw_data, timeline):
         """The slot's command buffer with this frame's panel over swapchain image `image` (its fence was
-        waited)."""
+        waited), timed as the span `ui` of the frames' `timeline`."""
         cb = self.cbs[slot]
         vk.vkBeginCommandBuffer(
             cb, vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
@@ -354,10 +354,11 @@ class UiPass:
         begin = vk.VkRenderPassBeginInfo(
             renderPass=self.render_pass.handle, framebuffer=self.framebuffers[image], renderArea=area
         )
-        vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
-        if self._fill(slot, draw_data):
-            self._record_draws(cb, slot, draw_data)
-        vk.vkCmdEndRenderPass(cb)
+        with timeline.span(cb, slot, "ui"):
+            vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
+            if self._fill(slot, draw_data):
+                self._record_draws(cb, slot, draw_data)
+            vk.vkCmdEndRenderPass(cb)
         vk.vkEndCommandBuffer(cb)
         return cb
 

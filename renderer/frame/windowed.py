@@ -84,6 +84,7 @@ class WindowFrames(FrameTarget):
             self.pool = create_command_pool(context)
             for i in range(frames_in_flight):  # one by one: destroy() releases those made if one fails
                 self.slots.append(WindowSlot(context, runtime, i))
+            self.make_timeline()
             self._create_swapchain()
         except BaseException:
             self.destroy()
@@ -140,6 +141,7 @@ class WindowFrames(FrameTarget):
     def set_drawables(self, drawables: list) -> None:
         self.wait_all()
         self.drawables = list(drawables)
+        self.timeline.forget_spans()
         self._record_all()
 
     def _record_all(self) -> None:
@@ -152,17 +154,21 @@ class WindowFrames(FrameTarget):
     def _record(self, slot: WindowSlot, image: int, cb) -> None:
         """The frame of `slot` into swapchain image `image`, recorded into `cb`."""
         vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
-        stages = record_ordered_draws(
-            cb,
-            slot.event,
-            self.render_pass,
-            self.swapchain.framebuffers[image],
-            self.swapchain.target(image, slot.shared),
-            self.clear_color,
-            self.drawables,
-            slot.index,
-        )
-        slot.event.record_reset(cb, stages | COMPUTE)
+        timeline = self.timeline
+        with timeline.recording(slot.index):
+            stages = record_ordered_draws(
+                cb,
+                slot.event,
+                self.render_pass,
+                self.swapchain.framebuffers[image],
+                self.swapchain.target(image, slot.shared),
+                self.clear_color,
+                self.drawables,
+                slot.index,
+                timeline,
+            )
+            with timeline.span(cb, slot.index, "present"):  # what is left of the frame before its present
+                slot.event.record_reset(cb, stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
         self.cbs[(slot.index, image)] = cb
         self._recorded[(slot.index, image)] = self.recorded_state()
@@ -181,8 +187,7 @@ class WindowFrames(FrameTarget):
 
     def begin(self, frame: int) -> tuple[WindowSlot, int] | None:
         """Wait for the frame's slot, acquire an image. None when the swapchain had to be rebuilt first."""
-        slot = self.slots[frame % len(self.slots)]
-        self.wait_slot(slot)
+        slot, _ = self.start_slot(frame)
         if self.swapchain.needs_recreate and not self.recreate():
             return None
         index = self.swapchain.acquire(slot.image_available)
@@ -212,7 +217,7 @@ class WindowFrames(FrameTarget):
                 cbs.append(copy_cb)
             if panel is not None:
                 self.ui.update_textures(panel)
-                cbs.append(self.ui.record(slot.index, index, panel))
+                cbs.append(self.ui.record(slot.index, index, panel, self.timeline))
             if copy_cb is not None and capture_panel:
                 cbs.append(copy_cb)
             info = self._submit_info(slot, index, cbs)

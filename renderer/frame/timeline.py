@@ -1,0 +1,382 @@
+"""The GPU timeline of the frames: timestamp queries around the named spans of each frame, read without a stall.
+
+Spans, in frame order: `kernels` (the frame's Taichi launches, up to the wait on their event), what the drawables
+name (the point splat's compute passes: `splat`, `splat take`, `splat shade`), `render pass`, what is recorded
+after it (a panel's `ui`), then `readback` (offscreen: the copy to host memory, or the barrier that makes an
+in-place frame readable) or `present` (a window: the end of the frame's commands before the present). Every
+timestamp is written at BOTTOM_OF_PIPE, that is once all earlier commands are done, so spans never overlap and
+their sum is at most the frame's GPU time (its first timestamp to its last).
+
+How it stays free of stalls and re-recording:
+
+- Each frame-in-flight slot has a query pool. Its query 0 is written by the slot's *mark*, a tiny command buffer
+  recorded once that resets the pool and writes one timestamp. The mark goes first in Taichi's first submission
+  of the frame's launches (compute/hooks.py `prepend_to_next_submit`), at `ti_flush` or wherever Taichi submits
+  them by itself: no submission of its own. A frame without launches (or a runtime whose submissions do not come
+  through the hooks: one Taichi created) submits it alone right before the frame. Query 1, right after the wait
+  on the kernels' event in the frame's command buffer, ends `kernels`.
+- The spans' timestamps are recorded with the frame's command buffers (recorded once, re-submitted): each
+  (name, occurrence in the recording) of a slot keeps its pair of queries, so a command buffer recorded again
+  (a window's per swapchain image, a panel's every frame) writes the same ones.
+- Results are read with `vkGetQueryPoolResults` without the wait flag (with availability) once the slot's fence
+  has been waited anyway, when the slot is reused; a span whose timestamps were not both written is left out.
+  (lavapipe 22.3 waits for its device idle inside that call, so there the read waits for the one newer frame in
+  flight too: measured, no change of the frame time beyond this machine's noise.)
+- Ticks become milliseconds with `timestampPeriod`, masked to the queue's `timestampValidBits`. A queue without
+  timestamps (no valid bits, or no `timestampComputeAndGraphics`) gives a timeline whose `supported` is False and
+  `reason` says why: it makes no pool, submits nothing and records nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections import Counter
+from typing import NamedTuple
+
+import numpy as np
+
+from ..compute import hooks
+from ..device import vk
+from ..device.handles import create_command_pool, vk_create, vk_destroy
+from ..errors import TimelineError
+
+KERNELS = "kernels"
+CAPACITY = 64  # timestamps per slot: the kernels' pair and 31 spans
+KEEP_FRAMES = 100_000  # frames whose figures are kept (the oldest go first): 8 bytes per figure
+STAGE = vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT
+FIXED = 3  # the table's columns before the spans': frame, GPU frame time, CPU frame time
+
+
+class TimelineHistory(NamedTuple):
+    """The figures of the last frames, oldest first: `frames` (their numbers, in submission order from 0),
+    `names` (the spans, in frame order), `gpu_ms` (frames x names; NaN where a frame did not have that span),
+    `gpu_frame_ms` (each frame's GPU time: its first timestamp to its last) and `cpu_ms` (each frame's host time:
+    from the start of its wait for a free slot to the end of its submission)."""
+
+    frames: np.ndarray
+    names: list[str]
+    gpu_ms: np.ndarray
+    gpu_frame_ms: np.ndarray
+    cpu_ms: np.ndarray
+
+
+def timestamp_support(context) -> str | None:
+    """None where the context's queue can write timestamps in graphics and compute work; else why not."""
+    limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
+    family = vk.vkGetPhysicalDeviceQueueFamilyProperties(context.physical_device)[context.queue_family]
+    if not family.timestampValidBits:
+        return "the device's queue writes no timestamps (timestampValidBits is 0)"
+    if not limits.timestampComputeAndGraphics:
+        return "the device does not time graphics and compute work (no timestampComputeAndGraphics)"
+    return None
+
+
+class _Slot:
+    """One frame-in-flight slot's pool, mark and span layout, and the frame it has in flight."""
+
+    def __init__(self):
+        self.pool = self.mark = self.submit_info = None
+        self.queries: dict[tuple[str, int], int] = {}  # (name, occurrence) -> its first query (the end: +1)
+        self.next = 2  # queries 0 and 1 are the kernels'
+        self.counts: Counter | None = None  # occurrences of each name in the recording under way
+        self.open: list[tuple[str, int]] = []  # spans begun and not yet ended
+        self.previous = KERNELS  # the span begun last (a new name goes after it in the frame order)
+        self.results = np.zeros((CAPACITY, 2), dtype=np.uint64)  # (timestamp, availability) per query
+        self.started = 0.0  # host time the frame started (perf_counter)
+        self.frame: int | None = None  # the frame submitted from this slot and not yet read
+        self.cpu_ms = np.nan
+
+
+class Timeline:
+    """GPU timestamps of the frames of a frame target with `slots` frames in flight (see the module's docstring).
+
+    Read: `supported`, `reason`, `names`, `history(frames)`, `summary()`, `summary_text()`. Record: `span(cb,
+    slot, name)`. The frame target calls the rest. `enabled=False` makes it as an unsupported one (reason: off),
+    costing nothing. `keep`: how many frames' figures are kept."""
+
+    def __init__(self, context, runtime, slots: int, calls, *, enabled: bool = True, keep: int = KEEP_FRAMES):
+        self.context, self.runtime, self.calls = context, runtime, calls
+        self.latch = False
+        self.hooked = hooks.registered(context.device)  # Taichi's submissions on it come through hooks.py
+        self.reason = timestamp_support(context) if enabled else "off (timeline=False)"
+        self.supported = self.reason is None
+        self.keep = keep
+        self._slots = [_Slot() for _ in range(slots)]
+        self._names: list[str] = []  # in frame order (a new name goes after the span recorded before it)
+        self._columns: list[str] = []  # the table's span columns, in the order first seen
+        self._table = np.empty((0, FIXED))  # rows: frame, GPU frame ms, CPU ms, then one column per name
+        self._rows = 0  # rows written so far (the table is a ring once it holds `keep`)
+        self._warned_full = False
+        self._cmd_pool = None
+        if not self.supported:
+            return
+        props = vk.vkGetPhysicalDeviceProperties(context.physical_device)
+        bits = vk.vkGetPhysicalDeviceQueueFamilyProperties(context.physical_device)[
+            context.queue_family
+        ].timestampValidBits
+        self.period_ms = float(props.limits.timestampPeriod) * 1e-6
+        self.mask = (1 << bits) - 1
+        self.latch = context.device_type == "CPU"
+        self._names.append(KERNELS)
+        self._columns.append(KERNELS)
+        try:
+            self._make_pools()
+        except BaseException:
+            self.destroy()
+            raise
+
+    def _make_pools(self) -> None:
+        device = self.context.device
+        self._cmd_pool = create_command_pool(self.context)
+        marks = vk.vkAllocateCommandBuffers(
+            device,
+            vk.VkCommandBufferAllocateInfo(
+                commandPool=self._cmd_pool,
+                level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY,
+                commandBufferCount=len(self._slots),
+            ),
+        )
+        info = vk.VkQueryPoolCreateInfo(queryType=vk.VK_QUERY_TYPE_TIMESTAMP, queryCount=CAPACITY)
+        # submitted again while an earlier submission may still count as pending (it has no fence of its own)
+        begin = vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT)
+        for slot, cb in zip(self._slots, marks, strict=True):
+            slot.pool = vk_create("QueryPool", vk.vkCreateQueryPool, device, info, None)
+            vk.vkBeginCommandBuffer(cb, begin)
+            vk.vkCmdResetQueryPool(cb, slot.pool, 0, CAPACITY)
+            self._write(cb, slot.pool, 0, begins=True)
+            vk.vkEndCommandBuffer(cb)
+            slot.mark, slot.submit_info = cb, vk.VkSubmitInfo(pCommandBuffers=[cb])
+
+    # -- reading
+
+    @property
+    def names(self) -> list[str]:
+        """The spans seen so far, in frame order (`kernels` first)."""
+        return list(self._names)
+
+    def history(self, frames: int | None = None) -> TimelineHistory:
+        """The figures of the last `frames` frames read (all kept if None), oldest first. Frames reach the
+        timeline `frames_in_flight` frames after their submission (when their slot is reused), the last ones
+        when the frame target waits for all of them."""
+        table = self._ordered()
+        if frames is not None:
+            table = table[max(len(table) - frames, 0) :]
+        spans = [FIXED + self._columns.index(name) for name in self._names]
+        return TimelineHistory(
+            table[:, 0].astype(np.int64), self.names, table[:, spans], table[:, 1].copy(), table[:, 2].copy()
+        )
+
+    def summary(self) -> dict[str, tuple[float, float]]:
+        """{span: (median ms, 95th percentile ms)} over the frames kept that had it, spans in frame order, then
+        `frame` (the GPU time of the whole frame). Empty when unsupported or before any frame was read."""
+        history = self.history()
+        if not len(history.frames):
+            return {}
+        figures = {}
+        columns = [*history.gpu_ms.T, history.gpu_frame_ms]
+        for name, column in zip([*history.names, "frame"], columns, strict=True):
+            column = column[np.isfinite(column)]
+            if len(column):
+                figures[name] = (float(np.median(column)), float(np.percentile(column, 95)))
+        return figures
+
+    def summary_text(self) -> str:
+        """One line for a run's summary: each span's median and 95th percentile GPU time, or why there are none."""
+        if not self.supported:
+            return f"GPU timeline: unsupported: {self.reason}"
+        figures = self.summary()
+        if not figures:
+            return "GPU timeline: no frame was timed"
+        parts = [f"{name} {median:.2f}/{p95:.2f}" for name, (median, p95) in figures.items()]
+        return "GPU ms per frame (median/p95): " + ", ".join(parts)
+
+    # -- recording (once per command buffer, not per frame)
+
+    @contextlib.contextmanager
+    def recording(self, slot: int):
+        """Around the recording of a slot's frame command buffer: a name used more than once in it (two
+        splatted draws) gets a pair of queries per use, and its figure is their sum."""
+        state = self._slot(slot)
+        state.counts, state.previous = Counter(), KERNELS
+        try:
+            yield
+        finally:
+            state.counts = None
+
+    @contextlib.contextmanager
+    def span(self, cb, slot: int, name: str):
+        """Time the commands recorded inside the `with` into `cb` (a command buffer of frame-in-flight `slot`,
+        submitted with that slot's frame, after its scene's) as the span `name`. Recorded once, it times every
+        frame the command buffer is submitted with; recorded again (each frame, say), it writes the same
+        queries. A no-op where unsupported. Spans must not be nested."""
+        if not self.supported:
+            yield
+            return
+        state = self._slot(slot)
+        occurrence = 0
+        if state.counts is not None:
+            occurrence = state.counts[name]
+            state.counts[name] += 1
+        key = (name, occurrence)
+        first = state.queries.get(key)
+        if first is None and state.next + 2 <= CAPACITY:
+            first = state.queries[key] = state.next
+            state.next += 2
+            if name not in self._names:
+                self._names.insert(self._names.index(state.previous) + 1, name)
+                self._columns.append(name)
+        if first is None:
+            if not self._warned_full:
+                self._warned_full = True
+                warnings.warn(
+                    f"the GPU timeline has room for {(CAPACITY - 2) // 2} spans a frame: span {name!r} and "
+                    "later ones are not timed",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            yield
+            return
+        if state.open:
+            raise TimelineError(f"span {name!r} begun inside span {state.open[-1][0]!r}: spans must not nest")
+        state.open.append(key)
+        state.previous = name
+        self._write(cb, state.pool, first, begins=True)
+        try:
+            yield
+        finally:
+            state.open.pop()
+        self._write(cb, state.pool, first + 1, begins=False)
+
+    def record_kernels_end(self, cb, slot: int) -> None:
+        """Right after the frame's wait on its kernels' event: the end of `kernels` (query 1)."""
+        if self.supported:
+            self._write(cb, self._slot(slot).pool, 1, begins=False)
+
+    def _write(self, cb, pool, query: int, begins: bool) -> None:
+        vk.vkCmdWriteTimestamp(cb, STAGE, pool, query)
+        if begins and self.latch:
+            # lavapipe takes a timestamp's time only when it next flushes its work (at a barrier or the next
+            # timestamp): a compute dispatch right after the timestamp that begins a span would run before the
+            # time is taken. A barrier that nothing waits on (second scope TOP_OF_PIPE) flushes now. (The
+            # commands after a span's end begin with a barrier or a timestamp.)
+            none = vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
+            vk.vkCmdPipelineBarrier(cb, STAGE, none, 0, 0, None, 0, None, 0, None)
+
+    def forget_spans(self) -> None:
+        """The slots' spans are recorded anew (new drawables; every slot idle and read)."""
+        for state in self._slots:
+            state.queries, state.next = {}, 2
+
+    # -- the frame loop
+
+    def start(self, slot: int) -> None:
+        """A frame begins on `slot`, before the wait for it: the start of its CPU time."""
+        self._slots[slot].started = time.perf_counter()
+
+    def arm(self, slot: int) -> None:
+        """The slot is free (its last frame read): its mark goes first in Taichi's next submission, that of the
+        frame's launches, or at the latest right before the frame (`submit_mark`)."""
+        if self.supported and self.hooked:
+            hooks.prepend_to_next_submit(self.context.queue, self._slots[slot].mark)
+
+    def submit_mark(self, slot: int) -> None:
+        """Right before the frame's `ti_flush`: the mark on its own, unless Taichi's submission of the frame's
+        launches takes it (or took it already)."""
+        if not self.supported:
+            return
+        if self.hooked:
+            if self.runtime.launches_since_flush or not hooks.take_prepended(self.context.queue):
+                return
+        self.calls.vkQueueSubmit(self.context.queue, self._slots[slot].submit_info, vk.ffi.NULL)
+
+    def submitted(self, slot: int, frame: int) -> None:
+        """The slot's frame `frame` was submitted: the end of its CPU time."""
+        state = self._slots[slot]
+        state.cpu_ms = 1000 * (time.perf_counter() - state.started)
+        state.frame = frame if self.supported else None
+
+    def read(self, slot: int) -> None:
+        """After the wait on the slot's fence: its frame's timestamps into the table (no wait on the GPU)."""
+        state = self._slots[slot]
+        frame, state.frame = state.frame, None
+        if frame is None:
+            return
+        flags = vk.VK_QUERY_RESULT_64_BIT | vk.VK_QUERY_RESULT_WITH_AVAILABILITY_BIT
+        results = state.results
+        result = vk.lib.vkGetQueryPoolResults(
+            self.context.device,
+            state.pool,
+            0,
+            state.next,
+            results.nbytes,
+            vk.ffi.from_buffer(results),
+            results.strides[0],
+            flags,
+        )
+        if result != vk.VK_NOT_READY:  # some queries not written: those spans are left out
+            vk.check(result, "vkGetQueryPoolResults")
+        stamps = [int(t) for t in results[: state.next, 0]]
+        written = results[: state.next, 1] != 0
+        if not written[0]:
+            return
+        row = np.full(FIXED + len(self._columns), np.nan)
+        row[0], row[2] = frame, state.cpu_ms
+        spans = [((KERNELS, 0), 0)] + list(state.queries.items())
+        for (name, _), first in spans:
+            if written[first] and written[first + 1]:
+                ms = self._ms(stamps[first + 1] - stamps[first])
+                column = FIXED + self._columns.index(name)
+                row[column] = ms if np.isnan(row[column]) else row[column] + ms
+        row[1] = max(self._ms(stamps[i] - stamps[0]) for i in np.flatnonzero(written))
+        self._append(row)
+
+    def _ms(self, ticks: int) -> float:
+        """A difference of two timestamps in ms (modulo the valid bits: the counter may wrap between them)."""
+        return (ticks & self.mask) * self.period_ms
+
+    # -- storage: a table of `keep` rows at most, grown as needed, a ring once full
+
+    def _append(self, row: np.ndarray) -> None:
+        table = self._table
+        if table.shape[1] < len(row):  # a span seen for the first time: a column of NaN
+            table = np.hstack([table, np.full((len(table), len(row) - table.shape[1]), np.nan)])
+        if self._rows >= len(table) and len(table) < self.keep:
+            grown = np.full((min(max(2 * len(table), 256), self.keep), table.shape[1]), np.nan)
+            grown[: len(table)] = table
+            table = grown
+        self._table = table
+        table[self._rows % self.keep, : len(row)] = row
+        table[self._rows % self.keep, len(row) :] = np.nan
+        self._rows += 1
+
+    def _ordered(self) -> np.ndarray:
+        count = min(self._rows, self.keep)
+        table = self._table[:count]
+        if self._rows > self.keep:
+            start = self._rows % self.keep
+            table = np.concatenate([table[start:], table[:start]])
+        width = FIXED + len(self._columns)
+        if table.shape[1] < width:
+            table = np.hstack([table, np.full((len(table), width - table.shape[1]), np.nan)])
+        return table
+
+    def _slot(self, slot: int) -> _Slot:
+        if not 0 <= slot < len(self._slots):
+            raise TimelineError(f"no frame-in-flight slot {slot}: there are {len(self._slots)}")
+        return self._slots[slot]
+
+    def destroy(self) -> None:
+        """Release the pools (the GPU done with the frames); idempotent. The figures stay readable."""
+        device = self.context.device
+        if self.supported and self.hooked:
+            hooks.take_prepended(self.context.queue)
+        for state in self._slots:
+            if state.pool is not None:
+                vk_destroy("QueryPool", vk.vkDestroyQueryPool, device, state.pool, None)
+                state.pool = None
+        if self._cmd_pool is not None:
+            # with it the marks
+            vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self._cmd_pool, None)
+            self._cmd_pool = None
