@@ -20,11 +20,6 @@ LIGHT = (0.3, 1.0, 0.6)  # MeshDraw's default light direction (towards the light
 AMBIENT = 0.3  # MeshDraw's ambient share without a scene light
 
 
-def grid_for_triangles(triangles: int) -> int:
-    """The grid side whose 2 (grid-1)^2 triangles come nearest to `triangles`."""
-    return max(2, round((triangles / 2) ** 0.5) + 1)
-
-
 @ti.kernel
 def weave(idx: ti.types.ndarray(dtype=ti.u32, ndim=1), n: ti.i32):
     """Two triangles per grid cell (run once)."""
