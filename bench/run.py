@@ -668,7 +668,8 @@ def saved_frames_text(saved: dict | None, path: Path) -> list[str]:
 def mesh_text(mesh: dict, meta: dict, mesh_plot: Path | None, path: Path) -> list[str]:
     """The mesh benchmark's part of the report."""
     results = {int(n): r for n, r in mesh["results"].items()}
-    grids = ", ".join(f"{n:,} triangles: {g} x {g} vertices" for n, g in sorted(mesh["grids"].items()))
+    sizes = sorted((int(n), g) for n, g in mesh["grids"].items())  # string keys in a JSON read back
+    grids = ", ".join(f"{n:,} triangles: {g} x {g} vertices" for n, g in sizes)
     out = [
         "# Mesh benchmark: a grid mesh written by a kernel every frame",
         "",
