@@ -21,6 +21,7 @@ import os
 import platform
 import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,7 +36,25 @@ DEFAULT_SIZES = "10000,100000,1000000"
 # timed frames and warm-up frames per N (1M frames are slow on lavapipe: a few hundred ms each)
 DEFAULT_FRAMES = {10_000: 300, 100_000: 100, 1_000_000: 25, 10_000_000: 10}
 DEFAULT_WARMUP = {10_000: 20, 100_000: 10, 1_000_000: 3, 10_000_000: 2}
-CONTENDERS = {"ours": "ours (HeadlessRenderer)", "ggui": "Taichi GGUI", "moderngl": "Taichi + ModernGL"}
+CONTENDERS = {
+    "ours": "ours (HeadlessRenderer)",
+    "ggui": "Taichi GGUI",
+    "moderngl": "Taichi + ModernGL",
+    "polyscope": "Taichi + Polyscope",
+    "pygfx": "Taichi + pygfx",
+}
+# the mesh benchmark (bench/mesh_scene.py): its contenders, and the child each runs as
+MESH_CONTENDERS = {
+    "ours": "ours (gpu.mesh)",
+    "ggui": "Taichi GGUI (scene.mesh)",
+    "moderngl": "Taichi + ModernGL",
+}
+MESH_CHILDREN = {"ours": "ours", "ggui": "mesh-ggui", "moderngl": "mesh-moderngl"}
+DEFAULT_MESH_SIZES = "100000,1000000"  # triangles (10M too on a GPU)
+DEFAULT_MESH_FRAMES = {100_000: 60, 1_000_000: 20, 10_000_000: 10}
+DEFAULT_MESH_WARMUP = {100_000: 5, 1_000_000: 3, 10_000_000: 2}
+# what each contender's child imports beyond numpy, Pillow and Taichi
+PEER_MODULES = {"moderngl": ["moderngl", "glcontext"], "polyscope": ["polyscope"], "pygfx": ["pygfx", "wgpu"]}
 # set in the environment, these change how Mesa and glibc behave; the report names them
 ENV_OF_NOTE = (
     "GLIBC_TUNABLES",
@@ -72,13 +91,15 @@ def bootstrap() -> None:
         sys.stdout.flush()
         os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
     probe = subprocess.run(
-        [sys.executable, "-c", "import moderngl, glcontext, matplotlib"], capture_output=True
+        [sys.executable, "-c", "import moderngl, glcontext, matplotlib, polyscope, pygfx, wgpu"],
+        capture_output=True,
     )
     if probe.returncode != 0:
         print("[setup] installing the bench extra: " + " ".join(bench_extra()), file=sys.stderr, flush=True)
         cmd = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", *bench_extra()]
         if subprocess.run(cmd).returncode != 0:
-            sys.exit("[setup] pip install of the bench extra failed (see above)")
+            # a peer whose package is missing is reported as not run; the others still run
+            print("[setup] pip install of the bench extra failed (see above)", file=sys.stderr, flush=True)
 
 
 def check_modules() -> None:
@@ -93,6 +114,9 @@ def check_modules() -> None:
         "platformdirs": "ours",
         "moderngl": "moderngl",
         "glcontext": "moderngl",
+        "polyscope": "polyscope",
+        "pygfx": "pygfx",
+        "wgpu": "pygfx",
         "matplotlib": "the plot",
     }
     missing = {m: what for m, what in needs.items() if importlib.util.find_spec(m) is None}
@@ -118,12 +142,27 @@ def children_cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_child(name: str, spec: dict, timeout: float) -> dict:
-    """One contender in its own process; adds its wall time and the CPU that other processes used meanwhile."""
+def missing_modules(name: str) -> list[str]:
+    """The modules a peer's child needs that this interpreter lacks."""
+    return [m for m in PEER_MODULES.get(name, []) if importlib.util.find_spec(m) is None]
+
+
+def run_child(name: str, spec: dict, timeout: float, env_extra: dict | None = None) -> dict:
+    """One contender in its own process; adds its wall time and the CPU that other processes used meanwhile.
+    A peer whose packages are missing is not started: its result says which (one line)."""
+    missing = missing_modules(name)
+    if missing:
+        return {
+            "error": f"not run: {', '.join(missing)} not installed",
+            "process_wall_s": 0.0,
+            "others_cores": 0.0,
+        }
     # cwd: a scratch folder (GGUI writes imgui.ini into its working directory)
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "ENABLE_TAICHI_HEADER_PRINT": "0", "PYTHONPATH": path}
+    env = {**os.environ, "ENABLE_TAICHI_HEADER_PRINT": "0", "PYTHONPATH": path, **(env_extra or {})}
     busy0, own0, t0 = cpu_busy_s(), children_cpu_s(), time.perf_counter()
+    if name.startswith("startup-"):
+        spec = {**spec, "t_spawn": time.time()}  # the child's first frame is timed from here
     try:
         with tempfile.TemporaryDirectory(prefix="bench-") as cwd:
             proc = subprocess.run(
@@ -142,8 +181,11 @@ def run_child(name: str, spec: dict, timeout: float) -> dict:
     others = max(0.0, (cpu_busy_s() - busy0) - (children_cpu_s() - own0))
     lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
     if code != 0 or not lines:
-        tail = "\n".join((err or out).strip().splitlines()[-6:])
-        result = {"error": f"exit status {code}: {tail}"}
+        lines = (err or out).strip().splitlines()
+        reason = next(
+            (x for x in reversed(lines) if "Error" in x or "error" in x), lines[-1] if lines else ""
+        )
+        result = {"error": f"exit status {code}: {reason.strip()}"}
     else:
         result = json.loads(lines[-1][len("RESULT ") :])
     result["process_wall_s"] = wall
@@ -162,6 +204,11 @@ def pick(runs: list[dict]) -> dict:
     best["repeat_medians_ms"] = [r.get("median_ms") for r in runs]
     best["repeat_others_cores"] = [r["others_cores"] for r in runs]
     return best
+
+
+def grid_for_triangles(triangles: int) -> int:
+    """The mesh scene's grid side whose 2 (grid-1)^2 triangles come nearest to `triangles`."""
+    return max(2, round((triangles / 2) ** 0.5) + 1)
 
 
 def per_size(text: str | None, sizes: list[int], defaults: dict, what: str) -> dict:
@@ -193,7 +240,7 @@ def ratio_text(ours: dict, peer: dict) -> str:
     return f"{r:.2f} (ours {1 / r:.1f}x faster)" if r < 1 else f"{r:.2f} (ours {r:.1f}x slower)"
 
 
-def turn_ratios(res: dict) -> list[str]:
+def turn_ratios(res: dict, labels: dict = CONTENDERS) -> list[str]:
     """Ours' median over each peer's, turn by turn (the contenders run in turns, so a turn's runs share the
     machine's speed of those minutes)."""
     ours = res.get("ours", {}).get("repeat_medians_ms", [])
@@ -205,23 +252,22 @@ def turn_ratios(res: dict) -> list[str]:
             continue
         ratios = [a / b for a, b in pairs]
         texts.append(
-            f"{CONTENDERS[key]} "
-            + " / ".join(f"{x:.2f}" for x in ratios)
-            + f" ({statistics.median(ratios):.2f})"
+            f"{labels[key]} " + " / ".join(f"{x:.2f}" for x in ratios) + f" ({statistics.median(ratios):.2f})"
         )
     return texts
 
 
-def table_rows(n: int, res: dict) -> list[list[str]]:
+def table_rows(n: int, res: dict, labels: dict = CONTENDERS) -> list[list[str]]:
     """Rows: what, median, min, mean, ours/peer (median), main-thread CPU, others' CPU load."""
     rows = []
     ours = res.get("ours", {})
-    for key, label in CONTENDERS.items():
+    for key, label in labels.items():
         r = res.get(key)
         if r is None:
             continue
         if "error" in r:
-            rows.append([label, "failed", "", "", "", "", fmt(r["others_cores"], 2)])
+            what = "not run" if r["error"].startswith("not run") else "failed"
+            rows.append([label, what, "", "", "", "", fmt(r["others_cores"], 2)])
             continue
         ratio = "1" if key == "ours" else ratio_text(ours, r)
         rows.append(
@@ -343,7 +389,15 @@ def splits_text(r: dict) -> str:
     )
 
 
-def plot(path: Path, results: dict, device: str, kind: str) -> bool:
+def plot(
+    path: Path,
+    results: dict,
+    device: str,
+    kind: str,
+    labels: dict = CONTENDERS,
+    what: str = "Particle spiral",
+    unit: str = "particles N",
+) -> bool:
     """ms/frame against N as a PNG; False (and a message) where matplotlib is not installed."""
     try:
         import matplotlib
@@ -359,7 +413,7 @@ def plot(path: Path, results: dict, device: str, kind: str) -> bool:
 
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
     sizes = sorted(results)
-    for key, label in CONTENDERS.items():
+    for key, label in labels.items():
         pts = [(n, results[n][key]["median_ms"]) for n in sizes if "median_ms" in results[n].get(key, {})]
         if pts:
             ax.plot(*zip(*pts, strict=True), "o-", label=f"{label}, median")
@@ -382,10 +436,10 @@ def plot(path: Path, results: dict, device: str, kind: str) -> bool:
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("particles N")
+    ax.set_xlabel(unit)
     ax.set_ylabel("ms per frame (1280x720, read back)")
     where = f"lavapipe ({device}); peers' GL on llvmpipe" if kind == "lavapipe" else device
-    ax.set_title(f"Particle spiral, every frame read back\n{where}", fontsize=8)
+    ax.set_title(f"{what}, every frame read back\n{where}", fontsize=8)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -394,15 +448,15 @@ def plot(path: Path, results: dict, device: str, kind: str) -> bool:
     return True
 
 
-def image_check(frames_dir: Path, n: int, keys) -> list[str]:
+def image_check(frames_dir: Path, n: int, keys, labels: dict = CONTENDERS, prefix: str = "") -> list[str]:
     """Lit-pixel counts and mean colour of the saved frames: a numeric check that they show the same thing."""
     import numpy as np
     from PIL import Image
 
     lines = []
     for key in keys:
-        label = CONTENDERS[key]
-        path = frames_dir / f"{key}_{n}.png"
+        label = labels[key]
+        path = frames_dir / f"{prefix}{key}_{n}.png"
         if path.exists():
             a = np.asarray(Image.open(path).convert("RGB")).astype(np.int32)
             lit = int((a.sum(-1) > 40).sum())
@@ -410,13 +464,13 @@ def image_check(frames_dir: Path, n: int, keys) -> list[str]:
     return lines
 
 
-def frames_strip(frames_dir: Path, n: int, keys, path: Path) -> bool:
+def frames_strip(frames_dir: Path, n: int, keys, path: Path, prefix: str = "") -> bool:
     """The centre 300x300 of each contender's saved frame, side by side and labelled (a small PNG)."""
     from PIL import Image, ImageDraw
 
     tiles = []
     for key in keys:
-        frame = frames_dir / f"{key}_{n}.png"
+        frame = frames_dir / f"{prefix}{key}_{n}.png"
         if frame.exists():
             image = Image.open(frame).convert("RGB")
             w, h = image.size
@@ -432,74 +486,47 @@ def frames_strip(frames_dir: Path, n: int, keys, path: Path) -> bool:
     return True
 
 
-def frames_check(frames_dir: Path | None, results: dict, plot_path: Path) -> dict | None:
+def frames_check(
+    frames_dir: Path | None, results: dict, plot_path: Path, labels: dict = CONTENDERS, prefix: str = ""
+) -> dict | None:
     """The saved frames of the smallest N: a line per contender (lit pixels) and a strip of their centres
     beside the plot (frames_<device>.png); kept in the JSON, so that --from-json can report them again."""
-    if not frames_dir:
+    if not frames_dir or not results:
         return None
     n0 = min(results)
-    keys = [k for k in CONTENDERS if "error" not in results[n0].get(k, {"error": "not run"})]
-    lines = image_check(frames_dir, n0, keys)
+    keys = [k for k in labels if "error" not in results[n0].get(k, {"error": "not run"})]
+    lines = image_check(frames_dir, n0, keys, labels, prefix)
     if not lines:
         return None
     strip = plot_path.with_name("frames_" + plot_path.name.removeprefix("results_"))
-    made = frames_strip(frames_dir, n0, keys, strip)
+    made = frames_strip(frames_dir, n0, keys, strip, prefix)
     return {"n": n0, "keys": keys, "lines": lines, "strip": strip.name if made else None}
 
 
-def write_results(path: Path, meta: dict, results: dict, check: dict, plot_path: Path | None) -> None:
-    keep = "\n".join([MARK_BEGIN, "(No analysis written yet.)", MARK_END])
-    if path.exists():
-        old = path.read_text()
-        if MARK_BEGIN in old and MARK_END in old:
-            keep = old[old.index(MARK_BEGIN) : old.index(MARK_END) + len(MARK_END)]
-    gpu = "lavapipe" not in meta["device"].lower() and "llvmpipe" not in meta["device"].lower()
-    out = [
-        "# Benchmark: particle spiral, ours vs Taichi GGUI vs Taichi + ModernGL",
-        "",
-        "Written by `python3 bench/run.py` (see bench/README.md); the analysis section at the end is kept across runs.",
-        "",
-        f"- date: {meta['date']}",
-        f"- command: `{meta['command']}`",
-        f"- code: {meta['code']}",
-        f"- environment that changes the drivers' behaviour: {meta['env'] or 'none set'}",
-        f"- device (ours): {meta['device']}",
-        f"- peers: {meta['peer_devices']}",
-        f"- machine: {meta['machine']}",
-        f"- whole run: {meta['total_s']:.0f} s wall",
-        "- scene: N particles moved by the `spiral` kernel each frame, spheres of radius 0.002, 1280x720, camera "
-        "at (0, 0, 2.5), every frame read back to host memory; each contender in its own child process.",
-        "- ms/frame: per-frame intervals of the timed frames (ours: between consecutive read-back frames, 2 frames "
-        "in flight; peers: one synchronous loop iteration each). ours/peer < 1 means ours is faster.",
-        "- others' CPU: cores kept busy by processes outside the benchmark during that contender's child "
-        "(/proc/stat minus the child's own CPU); well above 0 means the figures are disturbed by other load.",
-        f"- kernel check: the peers' field kernel and scenes/particles.py's `spiral` agree to "
-        f"{check.get('max_abs_diff', float('nan')):.2g} (max |difference| of positions, N={check.get('n')})"
-        if "error" not in check
-        else f"- kernel check failed: {check['error']}",
-        "",
-    ]
-    if not gpu:
-        out += ["**H100 (GPU) figures: not measured yet.** This run is CPU only (lavapipe / llvmpipe).", ""]
+def size_sections(
+    results: dict, frames: dict, warmup: dict, repeat: int, labels: dict = CONTENDERS, title: str = "N"
+) -> list[str]:
+    """A section per size: the table, the repeats, ours' waits and splits, the peers' splits."""
+    out = []
     for n in sorted(results):
         res = results[n]
         out += [
-            f"## N = {n:,}",
+            f"## {title} = {n:,}",
             "",
-            f"{meta['frames'][n]} timed frames after {meta['warmup'][n]} warm-up frames; each contender run "
-            f"{meta['repeat']} time(s), in turns.",
+            f"{frames[n]} timed frames after {warmup[n]} warm-up frames; each contender run "
+            f"{repeat} time(s), in turns.",
             "",
-            md_table(HEADER, table_rows(n, res)),
+            md_table(HEADER, table_rows(n, res, labels)),
             "",
         ]
         reps = [
-            f"{CONTENDERS[k]} " + " / ".join(fmt(m, 2) for m in r["repeat_medians_ms"])
+            f"{labels[k]} " + " / ".join(fmt(m, 2) for m in r["repeat_medians_ms"])
             for k, r in res.items()
             if len(r.get("repeat_medians_ms", [])) > 1
         ]
         if reps:
             out += [f"- median ms/frame of each repeat (the table shows the middle one): {'; '.join(reps)}."]
-        turns = turn_ratios(res)
+        turns = turn_ratios(res, labels)
         if turns:
             out += [f"- ours/peer in each turn (median of the turns): {'; '.join(turns)}."]
         ours = res.get("ours", {})
@@ -527,47 +554,76 @@ def write_results(path: Path, meta: dict, results: dict, check: dict, plot_path:
                 ]
             elif win:
                 out += [f"- ours, in a window: not measured, {win['skipped']}."]
-        for key in ("ggui", "moderngl"):
+        for key in [k for k in labels if k != "ours"]:
             r = res.get(key, {})
             if "error" in r:
-                out.append(f"- {CONTENDERS[key]} FAILED: `{r['error']}`")
+                out.append(f"- {labels[key]}: `{r['error']}`")
             elif r:
                 sp = ", ".join(f"{k} {v:.2f}" for k, v in r["splits_ms"].items())
                 out.append(
-                    f"- {CONTENDERS[key]}: per frame (wall) {sp} ms; main-thread CPU "
+                    f"- {labels[key]}: per frame (wall) {sp} ms; main-thread CPU "
                     f"{r['main_thread_cpu_ms']:.2f} ms, process CPU {r['process_cpu_ms']:.2f} ms; its kernel "
                     f"alone (Python Taichi, launches then ti.sync) {r['kernel_alone']['mean_ms']:.2f} ms."
                 )
         out.append("")
-    out += ["## Summary (median ms/frame)", ""]
-    srows = []
-    for n in sorted(results):
-        res = results[n]
-        o = res.get("ours", {})
-        cells = [fmt(res.get(k, {}).get("median_ms"), 2) for k in ("ours", "ggui", "moderngl")]
-        srows.append(
-            [
-                f"{n:,}",
-                *cells,
-                fmt(o.get("static", {}).get("median_ms"), 2),
-                fmt(o.get("kernel_alone", {}).get("mean_ms"), 2),
-            ]
-        )
-    out += [
-        md_table(["N", "ours", "GGUI", "ModernGL", "ours static floor", "ours kernel alone (mean)"], srows),
+    return out
+
+
+STARTUP_PARTS = ("first_frame_s", "interpreter_and_imports_s", "set_up_s", "first_frame_after_set_up_s")
+
+
+def write_results(
+    path: Path,
+    meta: dict,
+    results: dict,
+    check: dict,
+    plot_path: Path | None,
+    mesh: dict | None = None,
+    mesh_plot: Path | None = None,
+    startup: dict | None = None,
+) -> None:
+    keep = "\n".join([MARK_BEGIN, "(No analysis written yet.)", MARK_END])
+    if path.exists():
+        old = path.read_text()
+        if MARK_BEGIN in old and MARK_END in old:
+            keep = old[old.index(MARK_BEGIN) : old.index(MARK_END) + len(MARK_END)]
+    gpu = "lavapipe" not in meta["device"].lower() and "llvmpipe" not in meta["device"].lower()
+    out = [
+        "# Benchmark: particle spiral, ours vs Taichi GGUI, Taichi + ModernGL, Polyscope and pygfx",
+        "",
+        "Written by `python3 bench/run.py` (see bench/README.md); the analysis section at the end is kept across runs.",
+        "",
+        f"- date: {meta['date']}",
+        f"- command: `{meta['command']}`",
+        f"- code: {meta['code']}",
+        f"- environment that changes the drivers' behaviour: {meta['env'] or 'none set'}",
+        f"- device (ours): {meta['device']}",
+        f"- peers: {meta['peer_devices']}",
+        f"- machine: {meta['machine']}",
+        f"- whole run: {meta['total_s']:.0f} s wall",
+        "- scene: N particles moved by the `spiral` kernel each frame, spheres of radius 0.002, 1280x720, camera "
+        "at (0, 0, 2.5), every frame read back to host memory; each contender in its own child process.",
+        "- ms/frame: per-frame intervals of the timed frames (ours: between consecutive read-back frames, 2 frames "
+        "in flight; peers: one synchronous loop iteration each). ours/peer < 1 means ours is faster.",
+        "- others' CPU: cores kept busy by processes outside the benchmark during that contender's child "
+        "(/proc/stat minus the child's own CPU); well above 0 means the figures are disturbed by other load.",
+        f"- kernel check: the peers' field kernel and scenes/particles.py's `spiral` agree to "
+        f"{check.get('max_abs_diff', float('nan')):.2g} (max |difference| of positions, N={check.get('n')})"
+        if "error" not in check
+        else f"- kernel check failed: {check['error']}",
         "",
     ]
+    if not gpu:
+        out += ["**H100 (GPU) figures: not measured yet.** This run is CPU only (lavapipe / llvmpipe).", ""]
+    out += size_sections(results, meta["frames"], meta["warmup"], meta["repeat"])
+    out += ["## Summary (median ms/frame)", "", *summary_table(results), ""]
     if plot_path:
         out += [f"![ms/frame against N]({plot_path.name})", ""]
-    saved = meta.get("frames_check")
-    if saved:
-        out += [f"Frames saved for N = {saved['n']:,} (the last timed frame, the same t for all):", ""]
-        out += [f"- {line}" for line in saved["lines"]] + [""]
-        if saved["strip"] and (path.parent / saved["strip"]).exists():
-            out += [
-                f"![the centre of each contender's frame: {', '.join(saved['keys'])}]({saved['strip']})",
-                "",
-            ]
+    out += saved_frames_text(meta.get("frames_check"), path)
+    if mesh:
+        out += mesh_text(mesh, meta, mesh_plot, path)
+    if startup:
+        out += startup_text(startup)
     prof = next((r["ours"]["profile"] for r in results.values() if "profile" in r.get("ours", {})), None)
     if prof:
         out += [
@@ -578,6 +634,113 @@ def write_results(path: Path, meta: dict, results: dict, check: dict, plot_path:
         ]
     out += [keep, ""]
     path.write_text("\n".join(out))
+
+
+def summary_table(results: dict, labels: dict = CONTENDERS, title: str = "N") -> list[str]:
+    """Median ms/frame of every contender per size, with ours' floors."""
+    rows = []
+    for n in sorted(results):
+        res = results[n]
+        o = res.get("ours", {})
+        cells = [fmt(res.get(k, {}).get("median_ms"), 2) for k in labels]
+        rows.append(
+            [
+                f"{n:,}",
+                *cells,
+                fmt(o.get("static", {}).get("median_ms"), 2),
+                fmt(o.get("kernel_alone", {}).get("mean_ms"), 2),
+            ]
+        )
+    short = [label.split(" (")[0].removeprefix("Taichi + ") for label in labels.values()]
+    return [md_table([title, *short, "ours static floor", "ours kernel alone (mean)"], rows)]
+
+
+def saved_frames_text(saved: dict | None, path: Path) -> list[str]:
+    if not saved:
+        return []
+    out = [f"Frames saved for {saved['n']:,} (the last timed frame, the same t for all):", ""]
+    out += [f"- {line}" for line in saved["lines"]] + [""]
+    if saved["strip"] and (path.parent / saved["strip"]).exists():
+        out += [f"![the centre of each contender's frame: {', '.join(saved['keys'])}]({saved['strip']})", ""]
+    return out
+
+
+def mesh_text(mesh: dict, meta: dict, mesh_plot: Path | None, path: Path) -> list[str]:
+    """The mesh benchmark's part of the report."""
+    results = {int(n): r for n, r in mesh["results"].items()}
+    sizes = sorted((int(n), g) for n, g in mesh["grids"].items())  # string keys in a JSON read back
+    grids = ", ".join(f"{n:,} triangles: {g} x {g} vertices" for n, g in sizes)
+    out = [
+        "# Mesh benchmark: a grid mesh written by a kernel every frame",
+        "",
+        "bench/mesh_scene.py's sheet: positions and normals written by one kernel (`wave`) every frame, indices "
+        f"once (`weave`), lit (two-sided Lambert with an ambient share), 1280x720, read back; {grids}. Ours "
+        "draws it through the scene API (`gpu.mesh`); GGUI with `scene.mesh(pos, indices, normals)`; ModernGL "
+        "uploads `to_numpy()` of positions and normals each frame. Sizes are counted in triangles.",
+        "",
+    ]
+    frames, warmup = ({int(n): v for n, v in mesh[k].items()} for k in ("frames", "warmup"))
+    out += size_sections(results, frames, warmup, meta["repeat"], MESH_CONTENDERS, "triangles")
+    out += [
+        "## Mesh summary (median ms/frame)",
+        "",
+        *summary_table(results, MESH_CONTENDERS, "triangles"),
+        "",
+    ]
+    if mesh_plot:
+        out += [f"![mesh ms/frame against triangles]({mesh_plot.name})", ""]
+    return out + saved_frames_text(mesh.get("frames_check"), path)
+
+
+def startup_text(startup: dict) -> list[str]:
+    """Process start to the first frame read back, warm and cold caches."""
+    out = [
+        "# Start-up: process start to the first frame in host memory",
+        "",
+        f"The particle scene at N = {startup['n']:,}, 1280x720, one frame read back; each run a fresh process "
+        "(`python -m bench.contenders startup-ours|startup-ggui`), timed from just before the parent starts it. "
+        "Warm: the caches a previous run filled. Cold: fresh empty cache folders (`RENDERER_CACHE_DIR` for ours, "
+        "`TI_OFFLINE_CACHE_FILE_PATH`, Taichi's offline cache, for both). Seconds, the median of the runs "
+        "(every run listed).",
+        "",
+    ]
+    rows = []
+    for key, cache in [(k, c) for k in ("ours", "ggui") for c in ("warm", "cold")]:
+        runs = [r for r in startup["runs"].get(f"{key}-{cache}", []) if "error" not in r]
+        if not runs:
+            errors = [r["error"] for r in startup["runs"].get(f"{key}-{cache}", [])]
+            rows.append([CONTENDERS[key], cache, "failed" if errors else "not run", "", "", "", ""])
+            continue
+        med = {k: statistics.median(r[k] for r in runs) for k in STARTUP_PARTS}
+        rows.append(
+            [
+                CONTENDERS[key],
+                cache,
+                f"{med['first_frame_s']:.2f}",
+                " / ".join(f"{r['first_frame_s']:.2f}" for r in runs),
+                f"{med['interpreter_and_imports_s']:.2f}",
+                f"{med['set_up_s']:.2f}",
+                f"{med['first_frame_after_set_up_s']:.2f}",
+            ]
+        )
+    header = [
+        "contender",
+        "cache",
+        "first frame (s)",
+        "runs",
+        "interpreter + imports",
+        "set-up",
+        "first frame",
+    ]
+    out += [md_table(header, rows), ""]
+    demo = startup.get("demo")
+    if demo:
+        out += [
+            f"- `{demo['command']}`, warm cache: {' / '.join(f'{x:.2f}' for x in demo['wall_s'])} s wall "
+            f"(median {statistics.median(demo['wall_s']):.2f} s; the goal is 1 s on lavapipe).",
+            "",
+        ]
+    return out
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -604,17 +767,42 @@ def device_kind(device: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in device.split("(")[0].strip().lower())
 
 
-def report(results: dict, check: dict, meta: dict, plot_path: Path, results_path: Path | None) -> None:
-    """The plot, the JSON beside it (every figure, and what the report needs to be written again), RESULTS.md."""
-    plotted = plot(plot_path, results, meta["device"], device_kind(meta["device"]))
+def mesh_plot_path(plot_path: Path) -> Path:
+    return plot_path.with_name("results_mesh_" + plot_path.name.removeprefix("results_"))
+
+
+def report(
+    results: dict,
+    check: dict,
+    meta: dict,
+    plot_path: Path,
+    results_path: Path | None,
+    mesh: dict | None = None,
+    startup: dict | None = None,
+) -> None:
+    """The plots, the JSON beside them (every figure, and what the report needs to be written again),
+    RESULTS.md. `mesh`: the mesh benchmark's results, sizes and frames; `startup`: the start-up runs."""
+    kind = device_kind(meta["device"])
+    plotted = bool(results) and plot(plot_path, results, meta["device"], kind)
     if plotted:
         print(f"plot: {plot_path}")
+    mesh_plot = None
+    if mesh and mesh["results"]:
+        mesh_results = {int(n): r for n, r in mesh["results"].items()}
+        mesh_plot = mesh_plot_path(plot_path)
+        if plot(mesh_plot, mesh_results, meta["device"], kind, MESH_CONTENDERS, "Wave mesh", "triangles"):
+            print(f"mesh plot: {mesh_plot}")
+        else:
+            mesh_plot = None
     raw = plot_path.with_suffix(".json")
     if not meta.get("from_json"):
-        raw.write_text(json.dumps({"check": check, "results": results, "meta": meta}, indent=1) + "\n")
+        data = {"check": check, "results": results, "meta": meta, "mesh": mesh, "startup": startup}
+        raw.write_text(json.dumps(data, indent=1) + "\n")
         print(f"raw results: {raw}")
     if results_path:
-        write_results(results_path, meta, results, check, plot_path if plotted else None)
+        write_results(
+            results_path, meta, results, check, plot_path if plotted else None, mesh, mesh_plot, startup
+        )
         print(f"results: {results_path}")
 
 
@@ -652,8 +840,112 @@ def from_json(path: Path, plot_arg: str | None, results_arg: str) -> int:
         meta,
         Path(plot_arg) if plot_arg else path.with_suffix(".png"),
         Path(results_arg) if results_arg else None,
+        data.get("mesh"),
+        data.get("startup"),
     )
     return 0
+
+
+def run_sizes(
+    args, sizes, chosen, frames, warmup, frames_dir, labels: dict, spec_of, title: str, prefix: str = ""
+) -> dict:
+    """Each size: every chosen contender in its own child, `--repeat` times in turns; prints a table per size
+    and returns {size: {contender: the picked run}}. `spec_of(size, key)`: the child's scene arguments."""
+    results: dict[int, dict] = {}
+    for n in sizes:
+        runs: dict[str, list[dict]] = {key: [] for key in chosen}
+        for rep in range(args.repeat):  # the contenders take turns, so slow drifts of the machine hit all
+            for key in chosen:
+                spec = {
+                    **spec_of(n, key),
+                    "warmup": warmup[n],
+                    "frames": frames[n],
+                    "kernel_launches": frames[n],
+                    "arch": args.arch,
+                    "budget_s": args.budget,
+                }
+                if frames_dir and n == min(sizes) and rep == 0:
+                    spec["save"] = str(frames_dir / f"{prefix}{key}_{n}.png")
+                    if key == "ours":
+                        spec["save_static"] = str(frames_dir / f"{prefix}ours-static_{n}.png")
+                if args.profile and key == "ours" and n == min(sizes) and rep == 0 and not prefix:
+                    spec["profile"] = str(Path(args.profile).resolve())
+                child = MESH_CHILDREN[key] if prefix else key
+                print(
+                    f"{title}={n:,}: {labels[key]} (run {rep + 1} of {args.repeat}) ...", end=" ", flush=True
+                )
+                r = run_child(child, spec, args.timeout)
+                runs[key].append(r)
+                print(
+                    f"{r['median_ms']:.2f} ms median ({r['process_wall_s']:.1f} s, others' CPU "
+                    f"{r['others_cores']:.2f} cores)"
+                    if "error" not in r
+                    else f"FAILED: {r['error']}",
+                    flush=True,
+                )
+                if "profile" in r:
+                    print(f"profile of ours' frame loop: {r['profile']['path']}", flush=True)
+                if r.get("error", "").startswith("not run"):
+                    break  # a missing package: the later turns would say the same
+        # the profiled run (if any) is the first repeat: keep its profile whichever repeat is reported
+        prof = next((r["profile"] for r in runs.get("ours", []) if "profile" in r), None)
+        results[n] = {key: pick(rs) for key, rs in runs.items()}
+        if prof and "error" not in results[n]["ours"]:
+            results[n]["ours"]["profile"] = prof
+        print(f"\n{title} = {n:,}: {frames[n]} timed frames after {warmup[n]} warm-up frames")
+        print(text_table(table_rows(n, results[n], labels)))
+        ours = results[n].get("ours", {})
+        if ours and "error" not in ours:
+            print(f"ours, host waits: {waits_text(ours)}")
+            print(f"ours, per frame: {splits_text(ours)}")
+        print(flush=True)
+    return results
+
+
+def run_startup(args) -> dict:
+    """Process start to the first frame, ours and GGUI, warm and cold caches (`--startup-repeat` runs each, in
+    turns), and run_demo.py's first frame with a warm cache."""
+    n = 100_000  # the demo's particle count
+    runs: dict[str, list[dict]] = {}
+    for key in ("ours", "ggui"):  # fill the warm caches first (not counted)
+        run_child(f"startup-{key}", {"n": n, "arch": args.arch}, args.timeout)
+    for rep in range(args.startup_repeat):
+        for key in ("ours", "ggui"):
+            for cache in ("warm", "cold"):
+                with tempfile.TemporaryDirectory(prefix="bench-cold-") as empty:
+                    env = (
+                        {
+                            "RENDERER_CACHE_DIR": f"{empty}/renderer",
+                            "TI_OFFLINE_CACHE_FILE_PATH": f"{empty}/ti",
+                        }
+                        if cache == "cold"
+                        else {}
+                    )
+                    print(
+                        f"start-up: {CONTENDERS[key]}, {cache} cache (run {rep + 1}) ...", end=" ", flush=True
+                    )
+                    r = run_child(f"startup-{key}", {"n": n, "arch": args.arch}, args.timeout, env)
+                runs.setdefault(f"{key}-{cache}", []).append(r)
+                print(
+                    f"{r['first_frame_s']:.2f} s" if "error" not in r else f"FAILED: {r['error']}", flush=True
+                )
+    # as a user starts it (python3 sets up or enters .venv first); with --no-setup, this interpreter
+    python = sys.executable if args.no_setup or not shutil.which("python3") else shutil.which("python3")
+    demo_cmd = [python, str(ROOT / "run_demo.py"), "--headless", "--frames", "1"]
+    walls = []
+    with tempfile.TemporaryDirectory(prefix="bench-demo-") as cwd:
+        for _ in range(max(3, args.startup_repeat)):
+            t0 = time.perf_counter()
+            done = subprocess.run(demo_cmd, cwd=cwd, capture_output=True, text=True, timeout=args.timeout)
+            if done.returncode == 0:
+                walls.append(time.perf_counter() - t0)
+    print(
+        f"start-up: run_demo.py --headless --frames 1, warm: {' / '.join(f'{w:.2f}' for w in walls)} s",
+        flush=True,
+    )
+    label = f"{'python3' if python != sys.executable else python} run_demo.py --headless --frames 1"
+    demo = {"command": label, "wall_s": walls} if walls else None
+    return {"n": n, "runs": runs, "demo": demo}
 
 
 def main(argv: list[str]) -> int:
@@ -666,6 +958,26 @@ def main(argv: list[str]) -> int:
     )
     ap.add_argument("--warmup", help="warm-up frames: one number, or one per size (default 20,10,3)")
     ap.add_argument("--contenders", default=",".join(CONTENDERS), help="which to run (default %(default)s)")
+    ap.add_argument(
+        "--mesh-sizes",
+        default=DEFAULT_MESH_SIZES,
+        help="the mesh benchmark's triangle counts, comma-separated ('' for none; default %(default)s)",
+    )
+    ap.add_argument("--mesh-frames", help="its timed frames: one number, or one per mesh size")
+    ap.add_argument("--mesh-warmup", help="its warm-up frames: one number, or one per mesh size")
+    ap.add_argument(
+        "--startup-repeat",
+        type=int,
+        default=2,
+        help="start-up runs per contender and cache, warm and cold (0 for none; default %(default)s)",
+    )
+    ap.add_argument(
+        "--budget",
+        type=float,
+        default=30.0,
+        help="seconds of timed frames per child at most (at least 5 frames): a slow peer stops early "
+        "(default %(default)s)",
+    )
     ap.add_argument("--arch", default="vulkan", help="Python Taichi arch of the peers (default %(default)s)")
     ap.add_argument(
         "--frames-dir",
@@ -710,9 +1022,12 @@ def main(argv: list[str]) -> int:
         return from_json(Path(args.from_json), args.plot, args.results)
     if args.no_setup:
         check_modules()
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
     frames = per_size(args.frames, sizes, DEFAULT_FRAMES, "frames")
     warmup = per_size(args.warmup, sizes, DEFAULT_WARMUP, "warmup")
+    mesh_sizes = [int(s.replace("_", "")) for s in args.mesh_sizes.split(",") if s.strip()]
+    mesh_frames = per_size(args.mesh_frames, mesh_sizes, DEFAULT_MESH_FRAMES, "mesh-frames")
+    mesh_warmup = per_size(args.mesh_warmup, mesh_sizes, DEFAULT_MESH_WARMUP, "mesh-warmup")
     chosen = [c.strip() for c in args.contenders.split(",")]
     unknown = set(chosen) - set(CONTENDERS)
     if unknown:
@@ -725,57 +1040,45 @@ def main(argv: list[str]) -> int:
     print(
         f"load average before the run: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} cores", flush=True
     )
-    check = run_child("check", {"n": min(sizes), "arch": args.arch}, args.timeout)
+    check = (
+        run_child("check", {"n": min(sizes), "arch": args.arch}, args.timeout)
+        if sizes
+        else {"error": "not run (no particle sizes)"}
+    )
     print(f"kernel check (peers' field kernel vs scenes/particles.py spiral): {check}", flush=True)
-    results: dict[int, dict] = {}
-    for n in sizes:
-        runs: dict[str, list[dict]] = {key: [] for key in chosen}
-        for rep in range(args.repeat):  # the contenders take turns, so slow drifts of the machine hit all
-            for key in chosen:
-                spec = {
-                    "n": n,
-                    "warmup": warmup[n],
-                    "frames": frames[n],
-                    "kernel_launches": frames[n],
-                    "arch": args.arch,
-                }
-                if frames_dir and n == min(sizes) and rep == 0:
-                    spec["save"] = str(frames_dir / f"{key}_{n}.png")
-                    if key == "ours":
-                        spec["save_static"] = str(frames_dir / f"ours-static_{n}.png")
-                if args.profile and key == "ours" and n == min(sizes) and rep == 0:
-                    spec["profile"] = str(Path(args.profile).resolve())
-                print(f"N={n:,}: {CONTENDERS[key]} (run {rep + 1} of {args.repeat}) ...", end=" ", flush=True)
-                r = run_child(key, spec, args.timeout)
-                runs[key].append(r)
-                print(
-                    f"{r['median_ms']:.2f} ms median ({r['process_wall_s']:.1f} s, others' CPU "
-                    f"{r['others_cores']:.2f} cores)"
-                    if "error" not in r
-                    else f"FAILED: {r['error']}",
-                    flush=True,
-                )
-                if "profile" in r:
-                    print(f"profile of ours' frame loop: {r['profile']['path']}", flush=True)
-        # the profiled run (if any) is the first repeat: keep its profile whichever repeat is reported
-        prof = next((r["profile"] for r in runs.get("ours", []) if "profile" in r), None)
-        results[n] = {key: pick(rs) for key, rs in runs.items()}
-        if prof and "error" not in results[n]["ours"]:
-            results[n]["ours"]["profile"] = prof
-        print(f"\nN = {n:,}: {frames[n]} timed frames after {warmup[n]} warm-up frames")
-        print(text_table(table_rows(n, results[n])))
-        ours = results[n].get("ours", {})
-        if ours and "error" not in ours:
-            print(f"ours, host waits: {waits_text(ours)}")
-            print(f"ours, per frame: {splits_text(ours)}")
-        print(flush=True)
+
+    def particle_spec(n: int, key: str) -> dict:
+        return {"n": n}
+
+    results = run_sizes(args, sizes, chosen, frames, warmup, frames_dir, CONTENDERS, particle_spec, "N")
+    mesh = None
+    if mesh_sizes:
+        grids = {n: grid_for_triangles(n) for n in mesh_sizes}
+
+        def mesh_spec(n: int, key: str) -> dict:
+            return {"scene": "mesh", "grid": grids[n], "window": False}
+
+        mesh_chosen = [k for k in chosen if k in MESH_CONTENDERS]
+        mesh_results = run_sizes(
+            args,
+            mesh_sizes,
+            mesh_chosen,
+            mesh_frames,
+            mesh_warmup,
+            frames_dir,
+            MESH_CONTENDERS,
+            mesh_spec,
+            "triangles",
+            prefix="mesh-",
+        )
+        mesh = {"results": mesh_results, "grids": grids, "frames": mesh_frames, "warmup": mesh_warmup}
+    startup = run_startup(args) if args.startup_repeat > 0 else None
     total = time.perf_counter() - start
     print(f"whole run: {total:.0f} s")
 
-    device = next((r["ours"]["device"] for r in results.values() if "device" in r.get("ours", {})), "unknown")
-    peers = sorted(
-        {r[k]["device"] for r in results.values() for k in ("ggui", "moderngl") if "device" in r.get(k, {})}
-    )
+    every = [*results.values(), *(mesh["results"].values() if mesh else [])]
+    device = next((r["ours"]["device"] for r in every if "device" in r.get("ours", {})), "unknown")
+    peers = sorted({v["device"] for r in every for k, v in r.items() if k != "ours" and "device" in v})
     beside = Path(args.results).parent if args.results else BENCH  # the plot and JSON go beside the report
     plot_path = Path(args.plot) if args.plot else beside / f"results_{device_kind(device)}.png"
     for folder in {plot_path.parent, beside}:
@@ -802,9 +1105,20 @@ def main(argv: list[str]) -> int:
         "repeat": args.repeat,
         "frames_check": frames_check(frames_dir, results, plot_path),
     }
-    report(results, check, meta, plot_path, Path(args.results) if args.results else None)
-    failed = [f"{k} at N={n}" for n, r in results.items() for k, v in r.items() if "error" in v]
-    failed += ["the kernel check"] if "error" in check else []
+    if mesh:
+        mesh["frames_check"] = frames_check(
+            frames_dir, mesh["results"], mesh_plot_path(plot_path), MESH_CONTENDERS, "mesh-"
+        )
+    report(results, check, meta, plot_path, Path(args.results) if args.results else None, mesh, startup)
+    # a peer whose package is missing is not a failure of the run (its row says "not run")
+    failed = [
+        f"{k} at {what}={n}"
+        for what, res in (("N", results), ("triangles", mesh["results"] if mesh else {}))
+        for n, r in res.items()
+        for k, v in r.items()
+        if "error" in v and not v["error"].startswith("not run")
+    ]
+    failed += ["the kernel check"] if sizes and "error" in check else []
     if failed:
         print("FAILED: " + ", ".join(failed), file=sys.stderr)
     return 1 if failed else 0
