@@ -7,6 +7,12 @@ draws, the drawables' work before the pass, render pass, their work after it) th
 reset; its VkSubmitInfo is made with it. The host waits on a slot's fence only when it reuses the slot, so
 the kernels of frame i+1 run while frame i is presented. `vkDeviceWaitIdle` happens only at recreation, a
 change of drawables and shutdown; a screenshot waits for its own frame's fence.
+
+Video (`start_video`): each slot gets a readback buffer and each (slot, swapchain image) a small command buffer
+that copies the presented image into it; a frame's submission lists it after the scene's command buffer (the
+panel excluded) or after everything drawn over the scene (`include_overlay`). The host reads the buffer when
+it next waits on the slot's fence anyway (the frame `frames_in_flight` later, a rebuild, the end): no extra
+wait. A scaled screenshot (`render_still`) draws the same drawables into an offscreen image of any size.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ import numpy as np
 from ..compute.events import Event
 from ..device import vk
 from ..device.handles import create_command_pool, vk_create, vk_destroy
-from ..device.memory import Buffer, layout_barrier, pipeline_barrier
-from ..device.pipelines import create_render_pass
+from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
+from ..device.pipelines import DEPTH_FORMAT, create_render_pass
+from ..draw.base import RenderTarget
 from ..errors import RendererError
 from .offscreen import COMPUTE, record_copy_to_host, record_ordered_draws
 from .swapchain import PRESENT_MODE_NAMES, Surface, Swapchain
@@ -28,6 +35,8 @@ class WindowSlot(FrameSlot):
     def __init__(self, context, runtime, index: int):
         device = context.device
         self.image_available = self.event = None
+        self.video: Buffer | None = None  # the video's readback buffer (WindowFrames.start_video)
+        self.video_extent: tuple[int, int] | None = None  # of the frame in it, until the host reads it
         super().__init__(device, index)
         try:
             self.image_available = vk_create(
@@ -42,6 +51,9 @@ class WindowSlot(FrameSlot):
         for obj in self.shared.values():
             obj.destroy()
         self.shared = {}
+        if self.video is not None:
+            self.video.destroy()
+            self.video = None
         if self.event is not None:
             self.event.destroy()
             self.event = None
@@ -49,6 +61,18 @@ class WindowSlot(FrameSlot):
             vk_destroy("Semaphore", vk.vkDestroySemaphore, device, self.image_available, None)
             self.image_available = None
         self.destroy_fence(device)
+
+
+class _Released:
+    """The objects of a dict (RenderTarget.per_slot), destroyed together."""
+
+    def __init__(self, objects: dict):
+        self.objects = objects
+
+    def destroy(self) -> None:
+        for obj in self.objects.values():
+            obj.destroy()
+        self.objects.clear()
 
 
 class WindowFrames(FrameTarget):
@@ -71,6 +95,11 @@ class WindowFrames(FrameTarget):
         self.cbs: dict = {}
         self._submit_infos: dict = {}  # (slot, swapchain image) -> VkSubmitInfo of its command buffer
         self._recorded_clear: dict = {}  # (slot, swapchain image) -> the clear colour its command buffer has
+        self.video_sink = None  # while recording: called with each frame's pixels (start_video)
+        self.video_overlay = False
+        self._video_cbs: dict = {}  # (slot, swapchain image) -> the command buffer copying it for the video
+        self._video_infos: dict = {}  # (slot, swapchain image) -> VkSubmitInfo of the frame with that copy
+        self._still_pass = None  # render_still's render pass, made on first use
         self.render_pass = self.swapchain = self.surface = None
         device = context.device
         try:
@@ -131,6 +160,8 @@ class WindowFrames(FrameTarget):
         for slot in self.slots:
             for image in range(len(self.swapchain.framebuffers)):
                 self._record(slot, image, next(it))
+        if self.video_sink is not None:
+            self._record_video()
 
     def _record(self, slot: WindowSlot, image: int, cb) -> None:
         """The frame of `slot` into swapchain image `image`, recorded into `cb`."""
@@ -151,14 +182,99 @@ class WindowFrames(FrameTarget):
         self._recorded_clear[(slot.index, image)] = self.clear_color
         self._submit_infos[(slot.index, image)] = self._submit_info(slot, image, cb)
 
-    def _submit_info(self, slot: WindowSlot, image: int, cb):
-        """Run `cb` once the slot's swapchain image is available; signal the image's render-finished."""
+    def _submit_info(self, slot: WindowSlot, image: int, cb, video: bool = False):
+        """Run `cb` once the slot's swapchain image is available, with the video's copy if `video`; signal the
+        image's render-finished."""
         return vk.VkSubmitInfo(
             pWaitSemaphores=[slot.image_available],
             pWaitDstStageMask=[vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT],
-            pCommandBuffers=[cb],
+            pCommandBuffers=self._command_buffers(
+                cb, self._video_cbs[(slot.index, image)] if video else None
+            ),
             pSignalSemaphores=[self.render_finished[image]],
         )
+
+    def _command_buffers(self, scene_cb, video_cb) -> list:
+        """A frame's command buffers in order: the scene's, what is drawn over it, and the video's copy before
+        or after that (`video_overlay`). Nothing is drawn over the scene yet: the panel's command buffer goes
+        in `overlay` when the window has one, and until then both orders give the same video."""
+        overlay: list = []
+        if video_cb is None:
+            return [scene_cb, *overlay]
+        return [scene_cb, *overlay, video_cb] if self.video_overlay else [scene_cb, video_cb, *overlay]
+
+    # -- video
+
+    def start_video(self, sink, include_overlay: bool = False) -> None:
+        """From the next frame submitted with `video=True`, copy each frame out for `sink(pixels)`: an HxWx4
+        uint8 view in the swapchain's channel order (`video_pixel_format`), valid only during the call, given
+        when the host next waits on the frame's slot (frames in flight later, at a rebuild, or stop_video)."""
+        if not self.swapchain.can_screenshot:
+            raise RendererError("this surface's images cannot be copied (no TRANSFER_SRC usage): no video")
+        self.video_sink, self.video_overlay = sink, include_overlay
+        self._record_video()
+
+    def stop_video(self) -> None:
+        """Hand the frames still in flight to the sink, then release the video's buffers and command buffers."""
+        if self.video_sink is None:
+            return
+        try:
+            self.wait_all()
+        finally:
+            self.video_sink = None
+            try:  # after a failure above: no frame in flight may still copy into what is released next
+                self.wait_all()
+            finally:
+                self._release_video()
+
+    @property
+    def video_pixel_format(self) -> str:
+        """The channel order of the video's pixels, as ffmpeg names it."""
+        return "bgra" if self.swapchain.format == vk.VK_FORMAT_B8G8R8A8_UNORM else "rgba"
+
+    def _release_video(self) -> None:
+        cbs = list(self._video_cbs.values())
+        if cbs and self.pool is not None:
+            vk.vkFreeCommandBuffers(self.context.device, self.pool, len(cbs), cbs)
+        self._video_cbs, self._video_infos = {}, {}
+        for slot in self.slots:
+            if slot.video is not None:
+                slot.video.destroy()
+            slot.video, slot.video_extent = None, None
+
+    def _record_video(self) -> None:
+        """Each slot's readback buffer for the swapchain's size, and the copy of each (slot, image) (the slots
+        are idle: at start, or at a rebuild after wait_all)."""
+        self._release_video()
+        width, height = self.swapchain.extent
+        keys = [(slot, image) for slot in self.slots for image in range(len(self.swapchain.images))]
+        for slot in self.slots:
+            slot.video = Buffer(
+                self.context,
+                width * height * 4,
+                vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                host=True,
+                name=f"video readback {slot.index}",
+                lower="make the window smaller",
+            )
+        for (slot, image), cb in zip(keys, self.renew_command_buffers([], len(keys)), strict=True):
+            vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
+            self._record_copy_out(cb, image, slot.video)
+            vk.vkEndCommandBuffer(cb)
+            self._video_cbs[(slot.index, image)] = cb
+        for slot, image in keys:
+            scene_cb = self.cbs[(slot.index, image)]
+            self._video_infos[(slot.index, image)] = self._submit_info(slot, image, scene_cb, video=True)
+
+    def wait_slot(self, slot: WindowSlot) -> int | None:
+        """FrameTarget's wait, then the slot's video frame (if it has one) to the sink."""
+        frame = super().wait_slot(slot)
+        if slot.video_extent is not None:
+            width, height = slot.video_extent
+            slot.video_extent = None
+            if self.video_sink is not None:
+                self.video_sink(slot.video.view(np.uint8)[: width * height * 4].reshape(height, width, 4))
+        return frame
 
     # -- per frame
 
@@ -174,22 +290,29 @@ class WindowFrames(FrameTarget):
             return None
         return slot, index
 
-    def submit(self, slot: WindowSlot, index: int, capture: bool = False) -> np.ndarray | None:
+    def submit(
+        self, slot: WindowSlot, index: int, capture: bool = False, video: bool = False
+    ) -> np.ndarray | None:
         """After the frame's launches: flush Taichi, submit the frame's command buffer, present.
-        With `capture`, this frame's image is also copied out and returned (HxWx4 RGBA; waits for the frame)."""
+        With `capture`, this frame's image is also copied out and returned (HxWx4 RGBA; waits for the frame).
+        With `video` (after start_video), it is copied for the video sink too."""
         readback = cb = None
+        video = video and self.video_sink is not None
         if capture:
             readback, cb = self._record_capture(slot, index)
         if cb is None:
-            if (
-                self._recorded_clear[(slot.index, index)] != self.clear_color
-            ):  # a new background: record again
-                (new,) = self.renew_command_buffers([self.cbs[(slot.index, index)]], 1)
+            key = (slot.index, index)
+            if self._recorded_clear[key] != self.clear_color:  # a new background: record again
+                (new,) = self.renew_command_buffers([self.cbs[key]], 1)
                 self._record(slot, index, new)
-            info = self._submit_infos[(slot.index, index)]
+                if self.video_sink is not None:
+                    self._video_infos[key] = self._submit_info(slot, index, new, video=True)
+            info = (self._video_infos if video else self._submit_infos)[key]
         else:  # the capture's own command buffer, recorded for this frame
-            info = self._submit_info(slot, index, cb)
+            info = self._submit_info(slot, index, cb, video)
         self.submit_slot(slot, info, self.submitted)
+        if video:
+            slot.video_extent = self.swapchain.extent
         self.swapchain.present(self.context.queue, index, self.render_finished[index])
         self.reclaim()  # Taichi frees what it submitted only here (see target.py)
         if not capture:
@@ -225,13 +348,6 @@ class WindowFrames(FrameTarget):
                 commandPool=self.pool, level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY, commandBufferCount=1
             ),
         )[0]
-        image = self.swapchain.images[index]
-
-        def transition(old, new, src_access, dst_access, src_stage, dst_stage):
-            pipeline_barrier(
-                cb, src_stage, dst_stage, images=[layout_barrier(image, old, new, src_access, dst_access)]
-            )
-
         vk.vkBeginCommandBuffer(
             cb, vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
         )
@@ -245,8 +361,104 @@ class WindowFrames(FrameTarget):
             self.drawables,
             slot.index,
         )
-        # after the render pass's final layout change (its external dependency's TRANSFER | COMPUTE scope) and
-        # whatever the drawables wrote after the pass
+        self._record_copy_out(cb, index, readback)
+        slot.event.record_reset(cb, stages | COMPUTE)
+        vk.vkEndCommandBuffer(cb)
+        return readback, cb
+
+    def render_still(self, slot: WindowSlot, width: int, height: int) -> np.ndarray:
+        """The frame drawn again, offscreen at `width` x `height`, from `slot` (its uniforms the caller wrote
+        for that size; waits for the slot first, and for this render): HxWx4 RGBA. The drawables are the
+        window's: the image has the swapchain's format, so their pipelines fit this render pass.
+        OutOfMemoryError if the image is too large for the device."""
+        self.wait_slot(slot)
+        context, device, fmt = self.context, self.context.device, self.swapchain.format
+        if self._still_pass is None:
+            self._still_pass = create_render_pass(device, fmt, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL)
+        features = vk.vkGetPhysicalDeviceFormatProperties(context.physical_device, fmt)
+        storage = bool(features.optimalTilingFeatures & vk.VK_FORMAT_FEATURE_STORAGE_IMAGE_BIT)
+        usage = vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT
+        usage |= vk.VK_IMAGE_USAGE_STORAGE_BIT if storage else 0  # compute may write it (point_splat.py)
+        lower = f"lower the screenshot scale ({width}x{height} asked)"
+        made: list = []  # what to release, last made first
+        framebuffer = cb = None
+        try:
+            color = Image(context, width, height, fmt, usage, name="screenshot colour", lower=lower)
+            made.append(color)
+            depth = Image(
+                context,
+                width,
+                height,
+                DEPTH_FORMAT,
+                vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
+                aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
+                name="screenshot depth",
+                lower=lower,
+            )
+            made.append(depth)
+            readback = Buffer(
+                context, width * height * 4, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="screenshot"
+            )
+            made.append(readback)
+            info = vk.VkFramebufferCreateInfo(
+                renderPass=self._still_pass.handle,
+                pAttachments=[color.view, depth.view],
+                width=width,
+                height=height,
+                layers=1,
+            )
+            framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, device, info, None)
+            layout = vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
+            per_slot: dict = {}  # the drawables' buffers for this size (the slot's own fit the window)
+            made.append(_Released(per_slot))
+            target = RenderTarget(
+                color.handle, color.view, depth.handle, depth.view, width, height, layout, storage, per_slot
+            )
+            (cb,) = self.renew_command_buffers([], 1)
+            vk.vkBeginCommandBuffer(
+                cb, vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
+            )
+            stages = record_ordered_draws(
+                cb,
+                slot.event,
+                self._still_pass,
+                framebuffer,
+                target,
+                self.clear_color,
+                self.drawables,
+                slot.index,
+            )
+            record_copy_to_host(cb, color.handle, readback, width, height)
+            slot.event.record_reset(cb, stages | COMPUTE)
+            vk.vkEndCommandBuffer(cb)
+            self._still_info = vk.VkSubmitInfo(pCommandBuffers=[cb])  # alive until the wait
+            self.submit_slot(slot, self._still_info, self.submitted)
+            self.wait_slot(slot)
+            pixels = readback.view(np.uint8).reshape(height, width, 4)
+            bgra = fmt == vk.VK_FORMAT_B8G8R8A8_UNORM
+            pixels = pixels[..., [2, 1, 0, 3]] if bgra else pixels.copy()  # a copy either way
+        finally:
+            if cb is not None:
+                vk.vkFreeCommandBuffers(device, self.pool, 1, [cb])
+            if framebuffer is not None:
+                vk_destroy("Framebuffer", vk.vkDestroyFramebuffer, device, framebuffer, None)
+            for obj in reversed(made):
+                obj.destroy()
+        return pixels
+
+    def _record_copy_out(self, cb, index: int, buffer: Buffer) -> None:
+        """Copy swapchain image `index` into the host `buffer` before it is presented (the image is ours until
+        the present, so no hazard against the presentation engine)."""
+        image = self.swapchain.images[index]
+        width, height = self.swapchain.extent
+
+        def transition(old, new, src_access, dst_access, src_stage, dst_stage):
+            pipeline_barrier(
+                cb, src_stage, dst_stage, images=[layout_barrier(image, old, new, src_access, dst_access)]
+            )
+
+        # after the render pass's final layout change (its external dependency's TRANSFER | COMPUTE scope),
+        # whatever the drawables wrote after the pass, and what earlier command buffers of the frame drew
         transition(
             vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
             vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
@@ -257,7 +469,7 @@ class WindowFrames(FrameTarget):
             | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
             vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
         )
-        record_copy_to_host(cb, image, readback, width, height)
+        record_copy_to_host(cb, image, buffer, width, height)
         transition(
             vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL,
             vk.VK_IMAGE_LAYOUT_PRESENT_SRC_KHR,
@@ -266,9 +478,6 @@ class WindowFrames(FrameTarget):
             vk.VK_PIPELINE_STAGE_TRANSFER_BIT,
             vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT,
         )
-        slot.event.record_reset(cb, stages | COMPUTE)
-        vk.vkEndCommandBuffer(cb)
-        return readback, cb
 
     def wait_all(self) -> None:
         """Every frame in flight, then the device idle (the presentation engine's use of the swapchain):
@@ -290,6 +499,8 @@ class WindowFrames(FrameTarget):
         if self.surface is not None:
             self.surface.destroy()
             self.surface = None
-        if self.render_pass is not None:
-            self.render_pass.destroy()
-            self.render_pass = None
+        for name in ("render_pass", "_still_pass"):
+            render_pass = getattr(self, name)
+            if render_pass is not None:
+                render_pass.destroy()
+                setattr(self, name, None)
