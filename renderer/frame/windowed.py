@@ -481,8 +481,10 @@ class WindowFrames(FrameTarget):
 
     def wait_all(self) -> None:
         """Every frame in flight, then the device idle (the presentation engine's use of the swapchain):
-        swapchain recreation, new drawables and shutdown only."""
-        super().wait_all()
+        swapchain recreation, new drawables and shutdown only. In frame order: the video's frames are handed
+        out as their slots are waited."""
+        for slot in sorted((s for s in self.slots if s.frame is not None), key=lambda s: s.frame):
+            self.wait_slot(slot)
         self.calls.vkDeviceWaitIdle(self.context)
 
     def destroy(self) -> None:
