@@ -350,3 +350,37 @@ def test_demo_window_record_48_frames(display, tmp_path, capsys):
     assert f"recorded 48 frames to {video}" in out
     size, frames = decode(video)
     assert size == (160, 90) and len(frames) == 48
+
+
+def test_bad_screenshot_scale_is_refused(display):
+    with pytest.raises(RendererError, match="screenshot_scale must be a whole number in 1..8, not 0"):
+        InteractiveApp([FrameMarker], screenshot_scale=0)
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_in_the_window_finishes_the_video(display, tmp_path):
+    video = tmp_path / "window.mp4"
+    proc = subprocess.Popen(
+        [sys.executable, "run_demo.py", "--size", "96x64", "--no-vsync", "--param", "count=1000"]
+        + ["--record", str(video), "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONUNBUFFERED="1", DISPLAY=display),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        for line in proc.stdout:  # the window is up and rendering once the present mode is printed
+            if line.startswith("present mode:"):
+                break
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, (out, err)
+    assert "interrupted; shutting down" in err and "Traceback" not in err
+    count = int(out.split("recorded ")[1].split()[0])
+    size, frames = decode(video)
+    assert size == (96, 64) and len(frames) == count > 0

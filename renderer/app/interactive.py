@@ -80,6 +80,8 @@ class InteractiveApp:
         self.stop_on_error = stop_on_error
         self.failed: dict[int, str] = {}  # scene index -> the error that paused it
         self.last_capture: np.ndarray | None = None
+        if not (isinstance(screenshot_scale, int) and 1 <= screenshot_scale <= 8):
+            raise RendererError(f"screenshot_scale must be a whole number in 1..8, not {screenshot_scale!r}")
         self.record_path, self.record_ui, self.screenshot_scale = record, record_ui, screenshot_scale
         self.recorder: Recorder | None = None
         self.recordings: list[tuple[Path, int]] = []  # (file, frames) of each finished video
