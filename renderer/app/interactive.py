@@ -37,6 +37,14 @@ KEY_HELP = """keys:
 TITLE_INTERVAL_S = 0.5
 
 
+def make_folder(folder: Path) -> None:
+    """The --out folder, made if missing; OutputError if it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(output_failure(folder, exc, "choose another --out folder")) from None
+
+
 class InteractiveApp:
     """The demo window: renders a list of scene classes one at a time, with mouse camera controls, keys
     (Tab / 1-9 switch scene, Space pauses, R resets the camera, S saves a screenshot, F9 starts and stops a
@@ -202,21 +210,15 @@ class InteractiveApp:
         )
         self.window.set_title(f"{name} | ERROR: {self.failed[self.index][:120]} | Tab: next scene")
 
-    def save_screenshot(self, pixels: np.ndarray) -> Path:
-        """The frame as a PNG file in the --out folder, whole or not at all; OutputError (the run stops) if it
-        cannot be written."""
-        scale = f"_{self.screenshot_scale}x" if self.screenshot_scale > 1 else ""
-        path = self.out_dir / f"screenshot_{self.loaded.scene.name}_{self.sim_frame - 1:05d}{scale}.png"
-        self._make_out_dir()
+    def save_screenshot(self, pixels: np.ndarray, scale: int = 1) -> Path:
+        """The frame as a PNG file in the --out folder (named with its `scale` if not 1), whole or not at all;
+        OutputError (the run stops) if it cannot be written."""
+        suffix = f"_{scale}x" if scale > 1 else ""
+        path = self.out_dir / f"screenshot_{self.loaded.scene.name}_{self.sim_frame - 1:05d}{suffix}.png"
+        make_folder(self.out_dir)
         save_png(path, pixels[..., :3], "choose another --out folder")
         print(f"screenshot saved to {path.resolve()}", flush=True)
         return path
-
-    def _make_out_dir(self) -> None:
-        try:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(output_failure(self.out_dir, exc, "choose another --out folder")) from None
 
     def _scaled_screenshot(self, slot) -> np.ndarray | None:
         """The frame just submitted from `slot`, drawn again offscreen at screenshot_scale times the window's
@@ -239,7 +241,7 @@ class InteractiveApp:
         if self.record_path is not None:
             path, number = Path(self.record_path), len(self.recordings) + len(self.recording_errors) + 1
             return path if number == 1 else path.with_name(f"{path.stem}-{number}{path.suffix}")
-        self._make_out_dir()
+        make_folder(self.out_dir)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         path = self.out_dir / f"recording_{self.loaded.scene.name}_{stamp}.mp4"
         number = 1
@@ -393,7 +395,7 @@ class InteractiveApp:
             self.stop_recording()
         if pixels is not None:
             self.capture, self.last_capture = False, pixels
-            self.save_screenshot(pixels)
+            self.save_screenshot(pixels, self.screenshot_scale)
         self.frame_times.append((t3 - t0, t1 - t0, t2 - t1, t3 - t2))
         self.rendered += 1
         return True
