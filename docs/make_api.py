@@ -147,8 +147,12 @@ SECTIONS = [
     ),
     Section(
         "Running a scene",
-        "Headless into arrays (and from there PNG files), in a window, or from the command line.",
-        [Entry("renderer.app.headless:HeadlessRenderer"), Entry("renderer.app.interactive:InteractiveApp")],
+        "Headless into arrays (and from there PNG files or a video), in a window, or from the command line.",
+        [
+            Entry("renderer.app.headless:HeadlessRenderer"),
+            Entry("renderer.app.interactive:InteractiveApp"),
+            Entry("renderer.app.recording:Recorder"),
+        ],
         extra="cli",
     ),
     Section(

@@ -1,7 +1,8 @@
 """The command line behind `python3 run_demo.py`: run a scene in a window, or headless into PNG files.
 
 With a display it opens the window (renderer/app/interactive.py); without one, or with --headless, it renders
-offscreen and writes PNG files (it says where).
+offscreen and writes PNG files (it says where). `--record FILE.mp4` writes every rendered frame into a video
+too (headless: instead of the PNG files unless --out is given).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from ..scene.api import ParamError, SceneError
 from ..scene.registry import SceneNotFoundError
 from .frame_log import write_frame_log
 from .headless import HeadlessRenderer
+from .progress import Progress
+from .recording import Recorder, check_video_path
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -70,6 +73,22 @@ def positive_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number of seconds like 0.016, not {text!r}") from None
     if not (math.isfinite(value) and value > 0):
         raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, not {text!r}")
+    return value
+
+
+def video_file(text: str) -> Path:
+    """A video file's path: its suffix names a container the recorder writes (the folder is checked when
+    the recording starts, by making the file)."""
+    try:
+        return check_video_path(text)
+    except RendererError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def screenshot_scale(text: str) -> int:
+    value = positive_int(text)
+    if value > 8:
+        raise argparse.ArgumentTypeError(f"must be a whole number in 1..8, not {text!r}")
     return value
 
 
@@ -136,7 +155,10 @@ def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
     )
     p.add_argument("--size", type=parse_size, default=(1280, 720), help="frame size WxH (default 1280x720)")
     p.add_argument(
-        "--out", type=output_folder, default=Path("out"), help="folder for the PNG files (default ./out)"
+        "--out",
+        type=output_folder,
+        help="folder for the PNG files, screenshots and recordings (default ./out); headless with --record, "
+        "PNG files are written only if it is given",
     )
     p.add_argument("--every", type=positive_int, default=1, help="save every Nth frame (default 1: all)")
     p.add_argument(
@@ -165,6 +187,25 @@ def build_parser(prog: str = "run_demo.py") -> argparse.ArgumentParser:
         metavar="CSV",
         help="write each frame's time (and where it went: the host's parts in a window, the GPU time of each "
         "pass where the device has timestamps) to this CSV file",
+    )
+    p.add_argument(
+        "--record",
+        type=video_file,
+        metavar="FILE.mp4",
+        help="write every rendered frame into this video file (.mp4, .mov or .mkv; H.264 at 1/dt frames a "
+        "second); in the window from the first frame until F9 or the end",
+    )
+    p.add_argument(
+        "--record-ui",
+        action="store_true",
+        help="window: the video shows the panel drawn over the scene (default: the scene alone)",
+    )
+    p.add_argument(
+        "--screenshot-scale",
+        type=screenshot_scale,
+        default=1,
+        metavar="K",
+        help="window: S renders the screenshot offscreen at K times the window's size (1-8, default 1)",
     )
     p.add_argument(
         "--param",
@@ -237,6 +278,9 @@ def main(argv: list[str] | None = None, prog: str = "python3 run_demo.py") -> in
 def _main(argv: list[str] | None, prog: str) -> int:
     parser = build_parser(prog)
     args = parser.parse_args(argv)
+    args.pngs = args.out is not None or args.record is None  # headless: PNG files unless only recording
+    if args.out is None:
+        args.out = Path("out")
 
     def usage_error(message: str) -> int:
         parser.print_usage(sys.stderr)
@@ -307,6 +351,8 @@ def run(scene_cls, params: dict, scene, args) -> int:
             except RendererError as exc:  # before the window's loop: no device of that name, no Vulkan...
                 print(f"error: {exc}", file=sys.stderr)
                 return 2 if isinstance(exc, DeviceNotFoundError) else 1
+    if args.record_ui or args.screenshot_scale != 1:
+        print("note: --record-ui and --screenshot-scale are for the window", file=sys.stderr)
     if args.frames is None:
         args.frames = 60
     folders = _missing_folders(args.out / scene.name)
@@ -380,6 +426,9 @@ def run_window(scene_cls, params: dict, args) -> int:
         dt=args.dt,
         stop_on_error=args.frames is not None,  # a scripted run stops; an interactive one pauses the scene
         panel=not args.no_ui,
+        record=args.record,
+        record_ui=args.record_ui,
+        screenshot_scale=args.screenshot_scale,
     ) as app:
         try:
             app.run(max_frames=args.frames)
@@ -403,6 +452,8 @@ def run_window(scene_cls, params: dict, args) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return 1
             print(f"frame times written to {args.frame_log.resolve()}")
+    if app.recording_errors:  # each said when it happened
+        return 1
     if app.failed:
         print(f"{len(app.failed)} scene(s) failed: " + "; ".join(app.failed.values()), file=sys.stderr)
         return 1
@@ -457,21 +508,37 @@ class PngWriter:
 
 def run_headless(scene, args) -> int:
     out = args.out / scene.name
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        print(f"error: {output_failure(out, exc, OUT_ELSEWHERE)}", file=sys.stderr)
-        return 1
-    remove_stale_temps(out, "frame_*.png")  # of a run killed while it wrote a frame
-    pngs = PngWriter()
-    try:
-        status = render_headless(scene, args, out, pngs)
-    except OutputError as exc:
-        status = 1
-        if exc is not pngs.failure:
+    if args.pngs:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(f"error: {output_failure(out, exc, OUT_ELSEWHERE)}", file=sys.stderr)
+            return 1
+        remove_stale_temps(out, "frame_*.png")  # of a run killed while it wrote a frame
+    recorder = None
+    if args.record:
+        remove_stale_temps(args.record.parent, args.record.name)  # of a run killed while it recorded
+        try:  # before the device's set-up: an unwritable file is said at once
+            recorder = Recorder(args.record, *args.size, fps=1 / args.dt)
+        except OutputError as exc:
             print(f"error: {exc}", file=sys.stderr)
-    finally:
-        pngs.close()
+            return 1
+    pngs = PngWriter()
+    said = None  # the output error already printed
+    status: int | None = 1
+    try:
+        try:
+            status = render_headless(scene, args, out, pngs, recorder)
+        except OutputError as exc:
+            status = 1
+            if exc is not pngs.failure:
+                print(f"error: {exc}", file=sys.stderr)
+                said = exc
+        finally:
+            pngs.close()
+    finally:  # the video of the frames so far is finished whatever stopped the run
+        if recorder is not None and not close_recording(recorder, said) and status is None:
+            status = 1
     if pngs.failure is not None:  # complete files only: each is written whole or not at all
         written = pngs.written()
         if not written:
@@ -490,16 +557,39 @@ def run_headless(scene, args) -> int:
         return 1
     if status is None:
         written = pngs.written()
-        print(f"wrote {len(written)} PNG files to {out.resolve()}/ (last: {written[-1].name})")
+        if written:
+            print(f"wrote {len(written)} PNG files to {out.resolve()}/ (last: {written[-1].name})")
         return 0
     return status
 
 
-def render_headless(scene, args, out: Path, pngs: PngWriter) -> int | None:
-    """Render the frames, handing those to save to `pngs`; None when every frame was rendered, else the exit
-    status (0 for Ctrl-C, 1 for a failure, whose message is printed). A failed PNG write raises OutputError."""
+def close_recording(recorder: Recorder, said: Exception | None = None) -> bool:
+    """Finish the video and say where it is; False (and the error, unless it is `said` already) if it
+    failed."""
+    try:
+        frames = recorder.close()
+    except OutputError as exc:
+        if exc is not said:
+            print(f"error: {exc}", file=sys.stderr)
+        return False
+    if frames:
+        width, height = recorder.size
+        print(
+            f"recorded {frames} frames to {recorder.path.resolve()} ({width}x{height}, "
+            f"{recorder.fps:.4g} frames a second)"
+        )
+    else:
+        print(f"no frame was recorded: {recorder.path} was not written", file=sys.stderr)
+    return True
+
+
+def render_headless(scene, args, out: Path, pngs: PngWriter, recorder: Recorder | None = None) -> int | None:
+    """Render the frames, handing those to save to `pngs` (if args.pngs) and each to `recorder`; None when
+    every frame was rendered, else the exit status (0 for Ctrl-C, 1 for a failure, whose message is printed).
+    A failed PNG write or recording raises OutputError."""
     width, height = args.size
     saved = []
+    done = 0
     try:
         with HeadlessRenderer(
             scene,
@@ -520,28 +610,42 @@ def render_headless(scene, args, out: Path, pngs: PngWriter) -> int | None:
                     pngs.submit(path, pixels[..., :3])  # a copy of the frame's: the writer encodes it
                     saved.append(path)
 
+            progress = Progress(args.frames)
             start = last = time.perf_counter()
             frame_ms = []  # host time between frames handed out
             try:
-                for frame, pixels in renderer.frames_iter(args.frames, args.dt):
-                    save(frame, pixels)
+                # in place when only recording: the recorder copies what it keeps
+                for frame, pixels in renderer.frames_iter(args.frames, args.dt, copy=args.pngs):
+                    if args.pngs:
+                        save(frame, pixels)
+                    if recorder is not None:
+                        recorder.write(pixels)
+                    done += 1
+                    progress.update(done)
                     now = time.perf_counter()
                     frame_ms.append([1000 * (now - last)])
                     last = now
             except KeyboardInterrupt:  # raised at a frame's end (interrupts.py): keep what was rendered
-                print(f"interrupted after {len(saved)} saved frames; shutting down", file=sys.stderr)
+                progress.finish()
+                print(f"interrupted after {done} frames; shutting down", file=sys.stderr)
                 return 0
             except RendererError:
                 raise
             except Exception:  # a scene's bug: its traceback, then the same orderly shutdown
+                progress.finish()
                 traceback.print_exc()
                 print(f"error in scene {scene.name!r}: shutting down", file=sys.stderr)
                 return 1
+            finally:
+                progress.finish()
             elapsed = time.perf_counter() - start
             timeline = renderer.timeline
+        background = " and ".join(
+            what for what, on in (("PNG files", args.pngs), ("the video", recorder)) if on
+        )
         print(
             f"{args.frames} frames in {elapsed:.2f} s ({1000 * elapsed / args.frames:.1f} ms/frame; "
-            "PNG files are encoded in the background)"
+            f"{background} encoded in the background)"
         )
         print(timeline.summary_text())
         if args.frame_log:

@@ -20,26 +20,36 @@ import numpy as np
 from .. import camera as camera_control
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
-from ..errors import DeviceLostError, OutputError
+from ..errors import DeviceLostError, OutOfMemoryError, OutputError, RendererError
 from ..files import output_failure, save_png
 from ..frame.target import FrameCalls
 from ..frame.windowed import WindowFrames
 from .frame_log import write_frame_log
+from .recording import Recorder
 from .session import Session
 from .window import Window, init_glfw, required_instance_extensions
 
 KEY_HELP = """keys:
   left drag: orbit    right/middle drag: pan    scroll: zoom    R: reset the camera
   Space: pause/resume    N: one step while paused    Tab or 1-9: switch scene
-  S: save a screenshot    V: toggle vsync    F2: show/hide the panel    F1 or H: this help    Esc or Q: quit"""
+  S: save a screenshot    F9: start/stop recording a video    V: toggle vsync    F2: show/hide the panel
+  F1 or H: this help    Esc or Q: quit"""
 
 TITLE_INTERVAL_S = 0.5
 
 
+def make_folder(folder: Path) -> None:
+    """The --out folder, made if missing; OutputError if it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(output_failure(folder, exc, "choose another --out folder")) from None
+
+
 class InteractiveApp:
     """The demo window: renders a list of scene classes one at a time, with mouse camera controls, keys
-    (Tab / 1-9 switch scene, Space pauses, R resets the camera, F12 saves a screenshot) and a frame-time log.
-    Use as a context manager, then `run()`."""
+    (Tab / 1-9 switch scene, Space pauses, R resets the camera, S saves a screenshot, F9 starts and stops a
+    video) and a frame-time log. Use as a context manager, then `run()`."""
 
     def __init__(
         self,
@@ -58,10 +68,16 @@ class InteractiveApp:
         calls: FrameCalls | None = None,
         panel: bool = True,
         timeline: bool = True,
+        record: Path | None = None,
+        record_ui: bool = False,
+        screenshot_scale: int = 1,
     ):
         """`calls`: the frame loop's calls, to count, time or fail them (frame/target.py's FrameCalls);
         `panel`: show the Dear ImGui panel (panel.py; F2 toggles it); `timeline=False` leaves the frames' GPU
-        timeline off."""
+        timeline off. `record`: a video file to record every rendered frame into from the first (F9 stops, and
+        starts again into the same name numbered -2, -3...); without it F9 records into a timestamped file in
+        `out_dir`. `record_ui`: the video shows the panel drawn over the scene too. `screenshot_scale`: S
+        renders the screenshot offscreen at that many times the window's size (1: the frame shown)."""
         self.scene_classes, self.params, self.out_dir, self.dt = (
             scene_classes,
             params or {},
@@ -78,6 +94,13 @@ class InteractiveApp:
         self.failed: dict[int, str] = {}  # scene index -> the error that paused it
         self.last_capture: np.ndarray | None = None
         self.screenshot_panel = False  # screenshots (S) show the scene alone, or with the panel
+        if not (isinstance(screenshot_scale, int) and 1 <= screenshot_scale <= 8):
+            raise RendererError(f"screenshot_scale must be a whole number in 1..8, not {screenshot_scale!r}")
+        self.record_path, self.record_ui, self.screenshot_scale = record, record_ui, screenshot_scale
+        self.recorder: Recorder | None = None
+        self.recordings: list[tuple[Path, int]] = []  # (file, frames) of each finished video
+        self.recording_errors: list[str] = []
+        self._video_failure: OutputError | None = None
         init_glfw()
         try:
             self.window = Window("taichi-vulkan-renderer", *size)
@@ -112,6 +135,8 @@ class InteractiveApp:
                 self.panel = Panel(self.window, self.window.content_scale())
                 self.window.listener = self.panel.input
                 self.frames.enable_panel()
+            if record is not None:
+                self.start_recording()
         except BaseException:
             self.close()
             raise
@@ -186,6 +211,8 @@ class InteractiveApp:
                 changed = True
             elif key == glfw.KEY_S:
                 self.capture = True  # the next frame is copied out as it is rendered
+            elif key == glfw.KEY_F9:
+                self.stop_recording() if self.recorder is not None else self.start_recording()
             elif key == glfw.KEY_V:
                 self.set_vsync(not self.frames.vsync)
                 changed = True
@@ -225,17 +252,101 @@ class InteractiveApp:
         )
         self.window.set_title(f"{name} | ERROR: {self.failed[self.index][:120]} | Tab: next scene")
 
-    def save_screenshot(self, pixels: np.ndarray) -> Path:
-        """The frame as a PNG file in the --out folder, whole or not at all; OutputError (the run stops) if it
-        cannot be written."""
-        path = self.out_dir / f"screenshot_{self.loaded.scene.name}_{self.sim_frame - 1:05d}.png"
-        try:
-            self.out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(output_failure(self.out_dir, exc, "choose another --out folder")) from None
+    def save_screenshot(self, pixels: np.ndarray, scale: int = 1) -> Path:
+        """The frame as a PNG file in the --out folder (named with its `scale` if not 1), whole or not at all;
+        OutputError (the run stops) if it cannot be written."""
+        suffix = f"_{scale}x" if scale > 1 else ""
+        path = self.out_dir / f"screenshot_{self.loaded.scene.name}_{self.sim_frame - 1:05d}{suffix}.png"
+        make_folder(self.out_dir)
         save_png(path, pixels[..., :3], "choose another --out folder")
         print(f"screenshot saved to {path.resolve()}", flush=True)
         return path
+
+    def _scaled_screenshot(self, slot) -> np.ndarray | None:
+        """The frame just submitted from `slot`, drawn again offscreen at screenshot_scale times the window's
+        size with the same camera and simulation state; None (and why) if the device cannot make it."""
+        scale = self.screenshot_scale
+        width, height = self.frames.extent
+        self.frames.wait_slot(slot)  # its uniforms are rewritten for the larger size
+        self.loaded.write_uniforms(slot.index, scale * width, scale * height)
+        try:
+            return self.frames.render_still(slot, scale * width, scale * height)
+        except OutOfMemoryError as exc:
+            self.capture = False
+            print(f"screenshot not taken: {exc}", file=sys.stderr, flush=True)
+            return None
+
+    # -- video
+
+    def _next_video_path(self) -> Path:
+        """--record's file (numbered -2, -3... after its first use), else a timestamped file in the out folder."""
+        if self.record_path is not None:
+            path, number = Path(self.record_path), len(self.recordings) + len(self.recording_errors) + 1
+            return path if number == 1 else path.with_name(f"{path.stem}-{number}{path.suffix}")
+        make_folder(self.out_dir)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        path = self.out_dir / f"recording_{self.loaded.scene.name}_{stamp}.mp4"
+        number = 1
+        while path.exists():  # two in one second
+            number += 1
+            path = self.out_dir / f"recording_{self.loaded.scene.name}_{stamp}-{number}.mp4"
+        return path
+
+    def start_recording(self, path: Path | None = None) -> Path:
+        """Record every frame rendered from now into a video file (`path`, or see `record`), at 1/dt frames a
+        second; OutputError if it cannot be written."""
+        if self.recorder is not None:
+            return self.recorder.path
+        width, height = self.frames.extent
+        recorder = Recorder(
+            path or self._next_video_path(),
+            width,
+            height,
+            fps=1 / self.dt,
+            pixel_format=self.frames.video_pixel_format,
+        )
+        try:
+            self.frames.start_video(
+                lambda pixels: self._video_frame(recorder, pixels), include_overlay=self.record_ui
+            )
+        except BaseException:
+            recorder.close()
+            raise
+        self.recorder, self._video_failure = recorder, None
+        print(f"recording to {recorder.path.resolve()} (F9 stops)", flush=True)
+        return recorder.path
+
+    def _video_frame(self, recorder: Recorder, pixels: np.ndarray) -> None:
+        """The frames' video sink (it must not raise): a failed encoder stops the recording after this frame
+        (render_one)."""
+        try:
+            recorder.write(pixels)
+        except OutputError as exc:
+            self._video_failure = exc
+
+    def stop_recording(self) -> Path | None:
+        """Hand the frames in flight to the video, finish its file and say where it is (or why it failed:
+        the window goes on; `recording_errors`)."""
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return None
+        frames = None
+        try:
+            self.frames.stop_video()
+        finally:  # the file is finished even if reading the last frames failed
+            try:
+                frames = recorder.close()
+            except OutputError as exc:
+                self.recording_errors.append(str(exc))
+                print(f"error: {exc}; the recording stopped", file=sys.stderr, flush=True)
+        if frames is None:
+            return None
+        self.recordings.append((recorder.path, frames))
+        if frames:
+            print(f"recorded {frames} frames to {recorder.path.resolve()}", flush=True)
+        else:
+            print(f"no frame was recorded: {recorder.path} was not written", flush=True)
+        return recorder.path
 
     # -- the loop
 
@@ -289,6 +400,7 @@ class InteractiveApp:
                 self.window.set_title(
                     f"{self.loaded.scene.name} | {title_frames / (now - title_time):.0f} FPS | "
                     f"{ms:.2f} ms/frame | {self.frames.present_mode_name}"
+                    + (" | REC" if self.recorder is not None else "")
                 )
                 title_time, title_frames = now, 0
 
@@ -317,12 +429,21 @@ class InteractiveApp:
             self.loaded.write_uniforms(slot.index, *self.frames.extent)  # after update: its view this frame
             self.frames.clear_color = (*self.loaded.background, 1.0)
             pixels = self.frames.submit(
-                slot, image, capture=self.capture, panel=panel, capture_panel=self.screenshot_panel
+                slot,
+                image,
+                capture=self.capture and self.screenshot_scale == 1,
+                panel=panel,
+                capture_panel=self.screenshot_panel,
+                video=self.recorder is not None,
             )
         t3 = time.perf_counter()
+        if self.capture and self.screenshot_scale > 1:
+            pixels = self._scaled_screenshot(slot)
+        if self._video_failure is not None:
+            self.stop_recording()
         if pixels is not None:
             self.capture, self.last_capture = False, pixels
-            self.save_screenshot(pixels)
+            self.save_screenshot(pixels, self.screenshot_scale)
         self.frame_times.append((t3 - t0, t1 - t0, t2 - t1, t3 - t2))
         self.rendered += 1
         return True
@@ -362,7 +483,12 @@ class InteractiveApp:
 
     def close(self) -> None:
         """The session's fixed order (session.py: the window's surface goes with its frames), then the window,
-        then glfw, even if the session's teardown raised."""
+        then glfw, even if the session's teardown raised. A recording is finished first."""
+        try:
+            if self.recorder is not None:
+                self.stop_recording()
+        except RendererError:
+            pass  # the device failed while the last frames were read: the video keeps those before
         try:
             if self.session is not None:
                 self.session.close()

@@ -253,7 +253,9 @@ class Panel:
         if not times:
             return
         cpu = np.array(times, dtype=np.float64) * 1000.0
-        imgui.text_wrapped(f"CPU {cpu[-1, 0]:.2f} ms/frame (update {cpu[-1, 2]:.2f}, submit {cpu[-1, 3]:.2f})")
+        imgui.text_wrapped(
+            f"CPU {cpu[-1, 0]:.2f} ms/frame (update {cpu[-1, 2]:.2f}, submit {cpu[-1, 3]:.2f})"
+        )
         timeline = app.timeline
         history = timeline.history(HISTORY) if timeline is not None and timeline.supported else None
         if history is None or not len(history.frames):
