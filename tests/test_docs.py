@@ -44,6 +44,8 @@ def test_every_block_of_the_scene_guide_runs(tmp_path):
         "sh",
         "python",
         "sh",
+        "python",
+        "sh",
         "toml",
         "python",
         "sh",

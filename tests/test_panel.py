@@ -191,3 +191,22 @@ def test_live_must_be_a_bool():
         class Bad(Scene):  # noqa: F841
             name = "bad-live"
             params = {"x": Param(1.0, 0.0, 2.0, live="yes")}
+
+
+@pytest.mark.parametrize("record_ui", [False, True])
+def test_video_shows_the_panel_only_if_asked(display, tmp_path, record_ui):
+    import imageio_ffmpeg
+
+    video = tmp_path / "run.mp4"
+    with make_app(tmp_path, [Knobs], record=video, record_ui=record_ui) as app:  # a still scene
+        step(app, 6)
+        scene_only = capture(app, False)
+        app.stop_recording()
+    app.context.validation_log.raise_if_any("in the panel test")
+    reader = imageio_ffmpeg.read_frames(str(video))
+    meta = next(reader)
+    last = [np.frombuffer(f, np.uint8) for f in reader][-1]
+    last = last.reshape(meta["size"][1], meta["size"][0], 3).astype(np.int16)
+    # the panel's corner: dark grey window with light text where the scene alone is background
+    corner = np.abs(last[20:200, 20:200] - scene_only[20:200, 20:200]).mean()
+    assert (corner > 20) == record_ui, corner

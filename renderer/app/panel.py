@@ -21,6 +21,8 @@ import glfw
 import numpy as np
 from imgui_bundle import imgui, implot
 
+from .. import colormaps
+
 HISTORY = 300  # frames shown in the timing plot
 WIDTH, HEIGHT = 330, 560  # the panel's first size in points, before the content scale
 
@@ -133,6 +135,7 @@ class Panel:
         self.visible = True
         self.last_time = time.perf_counter()
         self.pending: dict = {}  # parameter -> value edited but not yet applied (a setup parameter being dragged)
+        self._ranges: dict = {}  # (draw, colormap) -> (when, the auto range read back then)
 
     # -- each frame
 
@@ -161,6 +164,7 @@ class Panel:
             self._scene_section(app)
             self._params_section(app)
             self._view_section(app)
+            self._colorbars_section(app)
             self._timing_section(app)
             error = self._scene_widgets(app)
         imgui.end()
@@ -245,6 +249,29 @@ class Panel:
         if changed:
             app.set_vsync(vsync)
 
+    def _colorbars_section(self, app) -> None:
+        """A colour bar for each draw that maps scalars through a colormap, labelled with its range (an "auto"
+        range is read back from the GPU at most once a second: the read waits for the GPU)."""
+        mapped = [d for d in app.loaded.drawables if getattr(d, "colormap", None) is not None]
+        if not mapped or not imgui.collapsing_header("Colour bars", imgui.TreeNodeFlags_.default_open.value):
+            return
+        now, width = time.perf_counter(), imgui.get_content_region_avail().x
+        for i, draw in enumerate(mapped):
+            colors = draw.colormap
+            key = (id(draw), colors.name)
+            if not colors.auto:
+                lo, hi = colors.range
+            else:
+                cached = self._ranges.get(key)
+                if cached is None or now - cached[0] > 1.0:
+                    cached = self._ranges[key] = (now, colors.range_now())
+                lo, hi = cached[1]
+            imgui.text(f"{type(draw).__name__.removesuffix('Draw').lower()} {i + 1}: {colors.name}")
+            _colorbar(colors.name, width, 14 * self.scale)
+            imgui.text(f"{lo:.4g}" + (" (auto)" if colors.auto else ""))
+            imgui.same_line(width - imgui.calc_text_size(f"{hi:.4g}").x)
+            imgui.text(f"{hi:.4g}")
+
     def _timing_section(self, app) -> None:
         """The GPU time of each span of the last frames (the frames' timeline) beside the CPU's frame time."""
         if not imgui.collapsing_header("Timing", imgui.TreeNodeFlags_.default_open.value):
@@ -294,6 +321,26 @@ class Panel:
 
 
 _LOG = imgui.SliderFlags_.logarithmic.value
+COLORBAR_STEPS = 32
+
+
+def _colorbar(name: str, width: float, height: float) -> None:
+    """The colormap `name` as a bar of `width` x `height` points at the cursor, low values on the left."""
+    rgb = colormaps.sample(name, np.linspace(0.0, 1.0, COLORBAR_STEPS + 1), 0.0, 1.0)
+    colors = [imgui.get_color_u32(imgui.ImVec4(float(r), float(g), float(b), 1.0)) for r, g, b in rgb]
+    draw_list, origin = imgui.get_window_draw_list(), imgui.get_cursor_screen_pos()
+    step = width / COLORBAR_STEPS
+    for i in range(COLORBAR_STEPS):
+        left, right = colors[i], colors[i + 1]
+        draw_list.add_rect_filled_multi_color(
+            imgui.ImVec2(origin.x + i * step, origin.y),
+            imgui.ImVec2(origin.x + (i + 1) * step, origin.y + height),
+            left,
+            right,
+            right,
+            left,
+        )
+    imgui.dummy(imgui.ImVec2(width, height))
 
 
 def _param_widget(name: str, param, value) -> tuple[bool, object, bool]:
