@@ -136,6 +136,10 @@ class Panel:
         self.last_time = time.perf_counter()
         self.pending: dict = {}  # parameter -> value edited but not yet applied (a setup parameter being dragged)
         self._ranges: dict = {}  # (draw, colormap) -> (when, the auto range read back then)
+        self._cpu, self._cpu_seen = (
+            np.zeros(HISTORY),
+            0,
+        )  # the timing plot's CPU frame times, and how many seen
 
     # -- each frame
 
@@ -146,7 +150,7 @@ class Panel:
         io.delta_time = max(now - self.last_time, 1e-6)
         self.last_time = now
         width, height = self.window.size()
-        fb_width, fb_height = self.window.framebuffer_size()
+        fb_width, fb_height = app.frames.extent  # the swapchain's: the frame the panel is drawn into
         io.display_size = (width, height)
         if width and height:
             io.display_framebuffer_scale = (fb_width / width, fb_height / height)
@@ -276,12 +280,13 @@ class Panel:
         """The GPU time of each span of the last frames (the frames' timeline) beside the CPU's frame time."""
         if not imgui.collapsing_header("Timing", imgui.TreeNodeFlags_.default_open.value):
             return
-        times = app.frame_times[-HISTORY:]
+        times = app.frame_times
         if not times:
             return
-        cpu = np.array(times, dtype=np.float64) * 1000.0
+        cpu = self._cpu_ms(times)
+        last = times[-1]
         imgui.text_wrapped(
-            f"CPU {cpu[-1, 0]:.2f} ms/frame (update {cpu[-1, 2]:.2f}, submit {cpu[-1, 3]:.2f})"
+            f"CPU {1000 * last[0]:.2f} ms/frame (update {1000 * last[2]:.2f}, submit {1000 * last[3]:.2f})"
         )
         timeline = app.timeline
         history = timeline.history(HISTORY) if timeline is not None and timeline.supported else None
@@ -303,13 +308,24 @@ class Panel:
                 implot.Location_.south.value,
                 implot.LegendFlags_.outside.value | implot.LegendFlags_.horizontal.value,
             )
-            implot.plot_line("CPU frame", np.ascontiguousarray(cpu[:, 0]))
+            implot.plot_line("CPU frame", cpu)
             if history is not None and len(history.frames):
                 # stacked: each span's line is the sum of those before it and itself, as on a GPU timeline
                 stacked = np.cumsum(np.nan_to_num(history.gpu_ms), axis=1)
                 for i, name in reversed(list(enumerate(history.names))):
                     implot.plot_shaded(f"GPU {name}", np.ascontiguousarray(stacked[:, i]))
             implot.end_plot()
+
+    def _cpu_ms(self, times: list) -> np.ndarray:
+        """The last HISTORY frames' CPU time in ms, kept up to date by the frames added since the last call
+        (not converted anew each frame)."""
+        new = times[self._cpu_seen :][-HISTORY:]
+        self._cpu_seen = len(times)
+        if new:
+            ring = np.roll(self._cpu, -len(new))
+            ring[-len(new) :] = [1000.0 * t[0] for t in new]
+            self._cpu = ring
+        return self._cpu[-min(self._cpu_seen, HISTORY) :]
 
     def destroy(self) -> None:
         if self.plot_context is not None:

@@ -59,6 +59,8 @@ class Window:
         glfw.set_scroll_callback(self.handle, self._on_scroll)
         glfw.set_framebuffer_size_callback(self.handle, self._on_resize)
         glfw.set_char_callback(self.handle, self._on_char)
+        glfw.set_window_size_callback(self.handle, self._on_window_size)
+        self._size = tuple(glfw.get_window_size(self.handle))
 
     # -- callbacks: record only
 
@@ -95,6 +97,9 @@ class Window:
             return
         self.input.scroll += dy
 
+    def _on_window_size(self, window, width, height):
+        self._size = (width, height)
+
     def _on_resize(self, window, width, height):
         self.input.resized = True
 
@@ -118,8 +123,9 @@ class Window:
         return glfw.get_framebuffer_size(self.handle)
 
     def size(self) -> tuple[int, int]:
-        """In screen coordinates (the cursor's), which differ from the framebuffer's pixels on HiDPI screens."""
-        return glfw.get_window_size(self.handle)
+        """In screen coordinates (the cursor's), which differ from the framebuffer's pixels on HiDPI screens; as
+        the last resize event said (asking glfw costs ~0.1 ms)."""
+        return self._size
 
     def content_scale(self) -> float:
         """The screen's scale for text and widgets (1 on a standard-density screen)."""

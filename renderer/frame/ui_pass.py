@@ -107,6 +107,24 @@ class UiPass:
         self.vertices: list[Buffer | None] = [None] * frames_in_flight
         self.indices: list[Buffer | None] = [None] * frames_in_flight
         self.cbs: list = []
+        # what each frame's recording fills in and passes to the compiled functions (record)
+        ffi = vk.ffi
+        self._begin_info = ffi.new(
+            "VkCommandBufferBeginInfo *",
+            {
+                "sType": vk.VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
+                "flags": vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT,
+            },
+        )
+        self._pass_info = ffi.new(
+            "VkRenderPassBeginInfo *", {"sType": vk.VK_STRUCTURE_TYPE_RENDER_PASS_BEGIN_INFO}
+        )
+        self._viewport = ffi.new("VkViewport *")
+        self._scissor = ffi.new("VkRect2D *")
+        self._sets = ffi.new("VkDescriptorSet[1]")
+        self._buffers = ffi.new("VkBuffer[1]")
+        self._offsets = ffi.new("VkDeviceSize[1]")
+        self._transform = ffi.new("float[4]")
         try:
             self.render_pass = create_ui_render_pass(device, color_format, layout)
             self.set_layout = create_set_layout(device, {0: SAMPLER}, vk.VK_SHADER_STAGE_FRAGMENT_BIT)
@@ -122,6 +140,7 @@ class UiPass:
                 None,
             )
             self.sampler = create_sampler(device, vk.VK_FILTER_LINEAR)
+            self._pass_info.renderPass = self.render_pass.handle
             vertex = vk.VK_SHADER_STAGE_VERTEX_BIT
             self.pipeline, self.layout = create_pipeline(
                 device,
@@ -171,7 +190,10 @@ class UiPass:
     def set_targets(self, views: list, extent: tuple[int, int]) -> None:
         """Framebuffers over these colour image views (the caller waited for the GPU)."""
         self._destroy_framebuffers()
-        self.extent = tuple(extent)
+        self.extent = width, height = tuple(extent)
+        self._pass_info.renderArea.extent.width, self._pass_info.renderArea.extent.height = width, height
+        self._viewport.width, self._viewport.height = float(width), float(height)
+        self._viewport.maxDepth = 1.0
         for view in views:
             info = vk.VkFramebufferCreateInfo(
                 renderPass=self.render_pass.handle,
@@ -344,38 +366,33 @@ class UiPass:
 
     def record(self, slot: int, image: int, draw_data, timeline):
         """The slot's command buffer with this frame's panel over swapchain image `image` (its fence was
-        waited), timed as the span `ui` of the frames' `timeline`."""
-        cb = self.cbs[slot]
-        vk.vkBeginCommandBuffer(
-            cb, vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT)
-        )
-        width, height = self.extent
-        area = vk.VkRect2D(vk.VkOffset2D(0, 0), vk.VkExtent2D(width, height))
-        begin = vk.VkRenderPassBeginInfo(
-            renderPass=self.render_pass.handle, framebuffer=self.framebuffers[image], renderArea=area
-        )
+        waited), timed as the span `ui` of the frames' `timeline`. The calls per draw command go to the compiled
+        functions (`vk.lib`) with structures made once: the package's wrappers cost ~8 us a call."""
+        cb, lib = self.cbs[slot], vk.lib
+        vk.check(lib.vkBeginCommandBuffer(cb, self._begin_info), "vkBeginCommandBuffer")
+        self._pass_info.framebuffer = self.framebuffers[image]
         with timeline.span(cb, slot, "ui"):
-            vk.vkCmdBeginRenderPass(cb, begin, vk.VK_SUBPASS_CONTENTS_INLINE)
+            lib.vkCmdBeginRenderPass(cb, self._pass_info, vk.VK_SUBPASS_CONTENTS_INLINE)
             if self._fill(slot, draw_data):
                 self._record_draws(cb, slot, draw_data)
-            vk.vkCmdEndRenderPass(cb)
-        vk.vkEndCommandBuffer(cb)
+            lib.vkCmdEndRenderPass(cb)
+        vk.check(lib.vkEndCommandBuffer(cb), "vkEndCommandBuffer")
         return cb
 
     def _record_draws(self, cb, slot: int, draw_data) -> None:
         width, height = self.extent
-        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
-        vk.vkCmdBindVertexBuffers(cb, 0, 1, [self.vertices[slot].handle], [0])
-        vk.vkCmdBindIndexBuffer(cb, self.indices[slot].handle, 0, INDEX_TYPE)
-        vk.vkCmdSetViewport(cb, 0, 1, [vk.VkViewport(0, 0, width, height, 0.0, 1.0)])
+        lib, scissor, sets = vk.lib, self._scissor, self._sets
+        lib.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, self.pipeline)
+        self._buffers[0] = self.vertices[slot].handle
+        lib.vkCmdBindVertexBuffers(cb, 0, 1, self._buffers, self._offsets)
+        lib.vkCmdBindIndexBuffer(cb, self.indices[slot].handle, 0, INDEX_TYPE)
+        lib.vkCmdSetViewport(cb, 0, 1, self._viewport)
         # ImGui's coordinates (display_pos + display_size, in points) to clip space; framebuffer_scale maps
         # points to pixels for the clip rectangles
         pos, size, scale = draw_data.display_pos, draw_data.display_size, draw_data.framebuffer_scale
         sx, sy = 2.0 / size.x, 2.0 / size.y
-        transform = np.array([sx, sy, -1.0 - pos.x * sx, -1.0 - pos.y * sy], dtype=np.float32)
-        vk.vkCmdPushConstants(
-            cb, self.layout, vk.VK_SHADER_STAGE_VERTEX_BIT, 0, 16, vk.ffi.from_buffer(transform)
-        )
+        self._transform[0:4] = (sx, sy, -1.0 - pos.x * sx, -1.0 - pos.y * sy)
+        lib.vkCmdPushConstants(cb, self.layout, vk.VK_SHADER_STAGE_VERTEX_BIT, 0, 16, self._transform)
         bound = None
         vertex_base = index_base = 0
         for cmd_list in draw_data.cmd_lists:
@@ -385,28 +402,22 @@ class UiPass:
                 y0 = max(int((clip.y - pos.y) * scale.y), 0)
                 x1 = min(int((clip.z - pos.x) * scale.x), width)
                 y1 = min(int((clip.w - pos.y) * scale.y), height)
-                if x1 <= x0 or y1 <= y0 or not cmd.elem_count:
+                count = cmd.elem_count
+                if x1 <= x0 or y1 <= y0 or not count:
                     continue
                 texture = self.textures.get(int(cmd.get_tex_id()))
                 if texture is None:
                     continue  # a texture ImGui never asked to create (a user's ImTextureID): not ours to draw
                 if texture is not bound:
-                    vk.vkCmdBindDescriptorSets(
-                        cb,
-                        vk.VK_PIPELINE_BIND_POINT_GRAPHICS,
-                        self.layout,
-                        0,
-                        1,
-                        [texture.descriptor_set],
-                        0,
-                        None,
-                    )
+                    sets[0] = texture.descriptor_set
+                    bind = vk.VK_PIPELINE_BIND_POINT_GRAPHICS
+                    lib.vkCmdBindDescriptorSets(cb, bind, self.layout, 0, 1, sets, 0, vk.ffi.NULL)
                     bound = texture
-                vk.vkCmdSetScissor(
-                    cb, 0, 1, [vk.VkRect2D(vk.VkOffset2D(x0, y0), vk.VkExtent2D(x1 - x0, y1 - y0))]
-                )
-                vk.vkCmdDrawIndexed(
-                    cb, cmd.elem_count, 1, index_base + cmd.idx_offset, vertex_base + cmd.vtx_offset, 0
+                scissor.offset.x, scissor.offset.y = x0, y0
+                scissor.extent.width, scissor.extent.height = x1 - x0, y1 - y0
+                lib.vkCmdSetScissor(cb, 0, 1, scissor)
+                lib.vkCmdDrawIndexed(
+                    cb, count, 1, index_base + cmd.idx_offset, vertex_base + cmd.vtx_offset, 0
                 )
             vertex_base += cmd_list.vtx_buffer.size()
             index_base += cmd_list.idx_buffer.size()
