@@ -237,9 +237,26 @@ def gl_view_projection(eye=EYE, target=(0.0, 0.0, 0.0)):
     return vk_to_gl @ camera.view_projection(WIDTH / HEIGHT), camera.projection_scale()
 
 
+def finish_moderngl(ti, moderngl, ctx, frame, splits: dict, args: dict, kernel_alone) -> dict:
+    """A ModernGL contender's timed frames (`frame(f)` returns the framebuffer's bytes, row 0 at the bottom), its
+    last image saved, the kernel timed alone (`kernel_alone()`), and the device it ran on; releases `ctx`."""
+    import numpy as np
+
+    result, pixels = run_frames(frame, args["warmup"], args["frames"], splits, args.get("budget_s"))
+    if args.get("save"):
+        rgba = np.frombuffer(pixels, np.uint8).reshape(HEIGHT, WIDTH, 4)[::-1]
+        save_png(args["save"], np.ascontiguousarray(rgba))
+    result["kernel_alone"] = kernel_alone()
+    result["device"] = (
+        f"Taichi {'.'.join(map(str, ti.__version__))} arch={args.get('arch', 'vulkan')}; ModernGL {moderngl.__version__}"
+        f" on {ctx.info['GL_RENDERER']} ({ctx.info['GL_VERSION']})"
+    )
+    ctx.release()
+    return result
+
+
 def run_moderngl(args: dict) -> dict:
     import moderngl
-    import numpy as np
 
     ti = init_taichi(args.get("arch", "vulkan"))
     n = args["n"]
@@ -279,17 +296,15 @@ def run_moderngl(args: dict) -> dict:
         splits["draw_and_read"] += t3 - t2
         return pixels
 
-    result, pixels = run_frames(frame, args["warmup"], args["frames"], splits, args.get("budget_s"))
-    if args.get("save"):
-        rgba = np.frombuffer(pixels, np.uint8).reshape(HEIGHT, WIDTH, 4)[::-1]
-        save_png(args["save"], np.ascontiguousarray(rgba))
-    result["kernel_alone"] = python_kernel_alone(ti, spiral_field, pos, args["kernel_launches"])
-    result["device"] = (
-        f"Taichi {'.'.join(map(str, ti.__version__))} arch={args.get('arch', 'vulkan')}; ModernGL {moderngl.__version__}"
-        f" on {ctx.info['GL_RENDERER']} ({ctx.info['GL_VERSION']})"
+    return finish_moderngl(
+        ti,
+        moderngl,
+        ctx,
+        frame,
+        splits,
+        args,
+        lambda: python_kernel_alone(ti, spiral_field, pos, args["kernel_launches"]),
     )
-    ctx.release()
-    return result
 
 
 # --------------------------------------------------------------------------------------------- mesh peers
@@ -444,17 +459,15 @@ def run_mesh_moderngl(args: dict) -> dict:
         splits["draw_and_read"] += t3 - t2
         return pixels
 
-    result, pixels = run_frames(frame, args["warmup"], args["frames"], splits, args.get("budget_s"))
-    if args.get("save"):
-        rgba = np.frombuffer(pixels, np.uint8).reshape(HEIGHT, WIDTH, 4)[::-1]
-        save_png(args["save"], np.ascontiguousarray(rgba))
-    result["kernel_alone"] = mesh_kernel_alone(ti, wave, pos, nrm, grid, args["kernel_launches"])
-    result["device"] = (
-        f"Taichi {'.'.join(map(str, ti.__version__))} arch={args.get('arch', 'vulkan')}; ModernGL {moderngl.__version__}"
-        f" on {ctx.info['GL_RENDERER']} ({ctx.info['GL_VERSION']})"
+    return finish_moderngl(
+        ti,
+        moderngl,
+        ctx,
+        frame,
+        splits,
+        args,
+        lambda: mesh_kernel_alone(ti, wave, pos, nrm, grid, args["kernel_launches"]),
     )
-    ctx.release()
-    return result
 
 
 # --------------------------------------------------------------------------------------------- Polyscope
