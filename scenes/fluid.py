@@ -282,7 +282,7 @@ class Fluid(Scene):
     params = {
         "count": Param(4096, 16, 8192, "particles"),
         "radius": Param(0.035, 0.005, 0.1, "particle radius (world units)"),
-        "opacity": Param(0.55, 0.0, 1.0, "the water's opacity"),
+        "opacity": Param(0.55, 0.0, 1.0, "the water's opacity", live=True),
     }
 
     def setup(self, gpu):
@@ -338,6 +338,7 @@ class Fluid(Scene):
         self.finish = gpu.kernel("finish").bind(pos, old, vel, self.speeds, 0.0)
 
     def update(self, frame, dt, input):
+        self.water.opacity = self.opacity  # live: the panel may change it (a uniform: nothing re-recorded)
         if frame == 0:
             self.seed()
             self.lay_floor()
