@@ -5,12 +5,13 @@ name (the point splat's compute passes: `splat`, `splat take`, `splat shade`), `
 after it (a panel's `ui`), then `readback` (offscreen: the copy to host memory, or the barrier that makes an
 in-place frame readable) or `present` (a window: the end of the frame's commands before the present). Every
 timestamp is written at BOTTOM_OF_PIPE, that is once all earlier commands are done, so spans never overlap and
-their sum is at most the frame's GPU time (its first timestamp to its last).
+their sum is at most the frame's GPU time (its first timestamp to its last, written at the end of the frame's
+commands).
 
 How it stays free of stalls and re-recording:
 
 - Each frame-in-flight slot has a query pool. Its query 0 is written by the slot's *mark*, a tiny command buffer
-  recorded once that resets the pool and writes one timestamp. The mark goes first in Taichi's first submission
+  recorded once that writes one timestamp and resets the pool. The mark goes first in Taichi's first submission
   of the frame's launches (compute/hooks.py `prepend_to_next_submit`), at `ti_flush` or wherever Taichi submits
   them by itself: no submission of its own. A frame without launches (or a runtime whose submissions do not come
   through the hooks: one Taichi created) submits it alone right before the frame. Query 1, right after the wait
@@ -18,10 +19,19 @@ How it stays free of stalls and re-recording:
 - The spans' timestamps are recorded with the frame's command buffers (recorded once, re-submitted): each
   (name, occurrence in the recording) of a slot keeps its pair of queries, so a command buffer recorded again
   (a window's per swapchain image, a panel's every frame) writes the same ones.
-- Results are read with `vkGetQueryPoolResults` without the wait flag (with availability) once the slot's fence
-  has been waited anyway, when the slot is reused; a span whose timestamps were not both written is left out.
-  (lavapipe 22.3 waits for its device idle inside that call, so there the read waits for the one newer frame in
-  flight too: measured, no change of the frame time beyond this machine's noise.)
+- Each frame's submission ends with the slot's *closing* command buffer (recorded once): the frame's last
+  timestamp, then `vkCmdCopyQueryPoolResults` (with availability) into a small host-visible buffer of the slot.
+  It is read from host memory once the slot's fence has been waited anyway, when the slot is reused: no Vulkan
+  call, so no wait (lavapipe 22.3's vkGetQueryPoolResults waits for its device idle, that is for the newer frame
+  in flight too: 5.8 ms a frame at 10k particles). A span whose timestamps were not both written is left out.
+- lavapipe (Mesa 22.3, lvp_execute.c) runs a submission's command buffers in order on its queue thread; a compute
+  dispatch runs to its end right there, while a timestamp outside a render pass is binned into llvmpipe's current
+  scene and takes its time only when that scene is next flushed (a barrier, the next timestamp, a wait on
+  events). It also skips a pipeline barrier that begins or ends a command buffer or follows another one. So a
+  timestamp that begins a span is followed by a barrier (`_write`), never the last command of its buffer: in
+  the mark, the pool's reset follows it; otherwise the frame's first timestamp took its time at the wait on the
+  kernels' event, after the kernels, and `kernels` read ~0.03 ms at any particle count. The event wait itself is
+  sound there: it flushes and waits for all earlier work, and the kernels' dispatches were done before it.
 - Ticks become milliseconds with `timestampPeriod`, masked to the queue's `timestampValidBits`. A queue without
   timestamps (no valid bits, or no `timestampComputeAndGraphics`) gives a timeline whose `supported` is False and
   `reason` says why: it makes no pool, submits nothing and records nothing.
@@ -310,8 +320,9 @@ class Timeline:
         if begins and self.latch:
             # lavapipe takes a timestamp's time only when it next flushes its work (at a barrier or the next
             # timestamp): a compute dispatch right after the timestamp that begins a span would run before the
-            # time is taken. A barrier that nothing waits on (second scope TOP_OF_PIPE) flushes now. (The
-            # commands after a span's end begin with a barrier or a timestamp.)
+            # time is taken. A barrier that nothing waits on (second scope TOP_OF_PIPE) flushes now, unless it
+            # ends the command buffer (lavapipe skips that one: see the module's docstring). (The commands after
+            # a span's end begin with a barrier or a timestamp.)
             none = vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
             vk.vkCmdPipelineBarrier(cb, STAGE, none, 0, 0, None, 0, None, 0, None)
 
