@@ -87,7 +87,7 @@ def timestamp_support(context) -> str | None:
 
 
 class _Slot:
-    """One frame-in-flight slot's pool, mark and span layout, and the frame it has in flight."""
+    """One frame-in-flight slot's pool, mark, closing copy and span layout, and the frame it has in flight."""
 
     def __init__(self):
         self.pool = self.mark = self.submit_info = self.closing = self.copied = None
@@ -373,9 +373,8 @@ class Timeline:
         if frame is None:
             return
         results = state.results[: state.next].copy()
-        state.results[:, 1] = (
-            0  # read: a submission without the closing copy (a still) leaves nothing to read
-        )
+        # read: a submission without the closing copy (a window's still) leaves nothing to read
+        state.results[:, 1] = 0
         stamps = [int(t) for t in results[:, 0]]
         written = results[:, 1] != 0
         if not written[0]:
