@@ -304,7 +304,6 @@ class OffscreenFrames(FrameTarget):
         for slot, cb in zip(self.slots, cbs, strict=True):
             slot.cb = cb
             self._record(slot)
-            slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[cb])
 
     def _record(self, slot: Slot) -> None:
         cb, timeline = slot.cb, self.timeline
@@ -331,6 +330,7 @@ class OffscreenFrames(FrameTarget):
         # The next frame's kernels write what these draws read (WAR), and the event is reset after its wait.
         slot.event.record_reset(cb, draw_stages | COMPUTE)
         vk.vkEndCommandBuffer(cb)
+        slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[cb, *timeline.closing(slot.index)])
 
     # -- the frame loop
 
@@ -350,7 +350,6 @@ class OffscreenFrames(FrameTarget):
         if slot.recorded != self.recorded_state():  # a new background, count...: this idle slot records again
             (slot.cb,) = self.renew_command_buffers([slot.cb], 1)
             self._record(slot)
-            slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[slot.cb])
         self.submit_slot(slot, slot.submit_info, frame)
         self.reclaim()
 

@@ -5,12 +5,13 @@ name (the point splat's compute passes: `splat`, `splat take`, `splat shade`), `
 after it (a panel's `ui`), then `readback` (offscreen: the copy to host memory, or the barrier that makes an
 in-place frame readable) or `present` (a window: the end of the frame's commands before the present). Every
 timestamp is written at BOTTOM_OF_PIPE, that is once all earlier commands are done, so spans never overlap and
-their sum is at most the frame's GPU time (its first timestamp to its last).
+their sum is at most the frame's GPU time (its first timestamp to its last, written at the end of the frame's
+commands).
 
 How it stays free of stalls and re-recording:
 
 - Each frame-in-flight slot has a query pool. Its query 0 is written by the slot's *mark*, a tiny command buffer
-  recorded once that resets the pool and writes one timestamp. The mark goes first in Taichi's first submission
+  recorded once that writes one timestamp and resets the pool. The mark goes first in Taichi's first submission
   of the frame's launches (compute/hooks.py `prepend_to_next_submit`), at `ti_flush` or wherever Taichi submits
   them by itself: no submission of its own. A frame without launches (or a runtime whose submissions do not come
   through the hooks: one Taichi created) submits it alone right before the frame. Query 1, right after the wait
@@ -18,10 +19,19 @@ How it stays free of stalls and re-recording:
 - The spans' timestamps are recorded with the frame's command buffers (recorded once, re-submitted): each
   (name, occurrence in the recording) of a slot keeps its pair of queries, so a command buffer recorded again
   (a window's per swapchain image, a panel's every frame) writes the same ones.
-- Results are read with `vkGetQueryPoolResults` without the wait flag (with availability) once the slot's fence
-  has been waited anyway, when the slot is reused; a span whose timestamps were not both written is left out.
-  (lavapipe 22.3 waits for its device idle inside that call, so there the read waits for the one newer frame in
-  flight too: measured, no change of the frame time beyond this machine's noise.)
+- Each frame's submission ends with the slot's *closing* command buffer (recorded once): the frame's last
+  timestamp, then `vkCmdCopyQueryPoolResults` (with availability) into a small host-visible buffer of the slot.
+  It is read from host memory once the slot's fence has been waited anyway, when the slot is reused: no Vulkan
+  call, so no wait (lavapipe 22.3's vkGetQueryPoolResults waits for its device idle, that is for the newer frame
+  in flight too: 5.8 ms a frame at 10k particles). A span whose timestamps were not both written is left out.
+- lavapipe (Mesa 22.3, lvp_execute.c) runs a submission's command buffers in order on its queue thread; a compute
+  dispatch runs to its end right there, while a timestamp outside a render pass is binned into llvmpipe's current
+  scene and takes its time only when that scene is next flushed (a barrier, the next timestamp, a wait on
+  events). It also skips a pipeline barrier that begins or ends a command buffer or follows another one. So a
+  timestamp that begins a span is followed by a barrier (`_write`), never the last command of its buffer: in
+  the mark, the pool's reset follows it; otherwise the frame's first timestamp took its time at the wait on the
+  kernels' event, after the kernels, and `kernels` read ~0.03 ms at any particle count. The event wait itself is
+  sound there: it flushes and waits for all earlier work, and the kernels' dispatches were done before it.
 - Ticks become milliseconds with `timestampPeriod`, masked to the queue's `timestampValidBits`. A queue without
   timestamps (no valid bits, or no `timestampComputeAndGraphics`) gives a timeline whose `supported` is False and
   `reason` says why: it makes no pool, submits nothing and records nothing.
@@ -40,10 +50,13 @@ import numpy as np
 from ..compute import hooks
 from ..device import vk
 from ..device.handles import create_command_pool, vk_create, vk_destroy
+from ..device.memory import Buffer
 from ..errors import TimelineError
 
 KERNELS = "kernels"
-CAPACITY = 64  # timestamps per slot: the kernels' pair and 31 spans
+CAPACITY = 64  # timestamps per slot: the kernels' pair, the frame's end and 30 spans
+FRAME_END = 2  # the query of the frame's last timestamp, in its closing command buffer
+FIRST_SPAN = 3  # the spans' queries begin here
 KEEP_FRAMES = 100_000  # frames whose figures are kept (the oldest go first): 8 bytes per figure
 STAGE = vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT
 FIXED = 3  # the table's columns before the spans': frame, GPU frame time, CPU frame time
@@ -74,16 +87,16 @@ def timestamp_support(context) -> str | None:
 
 
 class _Slot:
-    """One frame-in-flight slot's pool, mark and span layout, and the frame it has in flight."""
+    """One frame-in-flight slot's pool, mark, closing copy and span layout, and the frame it has in flight."""
 
     def __init__(self):
-        self.pool = self.mark = self.submit_info = None
+        self.pool = self.mark = self.submit_info = self.closing = self.copied = None
+        self.results: np.ndarray | None = None  # the copy in `copied`: (timestamp, availability) per query
         self.queries: dict[tuple[str, int], int] = {}  # (name, occurrence) -> its first query (the end: +1)
-        self.next = 2  # queries 0 and 1 are the kernels'
+        self.next = FIRST_SPAN
         self.counts: Counter | None = None  # occurrences of each name in the recording under way
         self.open: list[tuple[str, int]] = []  # spans begun and not yet ended
         self.previous = KERNELS  # the span begun last (a new name goes after it in the frame order)
-        self.results = np.zeros((CAPACITY, 2), dtype=np.uint64)  # (timestamp, availability) per query
         self.started = 0.0  # host time the frame started (perf_counter)
         self.frame: int | None = None  # the frame submitted from this slot and not yet read
         self.cpu_ms = np.nan
@@ -130,24 +143,72 @@ class Timeline:
     def _make_pools(self) -> None:
         device = self.context.device
         self._cmd_pool = create_command_pool(self.context)
-        marks = vk.vkAllocateCommandBuffers(
+        buffers = vk.vkAllocateCommandBuffers(
             device,
             vk.VkCommandBufferAllocateInfo(
                 commandPool=self._cmd_pool,
                 level=vk.VK_COMMAND_BUFFER_LEVEL_PRIMARY,
-                commandBufferCount=len(self._slots),
+                commandBufferCount=2 * len(self._slots),
             ),
         )
         info = vk.VkQueryPoolCreateInfo(queryType=vk.VK_QUERY_TYPE_TIMESTAMP, queryCount=CAPACITY)
         # submitted again while an earlier submission may still count as pending (it has no fence of its own)
         begin = vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT)
-        for slot, cb in zip(self._slots, marks, strict=True):
+        for i, slot in enumerate(self._slots):
             slot.pool = vk_create("QueryPool", vk.vkCreateQueryPool, device, info, None)
+            slot.copied = Buffer(
+                self.context,
+                CAPACITY * 16,
+                vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                host=True,
+                name=f"timestamps {i}",
+            )
+            slot.results = np.frombuffer(slot.copied.map(), dtype=np.uint64).reshape(CAPACITY, 2)
+            slot.results[:] = 0
+            slot.mark, slot.closing = buffers[2 * i], buffers[2 * i + 1]
+            cb = slot.mark
             vk.vkBeginCommandBuffer(cb, begin)
-            vk.vkCmdResetQueryPool(cb, slot.pool, 0, CAPACITY)
+            vk.vkCmdResetQueryPool(cb, slot.pool, 0, 1)
             self._write(cb, slot.pool, 0, begins=True)
+            # the rest of the pool after the timestamp: lavapipe skips a barrier that ends a command buffer, and
+            # the latch's must run before the kernels that follow in Taichi's command buffer (see `_write`)
+            vk.vkCmdResetQueryPool(cb, slot.pool, 1, CAPACITY - 1)
             vk.vkEndCommandBuffer(cb)
-            slot.mark, slot.submit_info = cb, vk.VkSubmitInfo(pCommandBuffers=[cb])
+            slot.submit_info = vk.VkSubmitInfo(pCommandBuffers=[cb])
+            self._record_closing(slot)
+
+    def _record_closing(self, slot: _Slot) -> None:
+        """The slot's closing command buffer, last in each of its frames' submissions: the frame's last
+        timestamp, then every query's result and availability copied into host memory (read after the fence,
+        with no call that could wait). The barrier before the copy waits for all earlier commands, so every
+        timestamp written is available to it (no WAIT flag: a query this frame did not write, a span not
+        recorded in it, would wait forever); it follows a timestamp because lavapipe skips a barrier that begins
+        a command buffer. Its memory barrier also orders the copy after the one of the slot's previous frame."""
+        cb, buffer = slot.closing, slot.copied.handle
+        vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
+        vk.vkCmdWriteTimestamp(cb, STAGE, slot.pool, FRAME_END)
+
+        def barrier(src_access, dst_access):
+            return vk.VkBufferMemoryBarrier(
+                srcAccessMask=src_access,
+                dstAccessMask=dst_access,
+                srcQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                dstQueueFamilyIndex=vk.VK_QUEUE_FAMILY_IGNORED,
+                buffer=buffer,
+                offset=0,
+                size=slot.copied.size,
+            )
+
+        write, transfer = vk.VK_ACCESS_TRANSFER_WRITE_BIT, vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+        before = barrier(write, write)
+        vk.vkCmdPipelineBarrier(
+            cb, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, transfer, 0, 0, None, 1, [before], 0, None
+        )
+        flags = vk.VK_QUERY_RESULT_64_BIT | vk.VK_QUERY_RESULT_WITH_AVAILABILITY_BIT
+        vk.vkCmdCopyQueryPoolResults(cb, slot.pool, 0, CAPACITY, buffer, 0, 16, flags)
+        after = barrier(write, vk.VK_ACCESS_HOST_READ_BIT)
+        vk.vkCmdPipelineBarrier(cb, transfer, vk.VK_PIPELINE_STAGE_HOST_BIT, 0, 0, None, 1, [after], 0, None)
+        vk.vkEndCommandBuffer(cb)
 
     # -- reading
 
@@ -231,7 +292,7 @@ class Timeline:
             if not self._warned_full:
                 self._warned_full = True
                 warnings.warn(
-                    f"the GPU timeline has room for {(CAPACITY - 2) // 2} spans a frame: span {name!r} and "
+                    f"the GPU timeline has room for {(CAPACITY - FIRST_SPAN) // 2} spans a frame: span {name!r} and "
                     "later ones are not timed",
                     RuntimeWarning,
                     stacklevel=3,
@@ -259,15 +320,16 @@ class Timeline:
         if begins and self.latch:
             # lavapipe takes a timestamp's time only when it next flushes its work (at a barrier or the next
             # timestamp): a compute dispatch right after the timestamp that begins a span would run before the
-            # time is taken. A barrier that nothing waits on (second scope TOP_OF_PIPE) flushes now. (The
-            # commands after a span's end begin with a barrier or a timestamp.)
+            # time is taken. A barrier that nothing waits on (second scope TOP_OF_PIPE) flushes now, unless it
+            # ends the command buffer (lavapipe skips that one: see the module's docstring). (The commands after
+            # a span's end begin with a barrier or a timestamp.)
             none = vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
             vk.vkCmdPipelineBarrier(cb, STAGE, none, 0, 0, None, 0, None, 0, None)
 
     def forget_spans(self) -> None:
         """The slots' spans are recorded anew (new drawables; every slot idle and read)."""
         for state in self._slots:
-            state.queries, state.next = {}, 2
+            state.queries, state.next = {}, FIRST_SPAN
 
     # -- the frame loop
 
@@ -297,28 +359,24 @@ class Timeline:
         state.cpu_ms = 1000 * (time.perf_counter() - state.started)
         state.frame = frame if self.supported else None
 
+    def closing(self, slot: int) -> list:
+        """The command buffers that go last in every submission of the slot's frames, after all of the frame's
+        spans: the frame's last timestamp and the copy of its results to host memory (none where unsupported)."""
+        return [self._slots[slot].closing] if self.supported else []
+
     def read(self, slot: int) -> None:
-        """After the wait on the slot's fence: its frame's timestamps into the table (no wait on the GPU)."""
+        """After the wait on the slot's fence: its frame's timestamps, copied to host memory by its closing command
+        buffer, into the table. No Vulkan call: lavapipe's vkGetQueryPoolResults waits for its device idle, that
+        is for the newer frames in flight too."""
         state = self._slots[slot]
         frame, state.frame = state.frame, None
         if frame is None:
             return
-        flags = vk.VK_QUERY_RESULT_64_BIT | vk.VK_QUERY_RESULT_WITH_AVAILABILITY_BIT
-        results = state.results
-        result = vk.lib.vkGetQueryPoolResults(
-            self.context.device,
-            state.pool,
-            0,
-            state.next,
-            results.nbytes,
-            vk.ffi.from_buffer(results),
-            results.strides[0],
-            flags,
-        )
-        if result != vk.VK_NOT_READY:  # some queries not written: those spans are left out
-            vk.check(result, "vkGetQueryPoolResults")
-        stamps = [int(t) for t in results[: state.next, 0]]
-        written = results[: state.next, 1] != 0
+        results = state.results[: state.next].copy()
+        # read: a submission without the closing copy (a window's still) leaves nothing to read
+        state.results[:, 1] = 0
+        stamps = [int(t) for t in results[:, 0]]
+        written = results[:, 1] != 0
         if not written[0]:
             return
         row = np.full(FIXED + len(self._columns), np.nan)
@@ -376,6 +434,10 @@ class Timeline:
             if state.pool is not None:
                 vk_destroy("QueryPool", vk.vkDestroyQueryPool, device, state.pool, None)
                 state.pool = None
+            if state.copied is not None:
+                state.results = None  # views its mapping
+                state.copied.destroy()
+                state.copied = None
         if self._cmd_pool is not None:
             # with it the marks
             vk_destroy("CommandPool", vk.vkDestroyCommandPool, device, self._cmd_pool, None)

@@ -206,11 +206,12 @@ class WindowFrames(FrameTarget):
         self._submit_infos[(slot.index, image)] = self._submit_info(slot, image, [cb])
 
     def _submit_info(self, slot: WindowSlot, image: int, cbs: list):
-        """Run `cbs` once the slot's swapchain image is available; signal the image's render-finished."""
+        """Run `cbs`, then the timeline's closing copy, once the slot's swapchain image is available; signal the
+        image's render-finished."""
         return vk.VkSubmitInfo(
             pWaitSemaphores=[slot.image_available],
             pWaitDstStageMask=[vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT],
-            pCommandBuffers=cbs,
+            pCommandBuffers=[*cbs, *self.timeline.closing(slot.index)],
             pSignalSemaphores=[self.render_finished[image]],
         )
 
