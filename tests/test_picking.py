@@ -110,7 +110,7 @@ class Cloud(Scene):
 
 def test_splatted_particles_are_picked_from_the_splat_buffer(monkeypatch):
     seen = {}
-    release = picking._Released.destroy
+    release = picking.Released.destroy
 
     def keep_splat(self):  # the pick's splat buffer, read before it is released
         splat = self.objects.get(point_splat.SPLAT_BUFFER)
@@ -118,7 +118,7 @@ def test_splatted_particles_are_picked_from_the_splat_buffer(monkeypatch):
             seen["splat"] = read_device_buffer(splat.context, splat, np.uint64)
         release(self)
 
-    monkeypatch.setattr(picking._Released, "destroy", keep_splat)
+    monkeypatch.setattr(picking.Released, "destroy", keep_splat)
     with HeadlessRenderer(Cloud(), W, H, validate=True) as r:
         r.render(2)
         assert r.scene.draw.splat is not None and r.scene.draw.splatting  # the frame splats them

@@ -480,8 +480,11 @@ class InteractiveApp:
         px = int(x * width / max(points[0], 1))
         py = int(y * height / max(points[1], 1))
         found = None
-        if 0 <= px < width and 0 <= py < height:
-            found = self.frames.pick(slot, px, py, self.frames.swapchain.storage)
+        try:
+            if 0 <= px < width and 0 <= py < height:
+                found = self.frames.pick(slot, px, py, self.frames.swapchain.storage)
+        except OutOfMemoryError as exc:  # the id image for a window this large: the window goes on
+            print(f"pick not made: {exc}", file=sys.stderr, flush=True)
         picked = self.loaded.picked(found, px, py)
         self.picked = self._picked_for_scene = picked
         self._repaint = True

@@ -32,6 +32,7 @@ from ..draw.base import RenderTarget
 from ..draw.point_splat import SPLAT_BUFFER
 from ..errors import ArgumentError
 from .offscreen import COMPUTE, record_kernel_wait
+from .target import Released
 
 PICK_FORMAT = vk.VK_FORMAT_R32G32_UINT
 EMPTY64 = 0xFFFFFFFFFFFFFFFF  # a pixel no particle was splatted into
@@ -51,18 +52,6 @@ class PixelPick(NamedTuple):
 def tiled(x: int, y: int, width: int) -> int:
     """The splat buffer's word for pixel (x, y) (particles_splat.comp's `tiled`: tiles of 32x16 pixels)."""
     return ((y >> 4) * ((width + 31) >> 5) + (x >> 5)) * 512 + (y & 15) * 32 + (x & 31)
-
-
-class _Released:
-    """The objects of a dict (RenderTarget.per_slot), destroyed together."""
-
-    def __init__(self, objects: dict):
-        self.objects = objects
-
-    def destroy(self) -> None:
-        for obj in self.objects.values():
-            obj.destroy()
-        self.objects.clear()
 
 
 class Picker:
@@ -127,7 +116,7 @@ class Picker:
             )
             framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, device, info, None)
             per_slot: dict = {}  # the pick's own splat buffer
-            made.append(_Released(per_slot))
+            made.append(Released(per_slot))
             target = RenderTarget(
                 ids.handle,
                 ids.view,

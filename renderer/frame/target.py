@@ -103,6 +103,19 @@ class FrameSlot:
             self.fence = None
 
 
+class Released:
+    """The objects of a dict (RenderTarget.per_slot: a still's or a pick's own), destroyed
+    together."""
+
+    def __init__(self, objects: dict):
+        self.objects = objects
+
+    def destroy(self) -> None:
+        for obj in self.objects.values():
+            obj.destroy()
+        self.objects.clear()
+
+
 class FrameTarget(abc.ABC):
     """Base of the frame targets: the slots' fences, the submit and the reclaim rule, the fence wait."""
 
