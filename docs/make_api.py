@@ -72,6 +72,7 @@ SECTIONS = [
             Entry("renderer.scene.api:Scene"),
             Entry("renderer.scene.api:Param"),
             Entry("renderer.scene.api:FrameInput"),
+            Entry("renderer.scene.api:Picked"),
             Entry(
                 "renderer.scene.api:SceneGPU",
                 constructor=False,

@@ -10,6 +10,10 @@ layout(set = 0, binding = 0) uniform Frame {
 
 layout(location = 0) in vec3 v_normal;
 layout(location = 1) in vec4 v_color;
+#ifdef PICK
+layout(location = 2) flat in uint v_pick;
+#define PICK_ELEMENT v_pick
+#endif
 #include "oit_output.glsl"
 
 void main() {

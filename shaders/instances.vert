@@ -25,8 +25,12 @@ layout(location = 4) in vec3 scale;
 layout(location = 4) in float scale;
 #endif
 layout(location = 5) in vec4 color;  // a vec3 array gives alpha 1
+#ifdef PICK
+layout(location = 2) flat out uint v_pick;  // the instance, for the id pass of picking (which shades nothing)
+#else
 layout(location = 0) out vec3 v_normal;
 layout(location = 1) out vec4 v_color;
+#endif
 
 mat3 orientation() {
 #ifdef QUATERNION
@@ -58,8 +62,12 @@ void main() {
     mat3 r = orientation();
     vec3 world = offset + r * (s * position);
     gl_Position = frame.view_proj * (frame.model * vec4(world, 1.0));
+#ifdef PICK
+    v_pick = uint(gl_InstanceIndex);
+#else
     vec3 inverse_scale = vec3(s.x != 0.0 ? 1.0 / s.x : 0.0, s.y != 0.0 ? 1.0 / s.y : 0.0,
                               s.z != 0.0 ? 1.0 / s.z : 0.0);
     v_normal = mat3(frame.normal_matrix) * (r * (normal * inverse_scale));
     v_color = color * frame.tint;  // tint.a: the opacity of a transparent draw
+#endif
 }

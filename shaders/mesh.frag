@@ -10,6 +10,7 @@ layout(set = 0, binding = 0) uniform Frame {
 
 layout(location = 0) in vec3 v_normal;
 layout(location = 1) in vec4 v_color;
+#define PICK_ELEMENT uint(gl_PrimitiveID)  // the triangle, in the id pass of picking
 #include "oit_output.glsl"
 
 void main() {

@@ -12,11 +12,15 @@ layout(set = 0, binding = 0) uniform Frame {
 layout(location = 0) in vec3 position;
 layout(location = 1) in vec3 normal;
 layout(location = 2) in vec4 color;  // a vec3 array gives alpha 1
+#ifndef PICK  // the id pass of picking shades nothing (mesh.frag takes the triangle's index)
 layout(location = 0) out vec3 v_normal;
 layout(location = 1) out vec4 v_color;
+#endif
 
 void main() {
     gl_Position = frame.view_proj * (frame.model * vec4(position, 1.0));
+#ifndef PICK
     v_normal = mat3(frame.normal_matrix) * normal;
     v_color = color * frame.tint;  // tint.a: the opacity of a transparent draw
+#endif
 }

@@ -4,6 +4,10 @@
 #include "particle_frame.glsl"
 #include "sphere_shading.glsl"
 
+#ifdef PICK
+layout(location = 1) flat in uint v_pick;
+#define PICK_ELEMENT v_pick
+#endif
 #include "oit_output.glsl"
 
 layout(location = 0) in vec4 v_color;

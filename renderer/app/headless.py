@@ -14,7 +14,7 @@ from ..errors import RendererError
 from ..frame.offscreen import OffscreenFrames
 from ..frame.target import FrameCalls
 from ..interrupts import deferred
-from ..scene.api import Scene
+from ..scene.api import Picked, Scene
 from .session import Session
 
 
@@ -169,6 +169,22 @@ class HeadlessRenderer:
                 on_frame(frame, pixels)
             last = pixels
         return last if copy or last is None else last.copy()
+
+    def pick(self, x: int, y: int) -> Picked:
+        """What is drawn nearest at pixel (`x`, `y`) of the frame (from its top left) with the scene as its last
+        update left it: the same id pass as a Ctrl+click in the window (frame/picking.py), which waits for the
+        GPU. Frames still in flight (an abandoned `frames_iter`) are waited for and their pixels dropped.
+        ArgumentError for a pixel outside the frame."""
+        self._check_loaded()
+        frames = self.frames
+        with deferred():
+            frames.wait_all()
+            slot = frames.slots[0]  # idle now: its uniforms are rewritten for the view as it is
+            self.loaded.write_uniforms(slot.index, self.width, self.height)
+            found = frames.pick(slot, x, y)
+            picked = self.loaded.picked(found, x, y)
+        self.context.check_validation("while picking")
+        return picked
 
     def switch(self, scene: Scene) -> None:
         """Replace the scene on the same device and runtime (the GPU is idle while the old one is released);

@@ -24,6 +24,7 @@ from ..errors import DeviceLostError, OutOfMemoryError, OutputError, RendererErr
 from ..files import output_failure, save_png
 from ..frame.target import FrameCalls
 from ..frame.windowed import WindowFrames
+from ..scene.api import Picked
 from .frame_log import write_frame_log
 from .recording import Recorder
 from .session import Session
@@ -31,11 +32,21 @@ from .window import Window, init_glfw, required_instance_extensions
 
 KEY_HELP = """keys:
   left drag: orbit    right/middle drag: pan    scroll: zoom    R: reset the camera
+  Ctrl + left click: pick the particle, triangle or instance under the cursor (the panel shows it)
   Space: pause/resume    N: one step while paused    Tab or 1-9: switch scene
   S: save a screenshot    F9: start/stop recording a video    V: toggle vsync    F2: show/hide the panel
   F1 or H: this help    Esc or Q: quit"""
 
 TITLE_INTERVAL_S = 0.5
+
+
+def picked_summary(picked: Picked) -> str:
+    """One line for what a pick found (the panel's and the terminal's)."""
+    x, y = picked.pixel
+    if picked.draw is None:
+        return f"nothing at pixel ({x}, {y})"
+    position = ", ".join(f"{v:.4g}" for v in picked.position)
+    return f"{picked.kind} {picked.index} of draw {picked.draw} at ({position}), pixel ({x}, {y})"
 
 
 def make_folder(folder: Path) -> None:
@@ -94,6 +105,10 @@ class InteractiveApp:
         self.failed: dict[int, str] = {}  # scene index -> the error that paused it
         self.last_capture: np.ndarray | None = None
         self.screenshot_panel = False  # screenshots (S) show the scene alone, or with the panel
+        self.picked: Picked | None = None  # what the last Ctrl+click picked (the panel shows it)
+        self.pick_at: tuple | None = None  # a Ctrl+click's window point, picked after the next frame's submit
+        self._picked_for_scene: Picked | None = None  # given to the scene's next update, once
+        self._repaint = False  # a pick was made: draw once more (paused too) so that the panel shows it
         if not (isinstance(screenshot_scale, int) and 1 <= screenshot_scale <= 8):
             raise RendererError(f"screenshot_scale must be a whole number in 1..8, not {screenshot_scale!r}")
         self.record_path, self.record_ui, self.screenshot_scale = record, record_ui, screenshot_scale
@@ -380,6 +395,8 @@ class InteractiveApp:
             motion = self.window.take_input()
             self.step = False
             redraw |= self.handle(motion.keys) | self.move_camera(motion) | motion.resized
+            if motion.pick is not None:
+                self.pick_at, redraw = motion.pick, True
             if self.window.should_close():
                 break
             if self.panel is not None and self.panel.input.take_events():
@@ -392,7 +409,7 @@ class InteractiveApp:
                 self.window.wait(0.05)
                 continue
             if self.render_one():
-                redraw = False
+                redraw, self._repaint = self._repaint, False
                 title_frames += 1
             now = time.perf_counter()
             if now - title_time >= TITLE_INTERVAL_S and self.index not in self.failed:
@@ -416,7 +433,10 @@ class InteractiveApp:
         t1 = time.perf_counter()
         try:
             if (not self.paused or self.step) and self.index not in self.failed:
-                self.loaded.update(self.sim_frame, self.dt, self.window.frame_input(self.frames.extent))
+                picked, self._picked_for_scene = self._picked_for_scene, None
+                self.loaded.update(
+                    self.sim_frame, self.dt, self.window.frame_input(self.frames.extent, picked)
+                )
                 self.sim_frame += 1
         except DeviceLostError:
             raise  # the device's failure, not the scene's
@@ -437,6 +457,9 @@ class InteractiveApp:
                 video=self.recorder is not None,
             )
         t3 = time.perf_counter()
+        if self.pick_at is not None:
+            point, self.pick_at = self.pick_at, None
+            self.pick(slot, *point)
         if self.capture and self.screenshot_scale > 1:
             pixels = self._scaled_screenshot(slot)
         if self._video_failure is not None:
@@ -447,6 +470,26 @@ class InteractiveApp:
         self.frame_times.append((t3 - t0, t1 - t0, t2 - t1, t3 - t2))
         self.rendered += 1
         return True
+
+    def pick(self, slot, x: float, y: float) -> Picked:
+        """What the frame just submitted from `slot` shows at window point (`x`, `y`) (frame/picking.py: an id
+        pass drawn for this one pixel; waits for it): kept for the panel (`picked`), given to the scene's next
+        update (`FrameInput.picked`) and printed."""
+        width, height = self.frames.extent
+        points = self.window.size()
+        px = int(x * width / max(points[0], 1))
+        py = int(y * height / max(points[1], 1))
+        found = None
+        try:
+            if 0 <= px < width and 0 <= py < height:
+                found = self.frames.pick(slot, px, py, self.frames.swapchain.storage)
+        except OutOfMemoryError as exc:  # the id image for a window this large: the window goes on
+            print(f"pick not made: {exc}", file=sys.stderr, flush=True)
+        picked = self.loaded.picked(found, px, py)
+        self.picked = self._picked_for_scene = picked
+        self._repaint = True
+        print(f"picked: {picked_summary(picked)}", flush=True)
+        return picked
 
     def build_panel(self):
         """This frame's panel (its draw data), or None while it is hidden."""

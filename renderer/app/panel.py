@@ -169,6 +169,7 @@ class Panel:
             self._params_section(app)
             self._view_section(app)
             self._colorbars_section(app)
+            self._picked_section(app)
             self._timing_section(app)
             error = self._scene_widgets(app)
         imgui.end()
@@ -276,6 +277,13 @@ class Panel:
             imgui.same_line(width - imgui.calc_text_size(f"{hi:.4g}").x)
             imgui.text(f"{hi:.4g}")
 
+    def _picked_section(self, app) -> None:
+        """What the last Ctrl+click picked: the draw, the element, the point, the element's arrays' values."""
+        if not imgui.collapsing_header("Picked", imgui.TreeNodeFlags_.default_open.value):
+            return
+        for line in picked_lines(app.picked):
+            imgui.text_wrapped(line)
+
     def _timing_section(self, app) -> None:
         """The GPU time of each span of the last frames (the frames' timeline) beside the CPU's frame time."""
         if not imgui.collapsing_header("Timing", imgui.TreeNodeFlags_.default_open.value):
@@ -334,6 +342,24 @@ class Panel:
         if self.context is not None:
             imgui.destroy_context(self.context)
             self.context = None
+
+
+def picked_lines(picked) -> list[str]:
+    """The Picked section's text for a pick (scene/api.py's Picked), or how to make one (None)."""
+    from .interactive import picked_summary
+
+    if picked is None:
+        return ["Ctrl + left click picks the particle, triangle or instance under the cursor"]
+    lines = [picked_summary(picked)]
+    for name, value in picked.values.items():
+        numbers = isinstance(value, tuple) and all(isinstance(v, (int, float)) for v in value)
+        shown = (
+            ", ".join(f"{v:.4g}" for v in value[:8]) + (", ..." if len(value) > 8 else "")
+            if numbers
+            else value
+        )
+        lines.append(f"{name}: {shown if numbers or isinstance(value, tuple) else f'{value:.4g}'}"[:200])
+    return lines
 
 
 _LOG = imgui.SliderFlags_.logarithmic.value

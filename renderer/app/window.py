@@ -22,6 +22,7 @@ class Input:
     pan: list = field(default_factory=lambda: [0.0, 0.0])  # right- or middle-drag, pixels
     scroll: float = 0.0
     resized: bool = False
+    pick: tuple | None = None  # where the last Ctrl + left click was (window points), to pick what is there
 
 
 def init_glfw() -> None:
@@ -78,6 +79,9 @@ class Window:
         pressed = action == glfw.PRESS
         if self.listener is not None and self.listener.button(button, pressed) and pressed:
             return  # a click on the panel starts no drag (a release always ends one)
+        if pressed and button == glfw.MOUSE_BUTTON_LEFT and mods & glfw.MOD_CONTROL:
+            self.input.pick = self._cursor  # picks (interactive.py), starts no orbit
+            return
         self._buttons[button] = pressed
 
     def _on_cursor(self, window, x, y):
@@ -105,13 +109,15 @@ class Window:
 
     # -- use
 
-    def frame_input(self, viewport) -> FrameInput:
-        """What a scene's update sees: keys pressed since the last frame, the cursor, the buttons held."""
+    def frame_input(self, viewport, picked=None) -> FrameInput:
+        """What a scene's update sees: keys pressed since the last frame, the cursor, the buttons held, and what
+        a Ctrl+click picked (`picked`, given once)."""
         return FrameInput(
             keys=tuple(self.last_keys),
             cursor=tuple(self._cursor),
             buttons=frozenset(b for b, down in self._buttons.items() if down),
             viewport=tuple(viewport),
+            picked=picked,
         )
 
     def take_input(self) -> Input:

@@ -59,13 +59,15 @@ FEATURES = (
         ),
     ),
 )
-# large points: sprites; image writes without format: the point splat writes RGBA8 and BGRA8 frames alike
+# large points: sprites; image writes without format: the point splat writes RGBA8 and BGRA8 frames alike;
+# geometry shaders: gl_PrimitiveID in fragment shaders (a mesh's triangle in the id pass of picking)
 CORE_FEATURES = (
     "shaderInt64",
     "shaderInt16",
     "shaderFloat64",
     "largePoints",
     "shaderStorageImageWriteWithoutFormat",
+    "geometryShader",
 )
 # (extension, name in Plan.enabled): the renderer's own, enabled where the device has them
 OPTIONAL_EXTENSIONS = (

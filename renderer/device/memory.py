@@ -504,6 +504,41 @@ def layout_barrier(
     )
 
 
+def read_ranges(context, ranges: list[tuple[Buffer, int, int]]) -> list[bytes]:
+    """Copies of byte ranges (buffer, offset, size) of device buffers after everything submitted so far, in one
+    submission (a pick's values: it waits for the GPU, so never per frame); the work submitted after waits for
+    the copies' reads."""
+    if not ranges:
+        return []
+    offsets = np.cumsum([0] + [size for _, _, size in ranges])
+    host = Buffer(context, int(offsets[-1]), vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="readback")
+
+    def record(cb):
+        transfer = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+        everything = vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT
+        pipeline_barrier(
+            cb, everything, transfer, vk.VK_ACCESS_MEMORY_WRITE_BIT, vk.VK_ACCESS_TRANSFER_READ_BIT
+        )
+        for (buffer, offset, size), at in zip(ranges, offsets, strict=False):
+            region = vk.VkBufferCopy(srcOffset=offset, dstOffset=int(at), size=size)
+            vk.vkCmdCopyBuffer(cb, buffer.handle, host.handle, 1, [region])
+        pipeline_barrier(
+            cb,
+            transfer,
+            vk.VK_PIPELINE_STAGE_HOST_BIT,
+            vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            vk.VK_ACCESS_HOST_READ_BIT,
+        )
+        pipeline_barrier(cb, transfer, everything)  # later writes (the next kernels) after these reads
+
+    try:
+        run_once(context, record)
+        raw = host.read(np.uint8).tobytes()
+        return [raw[int(a) : int(b)] for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    finally:
+        host.destroy()
+
+
 def fill_with_zeros(context, buffer: Buffer) -> None:
     """Set every byte of a new buffer to zero, before anything uses it (set-up only: it waits). Device memory
     starts with whatever it held before: a scene that reads an array before writing it would otherwise get

@@ -101,6 +101,12 @@ class Drawable(abc.ABC):
     transparent = False
     _opacity = 1.0
     _colormap = None  # the pass that maps the draw's scalars to its colours (colormap.ScalarColors), if any
+    # what an element of the draw is, for picking (frame/picking.py): "particle", "triangle", "instance"; None:
+    # the draw is not pickable (custom draws, lines, quads)
+    pick_kind: str | None = None
+    _shape: dict | None = (
+        None  # the pipeline's vertex input and topology (create_pipeline), for its id variant
+    )
 
     # -- what the scene sets
 
@@ -175,6 +181,42 @@ class Drawable(abc.ABC):
         default."""
         return
 
+    # -- what the id pass of picking calls (frame/picking.py), on a pickable draw only
+
+    def record_pick_before_pass(self, cb, slot: int, target) -> None:
+        """Commands before the id pass's render pass (the particles' splat); none by default."""
+        return
+
+    def record_pick(self, cb, slot: int, render_pass, draw_id: int) -> None:
+        """The draw's elements into the id pass (`render_pass`, R32G32_UINT): (`draw_id`, element index) where
+        they are nearest, with the uniforms of `slot`."""
+        raise NotImplementedError(f"{type(self).__name__} is not pickable")
+
+    def bind_pick(
+        self, cb, slot: int, render_pass, draw_id: int, vertex_spirv: bytes, fragment_spirv: bytes, locations
+    ) -> None:
+        """Bind the id variant of the draw's pipeline (its shaders with PICK defined: `vertex_spirv`,
+        `fragment_spirv`; the same vertex bindings, of the attributes only those at `locations`, which the id
+        variant reads; opaque, depth tested and written) for `render_pass`, the uniforms of `slot`, and push
+        `draw_id`."""
+        attributes = tuple(a for a in self._shape["attributes"] if a[0] in locations)
+        pipeline, layout = create_pipeline(
+            self.context.device,
+            render_pass,
+            self.uniforms.set_layout,
+            self.uniforms.layout_key,
+            vertex_spirv,
+            fragment_spirv,
+            **{**self._shape, "attributes": attributes},
+            push_constants=4,
+        )
+        vk.vkCmdBindPipeline(cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, pipeline)
+        vk.vkCmdBindDescriptorSets(
+            cb, vk.VK_PIPELINE_BIND_POINT_GRAPHICS, layout, 0, 1, [self.uniforms.sets[slot]], 0, None
+        )
+        value = np.array([draw_id], dtype=np.uint32)
+        vk.vkCmdPushConstants(cb, layout, vk.VK_SHADER_STAGE_FRAGMENT_BIT, 0, 4, vk.ffi.from_buffer(value))
+
     def write_uniforms(self, slot: int, view: FrameView) -> None:
         """This frame's camera, viewport and light (`view`), with the draw's own settings, into the uniforms of
         `slot` (`uniform_values`)."""
@@ -234,6 +276,7 @@ class Drawable(abc.ABC):
         """`self.pipeline` and `self.layout` for these shaders over the uniforms' set layout (`shape`:
         pipelines.create_pipeline's keywords: bindings, attributes, topology, ...); for a transparent draw,
         in the render pass's transparent pass, blended into its targets, testing depth without writing it."""
+        self._shape = dict(shape)
         if self.transparent:
             render_pass = render_pass.transparent_pass()
             shape = {**shape, "blend": "transparent", "depth_write": False}

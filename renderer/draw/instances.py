@@ -45,6 +45,7 @@ class InstancedMeshDraw(Transformable, Drawable):
     AMBIENT = 0.3  # without a scene light, as meshes
     owned = ("shape_buffers", "constants")
     shape_buffers = constants = None
+    pick_kind = "instance"
 
     def __init__(
         self,
@@ -103,6 +104,7 @@ class InstancedMeshDraw(Transformable, Drawable):
             self.instance_buffers = [b for b, _, _ in inputs]
             self.kernel_written += [b for b, stride, _ in inputs if stride]
             self.create_uniforms(frames_in_flight, "instance uniforms")
+            self.vertex_defines = tuple(defines)
             self.create_pipeline(
                 render_pass,
                 shaders.load_builtin("instances.vert", tuple(defines)),
@@ -162,6 +164,16 @@ class InstancedMeshDraw(Transformable, Drawable):
 
     def record(self, cb, slot: int) -> None:
         self.bind(cb, slot)
+        self._draw(cb)
+
+    def record_pick(self, cb, slot: int, render_pass, draw_id: int) -> None:
+        vertex = shaders.load_builtin("instances.vert", (*self.vertex_defines, "PICK"))
+        fragment = shaders.load_builtin("instances.frag", ("PICK",))
+        # the mesh's positions, the instance's position, orientation and scale (no normal, no colour)
+        self.bind_pick(cb, slot, render_pass, draw_id, vertex, fragment, (0, 2, 3, 4))
+        self._draw(cb)
+
+    def _draw(self, cb) -> None:
         handles = [self.mesh_positions.handle, self.mesh_normals.handle]
         handles += [b.handle for b in self.instance_buffers]
         vk.vkCmdBindVertexBuffers(cb, 0, len(handles), handles, [0] * len(handles))

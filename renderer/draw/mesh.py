@@ -62,6 +62,7 @@ class MeshDraw(Transformable, Drawable):
     AMBIENT = 0.3  # without a scene light
     owned = ("constant_color",)
     constant_color = None
+    pick_kind = "triangle"  # where the device has geometry shaders (gl_PrimitiveID in the id pass)
 
     def __init__(
         self,
@@ -85,6 +86,8 @@ class MeshDraw(Transformable, Drawable):
         self.context, self.positions, self.normals, self.indices = context, positions, normals, indices
         self.colors, self.index_count, self.light = colors, index_count, light
         self.capacity = index_count
+        if not context.enabled_features.get("geometryShader"):
+            self.pick_kind = None
         rgba = colors is not None and color_width == 4
         self.make_transparent(1.0 if opacity is None and rgba else opacity)
         with self.destroyed_on_failure():
@@ -129,6 +132,17 @@ class MeshDraw(Transformable, Drawable):
 
     def record(self, cb, slot: int) -> None:
         self.bind(cb, slot)
+        self._draw(cb)
+
+    def record_pick(self, cb, slot: int, render_pass, draw_id: int) -> None:
+        vertex, fragment = (
+            shaders.load_builtin("mesh.vert", ("PICK",)),
+            shaders.load_builtin("mesh.frag", ("PICK",)),
+        )
+        self.bind_pick(cb, slot, render_pass, draw_id, vertex, fragment, (0,))  # the position alone
+        self._draw(cb)
+
+    def _draw(self, cb) -> None:
         colors = self.colors if self.colors is not None else self.constant_color
         vk.vkCmdBindVertexBuffers(
             cb, 0, 3, [self.positions.handle, self.normals.handle, colors.handle], [0, 0, 0]

@@ -21,7 +21,7 @@ from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
 from .base import Drawable, FrameView, check_count, light_color
-from .point_splat import PointSplat, supported
+from .point_splat import NEXT_ID, PointSplat, supported
 from .uniforms import Std140
 
 VEC3, VEC4 = vk.VK_FORMAT_R32G32B32_SFLOAT, vk.VK_FORMAT_R32G32B32A32_SFLOAT
@@ -52,6 +52,8 @@ class ParticleDraw(Drawable):
     AMBIENT = 0.25  # without a scene light
     owned = ("constant_color", "splat")
     constant_color = splat = None
+    pick_kind = "particle"
+    pick_ids: tuple[int, int] | None = None  # the splat's (first id, count) in the id pass being recorded
 
     def __init__(
         self,
@@ -143,14 +145,17 @@ class ParticleDraw(Drawable):
         if self.splatting:
             self.splat.record_before_pass(cb, slot, target)
 
-    def record(self, cb, slot: int) -> None:
-        self.bind(cb, slot)
+    def _bind_vertex_buffers(self, cb) -> None:
         colors = self.colors if self.colors is not None else self.constant_color
         if self.radii is not None:
             handles = [self.positions.handle, colors.handle, self.radii.handle]
             vk.vkCmdBindVertexBuffers(cb, 0, 3, handles, [0, 0, 0])
         else:
             vk.vkCmdBindVertexBuffers(cb, 0, 2, [self.positions.handle, colors.handle], [0, 0])
+
+    def record(self, cb, slot: int) -> None:
+        self.bind(cb, slot)
+        self._bind_vertex_buffers(cb)
         if self.splatting:
             self.splat.record_large(cb, slot)
         else:
@@ -159,3 +164,29 @@ class ParticleDraw(Drawable):
     def record_after_pass(self, cb, slot: int, target) -> None:
         if self.splatting:
             self.splat.record_after_pass(cb, slot, target)
+
+    # -- picking: splatted where the frame splats (the splat buffer holds each pixel's nearest particle id), the
+    # large ones and the rest as sprites with the shaders' PICK variants
+
+    def record_pick_before_pass(self, cb, slot: int, target) -> None:
+        self.pick_ids = None
+        if self.splat is not None and not target.transparent and self.splat.usable(target):
+            self.pick_ids = (target.this_frame.get(NEXT_ID, 0), self._count)
+            self.splat.record_before_pass(cb, slot, target)
+
+    def record_pick(self, cb, slot: int, render_pass, draw_id: int) -> None:
+        radii = ("RADII",) if self.radii is not None else ()
+        self.bind_pick(
+            cb,
+            slot,
+            render_pass,
+            draw_id,
+            shaders.load_builtin("particles.vert", defines=(*radii, "PICK")),
+            shaders.load_builtin("particles.frag", defines=("PICK",)),
+            (0, 2),  # position, radius
+        )
+        self._bind_vertex_buffers(cb)
+        if self.pick_ids is not None:
+            self.splat.record_large(cb, slot)
+        else:
+            vk.vkCmdDraw(cb, self._count, 1, 0, 0)

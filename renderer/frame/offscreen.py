@@ -45,16 +45,9 @@ from .target import (
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 
 
-def record_ordered_draws(
-    cb, event, render_pass, framebuffer, target, clear_color, drawables, slot, timeline
-) -> int:
-    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads (the end of
-    the timeline's `kernels`), what the drawables do before the render pass (compute), the render pass with the
-    opaque drawables, what they do after it, then, if any drawable is transparent, the transparent pass
-    (draw/transparency.py); the drawables name their spans with `target.span`. Returns the stages the draws
-    read in, for the caller's closing barrier and event reset."""
-    target.timeline, target.slot = timeline, slot
-    event.record_signal(cb)
+def record_kernel_wait(cb, event, drawables) -> int:
+    """Wait on `event` (set after the kernels' submission) for the reads of `drawables` that kernels write
+    (their `reads()`); the stages they read in."""
     draw_stages = 0
     buffer_barriers, image_barriers = [], []
     for drawable in drawables:
@@ -86,6 +79,20 @@ def record_ordered_draws(
             )
     draw_stages = draw_stages or vk.VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT
     event.record_wait(cb, draw_stages, buffer_barriers=buffer_barriers, image_barriers=image_barriers)
+    return draw_stages
+
+
+def record_ordered_draws(
+    cb, event, render_pass, framebuffer, target, clear_color, drawables, slot, timeline
+) -> int:
+    """Record: set the event (covers Taichi's earlier submission), wait on it for the draws' reads (the end of
+    the timeline's `kernels`), what the drawables do before the render pass (compute), the render pass with the
+    opaque drawables, what they do after it, then, if any drawable is transparent, the transparent pass
+    (draw/transparency.py); the drawables name their spans with `target.span`. Returns the stages the draws
+    read in, for the caller's closing barrier and event reset."""
+    target.timeline, target.slot = timeline, slot
+    event.record_signal(cb)
+    draw_stages = record_kernel_wait(cb, event, drawables)
     transparent = [d for d in drawables if d.transparent]
     target.transparent = bool(transparent)
     timeline.record_kernels_end(cb, slot)

@@ -103,10 +103,24 @@ class FrameSlot:
             self.fence = None
 
 
+class Released:
+    """The objects of a dict (RenderTarget.per_slot: a still's or a pick's own), destroyed
+    together."""
+
+    def __init__(self, objects: dict):
+        self.objects = objects
+
+    def destroy(self) -> None:
+        for obj in self.objects.values():
+            obj.destroy()
+        self.objects.clear()
+
+
 class FrameTarget(abc.ABC):
     """Base of the frame targets: the slots' fences, the submit and the reclaim rule, the fence wait."""
 
     render_pass = None
+    picker = None  # the id pass of picking (picking.py), made on the first pick
 
     def __init__(
         self,
@@ -176,8 +190,22 @@ class FrameTarget(abc.ABC):
         self.timeline.arm(slot.index)
         return slot, done
 
+    def pick(self, slot: FrameSlot, x: int, y: int, storage: bool = True):
+        """The nearest pickable element at pixel (`x`, `y`) of the frame `slot` rendered last, drawn again with
+        its uniforms (picking.py's PixelPick), or None; waits for the slot, then for the pick. `storage`: the
+        frame's colour image is a storage image (the frame splats small particles)."""
+        from .picking import Picker
+
+        if self.picker is None:
+            self.picker = Picker(self.context)
+        return self.picker.pick(self, slot, x, y, storage)
+
     def destroy_slots(self, device) -> None:
-        """The timeline, the slots, then the command pool (and with it every recorded command buffer)."""
+        """The picker's render pass, the timeline, the slots, then the command pool (and with it every recorded
+        command buffer)."""
+        if self.picker is not None:
+            self.picker.destroy()
+            self.picker = None
         if self.timeline is not None:
             self.timeline.destroy()
         for slot in self.slots:

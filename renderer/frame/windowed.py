@@ -28,7 +28,7 @@ from ..draw.base import RenderTarget
 from ..errors import RendererError
 from .offscreen import COMPUTE, record_copy_to_host, record_ordered_draws
 from .swapchain import PRESENT_MODE_NAMES, Surface, Swapchain
-from .target import FrameSlot, FrameTarget
+from .target import FrameSlot, FrameTarget, Released
 from .timeline import Timeline
 from .ui_pass import UiPass
 
@@ -63,18 +63,6 @@ class WindowSlot(FrameSlot):
             vk_destroy("Semaphore", vk.vkDestroySemaphore, device, self.image_available, None)
             self.image_available = None
         self.destroy_fence(device)
-
-
-class _Released:
-    """The objects of a dict (RenderTarget.per_slot), destroyed together."""
-
-    def __init__(self, objects: dict):
-        self.objects = objects
-
-    def destroy(self) -> None:
-        for obj in self.objects.values():
-            obj.destroy()
-        self.objects.clear()
 
 
 class WindowFrames(FrameTarget):
@@ -415,7 +403,7 @@ class WindowFrames(FrameTarget):
             framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, device, info, None)
             layout = vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
             per_slot: dict = {}  # the drawables' buffers for this size (the slot's own fit the window)
-            made.append(_Released(per_slot))
+            made.append(Released(per_slot))
             target = RenderTarget(
                 color.handle, color.view, depth.handle, depth.view, width, height, layout, storage, per_slot
             )

@@ -3,7 +3,7 @@
 `from renderer.scene import Scene, Param`."""
 
 from ..camera import Camera, Light
-from .api import NO_INPUT, FrameInput, Param, ParamError, Scene, SceneError, SceneGPU
+from .api import NO_INPUT, FrameInput, Param, ParamError, Picked, Scene, SceneError, SceneGPU
 
 __all__ = [
     "NO_INPUT",
@@ -12,6 +12,7 @@ __all__ = [
     "Light",
     "Param",
     "ParamError",
+    "Picked",
     "Scene",
     "SceneError",
     "SceneGPU",

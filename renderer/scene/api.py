@@ -13,7 +13,7 @@ import math
 import numbers
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -231,6 +231,29 @@ def _parse_color(text: str) -> tuple:
 
 
 @dataclass(frozen=True)
+class Picked:
+    """What a pick found at a pixel (Ctrl + left click in the window, `HeadlessRenderer.pick`): the draw nearest
+    there and its element, or nothing (`draw` None: the background, or only unpickable draws such as custom
+    ones, lines and quads).
+
+    `draw`: the draw's index in the scene's draws (`gpu.drawables`, in the order setup made them; a colormap's
+    pass counts as one) and `drawable` the draw itself (compare it with `is`); `kind`: what its elements are,
+    "particle", "triangle" or "instance"; `index`: the element's index (a triangle's is its first index / 3);
+    `position`: the world point under the pixel (its depth unprojected with the frame's view-projection);
+    `values`: {name: value} of each of the scene's `gpu.array`s whose first dimension covers `index`, that
+    element read back (a number, or a tuple for a vector like {"positions": (x, y, z)}); `pixel`: (x, y) in
+    the frame's pixels from its top left."""
+
+    pixel: tuple
+    draw: int | None = None
+    kind: str | None = None
+    index: int | None = None
+    position: tuple | None = None
+    values: dict = field(default_factory=dict)
+    drawable: object = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class FrameInput:
     """What the user did since the last frame; empty when headless (and in tests, which stay deterministic)."""
 
@@ -238,6 +261,7 @@ class FrameInput:
     cursor: tuple | None = None  # (x, y) in pixels from the top left of the frame; None when headless
     buttons: frozenset = frozenset()  # glfw mouse buttons held down
     viewport: tuple = (0, 0)  # frame size in pixels
+    picked: Picked | None = None  # what the last Ctrl+click picked, in the first frame after it only
 
 
 NO_INPUT = FrameInput()
@@ -442,6 +466,7 @@ class SceneGPU:
         self.context, self.runtime, self.module = context, runtime, module
         self.render_pass, self.frames_in_flight, self.scene_name = render_pass, frames_in_flight, scene_name
         self.drawables: list = []
+        self.arrays: list[tuple[str, SharedArray]] = []  # (name, array) as made, for picking's values
         self.buffers: list[Buffer] = []
         self.images: list[Image] = []
         self.memories: list = []  # Taichi's records of buffers and images
@@ -565,6 +590,7 @@ class SceneGPU:
             uploader=self.uploader,
             name=buffer.name,
         )
+        self.arrays.append((name, array))
         if data is not None:
             array.write(data, wait=True)
         return array
@@ -1081,7 +1107,7 @@ class SceneGPU:
             self.uploader = None
         for b in self.buffers + self.images:
             b.destroy()
-        self.buffers, self.images = [], []
+        self.buffers, self.images, self.arrays = [], [], []
 
 
-__all__ = ["Scene", "SceneGPU", "SceneError", "ParamError", "Param", "Camera"]
+__all__ = ["Scene", "SceneGPU", "SceneError", "ParamError", "Param", "Camera", "Picked"]

@@ -10,10 +10,13 @@ import copy
 import dataclasses
 import inspect
 
+import numpy as np
+
 from ..compute import aot
+from ..device.memory import read_ranges
 from ..draw.base import FrameView
 from ..errors import DeviceLostError, OutOfMemoryError, RendererError
-from .api import NO_INPUT, FrameInput, Scene, SceneError, SceneGPU, check_kernels, check_view
+from .api import NO_INPUT, FrameInput, Picked, Scene, SceneError, SceneGPU, check_kernels, check_view
 
 
 def scene_file(scene: Scene) -> str:
@@ -99,6 +102,33 @@ class LoadedScene:
         for drawable in self.gpu.drawables:
             drawable.write_uniforms(slot, view)
 
+    def picked(self, found, x: int, y: int) -> Picked:
+        """What frame/picking.py found at pixel (`x`, `y`) (a PixelPick, or None) as the scene sees it: the draw,
+        the world point (the depth unprojected with the view of the last `write_uniforms`), and the element's
+        values in the scene's arrays (read back: waits for the GPU)."""
+        if found is None or self._matrices is None:
+            return Picked(pixel=(x, y))
+        view = self._matrices[1]
+        ndc = ((x + 0.5) / view.width * 2 - 1, (y + 0.5) / view.height * 2 - 1, found.depth, 1.0)
+        world = np.linalg.solve(np.asarray(view.view_projection, np.float64), ndc)
+        position = tuple(float(v) for v in world[:3] / world[3])
+        index, elements = found.element, []
+        for name, array in self.gpu.arrays:
+            if array.released or not array.shape or array.shape[0] <= index:
+                continue
+            size = array.nbytes // array.shape[0]
+            elements.append((name, array, size))
+        self.runtime.flush()  # the kernels launched so far go first
+        raw = read_ranges(self.context, [(a.buffer, index * size, size) for _, a, size in elements])
+        values = {}
+        for (name, array, _), data in zip(elements, raw, strict=True):
+            value = np.frombuffer(data, array.dtype).reshape(
+                tuple(array.shape[1:]) + tuple(array.element_shape)
+            )
+            values[name] = value.item() if value.ndim == 0 else _tuples(value.tolist())
+        draw = self.drawables[found.draw]
+        return Picked((x, y), found.draw, draw.pick_kind, index, position, values, draw)
+
     def update(self, frame: int, dt: float, input: FrameInput = NO_INPUT) -> None:
         """The scene's update, then what it changed of the view (follow_scene): drawn this frame."""
         self.time, self.dt = frame * dt, dt
@@ -120,3 +150,8 @@ class LoadedScene:
         if self.gpu is not None:
             self.gpu.destroy_buffers()
             self.gpu = None
+
+
+def _tuples(value):
+    """Nested lists (numpy's tolist()) as nested tuples."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
