@@ -150,10 +150,11 @@ class Panel:
         io.delta_time = max(now - self.last_time, 1e-6)
         self.last_time = now
         width, height = self.window.size()
-        fb_width, fb_height = app.frames.extent  # the swapchain's: the frame the panel is drawn into
         io.display_size = (width, height)
-        if width and height:
-            io.display_framebuffer_scale = (fb_width / width, fb_height / height)
+        # ImGui 1.92 rasterizes its fonts at this density: from the window's own events, never the swapchain's
+        # size of another moment (mid-resize, a 1x1 window over an 800x600 swapchain asked for 800x glyphs)
+        scale_x, scale_y = self.window.pixel_scale()
+        io.display_framebuffer_scale = (min(max(scale_x, 0.25), 4.0), min(max(scale_y, 0.25), 4.0))
         imgui.new_frame()
         margin = 8 * self.scale
         imgui.set_next_window_pos((margin, margin), imgui.Cond_.first_use_ever.value)

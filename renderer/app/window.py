@@ -62,6 +62,7 @@ class Window:
         glfw.set_char_callback(self.handle, self._on_char)
         glfw.set_window_size_callback(self.handle, self._on_window_size)
         self._size = tuple(glfw.get_window_size(self.handle))
+        self._framebuffer = tuple(glfw.get_framebuffer_size(self.handle))
 
     # -- callbacks: record only
 
@@ -105,6 +106,7 @@ class Window:
         self._size = (width, height)
 
     def _on_resize(self, window, width, height):
+        self._framebuffer = (width, height)
         self.input.resized = True
 
     # -- use
@@ -132,6 +134,13 @@ class Window:
         """In screen coordinates (the cursor's), which differ from the framebuffer's pixels on HiDPI screens; as
         the last resize event said (asking glfw costs ~0.1 ms)."""
         return self._size
+
+    def pixel_scale(self) -> tuple[float, float]:
+        """Framebuffer pixels per screen coordinate, as the last resize events said (1 but on HiDPI screens)."""
+        (width, height), (fb_width, fb_height) = self._size, self._framebuffer
+        if not (width and height and fb_width and fb_height):
+            return (1.0, 1.0)
+        return (fb_width / width, fb_height / height)
 
     def content_scale(self) -> float:
         """The screen's scale for text and widgets (1 on a standard-density screen)."""
