@@ -254,9 +254,7 @@ class PointSplat:
         limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
         self.max_splat_bytes = int(limits.maxStorageBufferRange)
         self.max_groups = int(limits.maxComputeWorkGroupCount[0])
-        self.particle_groups = particle_groups(
-            count, (self.max_groups, int(limits.maxComputeWorkGroupCount[1]))
-        )
+        self.max_grid = (self.max_groups, int(limits.maxComputeWorkGroupCount[1]))
         self.reduction = subgroup_reduction(context)
         self.take_by_pixel_from = TAKE_BY_PIXEL_FROM["CPU" if context.device_type == "CPU" else "GPU"]
         device = context.device
@@ -372,7 +370,7 @@ class PointSplat:
         vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMANDS.nbytes, vk.ffi.from_buffer(DRAW_COMMANDS))
         pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
         with target.span(cb, "splat"):
-            self._dispatch(cb, slot, "SPLAT", [self._buffer_write(0, splat)], self._particle_groups())
+            self._dispatch(cb, slot, "SPLAT", [self._buffer_write(0, splat)], self.particle_groups)
         pipeline_barrier(
             cb,
             COMPUTE_STAGE,
@@ -428,7 +426,7 @@ class PointSplat:
                 self._dispatch(cb, slot, "SHADE_LISTED", [winners, *images], None)
         else:
             with target.span(cb, "splat shade"):
-                self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self._particle_groups())
+                self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self.particle_groups)
         back = layout_barrier(
             target.color,
             vk.VK_IMAGE_LAYOUT_GENERAL,
@@ -439,8 +437,11 @@ class PointSplat:
         # whatever reads the frame next (copy, screenshot, present, another draw's pass 2) is after this
         pipeline_barrier(cb, COMPUTE_STAGE, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, images=[back])
 
-    def _particle_groups(self) -> tuple[int, int]:
-        return self.particle_groups
+    @property
+    def particle_groups(self) -> tuple[int, int]:
+        """The grid of workgroups over the particles drawn now (`count`, which a change records the frames again
+        for), not over the arrays' capacity."""
+        return particle_groups(max(self.count, 1), self.max_grid)
 
     @staticmethod
     def _buffer_write(binding: int, buffer: Buffer):
