@@ -66,7 +66,7 @@ def spans_of(renderer) -> dict[str, np.ndarray]:
 
 def test_spans_are_positive_and_fit_the_frame():
     frames = 30
-    with HeadlessRenderer(Particles(count=20_000), 320, 180, validate=True) as renderer:
+    with HeadlessRenderer(Particles(count=20_000), 320, 180, validate=True, timeline=True) as renderer:
         start = time.perf_counter()
         renderer.render(frames)
         wall_ms = 1000 * (time.perf_counter() - start) / frames
@@ -88,7 +88,7 @@ def test_spans_are_positive_and_fit_the_frame():
 def test_kernel_span_grows_with_the_kernels_work():
     medians = {}
     for work in (1_000, 4_000_000):
-        with HeadlessRenderer(Busy(work=work), 64, 64, validate=True) as renderer:
+        with HeadlessRenderer(Busy(work=work), 64, 64, validate=True, timeline=True) as renderer:
             renderer.render(12)
             medians[work] = renderer.gpu_times()["kernels"][0]
     assert medians[4_000_000] > 5 * medians[1_000], medians
@@ -96,7 +96,7 @@ def test_kernel_span_grows_with_the_kernels_work():
 
 def test_splat_spans_appear_only_where_particles_are_splatted():
     for splat in (True, False):
-        with HeadlessRenderer(Busy(splat=splat), 64, 64, validate=True) as renderer:
+        with HeadlessRenderer(Busy(splat=splat), 64, 64, validate=True, timeline=True) as renderer:
             renderer.render(4)
             names = renderer.timeline.names
         assert ("splat" in names) is splat and ("splat shade" in names) is splat
@@ -118,7 +118,7 @@ def test_first_timestamp_goes_first_in_taichis_own_submission():
     submits launches older than 2 ms by itself at the next launch: no submission of its own."""
     calls = OrderCalls()
     scene = Busy(pause_s=0.004)
-    with HeadlessRenderer(scene, 64, 64, validate=True, calls=calls) as renderer:
+    with HeadlessRenderer(scene, 64, 64, validate=True, timeline=True, calls=calls) as renderer:
         calls.order = scene.order = []
         scene.queue = renderer.context.queue
         renderer.render(3)
@@ -130,7 +130,9 @@ def test_first_timestamp_goes_first_in_taichis_own_submission():
 def test_a_frame_without_launches_submits_its_first_timestamp_alone():
     calls = OrderCalls()
     calls.order = []
-    with HeadlessRenderer(Particles(count=100), 64, 64, validate=True, calls=calls) as renderer:
+    with HeadlessRenderer(
+        Particles(count=100), 64, 64, validate=True, timeline=True, calls=calls
+    ) as renderer:
         renderer.loaded.scene.update = lambda frame, dt, input: None  # no launch
         renderer.render(3)
         history = renderer.timeline.history()
@@ -141,7 +143,17 @@ def test_a_frame_without_launches_submits_its_first_timestamp_alone():
 def test_summary_and_frame_log_have_every_span(tmp_path, capsys):
     log = tmp_path / "frames.csv"
     code = demo.main(
-        ["--headless", "--frames", "12", "--size", "96x54", "--validate", "--param", "count=3000"]
+        [
+            "--headless",
+            "--frames",
+            "12",
+            "--size",
+            "96x54",
+            "--validate",
+            "--param",
+            "count=3000",
+            "--timeline",
+        ]
         + ["--frame-log", str(log), "--out", str(tmp_path)]
     )
     out = capsys.readouterr().out
@@ -170,7 +182,9 @@ def test_without_timestamps_the_timeline_says_so_and_records_nothing(monkeypatch
     monkeypatch.setattr(timeline_module, "timestamp_support", lambda context: "no timestamps (test)")
     calls = OrderCalls()
     calls.order = []
-    with HeadlessRenderer(Particles(count=2000), 64, 64, validate=True, calls=calls) as renderer:
+    with HeadlessRenderer(
+        Particles(count=2000), 64, 64, validate=True, timeline=True, calls=calls
+    ) as renderer:
         renderer.render(5)
         assert "QueryPool" not in handles.live_counts()
         timeline = renderer.timeline
@@ -182,7 +196,18 @@ def test_without_timestamps_the_timeline_says_so_and_records_nothing(monkeypatch
     assert timeline.summary_text() == "GPU timeline: unsupported: no timestamps (test)"
     log = tmp_path / "frames.csv"
     code = demo.main(
-        ["--headless", "--frames", "3", "--size", "64x36", "--param", "count=100", "--frame-log", str(log)]
+        [
+            "--headless",
+            "--frames",
+            "3",
+            "--size",
+            "64x36",
+            "--param",
+            "count=100",
+            "--frame-log",
+            str(log),
+            "--timeline",
+        ]
         + ["--out", str(tmp_path)]
     )
     assert code == 0
@@ -224,6 +249,7 @@ def test_window_timeline(display, tmp_path):
         vsync=False,
         validate=True,
         out_dir=tmp_path,
+        timeline=True,
     ) as app:
         app.run(max_frames=15)
         summary = app.gpu_summary()
@@ -239,3 +265,12 @@ def test_window_timeline(display, tmp_path):
     header = (tmp_path / "frames.csv").read_text().splitlines()[0]
     assert header.startswith("frame,total_ms,wait_acquire_ms,update_ms,submit_present_ms,gpu_kernels_ms,")
     assert header.endswith(",gpu_present_ms,gpu_ui_ms,gpu_frame_ms")
+
+
+def test_off_by_default_on_a_cpu_driver_and_says_why():
+    """On lavapipe each timestamp makes the rasterizer flush (~0.7 ms a frame at 10k particles): off unless asked."""
+    with HeadlessRenderer(Particles(count=100), 64, 64) as renderer:
+        renderer.render(2)
+        assert renderer.context.device_type == "CPU"
+        assert not renderer.timeline.supported and renderer.timeline.reason == timeline_module.CPU_OFF
+        assert "QueryPool" not in handles.live_counts()

@@ -47,7 +47,7 @@ class Work(Particles):
 
 
 def medians(scene, frames: int = 12) -> dict[str, float]:
-    with HeadlessRenderer(scene, 320, 180, validate=True) as renderer:
+    with HeadlessRenderer(scene, 320, 180, validate=True, timeline=True) as renderer:
         renderer.render(frames)
         return {name: median for name, (median, _) in renderer.gpu_times().items()}
 
@@ -81,7 +81,7 @@ def test_reading_a_frames_timestamps_waits_for_nothing(monkeypatch):
         reads.append(1000 * (time.perf_counter() - start))
 
     monkeypatch.setattr(Timeline, "read", timed)
-    with HeadlessRenderer(Particles(count=1_000_000), 320, 180, validate=True) as renderer:
+    with HeadlessRenderer(Particles(count=1_000_000), 320, 180, validate=True, timeline=True) as renderer:
         renderer.render(12)
         history = renderer.timeline.history()
     assert history.frames.tolist() == list(range(12))  # every frame read, none lost
@@ -92,7 +92,9 @@ def test_reading_a_frames_timestamps_waits_for_nothing(monkeypatch):
 def test_every_span_is_read_where_a_frame_ends_in_a_timestamp():
     """The frame's last timestamps are written by lavapipe only at its next flush: the closing copy still finds
     them (the frame's end comes after the readback's)."""
-    with HeadlessRenderer(Particles(count=5_000), 96, 54, validate=True, frames_in_flight=1) as renderer:
+    with HeadlessRenderer(
+        Particles(count=5_000), 96, 54, validate=True, timeline=True, frames_in_flight=1
+    ) as renderer:
         renderer.render(6)
         history = renderer.timeline.history()
     assert history.frames.tolist() == list(range(6))

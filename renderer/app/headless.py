@@ -35,7 +35,7 @@ class HeadlessRenderer:
         sync_between_submissions: bool = True,
         readback: bool = True,
         calls: FrameCalls | None = None,
-        timeline: bool = True,
+        timeline: bool | None = None,
     ):
         """By default the renderer creates the device and Taichi imports it. Pass `taichi_runtime` (one Taichi
         created, e.g. `TaichiRuntime.create_vulkan(device_extensions=[...])`) to adopt its device instead; the
@@ -46,7 +46,8 @@ class HeadlessRenderer:
         None (to step a simulation, or to time the GPU work alone). `calls`: the frame loop's calls, to count,
         time or fail them (frame/target.py's FrameCalls). The frames' fence timeout and reclaim rule are
         attributes of `frames` (fence_timeout_s, reclaim_interval, reclaim_launches). `timeline=False` leaves
-        the GPU timeline off (`gpu_times()` then has no figures)."""
+        the GPU timeline off (`gpu_times()` then has no figures); None (the default) turns it on but on a CPU
+        driver, where its timestamps cost ~0.7 ms a frame (lavapipe); True turns it on everywhere."""
         self.width, self.height = width, height
 
         def open_context():

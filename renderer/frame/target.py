@@ -132,7 +132,7 @@ class FrameTarget(abc.ABC):
         reclaim_interval: int = RECLAIM_INTERVAL,
         reclaim_launches: int = RECLAIM_LAUNCHES,
         calls: FrameCalls | None = None,
-        timeline: bool = True,
+        timeline: bool | None = None,
     ):
         self.context, self.runtime, self.clear_color = context, runtime, clear_color
         self.timeline_enabled = timeline
@@ -176,7 +176,7 @@ class FrameTarget(abc.ABC):
 
     def make_timeline(self) -> None:
         """The frames' GPU timeline, once the slots are made (unsupported, and free, where the device has no
-        timestamps or `timeline=False`)."""
+        timestamps or `timeline=False`; with None, on but on a CPU driver)."""
         self.timeline = Timeline(
             self.context, self.runtime, len(self.slots), self.calls, enabled=self.timeline_enabled
         )
