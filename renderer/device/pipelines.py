@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import RendererError
 from . import vk
 from .handles import vk_create, vk_destroy
-from .memory import Buffer
+from .memory import Buffer, Image
 from .shaders import create_module
 
 COLOR_FORMAT = vk.VK_FORMAT_R8G8B8A8_UNORM
@@ -101,6 +101,23 @@ class RenderPass:
             vk_destroy("DescriptorSetLayout", vk.vkDestroyDescriptorSetLayout, device, set_layout, None)
         self.push_set_layouts.clear()
         vk_destroy("RenderPass", vk.vkDestroyRenderPass, device, handle, None)
+
+
+def create_depth_image(
+    context, width: int, height: int, name: str, lower: str, usage: int = vk.VK_IMAGE_USAGE_SAMPLED_BIT
+) -> Image:
+    """A depth attachment of DEPTH_FORMAT for frames of width x height, with `usage` beside (SAMPLED: drawables
+    read it after the pass, point_splat.py); `lower` says what to make smaller if it does not fit."""
+    return Image(
+        context,
+        width,
+        height,
+        DEPTH_FORMAT,
+        vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | usage,
+        aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
+        name=name,
+        lower=lower,
+    )
 
 
 def create_render_pass(device, color_format: int, final_layout: int) -> RenderPass:

@@ -33,7 +33,7 @@ from ..compute.events import Event
 from ..device import vk
 from ..device.handles import create_command_pool, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
-from ..device.pipelines import COLOR_FORMAT, DEPTH_FORMAT, create_render_pass
+from ..device.pipelines import COLOR_FORMAT, create_depth_image, create_render_pass
 from ..draw.base import RenderTarget
 from ..draw.transparency import record_transparent_pass
 from ..errors import OutOfMemoryError, RendererError
@@ -191,16 +191,7 @@ class Slot(FrameSlot):
                 host_owned=frames.in_place,
                 lower=lower,
             )
-            self.depth = Image(
-                ctx,
-                frames.width,
-                frames.height,
-                DEPTH_FORMAT,
-                vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
-                aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
-                name=f"depth {index}",
-                lower=lower,
-            )
+            self.depth = create_depth_image(ctx, frames.width, frames.height, f"depth {index}", lower)
             # without readback (OffscreenFrames(readback=False)) frames stay on the GPU; read in place, the colour
             # image is the host's copy
             self.readback = None

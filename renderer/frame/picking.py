@@ -27,7 +27,7 @@ import numpy as np
 from ..device import vk
 from ..device.handles import hinted, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
-from ..device.pipelines import DEPTH_AFTER_PASS, DEPTH_FORMAT, create_render_pass
+from ..device.pipelines import DEPTH_AFTER_PASS, create_depth_image, create_render_pass
 from ..draw.base import RenderTarget
 from ..draw.point_splat import SPLAT_BUFFER
 from ..errors import ArgumentError
@@ -94,15 +94,13 @@ class Picker:
                 lower=lower,
             )
             made.append(ids)
-            depth = Image(
+            depth = create_depth_image(
                 context,
                 width,
                 height,
-                DEPTH_FORMAT,
-                vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
-                aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
-                name="pick depth",
-                lower=lower,
+                "pick depth",
+                lower,
+                usage=vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT,
             )
             made.append(depth)
             host = Buffer(context, 24, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="pick readback")

@@ -15,7 +15,7 @@ import glfw
 from ..device import handles, vk
 from ..device.handles import vk_create, vk_destroy
 from ..device.memory import Image
-from ..device.pipelines import DEPTH_FORMAT
+from ..device.pipelines import create_depth_image
 from ..draw.base import RenderTarget
 from ..errors import RendererError, VulkanError, WindowError
 
@@ -153,15 +153,12 @@ class Swapchain:
                 image=image, viewType=vk.VK_IMAGE_VIEW_TYPE_2D, format=self.format, subresourceRange=rng
             )
             self.views.append(vk_create("ImageView", vk.vkCreateImageView, device, info, None))
-            depth = Image(
+            depth = create_depth_image(
                 self.context,
                 width,
                 height,
-                DEPTH_FORMAT,
-                vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
-                aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
-                name="window depth",
-                lower="make the window smaller",
+                "window depth",
+                "make the window smaller",
             )
             self.depths.append(depth)
             fb = vk.VkFramebufferCreateInfo(

@@ -23,7 +23,7 @@ from ..compute.events import Event
 from ..device import vk
 from ..device.handles import create_command_pool, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
-from ..device.pipelines import DEPTH_FORMAT, create_render_pass
+from ..device.pipelines import create_depth_image, create_render_pass
 from ..draw.base import RenderTarget
 from ..errors import RendererError
 from .offscreen import COMPUTE, record_copy_to_host, record_ordered_draws
@@ -378,15 +378,12 @@ class WindowFrames(FrameTarget):
         try:
             color = Image(context, width, height, fmt, usage, name="screenshot colour", lower=lower)
             made.append(color)
-            depth = Image(
+            depth = create_depth_image(
                 context,
                 width,
                 height,
-                DEPTH_FORMAT,
-                vk.VK_IMAGE_USAGE_DEPTH_STENCIL_ATTACHMENT_BIT | vk.VK_IMAGE_USAGE_SAMPLED_BIT,
-                aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
-                name="screenshot depth",
-                lower=lower,
+                "screenshot depth",
+                lower,
             )
             made.append(depth)
             readback = Buffer(
