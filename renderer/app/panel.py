@@ -136,10 +136,8 @@ class Panel:
         self.last_time = time.perf_counter()
         self.pending: dict = {}  # parameter -> value edited but not yet applied (a setup parameter being dragged)
         self._ranges: dict = {}  # (draw, colormap) -> (when, the auto range read back then)
-        self._cpu, self._cpu_seen = (
-            np.zeros(HISTORY),
-            0,
-        )  # the timing plot's CPU frame times, and how many seen
+        self._cpu = np.zeros(HISTORY)  # the timing plot's CPU frame times (ms), the last HISTORY
+        self._cpu_seen = 0  # frame times taken into it so far
 
     # -- each frame
 
