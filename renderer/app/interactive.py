@@ -83,12 +83,13 @@ class InteractiveApp:
         record_ui: bool = False,
         screenshot_scale: int = 1,
     ):
-        """`calls`: the frame loop's calls, to count, time or fail them (frame/target.py's FrameCalls);
-        `panel`: show the Dear ImGui panel (panel.py; F2 toggles it); `timeline`: the frames' GPU timeline on (True), off
-        (False), or on but on a CPU driver (None). `record`: a video file to record every rendered frame into from the first (F9 stops, and
-        starts again into the same name numbered -2, -3...); without it F9 records into a timestamped file in
-        `out_dir`. `record_ui`: the video shows the panel drawn over the scene too. `screenshot_scale`: S
-        renders the screenshot offscreen at that many times the window's size (1: the frame shown)."""
+        """`calls`: the frame loop's calls, to count, time or fail them (frame/target.py's FrameCalls).
+        `panel`: show the Dear ImGui panel (panel.py; F2 toggles it). `timeline`: the frames' GPU timeline on
+        (True), off (False), or on but on a CPU driver (None). `record`: a video file to record every rendered
+        frame into from the first (F9 stops, and starts again into the same name numbered -2, -3...); without it
+        F9 records into a timestamped file in `out_dir`. `record_ui`: the video shows the panel drawn over the
+        scene too. `screenshot_scale`: S renders the screenshot offscreen at that many times the window's size
+        (1: the frame shown)."""
         self.scene_classes, self.params, self.out_dir, self.dt = (
             scene_classes,
             params or {},
