@@ -11,6 +11,8 @@ This module is numpy only: it opens no device and may be used anywhere (a UI, a 
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .errors import ArgumentError
@@ -126,14 +128,17 @@ def check_range(value) -> tuple | str:
     if isinstance(value, str) and value == "auto":
         return "auto"
     ok = isinstance(value, (tuple, list)) and len(value) == 2
+    ok = ok and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)  # not "0", "1"
     if ok:
-        try:
-            lo, hi = (float(v) for v in value)
-        except (TypeError, ValueError):
-            ok = False
-    if not ok or isinstance(value[0], bool) or isinstance(value[1], bool) or not np.isfinite([lo, hi]).all():
-        raise ArgumentError(f'a colormap range is (lo, hi), two finite numbers, or "auto"; not {value!r}')
-    if not lo < hi:
+        lo, hi = (float(v) for v in value)
+        # the GPU maps in float32: a bound beyond it would be an infinite range there
+        with np.errstate(over="ignore"):
+            ok = bool(np.isfinite(np.float32([lo, hi])).all())
+    if not ok:
+        raise ArgumentError(
+            f'a colormap range is (lo, hi), two finite numbers, or "auto" (within float32, 3.4e38); not {value!r}'
+        )
+    if not np.float32(lo) < np.float32(hi):  # also in float32, where the GPU divides by hi - lo
         raise ArgumentError(f"a colormap range (lo, hi) needs lo < hi, not {value!r}")
     return (lo, hi)
 

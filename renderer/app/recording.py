@@ -22,6 +22,7 @@ goes to the terminal), so a file that ffmpeg failed to finish would pass as writ
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import queue
 import subprocess
@@ -32,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import OutputError, RendererError
+from ..errors import OutOfMemoryError, OutputError, RendererError
 from ..files import open_new, output_failure, temp_name
 from ..interrupts import deferred
 
@@ -46,8 +47,15 @@ QUEUE_FRAMES = 4
 ELSEWHERE = "choose another --record file"
 
 
+def whole(value) -> bool:
+    """`value` is a whole number (a bool is not)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def check_video_path(path: str | Path) -> Path:
     """`path` as a video file's path: RendererError unless it ends in a suffix of CONTAINERS."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise RendererError(f"a video file's path is a str or Path, not {path!r}")
     path = Path(path).expanduser()
     if path.suffix.lower() not in CONTAINERS or not path.stem:
         raise RendererError(
@@ -83,17 +91,20 @@ class Recorder:
         import imageio_ffmpeg  # here: only recording needs it
 
         self.path = check_video_path(path)
-        if not all(isinstance(v, int) and v > 0 for v in (width, height, queue_frames)):
+        if not all(whole(v) and v > 0 for v in (width, height, queue_frames)):
             raise RendererError(
                 f"video size and queue length must be positive whole numbers, not {width!r}x{height!r} and "
                 f"{queue_frames!r}"
             )
-        if pixel_format not in PIXEL_FORMATS:
+        if not isinstance(pixel_format, str) or pixel_format not in PIXEL_FORMATS:
             raise RendererError(
                 f"pixel_format must be one of {', '.join(PIXEL_FORMATS)}, not {pixel_format!r}"
             )
-        if not (np.isfinite(fps) and fps > 0):
+        if not (isinstance(fps, numbers.Real) and not isinstance(fps, bool) and np.isfinite(fps) and fps > 0):
             raise RendererError(f"fps must be a positive number, not {fps!r}")
+        width, height = int(width), int(height)
+        if self.path.is_dir():  # found now, not at the rename after the whole run
+            raise OutputError(f"cannot record to {self.path}: it is a folder; {ELSEWHERE}")
         self.width, self.height, self.fps, self.pixel_format = width, height, float(fps), pixel_format
         self.size = (
             width + width % 2,
@@ -104,13 +115,23 @@ class Recorder:
         self.wait_s = 0.0  # time write() waited for a free frame buffer (the encoder behind)
         self.failure: OutputError | None = None
         self.closed = False
+        channels = PIXEL_FORMATS[pixel_format]
+        self._free: queue.Queue = queue.Queue()
+        try:  # first: a size too large leaves no temporary file or ffmpeg process behind
+            for _ in range(queue_frames):
+                self._free.put(np.zeros((self.size[1], self.size[0], channels), np.uint8))
+        except MemoryError:
+            nbytes = self.size[0] * self.size[1] * channels * queue_frames
+            raise OutOfMemoryError(
+                f"a {width}x{height} video's {queue_frames} frame buffers need {nbytes} bytes, more than this "
+                "process can have: record a smaller size"
+            ) from None
         self._temp = temp_name(self.path)
         try:  # proves the folder can be written before any frame is rendered
             open_new(self._temp, 0o666).close()
         except OSError as exc:
             raise OutputError(output_failure(self.path, exc, ELSEWHERE)) from None
         self._errors = tempfile.TemporaryFile()  # ffmpeg's messages, for the error if it fails
-        channels = PIXEL_FORMATS[pixel_format]
         command = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error", "-f", "rawvideo"]
         command += ["-pix_fmt", pixel_format, "-s", "{}x{}".format(*self.size), "-r", f"{self.fps:.6g}"]
         command += ["-i", "-", "-an", *ENCODER, "-f", CONTAINERS[self.path.suffix.lower()], str(self._temp)]
@@ -125,10 +146,6 @@ class Recorder:
         except OSError as exc:
             self._discard()
             raise OutputError(f"cannot record {self.path}: ffmpeg could not start ({exc})") from None
-        h, w = self.size[1], self.size[0]
-        self._free: queue.Queue = queue.Queue()
-        for _ in range(queue_frames):
-            self._free.put(np.zeros((h, w, channels), np.uint8))
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._encode, name=f"recorder {self.path.name}", daemon=True)
         self._thread.start()

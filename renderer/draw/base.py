@@ -135,10 +135,17 @@ class Drawable(abc.ABC):
 
     @colormap.setter
     def colormap(self, value) -> None:
+        from .colormap import ScalarColors  # here: colormap.py builds on this module
+
         if isinstance(value, str):
             self._scalar_colors().name = value
-        else:  # the scene API gives the draw its pass (or None)
+        elif isinstance(value, ScalarColors):  # the scene API gives the draw its pass
             self._colormap = value
+        else:  # None or another object would silently drop the mapping, or fail in the next frame
+            raise ArgumentError(
+                f'a draw\'s colormap is set by name (e.g. "magma"), not {value!r}; a draw made without scalars= '
+                "has none"
+            )
 
     @property
     def range(self):

@@ -25,6 +25,8 @@ transparent draws must be tested against.
 
 from __future__ import annotations
 
+import numbers
+
 from ..device import shaders, vk
 from ..device.handles import vk_create, vk_destroy
 from ..device.memory import Image
@@ -38,11 +40,9 @@ COMPOSITE_BINDINGS = {0: INPUT, 1: INPUT}  # oit_composite.frag: accumulation (a
 
 def check_opacity(value, what: str = "opacity") -> float:
     """`value` as a float in [0, 1], or ArgumentError naming `what`."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = None
-    if isinstance(value, bool) or number is None or not 0.0 <= number <= 1.0:
+    # a number only: float() would also take the string "0.5"
+    number = float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else None
+    if number is None or not 0.0 <= number <= 1.0:
         raise ArgumentError(f"{what} must be a number from 0 (invisible) to 1 (opaque), not {value!r}")
     return number
 

@@ -67,7 +67,11 @@ class Picker:
         uniforms), or None; waits for the slot first, then for the pick. `storage`: the frame's colour image
         is a storage image (where the frame splats, so does the pick)."""
         width, height = frames.extent
-        if not (isinstance(x, (int, np.integer)) and isinstance(y, (int, np.integer))) or isinstance(x, bool):
+        if (
+            not (isinstance(x, (int, np.integer)) and isinstance(y, (int, np.integer)))
+            or isinstance(x, bool)
+            or isinstance(y, bool)
+        ):
             raise ArgumentError(f"a pick needs whole pixel coordinates, not ({x!r}, {y!r})")
         if not (0 <= x < width and 0 <= y < height):
             raise ArgumentError(f"pixel ({x}, {y}) is outside the {width}x{height} frame")

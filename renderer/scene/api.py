@@ -823,7 +823,8 @@ class SceneGPU:
             transparent=transparent,
             opacity=opacity,
         )
-        draw.colormap = mapped
+        if mapped is not None:
+            draw.colormap = mapped
         self.drawables.append(draw)
         return draw
 
@@ -901,7 +902,8 @@ class SceneGPU:
             opacity=opacity,
             color_width=4 if colors is not None and colors.element_shape == (4,) else 3,
         )
-        draw.colormap = mapped
+        if mapped is not None:
+            draw.colormap = mapped
         self.drawables.append(draw)
         return draw
 
@@ -962,7 +964,8 @@ class SceneGPU:
             opacity=opacity,
             color_width=4 if colors is not None and colors.element_shape == (4,) else 3,
         )
-        draw.colormap = mapped
+        if mapped is not None:
+            draw.colormap = mapped
         self.drawables.append(draw)
         return draw
 
