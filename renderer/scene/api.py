@@ -540,6 +540,23 @@ class SceneGPU:
         self.drawables.append(mapped)
         return mapped
 
+    @staticmethod
+    def _color_source(mapped, colors) -> dict:
+        """The colour buffer a particles or mesh draw reads, and its width: the colormap pass's RGB output, the
+        scene's vec3 or RGBA array, or none (one colour)."""
+        if mapped is not None:
+            return {"colors": mapped.colors, "color_width": 3}
+        if colors is None:
+            return {"colors": None, "color_width": 3}
+        return {"colors": colors.buffer, "color_width": 4 if colors.element_shape == (4,) else 3}
+
+    def _added(self, draw, mapped=None):
+        """`draw` among the scene's drawables, with its colours mapped through `mapped` (ScalarColors) if given."""
+        if mapped is not None:
+            draw.colormap = mapped
+        self.drawables.append(draw)
+        return draw
+
     def array(
         self, name: str, shape=None, dtype=np.float32, element_shape=(), usage=("vertex",), data=None
     ) -> SharedArray:
@@ -823,10 +840,7 @@ class SceneGPU:
             transparent=transparent,
             opacity=opacity,
         )
-        if mapped is not None:
-            draw.colormap = mapped
-        self.drawables.append(draw)
-        return draw
+        return self._added(draw, mapped)
 
     def kernel(self, name: str) -> Kernel:
         """The scene's compiled kernel `name` (one of its `kernels`); `.bind(...)` it to launch it each frame."""
@@ -896,16 +910,12 @@ class SceneGPU:
             self.frames_in_flight,
             radius=radius,
             color=color,
-            colors=mapped.colors if mapped is not None else None if colors is None else colors.buffer,
+            **self._color_source(mapped, colors),
             splat=splat,
             radii=None if radii is None else radii.buffer,
             opacity=opacity,
-            color_width=4 if colors is not None and colors.element_shape == (4,) else 3,
         )
-        if mapped is not None:
-            draw.colormap = mapped
-        self.drawables.append(draw)
-        return draw
+        return self._added(draw, mapped)
 
     def mesh(
         self,
@@ -959,15 +969,11 @@ class SceneGPU:
             positions.shape[0],
             indices.shape[0],
             self.frames_in_flight,
-            colors=mapped.colors if mapped is not None else None if colors is None else colors.buffer,
+            **self._color_source(mapped, colors),
             color=color,
             opacity=opacity,
-            color_width=4 if colors is not None and colors.element_shape == (4,) else 3,
         )
-        if mapped is not None:
-            draw.colormap = mapped
-        self.drawables.append(draw)
-        return draw
+        return self._added(draw, mapped)
 
     def _per_instance(self, what: str, array, widths: tuple, count: int) -> int:
         """The element width (1 for a scalar) of a per-instance float32 `array`, checked: 1-D, one of `widths`,
