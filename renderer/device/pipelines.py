@@ -103,6 +103,14 @@ class RenderPass:
         vk_destroy("RenderPass", vk.vkDestroyRenderPass, device, handle, None)
 
 
+def create_framebuffer(device, render_pass: RenderPass, views: list, width: int, height: int):
+    """A counted framebuffer of `render_pass` over the attachments' image `views`, in order."""
+    info = vk.VkFramebufferCreateInfo(
+        renderPass=render_pass.handle, pAttachments=views, width=width, height=height, layers=1
+    )
+    return vk_create("Framebuffer", vk.vkCreateFramebuffer, device, info, None)
+
+
 def create_depth_image(
     context, width: int, height: int, name: str, lower: str, usage: int = vk.VK_IMAGE_USAGE_SAMPLED_BIT
 ) -> Image:

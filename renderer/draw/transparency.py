@@ -30,7 +30,13 @@ import numbers
 from ..device import shaders, vk
 from ..device.handles import vk_create, vk_destroy
 from ..device.memory import Image
-from ..device.pipelines import ACCUM_FORMAT, WEIGHT_FORMAT, create_pipeline, create_set_layout
+from ..device.pipelines import (
+    ACCUM_FORMAT,
+    WEIGHT_FORMAT,
+    create_framebuffer,
+    create_pipeline,
+    create_set_layout,
+)
 from ..errors import ArgumentError
 
 TARGETS = "transparency"  # the slot's TransparencyTargets in RenderTarget.per_slot
@@ -97,14 +103,8 @@ class TransparencyTargets:
         drops the slots' shared objects when it makes new swapchain images)."""
         made = self.framebuffers.get(target.color_view)
         if made is None:
-            info = vk.VkFramebufferCreateInfo(
-                renderPass=render_pass.handle,
-                pAttachments=[target.color_view, target.depth_view, self.accum.view, self.weight.view],
-                width=self.width,
-                height=self.height,
-                layers=1,
-            )
-            made = vk_create("Framebuffer", vk.vkCreateFramebuffer, self.context.device, info, None)
+            views = [target.color_view, target.depth_view, self.accum.view, self.weight.view]
+            made = create_framebuffer(self.context.device, render_pass, views, self.width, self.height)
             self.framebuffers[target.color_view] = made
         return made
 

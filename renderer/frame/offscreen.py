@@ -31,9 +31,9 @@ import numpy as np
 
 from ..compute.events import Event
 from ..device import vk
-from ..device.handles import create_command_pool, vk_create, vk_destroy
+from ..device.handles import create_command_pool, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
-from ..device.pipelines import COLOR_FORMAT, create_depth_image, create_render_pass
+from ..device.pipelines import COLOR_FORMAT, create_depth_image, create_framebuffer, create_render_pass
 from ..draw.base import RenderTarget
 from ..draw.transparency import record_transparent_pass
 from ..errors import OutOfMemoryError, RendererError
@@ -204,15 +204,12 @@ class Slot(FrameSlot):
                     name=f"readback {index}",
                     lower=lower,
                 )
-            self._fb_info = vk.VkFramebufferCreateInfo(
-                renderPass=frames.render_pass.handle,
-                pAttachments=[self.color.view, self.depth.view],
-                width=frames.width,
-                height=frames.height,
-                layers=1,
-            )
-            self.framebuffer = vk_create(
-                "Framebuffer", vk.vkCreateFramebuffer, ctx.device, self._fb_info, None
+            self.framebuffer = create_framebuffer(
+                ctx.device,
+                frames.render_pass,
+                [self.color.view, self.depth.view],
+                frames.width,
+                frames.height,
             )
             self.event = Event.create(frames.runtime)
             self.cb = None

@@ -27,7 +27,7 @@ import numpy as np
 from ..device import vk
 from ..device.handles import hinted, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
-from ..device.pipelines import DEPTH_AFTER_PASS, create_depth_image, create_render_pass
+from ..device.pipelines import DEPTH_AFTER_PASS, create_depth_image, create_framebuffer, create_render_pass
 from ..draw.base import RenderTarget
 from ..draw.point_splat import SPLAT_BUFFER
 from ..errors import ArgumentError
@@ -109,14 +109,7 @@ class Picker:
             made.append(depth)
             host = Buffer(context, 24, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="pick readback")
             made.append(host)
-            info = vk.VkFramebufferCreateInfo(
-                renderPass=self.render_pass.handle,
-                pAttachments=[ids.view, depth.view],
-                width=width,
-                height=height,
-                layers=1,
-            )
-            framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, device, info, None)
+            framebuffer = create_framebuffer(device, self.render_pass, [ids.view, depth.view], width, height)
             per_slot: dict = {}  # the pick's own splat buffer
             made.append(Released(per_slot))
             target = RenderTarget(

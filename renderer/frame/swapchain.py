@@ -15,7 +15,7 @@ import glfw
 from ..device import handles, vk
 from ..device.handles import vk_create, vk_destroy
 from ..device.memory import Image
-from ..device.pipelines import create_depth_image
+from ..device.pipelines import create_depth_image, create_framebuffer
 from ..draw.base import RenderTarget
 from ..errors import RendererError, VulkanError, WindowError
 
@@ -161,14 +161,9 @@ class Swapchain:
                 "make the window smaller",
             )
             self.depths.append(depth)
-            fb = vk.VkFramebufferCreateInfo(
-                renderPass=render_pass.handle,
-                pAttachments=[self.views[-1], depth.view],
-                width=width,
-                height=height,
-                layers=1,
+            self.framebuffers.append(
+                create_framebuffer(device, render_pass, [self.views[-1], depth.view], width, height)
             )
-            self.framebuffers.append(vk_create("Framebuffer", vk.vkCreateFramebuffer, device, fb, None))
         self.needs_recreate = False
         self.generation += 1
 

@@ -24,7 +24,7 @@ import numpy as np
 from ..device import shaders, vk
 from ..device.handles import create_sampler, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier, run_once
-from ..device.pipelines import RenderPass, create_pipeline, create_set_layout
+from ..device.pipelines import RenderPass, create_framebuffer, create_pipeline, create_set_layout
 from ..errors import RendererError
 
 VERTEX_SIZE = 20  # ImDrawVert: vec2 position, vec2 uv, RGBA8 colour
@@ -194,17 +194,9 @@ class UiPass:
         self._pass_info.renderArea.extent.width, self._pass_info.renderArea.extent.height = width, height
         self._viewport.width, self._viewport.height = float(width), float(height)
         self._viewport.maxDepth = 1.0
-        for view in views:
-            info = vk.VkFramebufferCreateInfo(
-                renderPass=self.render_pass.handle,
-                pAttachments=[view],
-                width=extent[0],
-                height=extent[1],
-                layers=1,
-            )
-            self.framebuffers.append(
-                vk_create("Framebuffer", vk.vkCreateFramebuffer, self.context.device, info, None)
-            )
+        self.framebuffers = [
+            create_framebuffer(self.context.device, self.render_pass, [view], width, height) for view in views
+        ]
 
     def _destroy_framebuffers(self) -> None:
         for fb in self.framebuffers:

@@ -23,7 +23,7 @@ from ..compute.events import Event
 from ..device import vk
 from ..device.handles import create_command_pool, vk_create, vk_destroy
 from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
-from ..device.pipelines import create_depth_image, create_render_pass
+from ..device.pipelines import create_depth_image, create_framebuffer, create_render_pass
 from ..draw.base import RenderTarget
 from ..errors import RendererError
 from .offscreen import COMPUTE, record_copy_to_host, record_ordered_draws
@@ -390,14 +390,9 @@ class WindowFrames(FrameTarget):
                 context, width * height * 4, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, host=True, name="screenshot"
             )
             made.append(readback)
-            info = vk.VkFramebufferCreateInfo(
-                renderPass=self._still_pass.handle,
-                pAttachments=[color.view, depth.view],
-                width=width,
-                height=height,
-                layers=1,
+            framebuffer = create_framebuffer(
+                device, self._still_pass, [color.view, depth.view], width, height
             )
-            framebuffer = vk_create("Framebuffer", vk.vkCreateFramebuffer, device, info, None)
             layout = vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
             per_slot: dict = {}  # the drawables' buffers for this size (the slot's own fit the window)
             made.append(Released(per_slot))
