@@ -15,6 +15,7 @@ method `ui(self, imgui)`, called inside the panel's window with the `imgui_bundl
 
 from __future__ import annotations
 
+import functools
 import time
 
 import glfw
@@ -365,10 +366,17 @@ _LOG = imgui.SliderFlags_.logarithmic.value
 COLORBAR_STEPS = 32
 
 
+@functools.cache
+def _colorbar_colors(name: str) -> tuple[int, ...]:
+    """COLORBAR_STEPS + 1 samples of the colormap `name` as ImGui's packed colours (IM_COL32: R in the low byte,
+    opaque), computed once per name."""
+    rgb = np.round(colormaps.sample(name, np.linspace(0.0, 1.0, COLORBAR_STEPS + 1), 0.0, 1.0) * 255)
+    return tuple(int(r) | int(g) << 8 | int(b) << 16 | 0xFF << 24 for r, g, b in rgb.astype(np.uint32))
+
+
 def _colorbar(name: str, width: float, height: float) -> None:
     """The colormap `name` as a bar of `width` x `height` points at the cursor, low values on the left."""
-    rgb = colormaps.sample(name, np.linspace(0.0, 1.0, COLORBAR_STEPS + 1), 0.0, 1.0)
-    colors = [imgui.get_color_u32(imgui.ImVec4(float(r), float(g), float(b), 1.0)) for r, g, b in rgb]
+    colors = _colorbar_colors(name)
     draw_list, origin = imgui.get_window_draw_list(), imgui.get_cursor_screen_pos()
     step = width / COLORBAR_STEPS
     for i in range(COLORBAR_STEPS):
