@@ -832,6 +832,7 @@ def run_ours(args: dict) -> dict:
         in_flight = r.frames.frames_in_flight
         # first=0 for the full scene, so its frame numbers (and t) match the peers'
         result = timed_frames(r, 0, args.get("save"))
+        result["gpu_ms"] = r.gpu_times()  # per span, from timestamps; empty where the timeline is off
         scene.launching = False
         result["static"] = timed_frames(r, warmup + frames + in_flight, args.get("save_static"))
 

@@ -267,7 +267,7 @@ def table_rows(n: int, res: dict, labels: dict = CONTENDERS) -> list[list[str]]:
             continue
         if "error" in r:
             what = "not run" if r["error"].startswith("not run") else "failed"
-            rows.append([label, what, "", "", "", "", fmt(r["others_cores"], 2)])
+            rows.append([label, what, "", "", "", "", fmt(r.get("others_cores"), 2)])
             continue
         ratio = "1" if key == "ours" else ratio_text(ours, r)
         rows.append(
@@ -542,6 +542,14 @@ def size_sections(
                 f"({ours['kernel_alone']['host_submit_ms']:.3f} ms of it on the host to set t, launch and "
                 "flush); measured as wall time of the launches + ti_flush, then one ti_wait, divided by the "
                 "number of launches.",
+            ]
+            gpu = ours.get("gpu_ms")
+            out += [
+                "- ours, GPU time per frame by span (timestamps; median / 95th percentile ms): "
+                + "; ".join(f"{span} {med:.3f} / {p95:.3f}" for span, (med, p95) in gpu.items())
+                + "."
+                if gpu
+                else "- ours, GPU time per span: not measured (the GPU timeline is off on a CPU driver)."
             ]
             nr, win = ours.get("no_readback"), ours.get("window", {})
             if nr:
@@ -854,8 +862,9 @@ def run_sizes(
     results: dict[int, dict] = {}
     for n in sizes:
         runs: dict[str, list[dict]] = {key: [] for key in chosen}
+        skipped: set[str] = set()
         for rep in range(args.repeat):  # the contenders take turns, so slow drifts of the machine hit all
-            for key in chosen:
+            for key in [k for k in chosen if k not in skipped]:
                 spec = {
                     **spec_of(n, key),
                     "warmup": warmup[n],
@@ -874,7 +883,10 @@ def run_sizes(
                 print(
                     f"{title}={n:,}: {labels[key]} (run {rep + 1} of {args.repeat}) ...", end=" ", flush=True
                 )
-                r = run_child(child, spec, args.timeout)
+                if key != "ours" and args.peers_up_to and n > args.peers_up_to:
+                    r = {"error": f"not run: above --peers-up-to {args.peers_up_to:,} (a slow peer's time)"}
+                else:
+                    r = run_child(child, spec, args.timeout)
                 runs[key].append(r)
                 print(
                     f"{r['median_ms']:.2f} ms median ({r['process_wall_s']:.1f} s, others' CPU "
@@ -886,7 +898,7 @@ def run_sizes(
                 if "profile" in r:
                     print(f"profile of ours' frame loop: {r['profile']['path']}", flush=True)
                 if r.get("error", "").startswith("not run"):
-                    break  # a missing package: the later turns would say the same
+                    skipped.add(key)  # a missing package: the later turns would say the same
         # the profiled run (if any) is the first repeat: keep its profile whichever repeat is reported
         prof = next((r["profile"] for r in runs.get("ours", []) if "profile" in r), None)
         results[n] = {key: pick(rs) for key, rs in runs.items()}
@@ -970,6 +982,12 @@ def main(argv: list[str]) -> int:
         type=int,
         default=2,
         help="start-up runs per contender and cache, warm and cold (0 for none; default %(default)s)",
+    )
+    ap.add_argument(
+        "--peers-up-to",
+        type=int,
+        default=0,
+        help="run the peers only up to this size (particles or triangles); above it ours alone (default: all)",
     )
     ap.add_argument(
         "--budget",

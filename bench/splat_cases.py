@@ -75,6 +75,7 @@ def run_case(case: str, count: int, size: tuple[int, int], warmup: int, frames: 
                 "device": r.context.describe(),
                 "splatting": scene.draw.splatting,
                 "reduction": getattr(splat, "reduction", None),  # None: sprites, or code without it
+                "gpu_ms": r.gpu_times(),  # {span: (median, p95)}; empty where the timeline is off
             }
     finally:
         point_splat.REDUCTION = None
@@ -139,6 +140,12 @@ def main(argv: list[str]) -> int:
             turns = " / ".join(f"{r['median_ms']:.2f}" for r in runs)
             ratio = f"{ms / spread:.2f}" if spread else ""
             print(f"| {n:,} | {case} | {ms:.2f} | {turns} | {ratio} | {runs[0]['reduction']} |")
+    print("\nGPU time per frame by span (timestamps, median ms; the middle turn):")
+    for n, by_case in results.items():
+        for case, runs in by_case.items():
+            gpu = sorted(runs, key=lambda r: r["median_ms"])[len(runs) // 2]["gpu_ms"]
+            spans = ", ".join(f"{span} {med:.3f}" for span, (med, _) in gpu.items()) or "not measured"
+            print(f"- N={n:,} {case}: {spans}")
     if args.json:
         Path(args.json).write_text(json.dumps({"device": device, "size": size, "results": results}, indent=1))
     return 0

@@ -53,9 +53,10 @@ PUSH_BYTES = 32  # vec4 base colour, uvec4 (width, height, count, the frame-wide
 DRAW_COMMANDS = np.array([0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0], dtype=np.uint32)
 SHADE_COMMAND = 32  # bytes
 # particles per pixel of the frame from which the winners are found by pixel rather than by particle: about
-# where the two cost the same at 1280x720 (bench/RESULTS.md), on a CPU driver (lavapipe: ~0.1) and on a GPU
-# (the H100: the pixel pass costs ~0.04 ms more at 30k-1M particles, 0.03 ms less at 10M)
-TAKE_BY_PIXEL_FROM = {"CPU": 0.1, "GPU": 5.0}
+# where the two cost the same at 1280x720 (bench/RESULTS.md), on a CPU driver (lavapipe, 2 cores, A/B: by
+# particle 6.5 against 10.3 ms at 100k, 13.4 against 14.7 at 200k, even at 300k, 35 against 21 at 450k) and on
+# a GPU (the H100: the pixel pass costs ~0.04 ms more at 30k-1M particles, 0.03 ms less at 10M)
+TAKE_BY_PIXEL_FROM = {"CPU": 0.3, "GPU": 5.0}
 ROW = 32  # pixels per invocation of TAKE_BY_PIXEL
 STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
