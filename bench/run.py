@@ -941,21 +941,30 @@ def run_startup(args) -> dict:
                 print(
                     f"{r['first_frame_s']:.2f} s" if "error" not in r else f"FAILED: {r['error']}", flush=True
                 )
-    # as a user starts it (python3 sets up or enters .venv first); with --no-setup, this interpreter
-    python = sys.executable if args.no_setup or not shutil.which("python3") else shutil.which("python3")
-    demo_cmd = [python, str(ROOT / "run_demo.py"), "--headless", "--frames", "1"]
+    # as a user starts it (python3 sets up or enters .venv first); with --no-setup, this interpreter and the
+    # demo's module (run_demo.py would set up packages first)
+    if args.no_setup or not shutil.which("python3"):
+        python, demo_cmd = sys.executable, [sys.executable, "-m", "renderer", "--headless", "--frames", "1"]
+    else:
+        python = shutil.which("python3")
+        demo_cmd = [python, str(ROOT / "run_demo.py"), "--headless", "--frames", "1"]
+    paths = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    demo_env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}  # the module from this checkout
     walls = []
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as cwd:
         for _ in range(max(3, args.startup_repeat)):
             t0 = time.perf_counter()
-            done = subprocess.run(demo_cmd, cwd=cwd, capture_output=True, text=True, timeout=args.timeout)
+            done = subprocess.run(
+                demo_cmd, cwd=cwd, capture_output=True, text=True, timeout=args.timeout, env=demo_env
+            )
             if done.returncode == 0:
                 walls.append(time.perf_counter() - t0)
-    print(
-        f"start-up: run_demo.py --headless --frames 1, warm: {' / '.join(f'{w:.2f}' for w in walls)} s",
-        flush=True,
+    label = (
+        f"{python} -m renderer --headless --frames 1"
+        if "-m" in demo_cmd
+        else f"{'python3' if python != sys.executable else python} run_demo.py --headless --frames 1"
     )
-    label = f"{'python3' if python != sys.executable else python} run_demo.py --headless --frames 1"
+    print(f"start-up: {label}, warm: {' / '.join(f'{w:.2f}' for w in walls)} s", flush=True)
     demo = {"command": label, "wall_s": walls} if walls else None
     return {"n": n, "runs": runs, "demo": demo}
 
