@@ -274,3 +274,44 @@ def test_off_by_default_on_a_cpu_driver_and_says_why():
         assert renderer.context.device_type == "CPU"
         assert not renderer.timeline.supported and renderer.timeline.reason == timeline_module.CPU_OFF
         assert "QueryPool" not in handles.live_counts()
+
+
+def test_figures_from_stored_timestamps_in_a_ring():
+    """The arithmetic between the stored timestamps and the figures, without a device: spans are differences of
+    timestamps modulo the valid bits, a name used twice in a frame adds up, a span not written is NaN, the frame's
+    GPU time runs to its last written timestamp, and only the last `keep` frames stay, oldest first, also when
+    more frames wait than the ring holds."""
+    timeline = Timeline.__new__(Timeline)
+    timeline.mask, timeline.period_ms, timeline.keep = (1 << 32) - 1, 1e-6, 5  # 1 tick: 1 ns
+    timeline._names = timeline._columns = [timeline_module.KERNELS, "splat"]
+    timeline._table, timeline._rows, timeline._pending = np.empty((0, timeline_module.FIXED)), 0, []
+    layout = ((timeline_module.KERNELS, 0), ("splat", 3), ("splat", 5))
+
+    def frame(number: int, *, second_splat: bool) -> tuple:
+        results = np.zeros((7, 2), np.uint64)
+        # kernels 0 -> 1000 ns; the frame's end at 9000; splat 2000 -> 3000 and 5000 -> 5500 across a wrap of 2^32
+        stamps = [
+            2**32 - 4000,
+            2**32 - 3000,
+            2**32 + 5000,
+            2**32 - 2000,
+            2**32 - 1000,
+            2**32 + 1000,
+            2**32 + 1500,
+        ]
+        results[:, 0] = [t % 2**32 + 7 * 2**32 for t in stamps]  # the high bits the valid bits drop
+        results[:, 1] = 1
+        results[5:, 1] = int(second_splat)
+        return number, 0.5, results, layout
+
+    for number in range(8):
+        timeline._pending.append(frame(number, second_splat=number % 2 == 0))
+    history = timeline.history()
+    assert list(history.frames) == [3, 4, 5, 6, 7]
+    assert np.allclose(history.gpu_ms[:, 0], 1e-3)
+    assert np.allclose(history.gpu_ms[:, 1], [1e-3, 1.5e-3, 1e-3, 1.5e-3, 1e-3])
+    assert np.allclose(history.gpu_frame_ms, 9e-3) and np.allclose(history.cpu_ms, 0.5)
+    for number in range(8, 10):  # the ring goes on from where it stopped
+        timeline._pending.append(frame(number, second_splat=False))
+    assert list(timeline.history().frames) == [5, 6, 7, 8, 9]
+    assert list(timeline.history(2).frames) == [8, 9]

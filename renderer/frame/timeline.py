@@ -63,6 +63,9 @@ FIRST_SPAN = 3  # the spans' queries begin here
 KEEP_FRAMES = 100_000  # frames whose figures are kept (the oldest go first): 8 bytes per figure
 STAGE = vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT
 FIXED = 3  # the table's columns before the spans': frame, GPU frame time, CPU frame time
+# frames read and not yet turned into figures: each frame keeps a copy of its timestamps (a few microseconds of the
+# frame loop's time), and they become figures together, in numpy, when read or when this many are waiting
+PENDING = 256
 
 
 class TimelineHistory(NamedTuple):
@@ -96,6 +99,9 @@ class _Slot:
         self.pool = self.mark = self.submit_info = self.closing = self.copied = None
         self.results: np.ndarray | None = None  # the copy in `copied`: (timestamp, availability) per query
         self.queries: dict[tuple[str, int], int] = {}  # (name, occurrence) -> its first query (the end: +1)
+        self.layout: tuple | None = (
+            None  # ((name, first query), ...) of the recording, kernels first; None: stale
+        )
         self.next = FIRST_SPAN
         self.counts: Counter | None = None  # occurrences of each name in the recording under way
         self.open: list[tuple[str, int]] = []  # spans begun and not yet ended
@@ -129,6 +135,7 @@ class Timeline:
         self._columns: list[str] = []  # the table's span columns, in the order first seen
         self._table = np.empty((0, FIXED))  # rows: frame, GPU frame ms, CPU ms, then one column per name
         self._rows = 0  # rows written so far (the table is a ring once it holds `keep`)
+        self._pending: list[tuple] = []  # frames read, not yet in the table: (frame, CPU ms, results, layout)
         self._warned_full = False
         self._cmd_pool = None
         if not self.supported:
@@ -293,6 +300,7 @@ class Timeline:
         if first is None and state.next + 2 <= CAPACITY:
             first = state.queries[key] = state.next
             state.next += 2
+            state.layout = None
             if name not in self._names:
                 self._names.insert(self._names.index(state.previous) + 1, name)
                 self._columns.append(name)
@@ -337,7 +345,7 @@ class Timeline:
     def forget_spans(self) -> None:
         """The slots' spans are recorded anew (new drawables; every slot idle and read)."""
         for state in self._slots:
-            state.queries, state.next = {}, FIRST_SPAN
+            state.queries, state.next, state.layout = {}, FIRST_SPAN, None
 
     # -- the frame loop
 
@@ -383,41 +391,67 @@ class Timeline:
         results = state.results[: state.next].copy()
         # read: a submission without the closing copy (a window's still) leaves nothing to read
         state.results[:, 1] = 0
-        stamps = [int(t) for t in results[:, 0]]
-        written = results[:, 1] != 0
-        if not written[0]:
+        if not results[0, 1]:
             return
-        row = np.full(FIXED + len(self._columns), np.nan)
-        row[0], row[2] = frame, state.cpu_ms
-        spans = [((KERNELS, 0), 0)] + list(state.queries.items())
-        for (name, _), first in spans:
-            if written[first] and written[first + 1]:
-                ms = self._ms(stamps[first + 1] - stamps[first])
-                column = FIXED + self._columns.index(name)
-                row[column] = ms if np.isnan(row[column]) else row[column] + ms
-        row[1] = max(self._ms(stamps[i] - stamps[0]) for i in np.flatnonzero(written))
-        self._append(row)
+        if state.layout is None:
+            state.layout = ((KERNELS, 0), *((name, first) for (name, _), first in state.queries.items()))
+        self._pending.append((frame, state.cpu_ms, results, state.layout))
+        if len(self._pending) >= PENDING:
+            self._convert()
 
-    def _ms(self, ticks: int) -> float:
-        """A difference of two timestamps in ms (modulo the valid bits: the counter may wrap between them)."""
-        return (ticks & self.mask) * self.period_ms
+    def _convert(self) -> None:
+        """The frames read so far into the table, each run of frames with the same layout at once."""
+        pending, self._pending = self._pending, []
+        start = 0
+        while start < len(pending):
+            layout = pending[start][3]
+            end = start + 1
+            while end < len(pending) and pending[end][3] == layout:  # the slots' layouts are alike
+                end += 1
+            self._append(self._rows_of(pending[start:end], layout))
+            start = end
+
+    def _rows_of(self, frames: list[tuple], layout: tuple) -> np.ndarray:
+        """The table's rows of frames read with the same span layout: differences of timestamps modulo the valid
+        bits (the counter may wrap between two), in ms; a span whose timestamps were not both written is NaN."""
+        results = np.stack([f[2] for f in frames])
+        stamps, written = results[:, :, 0], results[:, :, 1] != 0
+        rows = np.full((len(frames), FIXED + len(self._columns)), np.nan)
+        rows[:, 0] = [f[0] for f in frames]
+        rows[:, 2] = [f[1] for f in frames]
+        for name, first in layout:
+            ms = ((stamps[:, first + 1] - stamps[:, first]) & self.mask) * self.period_ms
+            column = rows[:, FIXED + self._columns.index(name)]  # a view: a name used twice adds up
+            column[:] = np.where(
+                written[:, first] & written[:, first + 1], np.where(np.isnan(column), ms, column + ms), column
+            )
+        since_first = ((stamps - stamps[:, :1]) & self.mask) * self.period_ms
+        rows[:, 1] = np.where(written, since_first, -np.inf).max(axis=1)
+        return rows
 
     # -- storage: a table of `keep` rows at most, grown as needed, a ring once full
 
-    def _append(self, row: np.ndarray) -> None:
-        table = self._table
-        if table.shape[1] < len(row):  # a span seen for the first time: a column of NaN
-            table = np.hstack([table, np.full((len(table), len(row) - table.shape[1]), np.nan)])
-        if self._rows >= len(table) and len(table) < self.keep:
-            grown = np.full((min(max(2 * len(table), 256), self.keep), table.shape[1]), np.nan)
+    def _append(self, rows: np.ndarray) -> None:
+        skipped = max(len(rows) - self.keep, 0)  # more rows than the ring holds: the oldest never land
+        self._rows += skipped
+        rows = rows[skipped:]
+        table, width = self._table, rows.shape[1]
+        if table.shape[1] < width:  # a span seen for the first time: a column of NaN
+            table = np.hstack([table, np.full((len(table), width - table.shape[1]), np.nan)])
+        needed = min(self._rows + len(rows), self.keep)
+        if len(table) < needed:
+            grown = np.full((min(max(2 * len(table), 256, needed), self.keep), table.shape[1]), np.nan)
             grown[: len(table)] = table
             table = grown
         self._table = table
-        table[self._rows % self.keep, : len(row)] = row
-        table[self._rows % self.keep, len(row) :] = np.nan
-        self._rows += 1
+        at = (self._rows + np.arange(len(rows))) % self.keep
+        table[at, :width] = rows
+        table[at, width:] = np.nan
+        self._rows += len(rows)
 
     def _ordered(self) -> np.ndarray:
+        if self._pending:
+            self._convert()
         count = min(self._rows, self.keep)
         table = self._table[:count]
         if self._rows > self.keep:
