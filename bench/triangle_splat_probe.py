@@ -97,7 +97,9 @@ class TriangleSplat:
         self.pretransformed = False
         self.draws, self.large, self.screen = [], [], []
         self.set_layout = create_set_layout(device, BINDINGS, COMPUTE)
-        self.target_layout = push_set_layout(device, render_pass, "point splat target", TARGET_BINDINGS, COMPUTE)
+        self.target_layout = push_set_layout(
+            device, render_pass, "point splat target", TARGET_BINDINGS, COMPUTE
+        )
         sizes = [vk.VkDescriptorPoolSize(type=vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, descriptorCount=slots)]
         sizes.append(vk.VkDescriptorPoolSize(type=STORAGE, descriptorCount=7 * slots))
         self.pool = vk_create(
@@ -108,7 +110,8 @@ class TriangleSplat:
             None,
         )
         self.sets = vk.vkAllocateDescriptorSets(
-            device, vk.VkDescriptorSetAllocateInfo(descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots)
+            device,
+            vk.VkDescriptorSetAllocateInfo(descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots),
         )
         self.sampler = create_sampler(device)
         storage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
@@ -126,7 +129,12 @@ class TriangleSplat:
                     continue
                 spirv = compile_variant(define, pre, max_span)
                 self.pipelines[define, pre] = create_compute_pipeline(
-                    device, render_pass, [self.set_layout, self.target_layout], "probe triangle splat", spirv, PUSH_BYTES
+                    device,
+                    render_pass,
+                    [self.set_layout, self.target_layout],
+                    "probe triangle splat",
+                    spirv,
+                    PUSH_BYTES,
                 )
         colors = draw.colors if draw.colors is not None else draw.positions
         for i, descriptor_set in enumerate(self.sets):
@@ -155,7 +163,9 @@ class TriangleSplat:
     @staticmethod
     def _buffer_write(binding: int, buffer: Buffer):
         info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=buffer.size)
-        return vk.VkWriteDescriptorSet(dstBinding=binding, descriptorCount=1, descriptorType=STORAGE, pBufferInfo=[info])
+        return vk.VkWriteDescriptorSet(
+            dstBinding=binding, descriptorCount=1, descriptorType=STORAGE, pBufferInfo=[info]
+        )
 
     def _dispatch(self, cb, slot, define, pushed, groups) -> None:
         pipeline, layout = self.pipelines[define, self.pretransformed]
@@ -185,13 +195,19 @@ class TriangleSplat:
         if self.pretransformed:
             self.push[6] = self.vertex_count
             with target.span(cb, "transform"):
-                self._dispatch(cb, slot, "TRANSFORM", [splat], particle_groups(self.vertex_count, self.max_grid))
+                self._dispatch(
+                    cb, slot, "TRANSFORM", [splat], particle_groups(self.vertex_count, self.max_grid)
+                )
             self.push[6] = self.triangles
             pipeline_barrier(cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW)
         with target.span(cb, "splat"):
             self._dispatch(cb, slot, "SPLAT", [splat], particle_groups(self.triangles, self.max_grid))
         pipeline_barrier(
-            cb, COMPUTE_STAGE, DRAW_STAGES | COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, DRAW_READS | SHADER_RW
+            cb,
+            COMPUTE_STAGE,
+            DRAW_STAGES | COMPUTE_STAGE,
+            vk.VK_ACCESS_SHADER_WRITE_BIT,
+            DRAW_READS | SHADER_RW,
         )
 
     def record_large(self, cb, slot: int) -> None:
@@ -199,17 +215,23 @@ class TriangleSplat:
         vk.vkCmdDrawIndexedIndirect(cb, self.draws[slot].handle, 0, 1, 0)
 
     def record_after_pass(self, cb, slot: int, target) -> None:
-        to_compute = layout_barrier(target.color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW)
+        to_compute = layout_barrier(
+            target.color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW
+        )
         pipeline_barrier(
             cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW, images=[to_compute]
         )
         general = vk.VK_IMAGE_LAYOUT_GENERAL
         infos = {
             1: vk.VkDescriptorImageInfo(imageView=target.color_view, imageLayout=general),
-            2: vk.VkDescriptorImageInfo(sampler=self.sampler, imageView=target.depth_view, imageLayout=DEPTH_AFTER_PASS),
+            2: vk.VkDescriptorImageInfo(
+                sampler=self.sampler, imageView=target.depth_view, imageLayout=DEPTH_AFTER_PASS
+            ),
         }
         images = [
-            vk.VkWriteDescriptorSet(dstBinding=b, descriptorCount=1, descriptorType=TARGET_BINDINGS[b], pImageInfo=[i])
+            vk.VkWriteDescriptorSet(
+                dstBinding=b, descriptorCount=1, descriptorType=TARGET_BINDINGS[b], pImageInfo=[i]
+            )
             for b, i in infos.items()
         ]
         splat = self._buffer_write(0, splat_buffer(self.context, target))
@@ -273,7 +295,9 @@ class ProbeMesh(MeshDraw):
             return super().record(cb, slot)
         self.bind(cb, slot)
         colors = self.colors if self.colors is not None else self.constant_color
-        vk.vkCmdBindVertexBuffers(cb, 0, 3, [self.positions.handle, self.normals.handle, colors.handle], [0, 0, 0])
+        vk.vkCmdBindVertexBuffers(
+            cb, 0, 3, [self.positions.handle, self.normals.handle, colors.handle], [0, 0, 0]
+        )
         self.probe.record_large(cb, slot)
 
     def record_after_pass(self, cb, slot, target) -> None:
@@ -320,7 +344,9 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--frames", type=int, default=12)
     ap.add_argument("--variants", default=",".join(VARIANTS))
-    ap.add_argument("--max-span", type=int, default=3, help="pixel centres per side of a splatted triangle's box")
+    ap.add_argument(
+        "--max-span", type=int, default=3, help="pixel centres per side of a splatted triangle's box"
+    )
     ap.add_argument("--validate", action="store_true", help="validation + synchronization validation on")
     ap.add_argument("--timeline", action="store_true", help="GPU time per pass too (costs ~0.7 ms a frame)")
     ap.add_argument("--out", default="/tmp/triangle-splat-probe", help="folder for the last frames (PNG)")
@@ -350,7 +376,10 @@ def main(argv: list[str]) -> int:
                     for k, name in enumerate(history.names):
                         gpu[v].setdefault(name, []).extend(x for x in history.gpu_ms[:, k] if x == x)
                 large = scene.draw.probe.large_count(0) if v != "raster" else 0
-                print(f"turn {turn + 1} {v}: {ms:.2f} ms/frame, {large:,} triangles to the rasterizer", flush=True)
+                print(
+                    f"turn {turn + 1} {v}: {ms:.2f} ms/frame, {large:,} triangles to the rasterizer",
+                    flush=True,
+                )
     from PIL import Image
 
     raster = images.get("raster")
@@ -360,7 +389,9 @@ def main(argv: list[str]) -> int:
     for v in variants:
         ms = statistics.median(times[v])
         turns = " / ".join(f"{t:.1f}" for t in times[v])
-        print(f"| {v} | {ms:.2f} | {turns} | {base / ms:.2f} |" if base else f"| {v} | {ms:.2f} | {turns} | |")
+        print(
+            f"| {v} | {ms:.2f} | {turns} | {base / ms:.2f} |" if base else f"| {v} | {ms:.2f} | {turns} | |"
+        )
         Image.fromarray(images[v][..., :3]).save(out / f"{v}.png")
     if raster is not None:
         for v in variants:
