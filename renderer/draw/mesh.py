@@ -2,6 +2,10 @@
 
 Colours are per vertex (vec3, or RGBA vec4: then the mesh is transparent), or one colour for all (a one-element
 buffer read at instance rate, as for particles). With an `opacity` the mesh is transparent (draw/transparency.py).
+
+Where the device and the frame allow it (and unless `splat=False`), an opaque mesh of many triangles per pixel
+of the frame has its small triangles splatted by compute passes and only the larger ones rasterized
+(triangle_splat.py); the image is the same but for rounding on a few edge pixels.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from ..device.memory import Buffer
 from ..errors import ArgumentError, RendererError
 from .base import Drawable, FrameView, check_count, light_color
 from .transform import Transformable
+from .triangle_splat import TriangleSplat
+from .triangle_splat import supported as splat_supported
 from .uniforms import Std140
 
 VEC3, VEC4 = vk.VK_FORMAT_R32G32B32_SFLOAT, vk.VK_FORMAT_R32G32B32A32_SFLOAT
@@ -60,8 +66,8 @@ class MeshDraw(Transformable, Drawable):
         ("normal_matrix", "mat4"),  # its upper 3x3's inverse transpose
     )
     AMBIENT = 0.3  # without a scene light
-    owned = ("constant_color",)
-    constant_color = None
+    owned = ("constant_color", "splat")
+    constant_color = splat = None
     pick_kind = "triangle"  # where the device has geometry shaders (gl_PrimitiveID in the id pass)
 
     def __init__(
@@ -80,12 +86,15 @@ class MeshDraw(Transformable, Drawable):
         light=(0.3, 1.0, 0.6),
         opacity: float | None = None,
         color_width: int = 3,
+        splat: bool = True,
     ):
-        # opacity: a transparent draw's (None: opaque); color_width: 4 for RGBA `colors` (then transparent)
+        # opacity: a transparent draw's (None: opaque); color_width: 4 for RGBA `colors` (then transparent);
+        # splat: small triangles by compute passes where the device and the frame allow it (triangle_splat.py)
         check_mesh(positions, normals, indices, vertex_count, index_count)
         self.context, self.positions, self.normals, self.indices = context, positions, normals, indices
         self.colors, self.index_count, self.light = colors, index_count, light
         self.capacity = index_count
+        self.splatting = False  # in the frame being recorded
         if not context.enabled_features.get("geometryShader"):
             self.pick_kind = None
         rgba = colors is not None and color_width == 4
@@ -105,6 +114,21 @@ class MeshDraw(Transformable, Drawable):
                 attributes=[(0, 0, VEC3, 0), (1, 1, VEC3, 0), (2, 2, VEC4 if rgba else VEC3, 0)],
                 topology=vk.VK_PRIMITIVE_TOPOLOGY_TRIANGLE_LIST,
             )
+            buffers = (positions, normals, indices, colors)
+            if (
+                splat
+                and not self.transparent
+                and splat_supported(context, vertex_count, index_count // 3, *buffers)
+            ):
+                self.splat = TriangleSplat(
+                    context,
+                    render_pass,
+                    *buffers,
+                    color,
+                    vertex_count,
+                    index_count // 3,
+                    self.uniforms,
+                )
 
     @property
     def count(self) -> int:
@@ -127,12 +151,34 @@ class MeshDraw(Transformable, Drawable):
 
     def reads(self) -> list[tuple[Buffer, int, int]]:
         stage, attribute = vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT, vk.VK_ACCESS_VERTEX_ATTRIBUTE_READ_BIT
-        reads = [(b, stage, attribute) for b in (self.positions, self.normals, self.colors) if b is not None]
-        return reads + [(self.indices, stage, vk.VK_ACCESS_INDEX_READ_BIT)]
+        buffers = [b for b in (self.positions, self.normals, self.colors) if b is not None]
+        reads = [(b, stage, attribute) for b in buffers] + [
+            (self.indices, stage, vk.VK_ACCESS_INDEX_READ_BIT)
+        ]
+        if self.splat is not None:  # the splat's compute passes read them too
+            compute = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+            reads += [(b, compute, vk.VK_ACCESS_SHADER_READ_BIT) for b in (*buffers, self.indices)]
+        return reads
+
+    def record_before_pass(self, cb, slot: int, target) -> None:
+        triangles = self.index_count // 3
+        self.splatting = (
+            self.splat is not None and not target.transparent and self.splat.usable(target, triangles)
+        )
+        if self.splatting:
+            self.splat.record_before_pass(cb, slot, target, triangles)
 
     def record(self, cb, slot: int) -> None:
         self.bind(cb, slot)
-        self._draw(cb)
+        if self.splatting:  # the triangles SPLAT left to the rasterizer
+            self._bind_vertex_buffers(cb)
+            self.splat.record_large(cb, slot)
+        else:
+            self._draw(cb)
+
+    def record_after_pass(self, cb, slot: int, target) -> None:
+        if self.splatting:
+            self.splat.record_after_pass(cb, slot, target)
 
     def record_pick(self, cb, slot: int, render_pass, draw_id: int) -> None:
         vertex, fragment = (
@@ -142,10 +188,13 @@ class MeshDraw(Transformable, Drawable):
         self.bind_pick(cb, slot, render_pass, draw_id, vertex, fragment, (0,))  # the position alone
         self._draw(cb)
 
-    def _draw(self, cb) -> None:
+    def _bind_vertex_buffers(self, cb) -> None:
         colors = self.colors if self.colors is not None else self.constant_color
         vk.vkCmdBindVertexBuffers(
             cb, 0, 3, [self.positions.handle, self.normals.handle, colors.handle], [0, 0, 0]
         )
+
+    def _draw(self, cb) -> None:
+        self._bind_vertex_buffers(cb)
         vk.vkCmdBindIndexBuffer(cb, self.indices.handle, 0, vk.VK_INDEX_TYPE_UINT32)
         vk.vkCmdDrawIndexed(cb, self.index_count, 1, 0, 0, 0)

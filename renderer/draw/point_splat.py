@@ -233,6 +233,56 @@ def splat_buffer(context, target) -> Buffer:
     return slot_buffer(context, target, SPLAT_BUFFER, EMPTY)
 
 
+def buffer_write(binding: int, buffer: Buffer):
+    """A push-descriptor write of the whole of `buffer` as the storage buffer at `binding`."""
+    info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=buffer.size)
+    return vk.VkWriteDescriptorSet(
+        dstBinding=binding, descriptorCount=1, descriptorType=STORAGE, pBufferInfo=[info]
+    )
+
+
+def target_images(sampler, target) -> list:
+    """The push-descriptor writes of the frame's colour image (written, in GENERAL) and depth (sampled, as the
+    render pass left it): TARGET_BINDINGS 1 and 2, for the passes after the render pass."""
+    general = vk.VK_IMAGE_LAYOUT_GENERAL
+    infos = {
+        1: vk.VkDescriptorImageInfo(imageView=target.color_view, imageLayout=general),
+        2: vk.VkDescriptorImageInfo(
+            sampler=sampler, imageView=target.depth_view, imageLayout=DEPTH_AFTER_PASS
+        ),
+    }
+    return [
+        vk.VkWriteDescriptorSet(
+            dstBinding=b, descriptorCount=1, descriptorType=TARGET_BINDINGS[b], pImageInfo=[info]
+        )
+        for b, info in infos.items()
+    ]
+
+
+def color_to_compute(cb, target) -> None:
+    """Before a pass after the render pass writes the frame: the colour image into GENERAL. The render pass's
+    dependency to after it made its writes visible to compute shaders and left the depth image in
+    DEPTH_AFTER_PASS; another splatted draw's pass may have written the splat buffer and the image, and read
+    the list of winners."""
+    to_compute = layout_barrier(target.color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW)
+    pipeline_barrier(
+        cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW, images=[to_compute]
+    )
+
+
+def color_back(cb, target) -> None:
+    """After such a pass: the colour image back to the layout the frame reads or presents it in; whatever
+    reads the frame next (copy, screenshot, present, another draw's pass) is after this."""
+    back = layout_barrier(
+        target.color,
+        vk.VK_IMAGE_LAYOUT_GENERAL,
+        target.color_layout,
+        vk.VK_ACCESS_SHADER_WRITE_BIT,
+        vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT,
+    )
+    pipeline_barrier(cb, COMPUTE_STAGE, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, images=[back])
+
+
 class PointSplat:
     """A particle draw's index lists and indirect commands for each frame in flight, and the pipelines.
     `uniforms` are the particle draw's FrameUniforms (read here by the compute shader); `radii`: a float32
@@ -371,7 +421,7 @@ class PointSplat:
         vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMANDS.nbytes, vk.ffi.from_buffer(DRAW_COMMANDS))
         pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
         with target.span(cb, "splat"):
-            self._dispatch(cb, slot, "SPLAT", [self._buffer_write(0, splat)], self.particle_groups)
+            self._dispatch(cb, slot, "SPLAT", [buffer_write(0, splat)], self.particle_groups)
         pipeline_barrier(
             cb,
             COMPUTE_STAGE,
@@ -388,32 +438,12 @@ class PointSplat:
     def record_after_pass(self, cb, slot: int, target) -> None:
         """The winners' colours into the frame, where they are in front of what the pass drew (pass 2); then
         the colour image goes back to the layout the frame reads or presents it in."""
-        # The render pass's dependency to after it made its writes visible to compute shaders and left the
-        # depth image in DEPTH_AFTER_PASS; another draw's pass 2 may have written the splat buffer and the
-        # image, and read the list.
-        to_compute = layout_barrier(
-            target.color, target.color_layout, vk.VK_IMAGE_LAYOUT_GENERAL, 0, SHADER_RW
-        )
-        pipeline_barrier(
-            cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW, images=[to_compute]
-        )
-        general, depth_view = vk.VK_IMAGE_LAYOUT_GENERAL, target.depth_view
-        images = {
-            1: vk.VkDescriptorImageInfo(imageView=target.color_view, imageLayout=general),
-            2: vk.VkDescriptorImageInfo(
-                sampler=self.sampler, imageView=depth_view, imageLayout=DEPTH_AFTER_PASS
-            ),
-        }
-        images = [
-            vk.VkWriteDescriptorSet(
-                dstBinding=b, descriptorCount=1, descriptorType=TARGET_BINDINGS[b], pImageInfo=[info]
-            )
-            for b, info in images.items()
-        ]
-        splat = self._buffer_write(0, splat_buffer(self.context, target))
+        color_to_compute(cb, target)
+        images = target_images(self.sampler, target)
+        splat = buffer_write(0, splat_buffer(self.context, target))
         pixels = splat_bytes(target.width, target.height) // 8
         if take_by_pixel(self.count, target.width, target.height, self.take_by_pixel_from, self.max_groups):
-            winners = self._buffer_write(3, slot_buffer(self.context, target, WINNERS))
+            winners = buffer_write(3, slot_buffer(self.context, target, WINNERS))
             with target.span(cb, "splat take"):
                 self._dispatch(cb, slot, "TAKE_BY_PIXEL", [splat, winners], -(-pixels // (ROW * WORKGROUP)))
             pipeline_barrier(
@@ -428,28 +458,13 @@ class PointSplat:
         else:
             with target.span(cb, "splat shade"):
                 self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self.particle_groups)
-        back = layout_barrier(
-            target.color,
-            vk.VK_IMAGE_LAYOUT_GENERAL,
-            target.color_layout,
-            vk.VK_ACCESS_SHADER_WRITE_BIT,
-            vk.VK_ACCESS_MEMORY_READ_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT,
-        )
-        # whatever reads the frame next (copy, screenshot, present, another draw's pass 2) is after this
-        pipeline_barrier(cb, COMPUTE_STAGE, vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT, images=[back])
+        color_back(cb, target)
 
     @property
     def particle_groups(self) -> tuple[int, int]:
         """The grid of workgroups over the particles drawn now (`count`, which a change records the frames again
         for), not over the arrays' capacity."""
         return particle_groups(max(self.count, 1), self.max_grid)
-
-    @staticmethod
-    def _buffer_write(binding: int, buffer: Buffer):
-        info = vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=buffer.size)
-        return vk.VkWriteDescriptorSet(
-            dstBinding=binding, descriptorCount=1, descriptorType=STORAGE, pBufferInfo=[info]
-        )
 
     def _dispatch(
         self, cb, slot: int, variant: str, pushed: list, groups: int | tuple[int, int] | None

@@ -928,13 +928,18 @@ class SceneGPU:
         colormap: str = "viridis",
         range="auto",
         opacity: float | None = None,
+        splat: bool = True,
     ) -> MeshDraw:
         """Draw indexed triangles: vec3 float32 `positions`, `normals` (and per-vertex `colors`, or one `color`),
         uint32 `indices` (three per triangle, usage ("index",)); kernels may write all of them every frame.
         Or float32 `scalars`, one per vertex, through `colormap` over `range` (see `particles`): each vertex
         gets its colour, interpolated across the triangles. `opacity` (0..1), or RGBA `colors` (vec4): the mesh
         is transparent (see `particles`). The draw's `opacity`, `count` (indices drawn, a multiple of 3 up to
-        the number of indices), `colormap` and `range` can be set from update()."""
+        the number of indices), `colormap` and `range` can be set from update().
+
+        An opaque mesh of many triangles per pixel of the frame (on lavapipe from 0.3) has its small triangles
+        splatted by compute passes where the device can, the others rasterized (`splat=False`: all rasterized;
+        renderer/draw/triangle_splat.py); the image is the same but for rounding on a few edge pixels."""
         mapped = self._scalar_colors("mesh", positions, scalars, colors, colormap, range)
         opacity = self._opacity("mesh", opacity)
         vec3s = {"positions": positions, "normals": normals, "colors": colors}
@@ -972,6 +977,7 @@ class SceneGPU:
             **self._color_source(mapped, colors),
             color=color,
             opacity=opacity,
+            splat=splat,
         )
         return self._added(draw, mapped)
 
