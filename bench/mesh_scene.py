@@ -59,14 +59,19 @@ class WaveMesh(Scene):
     description = "a grid mesh whose positions and normals a kernel writes every frame (the mesh benchmark)"
     kernels = (weave, wave)
     camera = Camera(eye=EYE, target=TARGET)
-    params = {"grid": Param(225, 2, 8192, "vertices along each side")}
+    params = {
+        "grid": Param(225, 2, 8192, "vertices along each side"),
+        "splat": Param(
+            True, help="splat the small triangles where the device and frame allow it (gpu.mesh's splat=)"
+        ),
+    }
 
     def setup(self, gpu):
         n = self.grid
         self.positions = gpu.array("positions", (n * n,), element_shape=(3,))
         self.normals = gpu.array("normals", (n * n,), element_shape=(3,))
         self.indices = gpu.array("indices", ((n - 1) * (n - 1) * 6,), dtype="uint32", usage=("index",))
-        gpu.mesh(self.positions, self.normals, self.indices, color=COLOR)
+        self.draw = gpu.mesh(self.positions, self.normals, self.indices, color=COLOR, splat=self.splat)
         self.weave = gpu.kernel("weave").bind(self.indices, n)
         self.step = gpu.kernel("wave").bind(self.positions, self.normals, n, 0.0)
 

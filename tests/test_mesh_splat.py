@@ -7,7 +7,7 @@ except at most BAD_PIXELS pixels. Those are edge pixels where the rasterizer's s
 depth differs from the splat's by a rounding (it computes the viewport transform and the depth plane in its own
 order): a pixel centre that lies on an edge within a rounding, or two triangles at one depth within a rounding,
 can go to the other triangle, or (at the sheet's silhouette) to the background. The mesh benchmark's 1M
-triangles at 1280x720 had none (bench/triangle_splat_probe.py)."""
+triangles at 1280x720 had none (bench/mesh_cases.py)."""
 
 import numpy as np
 import pytest

@@ -15,7 +15,7 @@ the frame, all ones empty):
 2. after the render pass, RESOLVE takes each pixel the draw won back to empty and, where its triangle is nearer
    than the render pass's depth, writes mesh.frag's shading of it into the frame.
 
-bench/triangle_splat_probe.py measured it against the rasterizer (static frames, lavapipe, 2 cores, 1280x720):
+A probe measured it against the rasterizer (static frames, lavapipe, 2 cores, 1280x720):
 1M triangles 40.8 against 68.7 ms a frame (1.7x), 500k 29.0 against 43.1, 320k 24.8 against 28.4, and at 100k
 (three pixels a triangle, 40% of them large) 24.5 against 13.0: the resolve's cost is per pixel of the frame
 and the splat's per triangle. So a mesh is splatted from SPLAT_FROM triangles per pixel of the frame on; on a
@@ -52,7 +52,7 @@ from .point_splat import (
 from .point_splat import supported as point_splat_supported
 
 MAX_SPAN = 3  # pixel centres per side of a splatted triangle's box (mesh_splat.comp's)
-# triangles per pixel of the frame from which a mesh is splatted (bench/triangle_splat_probe.py: on lavapipe the
+# triangles per pixel of the frame from which a mesh is splatted (the module docstring: on lavapipe the
 # splat wins from ~0.3; None: never, where unmeasured)
 SPLAT_FROM = {"CPU": 0.3, "GPU": None}
 PUSH_BYTES = (
