@@ -26,11 +26,10 @@ BAD_PIXELS = 12  # of 57,600: see the module's docstring
 
 
 class Sheet(WaveMesh):
-    """The mesh benchmark's sheet with `splat` as given; `extra`: "crossing" adds an opaque quad through it (two
+    """The mesh benchmark's sheet (its `splat` parameter as given); `extra`: "crossing" adds an opaque quad through it (two
     triangles, rasterized: far below the size rule), "transparent" the same quad transparent; `scalars` colours
     the sheet through a colormap."""
 
-    splat = True
     extra = None
     scalars = False
     eye = EYE
