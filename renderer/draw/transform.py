@@ -34,6 +34,7 @@ class Transformable:
     """A draw with a settable `transform` (4x4, identity by default), and what its shaders need of it."""
 
     _transform = IDENTITY
+    _normal_matrix = np.eye(4, dtype=np.float32)  # of `_transform`: computed when it is set, not every frame
 
     @property
     def transform(self) -> np.ndarray:
@@ -44,10 +45,11 @@ class Transformable:
 
     @transform.setter
     def transform(self, value) -> None:
-        self._transform = check_transform(value)
+        transform = check_transform(value)
+        normal = np.eye(4, dtype=np.float32)
+        normal[:3, :3] = np.linalg.inv(transform[:3, :3].astype(np.float64)).T
+        self._transform, self._normal_matrix = transform, normal
 
     def normal_matrix(self) -> np.ndarray:
         """The inverse transpose of the transform's upper 3x3, in a 4x4 (for the shaders' normals)."""
-        out = np.eye(4, dtype=np.float32)
-        out[:3, :3] = np.linalg.inv(self._transform[:3, :3].astype(np.float64)).T
-        return out
+        return self._normal_matrix
