@@ -328,6 +328,36 @@ def create_set_layout(device, bindings: dict, stages: int, flags: int = 0):
     return vk_create("DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None)
 
 
+def create_descriptor_sets(device, set_layout, bindings: dict, count: int) -> tuple:
+    """A descriptor pool that holds `count` sets of `set_layout` (`bindings`: binding -> descriptor type, one
+    descriptor each), and those sets: (pool, sets). The caller destroys the pool."""
+    types = list(bindings.values())
+    sizes = [vk.VkDescriptorPoolSize(type=t, descriptorCount=count * types.count(t)) for t in set(types)]
+    info = vk.VkDescriptorPoolCreateInfo(maxSets=count, pPoolSizes=sizes)
+    pool = vk_create("DescriptorPool", vk.vkCreateDescriptorPool, device, info, None)
+    try:
+        allocate = vk.VkDescriptorSetAllocateInfo(descriptorPool=pool, pSetLayouts=[set_layout] * count)
+        return pool, vk.vkAllocateDescriptorSets(device, allocate)
+    except BaseException:
+        vk_destroy("DescriptorPool", vk.vkDestroyDescriptorPool, device, pool, None)
+        raise
+
+
+def write_buffers(device, descriptor_set, bindings: dict, buffers: list) -> None:
+    """Point binding i of `descriptor_set` at the whole of `buffers`[i] (`bindings`: binding -> descriptor type)."""
+    writes = [
+        vk.VkWriteDescriptorSet(
+            dstSet=descriptor_set,
+            dstBinding=binding,
+            descriptorCount=1,
+            descriptorType=bindings[binding],
+            pBufferInfo=[vk.VkDescriptorBufferInfo(buffer=b.handle, offset=0, range=b.size)],
+        )
+        for binding, b in enumerate(buffers)
+    ]
+    vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
+
+
 def constant_vec3(context, value, name: str) -> Buffer:
     """One vec3 in a vertex buffer, read at instance rate (one instance): the same value for every vertex, with
     the same pipeline layout as a per-vertex array."""

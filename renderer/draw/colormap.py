@@ -19,9 +19,14 @@ import numpy as np
 
 from .. import colormaps
 from ..device import shaders, vk
-from ..device.handles import vk_create, vk_destroy
+from ..device.handles import vk_destroy
 from ..device.memory import Buffer, pipeline_barrier, read_device_buffer, run_once
-from ..device.pipelines import create_compute_pipeline, create_set_layout
+from ..device.pipelines import (
+    create_compute_pipeline,
+    create_descriptor_sets,
+    create_set_layout,
+    write_buffers,
+)
 from .base import Drawable, FrameView
 from .uniforms import Std140
 
@@ -90,35 +95,10 @@ class ScalarColors(Drawable):
                 )
 
             run_once(context, fill)
-            self.set_layout = create_set_layout(
-                device, dict.fromkeys(range(4), STORAGE), vk.VK_SHADER_STAGE_COMPUTE_BIT
-            )
-            self.pool = vk_create(
-                "DescriptorPool",
-                vk.vkCreateDescriptorPool,
-                device,
-                vk.VkDescriptorPoolCreateInfo(
-                    maxSets=1, pPoolSizes=[vk.VkDescriptorPoolSize(type=STORAGE, descriptorCount=4)]
-                ),
-                None,
-            )
-            self.set = vk.vkAllocateDescriptorSets(
-                device,
-                vk.VkDescriptorSetAllocateInfo(descriptorPool=self.pool, pSetLayouts=[self.set_layout]),
-            )[0]
-            writes = [
-                vk.VkWriteDescriptorSet(
-                    dstSet=self.set,
-                    dstBinding=b,
-                    descriptorCount=1,
-                    descriptorType=STORAGE,
-                    pBufferInfo=[
-                        vk.VkDescriptorBufferInfo(buffer=buffer.handle, offset=0, range=buffer.size)
-                    ],
-                )
-                for b, buffer in enumerate((scalars, self.table, self.range_bits, self.colors))
-            ]
-            vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
+            bindings = dict.fromkeys(range(4), STORAGE)
+            self.set_layout = create_set_layout(device, bindings, vk.VK_SHADER_STAGE_COMPUTE_BIT)
+            self.pool, (self.set,) = create_descriptor_sets(device, self.set_layout, bindings, 1)
+            write_buffers(device, self.set, bindings, [scalars, self.table, self.range_bits, self.colors])
             # the render pass's, like every pipeline (pipelines.py): not destroyed here
             self.pipelines = {
                 variant: create_compute_pipeline(

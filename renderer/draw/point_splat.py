@@ -40,9 +40,16 @@ from __future__ import annotations
 import numpy as np
 
 from ..device import shaders, vk
-from ..device.handles import create_sampler, vk_create, vk_destroy
+from ..device.handles import create_sampler, vk_destroy
 from ..device.memory import Buffer, layout_barrier, pipeline_barrier, run_once
-from ..device.pipelines import DEPTH_AFTER_PASS, create_compute_pipeline, create_set_layout, push_set_layout
+from ..device.pipelines import (
+    DEPTH_AFTER_PASS,
+    create_compute_pipeline,
+    create_descriptor_sets,
+    create_set_layout,
+    push_set_layout,
+    write_buffers,
+)
 from ..errors import RendererError
 
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
@@ -316,23 +323,7 @@ class PointSplat:
             self.target_layout = push_set_layout(
                 device, render_pass, "point splat target", TARGET_BINDINGS, COMPUTE
             )
-            pool_sizes = [
-                vk.VkDescriptorPoolSize(type=t, descriptorCount=slots * list(BINDINGS.values()).count(t))
-                for t in set(BINDINGS.values())
-            ]
-            self.pool = vk_create(
-                "DescriptorPool",
-                vk.vkCreateDescriptorPool,
-                device,
-                vk.VkDescriptorPoolCreateInfo(maxSets=slots, pPoolSizes=pool_sizes),
-                None,
-            )
-            self.sets = vk.vkAllocateDescriptorSets(
-                device,
-                vk.VkDescriptorSetAllocateInfo(
-                    descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
-                ),
-            )
+            self.pool, self.sets = create_descriptor_sets(device, self.set_layout, BINDINGS, slots)
             self.sampler = create_sampler(device)
             index_usage = vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
             draw_usage = (
@@ -386,17 +377,7 @@ class PointSplat:
         radii = self.radii if self.radii is not None else self.positions  # likewise
         for i, descriptor_set in enumerate(self.sets):
             buffers = [self.uniform_buffers[i], self.positions, colors, self.draws[i], self.indices[i], radii]
-            writes = [
-                vk.VkWriteDescriptorSet(
-                    dstSet=descriptor_set,
-                    dstBinding=binding,
-                    descriptorCount=1,
-                    descriptorType=BINDINGS[binding],
-                    pBufferInfo=[vk.VkDescriptorBufferInfo(buffer=b.handle, offset=0, range=b.size)],
-                )
-                for binding, b in enumerate(buffers)
-            ]
-            vk.vkUpdateDescriptorSets(self.context.device, len(writes), writes, 0, None)
+            write_buffers(self.context.device, descriptor_set, BINDINGS, buffers)
 
     # -- recording, into a target `usable()` accepted, in this order
 

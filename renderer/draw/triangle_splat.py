@@ -34,9 +34,15 @@ from __future__ import annotations
 import numpy as np
 
 from ..device import shaders, vk
-from ..device.handles import create_sampler, vk_create, vk_destroy
+from ..device.handles import create_sampler, vk_destroy
 from ..device.memory import Buffer, pipeline_barrier
-from ..device.pipelines import create_compute_pipeline, create_set_layout, push_set_layout
+from ..device.pipelines import (
+    create_compute_pipeline,
+    create_descriptor_sets,
+    create_set_layout,
+    push_set_layout,
+    write_buffers,
+)
 from .point_splat import (
     MAX_IDS,
     NEXT_ID,
@@ -128,23 +134,7 @@ class TriangleSplat:
             target_layout = push_set_layout(
                 device, render_pass, "point splat target", TARGET_BINDINGS, COMPUTE
             )
-            pool_sizes = [
-                vk.VkDescriptorPoolSize(type=t, descriptorCount=slots * list(BINDINGS.values()).count(t))
-                for t in set(BINDINGS.values())
-            ]
-            self.pool = vk_create(
-                "DescriptorPool",
-                vk.vkCreateDescriptorPool,
-                device,
-                vk.VkDescriptorPoolCreateInfo(maxSets=slots, pPoolSizes=pool_sizes),
-                None,
-            )
-            self.sets = vk.vkAllocateDescriptorSets(
-                device,
-                vk.VkDescriptorSetAllocateInfo(
-                    descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
-                ),
-            )
+            self.pool, self.sets = create_descriptor_sets(device, self.set_layout, BINDINGS, slots)
             self.sampler = create_sampler(device)
             storage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
             draw_usage = (
@@ -198,17 +188,7 @@ class TriangleSplat:
                     self.large[i],
                     self.screen[i],
                 ]
-                writes = [
-                    vk.VkWriteDescriptorSet(
-                        dstSet=descriptor_set,
-                        dstBinding=binding,
-                        descriptorCount=1,
-                        descriptorType=BINDINGS[binding],
-                        pBufferInfo=[vk.VkDescriptorBufferInfo(buffer=b.handle, offset=0, range=b.size)],
-                    )
-                    for binding, b in enumerate(buffers)
-                ]
-                vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
+                write_buffers(device, descriptor_set, BINDINGS, buffers)
         except BaseException:
             self.destroy()
             raise
