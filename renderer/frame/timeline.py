@@ -20,10 +20,14 @@ How it stays free of stalls and re-recording:
   (name, occurrence in the recording) of a slot keeps its pair of queries, so a command buffer recorded again
   (a window's per swapchain image, a panel's every frame) writes the same ones.
 - Each frame's submission ends with the slot's *closing* command buffer (recorded once): the frame's last
-  timestamp, then `vkCmdCopyQueryPoolResults` (with availability) into a small host-visible buffer of the slot.
-  It is read from host memory once the slot's fence has been waited anyway, when the slot is reused: no Vulkan
-  call, so no wait (lavapipe 22.3's vkGetQueryPoolResults waits for its device idle, that is for the newer frame
-  in flight too: 5.8 ms a frame at 10k particles). A span whose timestamps were not both written is left out.
+  timestamp, then, on a CPU driver, `vkCmdCopyQueryPoolResults` (with availability) into a small host-visible
+  buffer of the slot. It is read from host memory once the slot's fence has been waited anyway, when the slot is
+  reused: no Vulkan call, so no wait (lavapipe 22.3's vkGetQueryPoolResults waits for its device idle, that is
+  for the newer frame in flight too: 5.8 ms a frame at 10k particles). On a GPU the copy is no good: without
+  VK_QUERY_RESULT_WAIT_BIT (which would wait forever for a query a frame did not write) it is not ordered after
+  the timestamps, and the H100 found all but the first of a rasterized frame's unavailable to it. There, once the
+  fence has been waited, `vkGetQueryPoolResults` (no wait) reads them, all written by then. A span whose
+  timestamps were not both written is left out.
 - lavapipe (Mesa 22.3, lvp_execute.c) runs a submission's command buffers in order on its queue thread; a compute
   dispatch runs to its end right there, while a timestamp outside a render pass is binned into llvmpipe's current
   scene and takes its time only when that scene is next flushed (a barrier, the next timestamp, a wait on
@@ -97,7 +101,8 @@ class _Slot:
 
     def __init__(self):
         self.pool = self.mark = self.submit_info = self.closing = self.copied = None
-        self.results: np.ndarray | None = None  # the copy in `copied`: (timestamp, availability) per query
+        # (timestamp, availability) per query: a view of `copied` (the closing copy's), or read on the host
+        self.results: np.ndarray | None = None
         self.queries: dict[tuple[str, int], int] = {}  # (name, occurrence) -> its first query (the end: +1)
         self.layout: tuple | None = (
             None  # ((name, first query), ...) of the recording, kernels first; None: stale
@@ -146,7 +151,7 @@ class Timeline:
         ].timestampValidBits
         self.period_ms = float(props.limits.timestampPeriod) * 1e-6
         self.mask = (1 << bits) - 1
-        self.latch = context.device_type == "CPU"
+        self.latch = self.copy_in_frame = context.device_type == "CPU"
         self._names.append(KERNELS)
         self._columns.append(KERNELS)
         try:
@@ -171,14 +176,17 @@ class Timeline:
         begin = vk.VkCommandBufferBeginInfo(flags=vk.VK_COMMAND_BUFFER_USAGE_SIMULTANEOUS_USE_BIT)
         for i, slot in enumerate(self._slots):
             slot.pool = vk_create("QueryPool", vk.vkCreateQueryPool, device, info, None)
-            slot.copied = Buffer(
-                self.context,
-                CAPACITY * 16,
-                vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
-                host=True,
-                name=f"timestamps {i}",
-            )
-            slot.results = np.frombuffer(slot.copied.map(), dtype=np.uint64).reshape(CAPACITY, 2)
+            if self.copy_in_frame:
+                slot.copied = Buffer(
+                    self.context,
+                    CAPACITY * 16,
+                    vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT,
+                    host=True,
+                    name=f"timestamps {i}",
+                )
+                slot.results = np.frombuffer(slot.copied.map(), dtype=np.uint64).reshape(CAPACITY, 2)
+            else:
+                slot.results = np.empty((CAPACITY, 2), np.uint64)
             slot.results[:] = 0
             slot.mark, slot.closing = buffers[2 * i], buffers[2 * i + 1]
             cb = slot.mark
@@ -194,14 +202,19 @@ class Timeline:
 
     def _record_closing(self, slot: _Slot) -> None:
         """The slot's closing command buffer, last in each of its frames' submissions: the frame's last
-        timestamp, then every query's result and availability copied into host memory (read after the fence,
-        with no call that could wait). The barrier before the copy waits for all earlier commands, so every
-        timestamp written is available to it (no WAIT flag: a query this frame did not write, a span not
-        recorded in it, would wait forever); it follows a timestamp because lavapipe skips a barrier that begins
-        a command buffer. Its memory barrier also orders the copy after the one of the slot's previous frame."""
-        cb, buffer = slot.closing, slot.copied.handle
+        timestamp, then, with `copy_in_frame`, every query's result and availability copied into host memory
+        (read after the fence, with no call that could wait). The barrier before the copy waits for all earlier
+        commands, which on lavapipe makes every timestamp written available to it (no WAIT flag: a query this frame
+        did not write, a span not recorded in it, would wait forever); it follows a timestamp because lavapipe
+        skips a barrier that begins a command buffer. Its memory barrier also orders the copy after the one of the
+        slot's previous frame."""
+        cb = slot.closing
         vk.vkBeginCommandBuffer(cb, vk.VkCommandBufferBeginInfo())
         vk.vkCmdWriteTimestamp(cb, STAGE, slot.pool, FRAME_END)
+        if not self.copy_in_frame:
+            vk.vkEndCommandBuffer(cb)
+            return
+        buffer = slot.copied.handle
 
         def barrier(src_access, dst_access):
             return vk.VkBufferMemoryBarrier(
@@ -381,17 +394,31 @@ class Timeline:
         return [self._slots[slot].closing] if self.supported else []
 
     def read(self, slot: int) -> None:
-        """After the wait on the slot's fence: its frame's timestamps, copied to host memory by its closing command
-        buffer, into the table. No Vulkan call: lavapipe's vkGetQueryPoolResults waits for its device idle, that
-        is for the newer frames in flight too."""
-        state = self._slots[slot]
+        """After the wait on the slot's fence: its frame's timestamps into the table, from the closing copy in
+        host memory (no Vulkan call: lavapipe's vkGetQueryPoolResults waits for its device idle, that is for the
+        newer frames in flight too) or, on a GPU, from vkGetQueryPoolResults without waiting."""
+        state = self._slot(slot)
         frame, state.frame = state.frame, None
         if frame is None:
             return
+        if not self.copy_in_frame:
+            try:
+                vk.vkGetQueryPoolResults(
+                    self.context.device,
+                    state.pool,
+                    0,
+                    state.next,
+                    state.next * 16,
+                    vk.ffi.from_buffer(state.results),
+                    16,
+                    vk.VK_QUERY_RESULT_64_BIT | vk.VK_QUERY_RESULT_WITH_AVAILABILITY_BIT,
+                )
+            except vk.VkNotReady:  # a query the frame did not write: its availability reads 0
+                pass
         results = state.results[: state.next].copy()
-        # read: a submission without the closing copy (a window's still) leaves nothing to read
         state.results[:, 1] = 0
-        if not results[0, 1]:
+        # the frame's closing command buffer ran (a window's still is submitted without it: nothing to read)
+        if not results[FRAME_END, 1]:
             return
         if state.layout is None:
             state.layout = ((KERNELS, 0), *((name, first) for (name, _), first in state.queries.items()))
