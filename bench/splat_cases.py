@@ -2,10 +2,12 @@
 
 - spread: the benchmark's view (camera at (0, 0, 2.5));
 - dense: the camera moved back until the spiral covers about 64x64 pixels (every particle on a few thousand);
+- flat: the dense view of the spiral pressed flat (z = 0), as a 2D simulation seen head-on: one depth for all,
+  so only the particles' order decides each pixel;
 - colours-radii: the spread view with a colour and a radius per particle (arrays the splat reads per particle).
 
-The dense case runs with SPLAT's subgroup reduction as the device picks it and forced off
-(`dense-unreduced`), so the reduction's effect is measured too. The cases take turns (`--repeat`), so a drift of the
+The spread, dense and flat cases run with SPLAT's subgroup reduction as the device picks it and forced off
+(`-unreduced`), so the reduction's effect is measured too. The cases take turns (`--repeat`), so a drift of the
 machine's speed hits all; the table shows the median ms/frame of each case's turns and its ratio to the spread
 case of the same N.
 
@@ -15,8 +17,6 @@ case of the same N.
 `--json FILE` writes every figure.
 """
 
-from __future__ import annotations
-
 import argparse
 import json
 import statistics
@@ -25,24 +25,39 @@ import time
 from pathlib import Path
 
 import numpy as np
+import taichi as ti
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from renderer.draw.point_splat import REDUCTIONS  # noqa: E402
+
 RADIUS = 0.002
 SPIRAL_WIDTH = 1.8  # world units: the spiral's arms reach 0.9 from its centre
-CASES = ("spread", "dense", "dense-unreduced", "colours-radii")
+CASES = ("spread", "dense", "flat", "spread-unreduced", "dense-unreduced", "flat-unreduced", "colours-radii")
+
+
+@ti.kernel
+def flatten(pos: ti.types.ndarray(dtype=ti.math.vec3, ndim=1)):
+    """The flat cases: every particle at z = 0."""
+    for i in pos:
+        pos[i].z = 0.0
 
 
 def scene_for(case: str, count: int, height: int):
+    from bench.splat_cases import flatten  # by its module's name, not __main__'s: the compiler imports it
     from renderer.camera import Camera
-    from scenes.particles import Particles
+    from scenes.particles import Particles, spiral
 
     camera = Camera()
-    if case.startswith("dense"):  # 64 px across: SPIRAL_WIDTH * projection scale * height / 2 / eye = 64
+    if case.startswith(
+        ("dense", "flat")
+    ):  # 64 px across: SPIRAL_WIDTH * projection scale * height / 2 / eye = 64
         camera = Camera(eye=(0.0, 0.0, SPIRAL_WIDTH * camera.projection_scale() * height / 2 / 64))
 
     class Case(Particles):
+        kernels = (spiral, flatten)
+
         def setup(self, gpu):
             self.camera = camera
             self.positions = gpu.array("positions", (self.count,), element_shape=(3,))
@@ -53,15 +68,23 @@ def scene_for(case: str, count: int, height: int):
                 extra["radii"] = gpu.array("radii", data=np.full(self.count, self.radius, np.float32))
             self.draw = gpu.particles(self.positions, radius=self.radius, color=self.color, **extra)
             self.step = gpu.kernel("spiral").bind(self.positions, 0.0)
+            self.flatten = gpu.kernel("flatten").bind(self.positions) if case.startswith("flat") else None
+
+        def update(self, frame, dt, input):
+            super().update(frame, dt, input)
+            if self.flatten is not None:
+                self.flatten()
 
     return Case(count=count, radius=RADIUS)
 
 
-def run_case(case: str, count: int, size: tuple[int, int], warmup: int, frames: int) -> dict:
+def run_case(
+    case: str, count: int, size: tuple[int, int], warmup: int, frames: int, reduction: str | None = None
+) -> dict:
     from renderer.app.headless import HeadlessRenderer
     from renderer.draw import point_splat
 
-    point_splat.REDUCTION = "off" if case == "dense-unreduced" else None
+    point_splat.REDUCTION = "off" if case.endswith("-unreduced") else reduction
     try:
         scene = scene_for(case, count, size[1])
         with HeadlessRenderer(scene, *size) as r:
@@ -103,6 +126,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--cases", default=",".join(CASES), help="which cases (default: all)")
     ap.add_argument("--size", default="1280x720", help="frame size (default %(default)s)")
     ap.add_argument("--json", help="write every figure to this file")
+    ap.add_argument(
+        "--reduction",
+        choices=REDUCTIONS,
+        help="the reduction of the cases not -unreduced (default: the device's pick)",
+    )
     args = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     frames, warmup = per_size(args.frames, sizes), per_size(args.warmup, sizes)
@@ -116,7 +144,7 @@ def main(argv: list[str]) -> int:
         results[n] = {case: [] for case in cases}
         for turn in range(args.repeat):
             for case in cases:
-                r = run_case(case, n, size, warmup[n], frames[n])
+                r = run_case(case, n, size, warmup[n], frames[n], args.reduction)
                 results[n][case].append(r)
                 print(
                     f"N={n:,} {case} (turn {turn + 1}): {r['median_ms']:.2f} ms median, "

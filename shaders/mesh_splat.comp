@@ -153,7 +153,9 @@ void main() {
                 float z = (float(e12) * a.z + float(e20) * b.z + float(e01) * c.z) / float(area);
                 uint64_t mine = (uint64_t(floatBitsToUint(abs(clamp(z, 0.0, 1.0)))) << 32) | uint64_t(id);
                 uint pixel = tiled(uint(x), uint(y));
-                if (uint(splat[pixel] >> 32) >= uint(mine >> 32)) {
+                // a read first, whole keys compared: most triangles of a dense mesh are behind (see
+                // particles_splat.comp `below`)
+                if (splat[pixel] > mine) {
                     atomicMin(splat[pixel], mine);
                 }
             }

@@ -15,13 +15,15 @@
 //      where most particles lost and reading each particle and its pixels at random costs more.
 // A CPU driver runs a branch under a mask for all the SIMD lanes when one takes it: costly work (shading, an
 // append) is kept out of the loops over pixels and reached once per lane and winner at most.
-// SPLAT's variants REDUCE_PARTITIONED and REDUCE_BALLOT (point_splat.py picks one where the device's subgroups
-// allow it): the invocations of a subgroup that splat into the same pixel take their minimum first, and one of
-// them goes to memory (Schütz et al.: atomics on one pixel serialize). The minimum is the same, so is the image.
+// SPLAT's variants REDUCE_PARTITIONED and REDUCE_BALLOT (point_splat.py: where forced, as they were measured to
+// cost more than the read before the atomic leaves to save): the invocations of a subgroup that splat into the
+// same pixel take their minimum first, and one of them goes to memory (Schütz et al.: atomics on one pixel
+// serialize). The minimum is the same, so is the image.
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_EXT_shader_atomic_int64 : require
 #if defined(REDUCE_PARTITIONED) || defined(REDUCE_BALLOT)
 #extension GL_KHR_shader_subgroup_ballot : require
+#extension GL_KHR_shader_subgroup_vote : require
 #extension GL_EXT_shader_subgroup_extended_types_int64 : require
 #endif
 #ifdef REDUCE_PARTITIONED
@@ -131,24 +133,29 @@ void square(Sprite s, out ivec2 lo, out ivec2 hi) {
 }
 
 #ifdef SPLAT
-// (depth, id) into the pixel, where it is nearer. A plain read first: where many particles share a pixel most
-// are behind what is there already and need no atomic. Its depth half alone decides, as it only decreases
-// during the pass, whatever a read that meets a concurrent atomic sees of it.
-void splat_into(uint pixel, uint64_t mine) {
-    if (uint(splat[pixel] >> 32) >= uint(mine >> 32)) {
-        atomicMin(splat[pixel], mine);
-    }
+// Whether `mine` is below what the pixel holds: a read first, as where many particles share a pixel most are
+// behind (or, at the same depth, after) what is there already and need no atomic (nor a reduction). The whole
+// key decides: a 2D simulation seen head-on has one depth for all. A plain read, which the GPU's L1 serves
+// (an atomic load goes to L2: the H100's splat of 100M particles took 2x as long); should a device's 64-bit
+// read ever meet an atomicMin halfway and see the halves of two values, the one key it could wrongly find
+// below `mine` has `mine`'s depth, so at worst a tie of two depths goes to the other particle.
+bool below(uint pixel, uint64_t mine) {
+    return splat[pixel] > mine;
 }
 
 // `mine` into `pixel` if `covers`: every invocation of the subgroup calls this at the same step. With a
 // reduction, each value written is the minimum of some invocations' keys for that pixel, and every key is
 // covered by one of them: the pixel's minimum is the same however the subgroup is split.
 void splat_pixel(bool covers, uint pixel, uint64_t mine) {
+    covers = covers && below(pixel, mine);
 #if defined(REDUCE_PARTITIONED)
-    // the invocations with the same pixel (those that cover none form one more partition, which writes nothing)
-    uvec4 same = subgroupPartitionNV(covers ? pixel : 0xFFFFFFFFu);
-    mine = subgroupPartitionedMinNV(covers ? mine : EMPTY, same);
-    covers = covers && subgroupBallotFindLSB(same) == gl_SubgroupInvocationID;
+    if (subgroupAny(covers)) {  // the partition costs more than the read: only where an atomic is left to do
+        // the invocations with the same pixel (those that cover none form one more partition, which writes
+        // nothing)
+        uvec4 same = subgroupPartitionNV(covers ? pixel : 0xFFFFFFFFu);
+        mine = subgroupPartitionedMinNV(covers ? mine : EMPTY, same);
+        covers = covers && subgroupBallotFindLSB(same) == gl_SubgroupInvocationID;
+    }
 #elif defined(REDUCE_BALLOT)
     // the pixel of the first invocation still to write, while others share it: their minimum, written once; from
     // the first pixel no other invocation shares, each writes its own (spread particles: one round)
@@ -162,13 +169,13 @@ void splat_pixel(bool covers, uint pixel, uint64_t mine) {
             uint64_t least = subgroupMin(mine);
             covers = false;
             if (subgroupElect()) {
-                splat_into(pixel, least);
+                atomicMin(splat[pixel], least);
             }
         }
     }
 #endif
     if (covers) {
-        splat_into(pixel, mine);
+        atomicMin(splat[pixel], mine);
     }
 }
 #endif
@@ -250,13 +257,27 @@ void main() {
     square(s, lo, hi);
     uint64_t mine = key(s, i);
 #ifdef SPLAT
-    // the 2x2 pixels from `lo` in four steps that every invocation takes (no divergent loop; the subgroup's
-    // invocations meet at each step for the reduction)
+    // the pixels of the 2x2 from `lo` that the particle covers: in the square, and in the disc (particles.frag
+    // discards outside it)
+    uint covered = 0u;  // bit k: pixel lo + (k & 1, k >> 1)
     for (uint k = 0u; k < 4u; ++k) {
         ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
         precise vec2 c = 2.0 * (vec2(xy) + 0.5 - s.win) / s.size;  // gl_PointCoord * 2 - 1 there
-        // in the square, and in the disc (particles.frag discards outside it)
-        bool covers = all(lessThanEqual(xy, hi)) && dot(c, c) <= 1.0;
+        if (all(lessThanEqual(xy, hi)) && dot(c, c) <= 1.0) {
+            covered |= 1u << k;
+        }
+    }
+    // one covered pixel a step, in steps every invocation of the subgroup takes (the reduction meets them at
+    // each): as many as the most any of them covers (a particle of at most a pixel: mostly one)
+#if defined(REDUCE_PARTITIONED) || defined(REDUCE_BALLOT)
+    while (subgroupAny(covered != 0u)) {
+#else
+    while (covered != 0u) {
+#endif
+        uint k = uint(findLSB(covered)) & 3u;
+        bool covers = covered != 0u;
+        covered &= covered - 1u;
+        ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
         splat_pixel(covers, tiled(uint(xy.x), uint(xy.y)), mine);
     }
 #else

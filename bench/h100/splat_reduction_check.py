@@ -1,4 +1,4 @@
-"""On a GPU: the point splat's subgroup reductions draw the same image as none. The dense and spread cases of
+"""On a GPU: the point splat's subgroup reductions draw the same image as none. The dense, flat and spread cases of
 bench/splat_cases.py (1M and 10M particles, 1280x720, frame 10) rendered with each reduction the device has and
 with none; prints, per case, the reduction and whether its pixels equal the unreduced ones exactly.
 Run from the project root: python3 bench/h100/splat_reduction_check.py"""
@@ -21,7 +21,7 @@ def frame(case: str, count: int, reduction: str) -> np.ndarray:
 
 
 for count in (1_000_000, 10_000_000):
-    for case in ("dense", "spread"):
+    for case in ("dense", "flat", "spread"):
         reference = frame(case, count, "off")
         for reduction in ("partitioned", "ballot"):
             try:

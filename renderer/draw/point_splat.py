@@ -23,10 +23,11 @@ per frame. The splat buffer, the list and the frame's images come with each reco
 (`draw/base.py` RenderTarget) and are bound as push descriptors, since every slot and swapchain image is a
 different set.
 
-Where many particles fall on few pixels (a dense cloud seen from far away), atomics on one pixel serialize: SPLAT
-reads a pixel before its atomic (most particles there are behind, and need none), and where the device's
-subgroups allow it (`subgroup_reduction()`) the invocations of a subgroup that hit the same pixel take their
-minimum first and one of them writes it. The minimum is the same, and so is the image.
+Where many particles fall on few pixels (a dense cloud seen from far away, a 2D simulation seen head-on),
+atomics on one pixel serialize: SPLAT reads a pixel before its atomic (most particles there are behind, or at
+the same depth but later, and need none). A reduction within a subgroup before the atomic (the invocations that
+hit the same pixel take their minimum first and one of them writes it; the image is the same) can be forced
+(REDUCTION); it is off by default, as it was measured to cost more than it saves (`subgroup_reduction()`).
 
 Without `shaderInt64`, `shaderBufferInt64Atomics`, `VK_KHR_push_descriptor` or format-less storage image
 writes, or for more particles than the device can index or dispatch (`supported()`), into a frame whose colour
@@ -95,20 +96,22 @@ SHADER_RW = vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
 # what reads the splat's results as commands: the indirect draw of the large ones, SHADE_LISTED's dispatch
 DRAW_STAGES = vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
 DRAW_READS = vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT | vk.VK_ACCESS_INDEX_READ_BIT
-# SPLAT's reduction within a subgroup: None picks the best the device has (subgroup_reduction()); "partitioned",
-# "ballot" or "off" forces one (tests and benchmarks compare them; the image is the same)
+# SPLAT's reduction within a subgroup: None: off (measured to cost more than it saves: subgroup_reduction());
+# "partitioned", "ballot" or "off" forces one (tests and benchmarks compare them; the image is the same)
 REDUCTION: str | None = None
 REDUCTIONS = ("partitioned", "ballot", "off")
 # what each reduction needs: subgroup operations in compute shaders, and the enabled features
 SUBGROUP_NEEDS = {
     "partitioned": (
         vk.VK_SUBGROUP_FEATURE_BASIC_BIT
+        | vk.VK_SUBGROUP_FEATURE_VOTE_BIT
         | vk.VK_SUBGROUP_FEATURE_BALLOT_BIT
         | 0x100,  # ..._PARTITIONED_BIT_NV
         ("subgroupPartitioned", "shaderSubgroupExtendedTypes"),
     ),
     "ballot": (
         vk.VK_SUBGROUP_FEATURE_BASIC_BIT
+        | vk.VK_SUBGROUP_FEATURE_VOTE_BIT
         | vk.VK_SUBGROUP_FEATURE_BALLOT_BIT
         | vk.VK_SUBGROUP_FEATURE_ARITHMETIC_BIT,
         ("shaderSubgroupExtendedTypes",),
@@ -152,11 +155,17 @@ def supported(context, count: int, *buffers) -> bool:
 
 
 def subgroup_reduction(context) -> str:
-    """SPLAT's reduction within a subgroup on this device: on a GPU "partitioned" (VK_NV_shader_subgroup_
-    partitioned: one partition per pixel), else "ballot" (basic, ballot and arithmetic subgroup operations: a loop
-    over the pixels that invocations share), else "off"; both need 64-bit subgroup arithmetic
-    (shaderSubgroupExtendedTypes) in compute shaders. "off" on a CPU driver. REDUCTION forces one
-    (RendererError where the device cannot)."""
+    """SPLAT's reduction within a subgroup on this device: "off" unless REDUCTION forces one (RendererError where
+    the device cannot): "partitioned" (VK_NV_shader_subgroup_partitioned: one partition per pixel) or "ballot"
+    (basic, vote, ballot and arithmetic subgroup operations: a loop over the pixels that invocations share); both
+    need 64-bit subgroup arithmetic (shaderSubgroupExtendedTypes) in compute shaders. Off by default, as measured
+    (bench/splat_cases.py): SPLAT's read before its atomic already spares the atomics of the particles behind,
+    and what is left costs less than the reduction. On an H100, 100M particles at 1280x720, spread 2.50 ms a
+    frame off against 2.98 partitioned, dense (all on ~1,650 pixels) 1.71 against 1.97; on lavapipe, 1M dense,
+    42-75 ms off against 64-125 with the ballot loop (a CPU driver runs a subgroup as the SIMD lanes of one
+    thread, and few threads contend for a pixel)."""
+    if REDUCTION is None:
+        return "off"
     properties = vk.VkPhysicalDeviceSubgroupProperties()
     vk.vkGetPhysicalDeviceProperties2(
         context.physical_device, vk.VkPhysicalDeviceProperties2(pNext=properties)
@@ -172,12 +181,6 @@ def subgroup_reduction(context) -> str:
             and all(features.get(name) for name in needed_features)
         )
 
-    if REDUCTION is None:
-        # A CPU driver runs a subgroup's invocations as the SIMD lanes of one thread, and few threads contend
-        # for a pixel: there the loop costs more than it saves (lavapipe, 1M particles on ~2,000 pixels at
-        # 1280x720: 64-125 ms a frame with it, 42-75 ms without).
-        picks = ("partitioned", "ballot") if context.device_type != "CPU" else ()
-        return next((r for r in picks if can(r)), "off")
     if REDUCTION not in REDUCTIONS:
         raise RendererError(f"point splat reduction {REDUCTION!r}: use one of {REDUCTIONS} or None")
     if REDUCTION != "off" and not can(REDUCTION):
