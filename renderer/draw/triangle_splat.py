@@ -18,8 +18,9 @@ the frame, all ones empty):
 A probe measured it against the rasterizer (static frames, lavapipe, 2 cores, 1280x720):
 1M triangles 40.8 against 68.7 ms a frame (1.7x), 500k 29.0 against 43.1, 320k 24.8 against 28.4, and at 100k
 (three pixels a triangle, 40% of them large) 24.5 against 13.0: the resolve's cost is per pixel of the frame
-and the splat's per triangle. So a mesh is splatted from SPLAT_FROM triangles per pixel of the frame on; on a
-GPU, whose rasterizer is in hardware, it was not measured, and is not splatted.
+and the splat's per triangle. So a mesh is splatted from SPLAT_FROM triangles per pixel of the frame on. On an
+H100 (bench/mesh_cases.py, the benchmark's sheet, read back) the rasterizer, one quad of fragments per tiny
+triangle, loses far earlier: 1M triangles 0.33 against 1.57 ms a frame, 10M 0.55 against 8.27.
 
 The image is the rasterizer's to within a level per channel (the shading's float rounding) except where the
 rasterizer's snapping or depth differs from this one's by a rounding, on edge pixels: 0 of 921,600 pixels at 1M
@@ -58,9 +59,9 @@ from .point_splat import (
 from .point_splat import supported as point_splat_supported
 
 MAX_SPAN = 3  # pixel centres per side of a splatted triangle's box (mesh_splat.comp's)
-# triangles per pixel of the frame from which a mesh is splatted (the module docstring: on lavapipe the
-# splat wins from ~0.3; None: never, where unmeasured)
-SPLAT_FROM = {"CPU": 0.3, "GPU": None}
+# triangles per pixel of the frame from which a mesh is splatted (the module docstring: the splat wins from ~0.3
+# on lavapipe, from ~0.1 on an H100; None: never)
+SPLAT_FROM = {"CPU": 0.3, "GPU": 0.1}
 PUSH_BYTES = (
     32  # vec4 base colour, uvec4 (width, height, triangles or vertices, the frame-wide id of triangle 0)
 )
