@@ -624,7 +624,8 @@ def write_results(
     if not gpu:
         out += ["**H100 (GPU) figures: not measured yet.** This run is CPU only (lavapipe / llvmpipe).", ""]
     out += size_sections(results, meta["frames"], meta["warmup"], meta["repeat"])
-    out += ["## Summary (median ms/frame)", "", *summary_table(results), ""]
+    if results:  # none with --sizes ''
+        out += ["## Summary (median ms/frame)", "", *summary_table(results), ""]
     if plot_path:
         out += [f"![ms/frame against N]({plot_path.name})", ""]
     out += saved_frames_text(meta.get("frames_check"), path)
