@@ -160,8 +160,9 @@ def subgroup_reduction(context) -> str:
     (basic, vote, ballot and arithmetic subgroup operations: a loop over the pixels that invocations share); both
     need 64-bit subgroup arithmetic (shaderSubgroupExtendedTypes) in compute shaders. Off by default, as measured
     (bench/splat_cases.py): SPLAT's read before its atomic already spares the atomics of the particles behind,
-    and what is left costs less than the reduction. On an H100, 100M particles at 1280x720, spread 2.50 ms a
-    frame off against 2.98 partitioned, dense (all on ~1,650 pixels) 1.71 against 1.97; on lavapipe, 1M dense,
+    and what is left costs less than the reduction. On an H100, 100M particles at 1280x720, spread 2.49 ms a
+    frame off against 2.96 partitioned, dense (all on ~1,650 pixels) 1.54 against 1.81, flat (one depth for
+    all) 2.36 against 2.64 (bench/h100/splat_cases*.txt); on lavapipe, 1M dense,
     42-75 ms off against 64-125 with the ballot loop (a CPU driver runs a subgroup as the SIMD lanes of one
     thread, and few threads contend for a pixel)."""
     if REDUCTION is None:
@@ -191,6 +192,27 @@ def subgroup_reduction(context) -> str:
             f"{'' if compute else ' outside compute shaders'}, and the features {features_needed})"
         )
     return REDUCTION
+
+
+def reset_commands(cb, draw: Buffer, commands: np.ndarray) -> None:
+    """Before a splat: its draw's indirect commands rewritten to `commands`, after everything that read or
+    wrote them and the splat buffer (the slot's previous frame, this frame's earlier splats), before SPLAT."""
+    pipeline_barrier(
+        cb,
+        DRAW_STAGES | COMPUTE_STAGE,
+        TRANSFER_STAGE | COMPUTE_STAGE,
+        vk.VK_ACCESS_SHADER_WRITE_BIT,
+        vk.VK_ACCESS_TRANSFER_WRITE_BIT | SHADER_RW,
+    )
+    vk.vkCmdUpdateBuffer(cb, draw.handle, 0, commands.nbytes, vk.ffi.from_buffer(commands))
+    pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+
+
+def splat_written(cb) -> None:
+    """After a splat: what it wrote visible to the render pass's indirect draw and to the passes after it."""
+    pipeline_barrier(
+        cb, COMPUTE_STAGE, DRAW_STAGES | COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, DRAW_READS | SHADER_RW
+    )
 
 
 def splat_bytes(width: int, height: int) -> int:
@@ -394,25 +416,10 @@ class PointSplat:
         splat = splat_buffer(self.context, target)
         # after the previous frame of this slot: its draw and dispatch read the commands and list rewritten
         # now, and its passes 2 wrote the splat buffer back to empty; and after this frame's other splats
-        pipeline_barrier(
-            cb,
-            DRAW_STAGES | COMPUTE_STAGE,
-            TRANSFER_STAGE | COMPUTE_STAGE,
-            vk.VK_ACCESS_SHADER_WRITE_BIT,
-            vk.VK_ACCESS_TRANSFER_WRITE_BIT | SHADER_RW,
-        )
-        draw = self.draws[slot]
-        vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMANDS.nbytes, vk.ffi.from_buffer(DRAW_COMMANDS))
-        pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+        reset_commands(cb, self.draws[slot], DRAW_COMMANDS)
         with target.span(cb, "splat"):
             self._dispatch(cb, slot, "SPLAT", [buffer_write(0, splat)], self.particle_groups)
-        pipeline_barrier(
-            cb,
-            COMPUTE_STAGE,
-            DRAW_STAGES | COMPUTE_STAGE,
-            vk.VK_ACCESS_SHADER_WRITE_BIT,
-            DRAW_READS | SHADER_RW,
-        )
+        splat_written(cb)
 
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the sprite pipeline and vertex buffers bound: the large particles."""

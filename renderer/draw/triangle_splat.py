@@ -52,8 +52,10 @@ from .point_splat import (
     color_back,
     color_to_compute,
     particle_groups,
+    reset_commands,
     splat_buffer,
     splat_bytes,
+    splat_written,
     target_images,
 )
 from .point_splat import supported as point_splat_supported
@@ -71,11 +73,7 @@ DRAW_COMMAND = np.array(
 STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
 COMPUTE_STAGE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
-TRANSFER_STAGE = vk.VK_PIPELINE_STAGE_TRANSFER_BIT
 SHADER_RW = vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
-# what reads SPLAT's results as commands: the indirect draw of the large triangles
-DRAW_STAGES = vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
-DRAW_READS = vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT | vk.VK_ACCESS_INDEX_READ_BIT
 # set 0, per frame in flight: the mesh's uniforms, positions, normals, indices, colours (or none), the large
 # triangles' draw command and indices, the transformed vertices
 BINDINGS = {0: vk.VK_DESCRIPTOR_TYPE_UNIFORM_BUFFER, **dict.fromkeys(range(1, 8), STORAGE)}
@@ -218,28 +216,13 @@ class TriangleSplat:
         # after the previous frame of this slot: its draw read the command and indices rewritten now, its RESOLVE
         # the transformed vertices, and its passes after the render pass wrote the splat buffer back to empty;
         # and after this frame's other splats
-        pipeline_barrier(
-            cb,
-            DRAW_STAGES | COMPUTE_STAGE,
-            TRANSFER_STAGE | COMPUTE_STAGE,
-            vk.VK_ACCESS_SHADER_WRITE_BIT,
-            vk.VK_ACCESS_TRANSFER_WRITE_BIT | SHADER_RW,
-        )
-        draw = self.draws[slot]
-        vk.vkCmdUpdateBuffer(cb, draw.handle, 0, DRAW_COMMAND.nbytes, vk.ffi.from_buffer(DRAW_COMMAND))
-        pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
+        reset_commands(cb, self.draws[slot], DRAW_COMMAND)
         with target.span(cb, "mesh splat"):
             self._dispatch(cb, slot, "TRANSFORM", splat, particle_groups(self.vertex_count, self.max_grid))
             pipeline_barrier(cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW)
             self.push[6] = triangles  # SPLAT's and RESOLVE's
             self._dispatch(cb, slot, "SPLAT", splat, particle_groups(triangles, self.max_grid))
-        pipeline_barrier(
-            cb,
-            COMPUTE_STAGE,
-            DRAW_STAGES | COMPUTE_STAGE,
-            vk.VK_ACCESS_SHADER_WRITE_BIT,
-            DRAW_READS | SHADER_RW,
-        )
+        splat_written(cb)
 
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the mesh's pipeline and vertex buffers bound: the large triangles."""
