@@ -27,7 +27,9 @@ from bench.splat_cases import per_size  # noqa: E402
 CASES = ("splat", "raster")
 
 
-def run_case(case: str, triangles: int, size: tuple[int, int], warmup: int, frames: int) -> dict:
+def run_case(
+    case: str, triangles: int, size: tuple[int, int], warmup: int, frames: int, timeline: bool | None = None
+) -> dict:
     from renderer.app.headless import HeadlessRenderer
     from renderer.draw import triangle_splat
 
@@ -36,7 +38,7 @@ def run_case(case: str, triangles: int, size: tuple[int, int], warmup: int, fram
         triangle_splat.SPLAT_FROM.update(CPU=0.0, GPU=0.0)
     try:
         scene = WaveMesh(grid=grid_for_triangles(triangles), splat=case == "splat")
-        with HeadlessRenderer(scene, *size) as r:
+        with HeadlessRenderer(scene, *size, timeline=timeline) as r:
             stamps, image = [], None
             total = warmup + frames + r.frames.frames_in_flight
             for frame, pixels in r.frames_iter(total, 1 / 60, copy=False):
@@ -61,6 +63,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--frames", default="20", help="timed frames: one number, or one per size")
     ap.add_argument("--warmup", default="3", help="warm-up frames: one number, or one per size")
     ap.add_argument("--repeat", type=int, default=3, help="turns of both cases (default %(default)s)")
+    ap.add_argument(
+        "--timeline",
+        action="store_true",
+        help="GPU time per span on a CPU driver too (off there by default: its timestamps cost ~0.7 ms a frame)",
+    )
     ap.add_argument("--size", default="1280x720", help="frame size (default %(default)s)")
     args = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
@@ -72,7 +79,7 @@ def main(argv: list[str]) -> int:
         runs: dict[str, list[dict]] = {case: [] for case in CASES}
         for _turn in range(args.repeat):
             for case in CASES:
-                runs[case].append(run_case(case, n, size, warmup[n], frames[n]))
+                runs[case].append(run_case(case, n, size, warmup[n], frames[n], args.timeline or None))
         for case, rs in runs.items():
             middle = sorted(rs, key=lambda r: r["median_ms"])[len(rs) // 2]
             spans = ", ".join(f"{k} {v[0]:.3f}" for k, v in middle["gpu_ms"].items()) or "not measured"

@@ -79,7 +79,13 @@ def scene_for(case: str, count: int, height: int):
 
 
 def run_case(
-    case: str, count: int, size: tuple[int, int], warmup: int, frames: int, reduction: str | None = None
+    case: str,
+    count: int,
+    size: tuple[int, int],
+    warmup: int,
+    frames: int,
+    reduction: str | None = None,
+    timeline: bool | None = None,
 ) -> dict:
     from renderer.app.headless import HeadlessRenderer
     from renderer.draw import point_splat
@@ -87,7 +93,7 @@ def run_case(
     point_splat.REDUCTION = "off" if case.endswith("-unreduced") else reduction
     try:
         scene = scene_for(case, count, size[1])
-        with HeadlessRenderer(scene, *size) as r:
+        with HeadlessRenderer(scene, *size, timeline=timeline) as r:
             stamps = []
             total = warmup + frames + r.frames.frames_in_flight  # the last timed frame in the steady state
             for frame, _pixels in r.frames_iter(total, 1 / 60, copy=False):
@@ -127,6 +133,11 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--size", default="1280x720", help="frame size (default %(default)s)")
     ap.add_argument("--json", help="write every figure to this file")
     ap.add_argument(
+        "--timeline",
+        action="store_true",
+        help="GPU time per span on a CPU driver too (off there by default: its timestamps cost ~0.7 ms a frame)",
+    )
+    ap.add_argument(
         "--reduction",
         choices=REDUCTIONS,
         help="the reduction of the cases not -unreduced (default: the device's pick)",
@@ -144,7 +155,7 @@ def main(argv: list[str]) -> int:
         results[n] = {case: [] for case in cases}
         for turn in range(args.repeat):
             for case in cases:
-                r = run_case(case, n, size, warmup[n], frames[n], args.reduction)
+                r = run_case(case, n, size, warmup[n], frames[n], args.reduction, args.timeline or None)
                 results[n][case].append(r)
                 print(
                     f"N={n:,} {case} (turn {turn + 1}): {r['median_ms']:.2f} ms median, "

@@ -20,7 +20,8 @@ A probe measured it against the rasterizer (static frames, lavapipe, 2 cores, 12
 (three pixels a triangle, 40% of them large) 24.5 against 13.0: the resolve's cost is per pixel of the frame
 and the splat's per triangle. So a mesh is splatted from SPLAT_FROM triangles per pixel of the frame on. On an
 H100 (bench/mesh_cases.py, the benchmark's sheet, read back) the rasterizer, one quad of fragments per tiny
-triangle, loses far earlier: 1M triangles 0.33 against 1.57 ms a frame, 10M 0.55 against 8.27.
+triangle, loses far earlier: 1M triangles 0.33 against 1.44 ms a frame, 10M 0.55 against 8.25, 100k 0.41
+against 0.53 (bench/h100/mesh_cases.txt).
 
 The image is the rasterizer's to within a level per channel (the shading's float rounding) except where the
 rasterizer's snapping or depth differs from this one's by a rounding, on edge pixels: 0 of 921,600 pixels at 1M
