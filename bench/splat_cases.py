@@ -6,8 +6,9 @@
   so only the particles' order decides each pixel;
 - colours-radii: the spread view with a colour and a radius per particle (arrays the splat reads per particle).
 
-The spread, dense and flat cases run with SPLAT's subgroup reduction as the device picks it and forced off
-(`-unreduced`), so the reduction's effect is measured too. The cases take turns (`--repeat`), so a drift of the
+The spread, dense and flat cases run with the renderer's default (no subgroup reduction in SPLAT) or the
+reduction `--reduction` forces; their `-unreduced` twins always run without, so `--reduction partitioned`
+measures what it costs or saves. The cases take turns (`--repeat`), so a drift of the
 machine's speed hits all; the table shows the median ms/frame of each case's turns and its ratio to the spread
 case of the same N.
 
@@ -50,9 +51,8 @@ def scene_for(case: str, count: int, height: int):
     from scenes.particles import Particles, spiral
 
     camera = Camera()
-    if case.startswith(
-        ("dense", "flat")
-    ):  # 64 px across: SPIRAL_WIDTH * projection scale * height / 2 / eye = 64
+    # dense and flat: 64 px across, SPIRAL_WIDTH * projection scale * height / 2 / eye = 64
+    if case.startswith(("dense", "flat")):
         camera = Camera(eye=(0.0, 0.0, SPIRAL_WIDTH * camera.projection_scale() * height / 2 / 64))
 
     class Case(Particles):
@@ -140,7 +140,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument(
         "--reduction",
         choices=REDUCTIONS,
-        help="the reduction of the cases not -unreduced (default: the device's pick)",
+        help="the reduction of the cases not -unreduced (default: the renderer's, off)",
     )
     args = ap.parse_args(argv)
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]

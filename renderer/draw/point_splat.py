@@ -162,9 +162,9 @@ def subgroup_reduction(context) -> str:
     (bench/splat_cases.py): SPLAT's read before its atomic already spares the atomics of the particles behind,
     and what is left costs less than the reduction. On an H100, 100M particles at 1280x720, spread 2.49 ms a
     frame off against 2.96 partitioned, dense (all on ~1,650 pixels) 1.54 against 1.81, flat (one depth for
-    all) 2.36 against 2.64 (bench/h100/splat_cases*.txt); on lavapipe, 1M dense,
-    42-75 ms off against 64-125 with the ballot loop (a CPU driver runs a subgroup as the SIMD lanes of one
-    thread, and few threads contend for a pixel)."""
+    all) 2.36 against 2.64 (bench/h100/splat_cases*.txt); on lavapipe, 1M dense, 42-75 ms off against 64-125
+    with the ballot loop (a CPU driver runs a subgroup as the SIMD lanes of one thread, and few threads contend
+    for a pixel)."""
     if REDUCTION is None:
         return "off"
     properties = vk.VkPhysicalDeviceSubgroupProperties()
