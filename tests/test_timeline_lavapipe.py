@@ -8,6 +8,7 @@ import numpy as np
 import taichi as ti
 
 from renderer.app.headless import HeadlessRenderer
+from renderer.frame import timeline
 from renderer.frame.timeline import Timeline
 from renderer.scene import Param
 from scenes.particles import Particles
@@ -100,3 +101,20 @@ def test_every_span_is_read_where_a_frame_ends_in_a_timestamp():
     assert history.frames.tolist() == list(range(6))
     assert history.names[-1] == "readback" and np.isfinite(history.gpu_ms).all()
     assert (history.gpu_ms.sum(axis=1) <= history.gpu_frame_ms + 1e-6).all()
+
+
+def test_timestamps_read_after_the_fence_give_the_same_spans(monkeypatch):
+    """The GPU's way (vkGetQueryPoolResults once the fence is waited, no copy in the frame), forced here: every
+    frame read, the same spans as the copy gives, each within the frame."""
+    spans = {}
+    for copy_in_frame in (True, False):
+        monkeypatch.setattr(timeline, "COPY_IN_FRAME", copy_in_frame)
+        with HeadlessRenderer(Particles(count=5_000), 96, 54, validate=True, timeline=True) as renderer:
+            renderer.render(8)
+            assert renderer.timeline.copy_in_frame == copy_in_frame
+            history = renderer.timeline.history()
+        assert history.frames.tolist() == list(range(8))
+        assert np.isfinite(history.gpu_ms).all() and (history.gpu_ms > 0).all()
+        assert (history.gpu_ms.sum(axis=1) <= history.gpu_frame_ms + 1e-6).all()
+        spans[copy_in_frame] = history.names
+    assert spans[False] == spans[True] and spans[True][-1] == "readback", spans

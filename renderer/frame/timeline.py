@@ -66,6 +66,10 @@ FRAME_END = 2  # the query of the frame's last timestamp, in its closing command
 FIRST_SPAN = 3  # the spans' queries begin here
 KEEP_FRAMES = 100_000  # frames whose figures are kept (the oldest go first): 8 bytes per figure
 STAGE = vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT
+# how a frame's timestamps reach the host: None: by the kind of device (a copy in the frame on a CPU driver,
+# vkGetQueryPoolResults after the fence on a GPU; the module's docstring says why); True or False forces the
+# copy (tests run the GPU's way on lavapipe)
+COPY_IN_FRAME: bool | None = None
 FIXED = 3  # the table's columns before the spans': frame, GPU frame time, CPU frame time
 # frames read and not yet turned into figures: each frame keeps a copy of its timestamps (a few microseconds of the
 # frame loop's time), and they become figures together, in numpy, when read or when this many are waiting
@@ -151,7 +155,8 @@ class Timeline:
         ].timestampValidBits
         self.period_ms = float(props.limits.timestampPeriod) * 1e-6
         self.mask = (1 << bits) - 1
-        self.latch = self.copy_in_frame = context.device_type == "CPU"
+        self.latch = context.device_type == "CPU"
+        self.copy_in_frame = self.latch if COPY_IN_FRAME is None else COPY_IN_FRAME
         self._names.append(KERNELS)
         self._columns.append(KERNELS)
         try:
