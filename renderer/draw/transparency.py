@@ -28,11 +28,12 @@ from __future__ import annotations
 import numbers
 
 from ..device import shaders, vk
-from ..device.handles import vk_create, vk_destroy
+from ..device.handles import vk_destroy
 from ..device.memory import Image
 from ..device.pipelines import (
     ACCUM_FORMAT,
     WEIGHT_FORMAT,
+    create_descriptor_sets,
     create_framebuffer,
     create_pipeline,
     create_set_layout,
@@ -69,19 +70,7 @@ class TransparencyTargets:
             self.accum = Image(context, width, height, ACCUM_FORMAT, usage, name="accumulation", lower=lower)
             self.weight = Image(context, width, height, WEIGHT_FORMAT, usage, name="oit weights", lower=lower)
             self.set_layout = create_set_layout(device, COMPOSITE_BINDINGS, vk.VK_SHADER_STAGE_FRAGMENT_BIT)
-            self.pool = vk_create(
-                "DescriptorPool",
-                vk.vkCreateDescriptorPool,
-                device,
-                vk.VkDescriptorPoolCreateInfo(
-                    maxSets=1, pPoolSizes=[vk.VkDescriptorPoolSize(type=INPUT, descriptorCount=2)]
-                ),
-                None,
-            )
-            self.set = vk.vkAllocateDescriptorSets(
-                device,
-                vk.VkDescriptorSetAllocateInfo(descriptorPool=self.pool, pSetLayouts=[self.set_layout]),
-            )[0]
+            self.pool, (self.set,) = create_descriptor_sets(device, self.set_layout, COMPOSITE_BINDINGS, 1)
             read_only = vk.VK_IMAGE_LAYOUT_SHADER_READ_ONLY_OPTIMAL
             writes = [
                 vk.VkWriteDescriptorSet(

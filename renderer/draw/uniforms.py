@@ -19,6 +19,7 @@ import numpy as np
 from ..device import vk
 from ..device.handles import vk_create, vk_destroy
 from ..device.memory import Buffer
+from ..device.pipelines import create_descriptor_sets
 from ..errors import RendererError
 
 # GLSL type -> (components per column, columns, scalar dtype); std140 is applied to these below
@@ -146,21 +147,12 @@ class FrameUniforms:
                 )
                 for binding, kind, stages in described
             ]
-            pool_sizes = [
-                vk.VkDescriptorPoolSize(type=kind, descriptorCount=slots) for _, kind, _ in described
-            ]
             info = vk.VkDescriptorSetLayoutCreateInfo(pBindings=bindings)
             self.set_layout = vk_create(
                 "DescriptorSetLayout", vk.vkCreateDescriptorSetLayout, device, info, None
             )
-            pool_info = vk.VkDescriptorPoolCreateInfo(maxSets=slots, pPoolSizes=pool_sizes)
-            self.pool = vk_create("DescriptorPool", vk.vkCreateDescriptorPool, device, pool_info, None)
-            self.sets = vk.vkAllocateDescriptorSets(
-                device,
-                vk.VkDescriptorSetAllocateInfo(
-                    descriptorPool=self.pool, pSetLayouts=[self.set_layout] * slots
-                ),
-            )
+            kinds = {binding: kind for binding, kind, _ in described}
+            self.pool, self.sets = create_descriptor_sets(device, self.set_layout, kinds, slots)
             images = ([(1, sampled)] if sampled is not None else []) + list(enumerate(textures, start=3))
             for i, descriptor_set in enumerate(self.sets):
                 buffer = _uniform_buffer(context, self.size, f"{name} {i}")
