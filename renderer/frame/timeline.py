@@ -107,6 +107,7 @@ class _Slot:
         self.pool = self.mark = self.submit_info = self.closing = self.copied = None
         # (timestamp, availability) per query: a view of `copied` (the closing copy's), or read on the host
         self.results: np.ndarray | None = None
+        self.results_pointer = None  # a cffi view of `results` where they are read with vkGetQueryPoolResults
         self.queries: dict[tuple[str, int], int] = {}  # (name, occurrence) -> its first query (the end: +1)
         self.layout: tuple | None = (
             None  # ((name, first query), ...) of the recording, kernels first; None: stale
@@ -192,6 +193,7 @@ class Timeline:
                 slot.results = np.frombuffer(slot.copied.map(), dtype=np.uint64).reshape(CAPACITY, 2)
             else:
                 slot.results = np.empty((CAPACITY, 2), np.uint64)
+                slot.results_pointer = vk.ffi.from_buffer(slot.results)  # made once, for every read
             slot.results[:] = 0
             slot.mark, slot.closing = buffers[2 * i], buffers[2 * i + 1]
             cb = slot.mark
@@ -406,20 +408,19 @@ class Timeline:
         frame, state.frame = state.frame, None
         if frame is None:
             return
-        if not self.copy_in_frame:
-            try:
-                vk.vkGetQueryPoolResults(
-                    self.context.device,
-                    state.pool,
-                    0,
-                    state.next,
-                    state.next * 16,
-                    vk.ffi.from_buffer(state.results),
-                    16,
-                    vk.VK_QUERY_RESULT_64_BIT | vk.VK_QUERY_RESULT_WITH_AVAILABILITY_BIT,
-                )
-            except vk.VkNotReady:  # a query the frame did not write: its availability reads 0
-                pass
+        if not self.copy_in_frame:  # the compiled function, as the frame loop's calls (FrameCalls)
+            result = self.calls.lib.vkGetQueryPoolResults(
+                self.context.device,
+                state.pool,
+                0,
+                state.next,
+                state.next * 16,
+                state.results_pointer,
+                16,
+                vk.VK_QUERY_RESULT_64_BIT | vk.VK_QUERY_RESULT_WITH_AVAILABILITY_BIT,
+            )
+            if result != vk.VK_NOT_READY:  # NOT_READY: a query the frame did not write (availability 0)
+                vk.check(result, "vkGetQueryPoolResults")
         results = state.results[: state.next].copy()
         state.results[:, 1] = 0
         # the frame's closing command buffer ran (a window's still is submitted without it: nothing to read)
