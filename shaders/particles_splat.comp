@@ -136,7 +136,7 @@ void square(Sprite s, out ivec2 lo, out ivec2 hi) {
 // Whether `mine` is below what the pixel holds: a read first, as where many particles share a pixel most are
 // behind (or, at the same depth, after) what is there already and need no atomic (nor a reduction). The whole
 // key decides: a 2D simulation seen head-on has one depth for all. A plain read, which the GPU's L1 serves
-// (an atomic load goes to L2: the H100's splat of 100M particles took 2x as long); should a device's 64-bit
+// (an atomic load goes to L2: the H100's splat of 100M particles took 2.7x as long); should a device's 64-bit
 // read ever meet an atomicMin halfway and see the halves of two values, the one key it could wrongly find
 // below `mine` has `mine`'s depth, so at worst a tie of two depths goes to the other particle.
 bool below(uint pixel, uint64_t mine) {
