@@ -86,11 +86,13 @@ def run_case(
     frames: int,
     reduction: str | None = None,
     timeline: bool | None = None,
+    batch: int | None = None,
 ) -> dict:
     from renderer.app.headless import HeadlessRenderer
     from renderer.draw import point_splat
 
     point_splat.REDUCTION = "off" if case.endswith("-unreduced") else reduction
+    point_splat.BATCH = batch
     try:
         scene = scene_for(case, count, size[1])
         with HeadlessRenderer(scene, *size, timeline=timeline) as r:
@@ -104,10 +106,11 @@ def run_case(
                 "device": r.context.describe(),
                 "splatting": scene.draw.splatting,
                 "reduction": getattr(splat, "reduction", None),  # None: sprites, or code without it
+                "batch": getattr(splat, "batch", None),
                 "gpu_ms": r.gpu_times(),  # {span: (median, p95)}; empty where the timeline is off
             }
     finally:
-        point_splat.REDUCTION = None
+        point_splat.REDUCTION = point_splat.BATCH = None
     intervals = [1000 * (b - a) for a, b in zip(stamps, stamps[1:], strict=False)]
     return {"median_ms": statistics.median(intervals), "min_ms": min(intervals), **info}
 
@@ -142,7 +145,13 @@ def main(argv: list[str]) -> int:
         choices=REDUCTIONS,
         help="the reduction of the cases not -unreduced (default: the renderer's, off)",
     )
+    ap.add_argument(
+        "--batches",
+        help="runs of 128 particles per workgroup of SPLAT to compare, comma-separated (each case runs with "
+        "each; default: the renderer's)",
+    )
     args = ap.parse_args(argv)
+    batches = [int(b) for b in args.batches.split(",")] if args.batches else [None]
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
     frames, warmup = per_size(args.frames, sizes), per_size(args.warmup, sizes)
     cases = [c.strip() for c in args.cases.split(",")]
@@ -150,16 +159,19 @@ def main(argv: list[str]) -> int:
     if unknown:
         ap.error(f"unknown cases {sorted(unknown)}; choose from {list(CASES)}")
     size = tuple(int(v) for v in args.size.split("x"))
+    # each case with each batch, named "case bB" where several batches are compared
+    runs = [(case, b, case if len(batches) == 1 else f"{case} b{b}") for case in cases for b in batches]
     results: dict[int, dict[str, list[dict]]] = {}
     for n in sizes:
-        results[n] = {case: [] for case in cases}
+        results[n] = {label: [] for _, _, label in runs}
         for turn in range(args.repeat):
-            for case in cases:
-                r = run_case(case, n, size, warmup[n], frames[n], args.reduction, args.timeline or None)
-                results[n][case].append(r)
+            for case, batch, label in runs:
+                timeline = args.timeline or None
+                r = run_case(case, n, size, warmup[n], frames[n], args.reduction, timeline, batch)
+                results[n][label].append(r)
                 print(
-                    f"N={n:,} {case} (turn {turn + 1}): {r['median_ms']:.2f} ms median, "
-                    f"reduction {r['reduction']}, splatted {r['splatting']}",
+                    f"N={n:,} {label} (turn {turn + 1}): {r['median_ms']:.2f} ms median, "
+                    f"reduction {r['reduction']}, batch {r['batch']}, splatted {r['splatting']}",
                     flush=True,
                 )
     device = next(iter(next(iter(results.values())).values()))[0]["device"]
@@ -169,16 +181,17 @@ def main(argv: list[str]) -> int:
     print("| N | case | ms/frame | turns | x spread | reduction |")
     print("| --- | --- | --- | --- | --- | --- |")
     for n, by_case in results.items():
-        spread = (
-            statistics.median(r["median_ms"] for r in by_case.get("spread", []))
-            if "spread" in by_case
-            else None
-        )
-        for case, runs in by_case.items():
+        for label, runs in by_case.items():
+            spread_label = "spread" + label[len(label.split(" ")[0]) :]  # the spread case of the same batch
+            spread = (
+                statistics.median(r["median_ms"] for r in by_case[spread_label])
+                if spread_label in by_case
+                else None
+            )
             ms = statistics.median(r["median_ms"] for r in runs)
             turns = " / ".join(f"{r['median_ms']:.2f}" for r in runs)
             ratio = f"{ms / spread:.2f}" if spread else ""
-            print(f"| {n:,} | {case} | {ms:.2f} | {turns} | {ratio} | {runs[0]['reduction']} |")
+            print(f"| {n:,} | {label} | {ms:.2f} | {turns} | {ratio} | {runs[0]['reduction']} |")
     print("\nGPU time per frame by span (timestamps, median ms; the middle turn):")
     for n, by_case in results.items():
         for case, runs in by_case.items():

@@ -36,6 +36,9 @@ layout(local_size_x = 128) in;
 const float SPLAT_MAX_SIZE = 2.0;  // px: at most 2x2 pixels per particle
 const uint ROW = 32u;  // TAKE_BY_PIXEL: pixels per invocation
 const uint64_t EMPTY = 0xFFFFFFFFFFFFFFFFUL;  // no particle: all ones, above any (depth in [0, 1], index)
+// SHADE_BY_PARTICLE's disc is this much wider (in squared radius) than SPLAT's, which a few ulps of another
+// rounding of the same `precise` arithmetic stay far below
+const float EDGE_SLACK = 1.0 / 256.0;
 
 #include "particle_frame.glsl"
 layout(std430, set = 0, binding = 1) readonly buffer Positions { float positions[]; };  // packed vec3s
@@ -119,10 +122,15 @@ uint64_t key(Sprite s, uint i) {
     return (uint64_t(floatBitsToUint(s.depth)) << 32) | uint64_t(push.extent.w + i);
 }
 
-// The particle passes cover more particles than one row of workgroups can (maxComputeWorkGroupCount[0]): the
-// dispatch is a grid of rows, particle i in workgroup i / 128 counted row by row.
-uint particle_index() {
-    return (gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+// The particle passes (SPLAT, SHADE_BY_PARTICLE) cover more particles than one row of workgroups can
+// (maxComputeWorkGroupCount[0]): the dispatch is a grid of rows, counted row by row, and each workgroup takes
+// BATCH runs of 128 consecutive particles, one after the other (point_splat.py: consecutive particles of a
+// simulation are often near each other, so the pixels of a workgroup's runs share its cache).
+#ifndef BATCH
+#define BATCH 1u
+#endif
+uint workgroup_index() {
+    return gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
 }
 
 // The pixels whose centre the sprite's square contains: from `lo`, at most 2x2 (its side is at most
@@ -130,6 +138,20 @@ uint particle_index() {
 void square(Sprite s, out ivec2 lo, out ivec2 hi) {
     lo = max(ivec2(ceil(s.win - 0.5 * s.size - 0.5)), ivec2(0));
     hi = min(min(ivec2(ceil(s.win + 0.5 * s.size - 0.5)), ivec2(push.extent.xy)) - 1, lo + 1);
+}
+
+// The pixels of the 2x2 from `lo` (to `hi`) whose centre is in the sprite's disc (particles.frag discards
+// outside it) of squared radius `edge`, as bits k: pixel lo + (k & 1, k >> 1).
+uint disc(Sprite s, ivec2 lo, ivec2 hi, float edge) {
+    uint covered = 0u;
+    for (uint k = 0u; k < 4u; ++k) {
+        ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
+        precise vec2 c = 2.0 * (vec2(xy) + 0.5 - s.win) / s.size;  // gl_PointCoord * 2 - 1 there
+        if (all(lessThanEqual(xy, hi)) && dot(c, c) <= edge) {
+            covered |= 1u << k;
+        }
+    }
+    return covered;
 }
 
 #ifdef SPLAT
@@ -199,6 +221,62 @@ void shade(uint i, Sprite s, ivec2 xy) {
 }
 #endif
 
+#if !defined(SHADE_LISTED) && !defined(TAKE_BY_PIXEL)
+// SPLAT or SHADE_BY_PARTICLE of particle i
+void particle(uint i) {
+    Sprite s;
+    uint kind = project(i, s);
+    if (kind == LARGE) {
+#ifdef SPLAT
+        indices[atomicAdd(draw.index_count, 1u)] = i;
+#endif
+        return;
+    }
+    if (kind == DISCARDED) {
+        return;
+    }
+    ivec2 lo, hi;
+    square(s, lo, hi);
+    uint64_t mine = key(s, i);
+#ifdef SPLAT
+    uint covered = disc(s, lo, hi, 1.0);
+    // one covered pixel a step, in steps every invocation of the subgroup takes (the reduction meets them at
+    // each): as many as the most any of them covers (a particle of at most a pixel: mostly one)
+#if defined(REDUCE_PARTITIONED) || defined(REDUCE_BALLOT)
+    while (subgroupAny(covered != 0u)) {
+#else
+    while (covered != 0u) {
+#endif
+        uint k = uint(findLSB(covered)) & 3u;
+        bool covers = covered != 0u;
+        covered &= covered - 1u;
+        ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
+        splat_pixel(covers, tiled(uint(xy.x), uint(xy.y)), mine);
+    }
+#else
+    // the disc SPLAT covered, widened by a hair: what SPLAT wrote goes back to empty however this compilation
+    // rounds the disc's edge; a plain read first, as most particles lost, then a plain write, as only this
+    // particle's (unique) key can match
+    uint won = disc(s, lo, hi, 1.0 + EDGE_SLACK);  // bit k: this particle won pixel lo + (k & 1, k >> 1)
+    for (uint left = won; left != 0u; left &= left - 1u) {
+        uint k = findLSB(left);
+        ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
+        uint pixel = tiled(uint(xy.x), uint(xy.y));
+        if (splat[pixel] == mine) {
+            splat[pixel] = EMPTY;
+        } else {
+            won &= ~(1u << k);
+        }
+    }
+    while (won != 0u) {  // from winner to winner
+        uint k = findLSB(won);
+        won &= won - 1u;
+        shade(i, s, lo + ivec2(k & 1u, k >> 1u));
+    }
+#endif
+}
+#endif
+
 void main() {
 #if defined(SHADE_LISTED)
     uint k = gl_GlobalInvocationID.x;
@@ -238,66 +316,12 @@ void main() {
         pixel += gl_WorkGroupSize.x;
     }
 #else
-    uint i = particle_index();
-    if (i >= push.extent.z) {
-        return;
-    }
-    Sprite s;
-    uint kind = project(i, s);
-    if (kind == LARGE) {
-#ifdef SPLAT
-        indices[atomicAdd(draw.index_count, 1u)] = i;
-#endif
-        return;
-    }
-    if (kind == DISCARDED) {
-        return;
-    }
-    ivec2 lo, hi;
-    square(s, lo, hi);
-    uint64_t mine = key(s, i);
-#ifdef SPLAT
-    // the pixels of the 2x2 from `lo` that the particle covers: in the square, and in the disc (particles.frag
-    // discards outside it)
-    uint covered = 0u;  // bit k: pixel lo + (k & 1, k >> 1)
-    for (uint k = 0u; k < 4u; ++k) {
-        ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
-        precise vec2 c = 2.0 * (vec2(xy) + 0.5 - s.win) / s.size;  // gl_PointCoord * 2 - 1 there
-        if (all(lessThanEqual(xy, hi)) && dot(c, c) <= 1.0) {
-            covered |= 1u << k;
+    for (uint run = 0u; run < BATCH; ++run) {
+        uint i = (workgroup_index() * BATCH + run) * gl_WorkGroupSize.x + gl_LocalInvocationID.x;
+        if (i >= push.extent.z) {
+            return;  // and so are the later runs
         }
+        particle(i);
     }
-    // one covered pixel a step, in steps every invocation of the subgroup takes (the reduction meets them at
-    // each): as many as the most any of them covers (a particle of at most a pixel: mostly one)
-#if defined(REDUCE_PARTITIONED) || defined(REDUCE_BALLOT)
-    while (subgroupAny(covered != 0u)) {
-#else
-    while (covered != 0u) {
-#endif
-        uint k = uint(findLSB(covered)) & 3u;
-        bool covers = covered != 0u;
-        covered &= covered - 1u;
-        ivec2 xy = lo + ivec2(k & 1u, k >> 1u);
-        splat_pixel(covers, tiled(uint(xy.x), uint(xy.y)), mine);
-    }
-#else
-    uint won = 0u;  // bit k: this particle won pixel lo + (k & 1, k >> 1)
-    for (int y = lo.y; y <= hi.y; ++y) {
-        for (int x = lo.x; x <= hi.x; ++x) {
-            uint pixel = tiled(uint(x), uint(y));
-            // the whole square, not only the disc: what SPLAT wrote goes back to empty however this
-            // compilation rounds the disc's edge; a plain read first, as most particles lost, and atomics
-            // on a contended pixel serialize
-            if (splat[pixel] == mine && atomicCompSwap(splat[pixel], mine, EMPTY) == mine) {
-                won |= 1u << ((y - lo.y) * 2 + (x - lo.x));
-            }
-        }
-    }
-    while (won != 0u) {  // from winner to winner
-        uint k = findLSB(won);
-        won &= won - 1u;
-        shade(i, s, lo + ivec2(k & 1u, k >> 1u));
-    }
-#endif
 #endif
 }

@@ -66,6 +66,10 @@ SHADE_COMMAND = 32  # bytes
 # a GPU (the H100: the pixel pass costs ~0.04 ms more at 30k-1M particles, 0.03 ms less at 10M)
 TAKE_BY_PIXEL_FROM = {"CPU": 0.3, "GPU": 5.0}
 ROW = 32  # pixels per invocation of TAKE_BY_PIXEL
+# runs of WORKGROUP consecutive particles each workgroup of SPLAT and SHADE_BY_PARTICLE takes in turn (BATCH in
+# particles_splat.comp); BATCH, where set, overrides it (benchmarks compare them)
+SPLAT_BATCH = {"CPU": 1, "GPU": 1}
+BATCH: int | None = None
 STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
 COMPUTE_STAGE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
@@ -339,7 +343,9 @@ class PointSplat:
         self.max_groups = int(limits.maxComputeWorkGroupCount[0])
         self.max_grid = (self.max_groups, int(limits.maxComputeWorkGroupCount[1]))
         self.reduction = subgroup_reduction(context)
-        self.take_by_pixel_from = TAKE_BY_PIXEL_FROM["CPU" if context.device_type == "CPU" else "GPU"]
+        kind = "CPU" if context.device_type == "CPU" else "GPU"
+        self.take_by_pixel_from = TAKE_BY_PIXEL_FROM[kind]
+        self.batch = BATCH if BATCH is not None else SPLAT_BATCH[kind]
         device = context.device
         self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
         try:
@@ -375,6 +381,8 @@ class PointSplat:
                 defines = (variant,) + (("RADII",) if radii is not None else ())
                 if variant == "SPLAT" and self.reduction != "off":
                     defines += (f"REDUCE_{self.reduction.upper()}",)
+                if variant in ("SPLAT", "SHADE_BY_PARTICLE") and self.batch != 1:
+                    defines += (f"BATCH {self.batch}u",)
                 self.pipelines[variant] = create_compute_pipeline(
                     device,
                     render_pass,
@@ -454,8 +462,8 @@ class PointSplat:
     @property
     def particle_groups(self) -> tuple[int, int]:
         """The grid of workgroups over the particles drawn now (`count`, which a change records the frames again
-        for), not over the arrays' capacity."""
-        return particle_groups(max(self.count, 1), self.max_grid)
+        for), not over the arrays' capacity; each workgroup takes `batch` runs of them."""
+        return particle_groups(-(-max(self.count, 1) // self.batch), self.max_grid)
 
     def _dispatch(
         self, cb, slot: int, variant: str, pushed: list, groups: int | tuple[int, int] | None
