@@ -3,7 +3,8 @@
 The render pass costs ~0.066 ms per attachment it clears on the H100 (render_pass_probe.txt). This times, with
 timestamps around each command (20 of each, a barrier between them, median), the transfer clears of the frame's
 colour image (RGBA8) and depth image (D32), and a fill of a buffer as large as the colour image (which a
-compute pass's write of every pixel may approach), each at 1280x720 and 320x180.
+compute pass's write of every pixel may approach), and the depth image's copy from that buffer (of 1.0f), each at
+1280x720 and 320x180.
 
     python3 bench/h100/clear_probe.py
 """
@@ -60,8 +61,13 @@ def probe(context, width: int, height: int) -> dict:
         aspect=vk.VK_IMAGE_ASPECT_DEPTH_BIT,
         name="depth",
     )
-    buffer = Buffer(context, 4 * width * height, vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT, name="fill")
-    ops = ("colour clear", "depth clear", "buffer fill")
+    buffer = Buffer(
+        context,
+        4 * width * height,
+        vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT,
+        name="fill",
+    )
+    ops = ("colour clear", "depth clear", "buffer fill", "depth from buffer")
     pool = vk.vkCreateQueryPool(
         device,
         vk.VkQueryPoolCreateInfo(queryType=vk.VK_QUERY_TYPE_TIMESTAMP, queryCount=2 * REPEAT * len(ops)),
@@ -89,8 +95,21 @@ def probe(context, width: int, height: int) -> dict:
                 elif op == "depth clear":
                     value = vk.VkClearDepthStencilValue(depth=1.0, stencil=0)
                     vk.vkCmdClearDepthStencilImage(cb, depth.handle, dst, value, 1, [depth.subresource_range])
-                else:
-                    vk.vkCmdFillBuffer(cb, buffer.handle, 0, buffer.size, 0x3F000000)
+                elif op == "buffer fill":
+                    vk.vkCmdFillBuffer(cb, buffer.handle, 0, buffer.size, 0x3F800000)  # 1.0f
+                else:  # the depth image from the buffer of 1.0f
+                    layers = vk.VkImageSubresourceLayers(
+                        aspectMask=vk.VK_IMAGE_ASPECT_DEPTH_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
+                    )
+                    region = vk.VkBufferImageCopy(
+                        bufferOffset=0,
+                        bufferRowLength=0,
+                        bufferImageHeight=0,
+                        imageSubresource=layers,
+                        imageOffset=vk.VkOffset3D(0, 0, 0),
+                        imageExtent=vk.VkExtent3D(width, height, 1),
+                    )
+                    vk.vkCmdCopyBufferToImage(cb, buffer.handle, depth.handle, dst, 1, [region])
                 vk.vkCmdWriteTimestamp(cb, vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, query + 1)
                 query += 2
 

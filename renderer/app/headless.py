@@ -113,9 +113,10 @@ class HeadlessRenderer:
 
     def gpu_times(self) -> dict[str, tuple[float, float]]:
         """{span: (median ms, 95th percentile ms)} of GPU time per frame over the frames rendered so far (the last
-        100,000), spans in frame order: `kernels` (the scene's Taichi launches), the point splat's passes
-        (`splat`, `splat take`, `splat shade`) where particles are splatted, `render pass`, `readback`; then
-        `frame`, each frame's first timestamp to its last. Empty where the device has no timestamps (see
+        100,000), spans in frame order: `kernels` (the scene's Taichi launches), `clear` where the frame is
+        cleared before the render pass, the point splat's passes (`splat`, `splat take`, `splat shade`) where
+        particles are splatted, `render pass`, `readback`; then `frame`, each frame's first timestamp to its
+        last. Empty where the device has no timestamps (see
         `timeline.reason`) or the timeline is off."""
         return self._timeline.summary()
 

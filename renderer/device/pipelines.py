@@ -75,6 +75,7 @@ class RenderPass:
         self.pipelines: dict = {}  # description -> (pipeline, layout)
         self.push_set_layouts: dict = {}  # name -> push-descriptor set layout
         self._transparent: RenderPass | None = None
+        self.cleared_before = False  # create_render_pass(cleared_before=True)
 
     def transparent_pass(self) -> RenderPass:
         """The pass of this frame's transparent draws (create_transparent_pass), made on first use: a frame
@@ -128,27 +129,33 @@ def create_depth_image(
     )
 
 
-def create_render_pass(device, color_format: int, final_layout: int) -> RenderPass:
-    """One subpass, colour + depth, cleared each frame; colour ends in `final_layout`."""
+def create_render_pass(
+    device, color_format: int, final_layout: int, cleared_before: bool = False
+) -> RenderPass:
+    """One subpass, colour + depth, cleared each frame; colour ends in `final_layout`. `cleared_before`: the
+    pass loads both, which transfer commands cleared before it (frame/offscreen.py record_clears), and finds
+    them in TRANSFER_DST_OPTIMAL."""
+    load = vk.VK_ATTACHMENT_LOAD_OP_LOAD if cleared_before else vk.VK_ATTACHMENT_LOAD_OP_CLEAR
+    initial = vk.VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL if cleared_before else vk.VK_IMAGE_LAYOUT_UNDEFINED
     color = vk.VkAttachmentDescription(
         format=color_format,
         samples=vk.VK_SAMPLE_COUNT_1_BIT,
-        loadOp=vk.VK_ATTACHMENT_LOAD_OP_CLEAR,
+        loadOp=load,
         storeOp=vk.VK_ATTACHMENT_STORE_OP_STORE,
         stencilLoadOp=vk.VK_ATTACHMENT_LOAD_OP_DONT_CARE,
         stencilStoreOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
-        initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
+        initialLayout=initial,
         finalLayout=final_layout,
     )
     depth = vk.VkAttachmentDescription(
         format=DEPTH_FORMAT,
         samples=vk.VK_SAMPLE_COUNT_1_BIT,
-        loadOp=vk.VK_ATTACHMENT_LOAD_OP_CLEAR,
+        loadOp=load,
         # drawables may sample it after the pass (point_splat.py)
         storeOp=vk.VK_ATTACHMENT_STORE_OP_STORE,
         stencilLoadOp=vk.VK_ATTACHMENT_LOAD_OP_DONT_CARE,
         stencilStoreOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
-        initialLayout=vk.VK_IMAGE_LAYOUT_UNDEFINED,
+        initialLayout=initial,
         finalLayout=DEPTH_AFTER_PASS,
     )
     color_ref = vk.VkAttachmentReference(attachment=0, layout=vk.VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL)
@@ -170,15 +177,17 @@ def create_render_pass(device, color_format: int, final_layout: int) -> RenderPa
     )
     after_stages = vk.VK_PIPELINE_STAGE_TRANSFER_BIT | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
     dependencies = [
-        # the previous use of these attachments (last frame's copy, present, or compute work after the pass)
-        # before this frame's writes
+        # the previous use of these attachments (last frame's copy, present, or compute work after the pass; or
+        # this frame's clears) before this frame's loads and writes
         vk.VkSubpassDependency(
             srcSubpass=vk.VK_SUBPASS_EXTERNAL,
             dstSubpass=0,
             srcStageMask=attachment_stages | after_stages,
             dstStageMask=attachment_stages,
-            srcAccessMask=attachment_writes | vk.VK_ACCESS_SHADER_WRITE_BIT,
-            dstAccessMask=attachment_writes | vk.VK_ACCESS_COLOR_ATTACHMENT_READ_BIT,
+            srcAccessMask=attachment_writes | vk.VK_ACCESS_SHADER_WRITE_BIT | vk.VK_ACCESS_TRANSFER_WRITE_BIT,
+            dstAccessMask=attachment_writes
+            | vk.VK_ACCESS_COLOR_ATTACHMENT_READ_BIT
+            | vk.VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_READ_BIT,
         ),
         # this frame's attachment writes before the copy that reads the colour back, or the drawables'
         # compute work after the pass (Drawable.record_after_pass)
@@ -197,7 +206,9 @@ def create_render_pass(device, color_format: int, final_layout: int) -> RenderPa
         pAttachments=[color, depth], pSubpasses=[subpass], pDependencies=dependencies
     )
     handle = vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None)
-    return RenderPass(device, handle, (color_format,), final_layout)
+    render_pass = RenderPass(device, handle, (color_format,), final_layout)
+    render_pass.cleared_before = cleared_before
+    return render_pass
 
 
 def create_transparent_pass(device, color_format: int, final_layout: int) -> RenderPass:

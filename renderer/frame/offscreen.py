@@ -43,6 +43,13 @@ from .target import (
 )
 
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
+# Offscreen frames' colour and depth cleared by transfer commands before a render pass that loads them, rather
+# than by the pass (pipelines.create_render_pass(cleared_before=True)), per kind of device; CLEAR_BEFORE_PASS,
+# where set, overrides it (benchmarks and tests compare them; the image is the same). On lavapipe the pass's
+# clear fills each 64x64 tile's rows (short fills, in the rasterizer's threads) and the transfer clear whole
+# rows: measured below.
+CLEAR_BEFORE = {"CPU": True, "GPU": False}
+CLEAR_BEFORE_PASS: bool | None = None
 
 
 def record_kernel_wait(cb, event, drawables) -> int:
@@ -82,6 +89,33 @@ def record_kernel_wait(cb, event, drawables) -> int:
     return draw_stages
 
 
+def record_clears(cb, target, clear_color) -> None:
+    """Clear the frame's colour (to `clear_color`) and depth (to 1) with transfer commands, after the previous
+    frame's uses of them (the pass's writes, the drawables' compute passes after it, the copy that read the
+    colour back), leaving them in TRANSFER_DST_OPTIMAL for a render pass that loads them."""
+    dst, write = vk.VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, vk.VK_ACCESS_TRANSFER_WRITE_BIT
+    depth_aspect = vk.VK_IMAGE_ASPECT_DEPTH_BIT
+    earlier_color = vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
+    earlier_depth = vk.VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT
+    undefined = vk.VK_IMAGE_LAYOUT_UNDEFINED
+    to_clear = [
+        layout_barrier(target.color, undefined, dst, earlier_color, write),
+        layout_barrier(target.depth, undefined, dst, earlier_depth, write, depth_aspect),
+    ]
+    earlier_stages = (
+        vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT
+        | vk.VK_PIPELINE_STAGE_EARLY_FRAGMENT_TESTS_BIT
+        | vk.VK_PIPELINE_STAGE_LATE_FRAGMENT_TESTS_BIT
+        | COMPUTE
+        | vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+    )
+    pipeline_barrier(cb, earlier_stages, vk.VK_PIPELINE_STAGE_TRANSFER_BIT, images=to_clear)
+    color = vk.VkClearColorValue(float32=list(clear_color))
+    vk.vkCmdClearColorImage(cb, target.color, dst, color, 1, [to_clear[0].subresourceRange])
+    depth = vk.VkClearDepthStencilValue(depth=1.0, stencil=0)
+    vk.vkCmdClearDepthStencilImage(cb, target.depth, dst, depth, 1, [to_clear[1].subresourceRange])
+
+
 def record_ordered_draws(
     cb, event, render_pass, framebuffer, target, clear_color, drawables, slot, timeline
 ) -> int:
@@ -96,6 +130,9 @@ def record_ordered_draws(
     transparent = [d for d in drawables if d.transparent]
     target.transparent = bool(transparent)
     timeline.record_kernels_end(cb, slot)
+    if render_pass.cleared_before:  # first: a GPU may clear while the drawables' compute passes run
+        with timeline.span(cb, slot, "clear"):
+            record_clears(cb, target, clear_color)
     for drawable in drawables:
         drawable.record_before_pass(cb, slot, target)
     width, height = target.width, target.height
@@ -177,6 +214,7 @@ class Slot(FrameSlot):
         ctx = frames.context
         lower = f"lower the frame size {frames.width}x{frames.height} (or frames_in_flight)"
         self.color = self.depth = self.readback = self.framebuffer = self.event = None
+        cleared = vk.VK_IMAGE_USAGE_TRANSFER_DST_BIT if frames.render_pass.cleared_before else 0
         super().__init__(ctx.device, index)
         try:
             self.color = Image(
@@ -186,12 +224,20 @@ class Slot(FrameSlot):
                 COLOR_FORMAT,
                 vk.VK_IMAGE_USAGE_COLOR_ATTACHMENT_BIT
                 | vk.VK_IMAGE_USAGE_TRANSFER_SRC_BIT
-                | vk.VK_IMAGE_USAGE_STORAGE_BIT,  # RGBA8 storage images: every device has them
+                | vk.VK_IMAGE_USAGE_STORAGE_BIT  # RGBA8 storage images: every device has them
+                | cleared,
                 name=f"colour {index}",
                 host_owned=frames.in_place,
                 lower=lower,
             )
-            self.depth = create_depth_image(ctx, frames.width, frames.height, f"depth {index}", lower)
+            self.depth = create_depth_image(
+                ctx,
+                frames.width,
+                frames.height,
+                f"depth {index}",
+                lower,
+                vk.VK_IMAGE_USAGE_SAMPLED_BIT | cleared,
+            )
             # without readback (OffscreenFrames(readback=False)) frames stay on the GPU; read in place, the colour
             # image is the host's copy
             self.readback = None
@@ -276,7 +322,10 @@ class OffscreenFrames(FrameTarget):
         self.color_layout = (
             vk.VK_IMAGE_LAYOUT_GENERAL if self.in_place else vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
         )
-        self.render_pass = create_render_pass(context.device, COLOR_FORMAT, self.color_layout)
+        cleared_before = CLEAR_BEFORE_PASS
+        if cleared_before is None:
+            cleared_before = CLEAR_BEFORE["CPU" if context.device_type == "CPU" else "GPU"]
+        self.render_pass = create_render_pass(context.device, COLOR_FORMAT, self.color_layout, cleared_before)
         try:
             self.pool = create_command_pool(context)
             for i in range(frames_in_flight):

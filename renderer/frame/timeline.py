@@ -1,8 +1,9 @@
 """The GPU timeline of the frames: timestamp queries around the named spans of each frame, read without a stall.
 
-Spans, in frame order: `kernels` (the frame's Taichi launches, up to the wait on their event), what the drawables
-name (the point splat's compute passes: `splat`, `splat take`, `splat shade`), `render pass`, what is recorded
-after it (a panel's `ui`), then `readback` (offscreen: the copy to host memory, or the barrier that makes an
+Spans, in frame order: `kernels` (the frame's Taichi launches, up to the wait on their event), `clear` (offscreen
+frames cleared before the render pass: frame/offscreen.py CLEAR_BEFORE), what the drawables name (the point
+splat's compute passes: `splat`, `splat take`, `splat shade`), `render pass`, what is recorded after it (a
+panel's `ui`), then `readback` (offscreen: the copy to host memory, or the barrier that makes an
 in-place frame readable) or `present` (a window: the end of the frame's commands before the present). Every
 timestamp is written at BOTTOM_OF_PIPE, that is once all earlier commands are done, so spans never overlap and
 their sum is at most the frame's GPU time (its first timestamp to its last, written at the end of the frame's
