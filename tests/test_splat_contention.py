@@ -46,13 +46,13 @@ def spiral(eye: float, count: int, flat: bool = False, **params):
 
 def render(scene, reduction, monkeypatch, frames=4, size=SIZE):
     """The last frame and the splat's reduction, with SPLAT's reduction forced (None: the device's own), under
-    validation. The scene's `splat` keeps the draw's splat's grid of workgroups."""
+    validation. The scene keeps the draw's splat's grid of workgroups (`groups`) and runs per workgroup (`batch`)."""
     monkeypatch.setattr(point_splat, "REDUCTION", reduction)
     with HeadlessRenderer(scene, *size, validate=True) as r:  # any validation message fails the render
         pixels = r.render(frames)
         splat = scene.draw.splat
         assert splat is not None and scene.draw.splatting
-        scene.groups = splat.particle_groups
+        scene.groups, scene.batch = splat.particle_groups, splat.batch
         return pixels, splat.reduction
 
 
@@ -174,6 +174,24 @@ def test_particle_passes_beyond_one_row_of_workgroups(monkeypatch):
     rows, _ = render(scene, None, monkeypatch)
     assert scene.groups == (7, math.ceil(20_000 / 128 / 7))
     assert (rows == one_row).all()
+
+
+@pytest.mark.parametrize("by_pixel", [False, True], ids=["pass 2 by particle", "pass 2 by pixel"])
+def test_workgroups_taking_several_runs_of_particles_draw_the_same_image(by_pixel, monkeypatch):
+    """SPLAT and SHADE_BY_PARTICLE with each workgroup taking 5 runs of 128 particles (BATCH), over a count
+    that leaves the last workgroup's runs partly and wholly empty, in a grid of rows: the image of one run."""
+    from_ = 0.0 if by_pixel else math.inf
+    monkeypatch.setattr(point_splat, "TAKE_BY_PIXEL_FROM", {"CPU": from_, "GPU": from_})
+    count = 20_000  # 31.25 workgroups of 5 runs
+    one_run, _ = render(spiral(SPREAD_EYE, count, radius=0.002), None, monkeypatch)
+    monkeypatch.setattr(point_splat, "BATCH", 5)
+    grid = point_splat.particle_groups
+    monkeypatch.setattr(point_splat, "particle_groups", lambda count, limits: grid(count, (7, limits[1])))
+    scene = spiral(SPREAD_EYE, count, radius=0.002)
+    runs, _ = render(scene, None, monkeypatch)
+    assert scene.batch == 5 and scene.groups == (7, math.ceil(count / 128 / 5 / 7))
+    assert int((one_run[..., :3].max(axis=-1) > 40).sum()) > 6_000
+    assert (runs == one_run).all(), f"{int((runs != one_run).any(axis=-1).sum())} pixels differ"
 
 
 def test_particle_groups_and_the_largest_counts():
