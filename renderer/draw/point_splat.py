@@ -70,6 +70,9 @@ ROW = 32  # pixels per invocation of TAKE_BY_PIXEL
 # particles_splat.comp); BATCH, where set, overrides it (benchmarks compare them)
 SPLAT_BATCH = {"CPU": 1, "GPU": 1}
 BATCH: int | None = None
+# the passes read the splat buffer's keys as 32-bit words (WORD_READS in particles_splat.comp: llvmpipe loads a
+# 64-bit value lane by lane); SPLAT's read before its atomic then compares the depth word alone
+WORD_READS = {"CPU": True, "GPU": False}
 STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
 COMPUTE_STAGE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
@@ -346,6 +349,7 @@ class PointSplat:
         kind = "CPU" if context.device_type == "CPU" else "GPU"
         self.take_by_pixel_from = TAKE_BY_PIXEL_FROM[kind]
         self.batch = BATCH if BATCH is not None else SPLAT_BATCH[kind]
+        word_reads = ("WORD_READS",) if WORD_READS[kind] else ()
         device = context.device
         self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
         try:
@@ -378,7 +382,7 @@ class PointSplat:
                 )
             # pipelines and their layouts are the render pass's (pipelines.py): not destroyed here
             for variant in ("SPLAT", "SHADE_BY_PARTICLE", "TAKE_BY_PIXEL", "SHADE_LISTED"):
-                defines = (variant,) + (("RADII",) if radii is not None else ())
+                defines = (variant,) + (("RADII",) if radii is not None else ()) + word_reads
                 if variant == "SPLAT" and self.reduction != "off":
                     defines += (f"REDUCE_{self.reduction.upper()}",)
                 if variant in ("SPLAT", "SHADE_BY_PARTICLE") and self.batch != 1:
