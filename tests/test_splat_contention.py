@@ -194,6 +194,49 @@ def test_workgroups_taking_several_runs_of_particles_draw_the_same_image(by_pixe
     assert (runs == one_run).all(), f"{int((runs != one_run).any(axis=-1).sum())} pixels differ"
 
 
+def test_runs_per_workgroup_leave_enough_workgroups():
+    """The most runs of BATCHES up to the device's most that leave MIN_GROUPS workgroups: none on a CPU driver,
+    none for few particles, 16 for tens of millions on a GPU."""
+    least = point_splat.WORKGROUP * point_splat.MIN_GROUPS
+    gpu, cpu = point_splat.MAX_BATCH["GPU"], point_splat.MAX_BATCH["CPU"]
+    assert point_splat.runs_per_workgroup(10_000, gpu) == 1
+    assert point_splat.runs_per_workgroup(4 * least - 1, gpu) == 1
+    assert point_splat.runs_per_workgroup(4 * least, gpu) == 4
+    assert point_splat.runs_per_workgroup(16 * least, gpu) == 16
+    assert point_splat.runs_per_workgroup(100_000_000, gpu) == 16
+    assert point_splat.runs_per_workgroup(100_000_000, cpu) == 1
+
+
+def test_a_new_count_takes_the_pipelines_of_its_runs(monkeypatch):
+    """A count set from update() that crosses to another number of runs per workgroup: the frames record again
+    with that number's pipelines, and draw what one run per workgroup draws."""
+    monkeypatch.setattr(point_splat, "MIN_GROUPS", 2)
+    monkeypatch.setattr(point_splat, "MAX_BATCH", {"CPU": 16, "GPU": 16})
+    counts = [300, 20_000, 1_500]  # 1, 16 and 4 runs per workgroup
+
+    class Changing(type(spiral(SPREAD_EYE, 1))):
+        def update(self, frame, dt, input):
+            self.draw.count = counts[frame]
+            super().update(frame, dt, input)
+
+    def frames(scene):
+        with HeadlessRenderer(scene, *SIZE, validate=True) as r:
+            images = []
+            for _, pixels in r.frames_iter(len(counts), 1 / 60):
+                images.append(pixels.copy())
+                scene.batches = sorted({batch for _, batch in scene.draw.splat.pipelines})
+            return images
+
+    changing = Changing(count=20_000, radius=0.002)
+    batched = frames(changing)
+    assert changing.batches == [1, 4, 16]
+    monkeypatch.setattr(point_splat, "BATCH", 1)
+    one_run = Changing(count=20_000, radius=0.002)
+    for a, b in zip(frames(one_run), batched, strict=True):
+        assert (a == b).all()
+    assert one_run.batches == [1]
+
+
 def test_particle_groups_and_the_largest_counts():
     assert point_splat.particle_groups(100, (65_535, 65_535)) == (1, 1)
     assert point_splat.particle_groups(100_000_000, (65_535, 65_535)) == (65_535, 12)
