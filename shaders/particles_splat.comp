@@ -50,8 +50,8 @@ layout(std430, set = 0, binding = 5) readonly buffer Radii { float radii[]; };
 // set 1: the frame's, shared by the frame's splatted draws
 layout(std430, set = 1, binding = 0) buffer Splat { uint64_t splat[]; };  // per pixel, in tiles
 #ifdef WORD_READS
-// the same buffer as 32-bit words (pixel p: id 2p, depth 2p + 1), read where a CPU driver loads 64-bit values lane
-// by lane and 32-bit ones in one gather (llvmpipe: the loads of the keys were a sixth of a 10k frame's CPU time)
+// the same buffer as 32-bit words (pixel p: id 2p, depth 2p + 1), read on a CPU driver: llvmpipe loads each SIMD
+// lane's value at its own address in a loop, and 64-bit values cost it more (1M particles: 28.3 -> 25.1 ms)
 layout(std430, set = 1, binding = 0) buffer SplatWords { uint splat_words[]; };
 uint id_at(uint pixel) {
     return splat_words[2u * pixel];

@@ -116,8 +116,7 @@ class HeadlessRenderer:
         100,000), spans in frame order: `kernels` (the scene's Taichi launches), `clear` where the frame is
         cleared before the render pass, the point splat's passes (`splat`, `splat take`, `splat shade`) where
         particles are splatted, `render pass`, `readback`; then `frame`, each frame's first timestamp to its
-        last. Empty where the device has no timestamps (see
-        `timeline.reason`) or the timeline is off."""
+        last. Empty where the device has no timestamps (see `timeline.reason`) or the timeline is off."""
         return self._timeline.summary()
 
     def frames_iter(

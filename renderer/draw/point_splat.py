@@ -81,8 +81,9 @@ BATCHES = (1, 4, 16)
 MAX_BATCH = {"CPU": 1, "GPU": 16}
 MIN_GROUPS = 1024
 BATCH: int | None = None
-# the passes read the splat buffer's keys as 32-bit words (WORD_READS in particles_splat.comp: llvmpipe loads a
-# 64-bit value lane by lane); SPLAT's read before its atomic then compares the depth word alone
+# the passes read the splat buffer's keys as 32-bit words (WORD_READS in particles_splat.comp: llvmpipe loads
+# each lane's value in a loop, 64-bit ones at a higher cost); SPLAT's read before its atomic then compares the
+# depth word alone
 WORD_READS = {"CPU": True, "GPU": False}
 STORAGE = vk.VK_DESCRIPTOR_TYPE_STORAGE_BUFFER
 COMPUTE = vk.VK_SHADER_STAGE_COMPUTE_BIT
@@ -354,9 +355,8 @@ class PointSplat:
         self.draws: list[Buffer] = []
         self.indices: list[Buffer] = []
         self.set_layout = self.target_layout = self.pool = self.sampler = None
-        self.pipelines: dict[
-            tuple, tuple
-        ] = {}  # (variant, batch) of particles_splat.comp -> (pipeline, layout)
+        # (variant, runs per workgroup) of particles_splat.comp -> (pipeline, layout)
+        self.pipelines: dict[tuple, tuple] = {}
         self.push = np.zeros(8, dtype=np.uint32)
         self.push[:4] = np.array([*base_color, 1.0 if colors is not None else 0.0], np.float32).view(
             np.uint32

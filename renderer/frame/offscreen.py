@@ -5,8 +5,9 @@ event. The slot's command buffer is recorded once:
 
     vkCmdSetEvent(event, COMPUTE_SHADER)          first scope: everything submitted before, Taichi's work too
     vkCmdWaitEvents(event, COMPUTE_SHADER -> the draws' stages, buffer barriers SHADER_WRITE -> their reads)
+    on a CPU driver: clear colour and depth by transfer commands (CLEAR_BEFORE; the render pass loads them)
     the drawables' work before the pass (the particles' splatting compute pass)
-    render pass: the drawables' draws
+    render pass: the drawables' draws (colour and depth cleared by it, or loaded)
     the drawables' work after the pass (the splatted particles' shading into the colour image)
     copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ (on a CPU driver the colour
         image is itself linear host memory, read in place: only the barrier -> HOST_READ)
@@ -50,6 +51,8 @@ COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
 # and pass 0.29 against 0.44 ms at 10k particles); on the H100 both clears cost the same through its graphics
 # units (0.145 against the pass's 0.137 ms; bench/h100/clear_probe.txt: a buffer fill as large takes 0.004).
 CLEAR_BEFORE = {"CPU": True, "GPU": False}
+# VK_FORMAT_FEATURE_TRANSFER_DST_BIT (Vulkan 1.1), which the `vulkan` package lacks: its FEATURE_2 twin's bit
+TRANSFER_DST_FEATURE = vk.VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT
 CLEAR_BEFORE_PASS: bool | None = None
 
 
@@ -131,7 +134,7 @@ def record_ordered_draws(
     transparent = [d for d in drawables if d.transparent]
     target.transparent = bool(transparent)
     timeline.record_kernels_end(cb, slot)
-    if render_pass.cleared_before:  # first: a GPU may clear while the drawables' compute passes run
+    if render_pass.cleared_before:  # before the drawables' compute passes, which need neither image
         with timeline.span(cb, slot, "clear"):
             record_clears(cb, target, clear_color)
     for drawable in drawables:
@@ -326,6 +329,9 @@ class OffscreenFrames(FrameTarget):
         cleared_before = CLEAR_BEFORE_PASS
         if cleared_before is None:
             cleared_before = CLEAR_BEFORE["CPU" if context.device_type == "CPU" else "GPU"]
+        if self.in_place:  # a linear colour image: the clear needs the format's linear transfer writes
+            props = vk.vkGetPhysicalDeviceFormatProperties(context.physical_device, COLOR_FORMAT)
+            cleared_before = cleared_before and bool(props.linearTilingFeatures & TRANSFER_DST_FEATURE)
         self.render_pass = create_render_pass(context.device, COLOR_FORMAT, self.color_layout, cleared_before)
         try:
             self.pool = create_command_pool(context)
