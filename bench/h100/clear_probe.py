@@ -17,24 +17,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from renderer.app.headless import HeadlessRenderer  # noqa: E402
 from renderer.device import vk  # noqa: E402
-from renderer.device.memory import Buffer, Image, layout_barrier, pipeline_barrier, run_once  # noqa: E402
+from renderer.device.memory import (  # noqa: E402
+    Buffer,
+    Image,
+    copy_region,
+    layout_barrier,
+    pipeline_barrier,
+    run_once,
+)
 from renderer.device.pipelines import DEPTH_FORMAT  # noqa: E402
 from renderer.frame.offscreen import COLOR_FORMAT  # noqa: E402
-from renderer.scene import Scene  # noqa: E402
+from scenes.particles import Particles  # noqa: E402
 
 REPEAT = 20
 ALL = vk.VK_PIPELINE_STAGE_ALL_COMMANDS_BIT
 WRITE = vk.VK_ACCESS_TRANSFER_WRITE_BIT | vk.VK_ACCESS_MEMORY_WRITE_BIT
-
-
-class Empty(Scene):
-    name = "empty"
-
-    def setup(self, gpu):
-        pass
-
-    def update(self, frame, dt, input):
-        pass
 
 
 def probe(context, width: int, height: int) -> dict:
@@ -98,17 +95,7 @@ def probe(context, width: int, height: int) -> dict:
                 elif op == "buffer fill":
                     vk.vkCmdFillBuffer(cb, buffer.handle, 0, buffer.size, 0x3F800000)  # 1.0f
                 else:  # the depth image from the buffer of 1.0f
-                    layers = vk.VkImageSubresourceLayers(
-                        aspectMask=vk.VK_IMAGE_ASPECT_DEPTH_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
-                    )
-                    region = vk.VkBufferImageCopy(
-                        bufferOffset=0,
-                        bufferRowLength=0,
-                        bufferImageHeight=0,
-                        imageSubresource=layers,
-                        imageOffset=vk.VkOffset3D(0, 0, 0),
-                        imageExtent=vk.VkExtent3D(width, height, 1),
-                    )
+                    region = copy_region(width, height, vk.VK_IMAGE_ASPECT_DEPTH_BIT)
                     vk.vkCmdCopyBufferToImage(cb, buffer.handle, depth.handle, dst, 1, [region])
                 vk.vkCmdWriteTimestamp(cb, vk.VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, pool, query + 1)
                 query += 2
@@ -148,7 +135,7 @@ def probe(context, width: int, height: int) -> dict:
 
 
 def main() -> None:
-    with HeadlessRenderer(Empty(), 64, 64) as r:
+    with HeadlessRenderer(Particles(count=1), 64, 64) as r:
         print(r.context.describe())
         for size in ((1280, 720), (320, 180)):
             print(size, probe(r.context, *size), "ms (median of", REPEAT, "each)")

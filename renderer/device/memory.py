@@ -485,6 +485,28 @@ def pipeline_barrier(cb, src_stages, dst_stages, src_access=0, dst_access=0, ima
     )
 
 
+def copy_region(
+    width: int,
+    height: int,
+    aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT,
+    x: int = 0,
+    y: int = 0,
+    buffer_offset: int = 0,
+):
+    """A VkBufferImageCopy of `width` x `height` texels from (`x`, `y`) of a one-level, one-layer image's
+    `aspect`, tightly packed in the buffer from `buffer_offset`."""
+    return vk.VkBufferImageCopy(
+        bufferOffset=buffer_offset,
+        bufferRowLength=0,
+        bufferImageHeight=0,
+        imageSubresource=vk.VkImageSubresourceLayers(
+            aspectMask=aspect, mipLevel=0, baseArrayLayer=0, layerCount=1
+        ),
+        imageOffset=vk.VkOffset3D(x, y, 0),
+        imageExtent=vk.VkExtent3D(width, height, 1),
+    )
+
+
 def layout_barrier(
     image, old: int, new: int, src_access: int, dst_access: int, aspect: int = vk.VK_IMAGE_ASPECT_COLOR_BIT
 ):

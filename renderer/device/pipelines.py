@@ -68,14 +68,16 @@ class RenderPass:
     description, see `create_pipeline`) and its push-descriptor set layouts (`push_set_layout`). `destroy()`
     (idempotent; the GPU must be done with them) destroys them all and the render pass."""
 
-    def __init__(self, device, handle, color_formats: tuple = (COLOR_FORMAT,), final_layout=None):
+    def __init__(
+        self, device, handle, color_formats: tuple = (COLOR_FORMAT,), final_layout=None, cleared_before=False
+    ):
         self.device, self.handle = device, handle
         self.color_formats = tuple(color_formats)  # of its (first subpass's) colour attachments, in order
         self.final_layout = final_layout  # where the frame's colour image is left
         self.pipelines: dict = {}  # description -> (pipeline, layout)
         self.push_set_layouts: dict = {}  # name -> push-descriptor set layout
         self._transparent: RenderPass | None = None
-        self.cleared_before = False  # create_render_pass(cleared_before=True)
+        self.cleared_before = cleared_before  # loads what transfer commands cleared (create_render_pass)
 
     def transparent_pass(self) -> RenderPass:
         """The pass of this frame's transparent draws (create_transparent_pass), made on first use: a frame
@@ -206,9 +208,7 @@ def create_render_pass(
         pAttachments=[color, depth], pSubpasses=[subpass], pDependencies=dependencies
     )
     handle = vk_create("RenderPass", vk.vkCreateRenderPass, device, info, None)
-    render_pass = RenderPass(device, handle, (color_format,), final_layout)
-    render_pass.cleared_before = cleared_before
-    return render_pass
+    return RenderPass(device, handle, (color_format,), final_layout, cleared_before)
 
 
 def create_transparent_pass(device, color_format: int, final_layout: int) -> RenderPass:

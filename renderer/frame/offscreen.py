@@ -33,7 +33,7 @@ import numpy as np
 from ..compute.events import Event
 from ..device import vk
 from ..device.handles import create_command_pool, vk_destroy
-from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
+from ..device.memory import Buffer, Image, copy_region, layout_barrier, pipeline_barrier
 from ..device.pipelines import COLOR_FORMAT, create_depth_image, create_framebuffer, create_render_pass
 from ..draw.base import RenderTarget
 from ..draw.transparency import record_transparent_pass
@@ -190,17 +190,7 @@ def record_host_read(cb, image) -> None:
 
 def record_copy_to_host(cb, image, buffer: Buffer, width: int, height: int) -> None:
     """Copy a colour image in TRANSFER_SRC layout into a host buffer, made visible to the host's reads."""
-    layers = vk.VkImageSubresourceLayers(
-        aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
-    )
-    region = vk.VkBufferImageCopy(
-        bufferOffset=0,
-        bufferRowLength=0,
-        bufferImageHeight=0,
-        imageSubresource=layers,
-        imageOffset=vk.VkOffset3D(0, 0, 0),
-        imageExtent=vk.VkExtent3D(width, height, 1),
-    )
+    region = copy_region(width, height)
     vk.vkCmdCopyImageToBuffer(cb, image, vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL, buffer.handle, 1, [region])
     pipeline_barrier(
         cb,

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..device import vk
 from ..device.handles import hinted, vk_create, vk_destroy
-from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier
+from ..device.memory import Buffer, Image, copy_region, layout_barrier, pipeline_barrier
 from ..device.pipelines import DEPTH_AFTER_PASS, create_depth_image, create_framebuffer, create_render_pass
 from ..draw.base import RenderTarget
 from ..draw.point_splat import SPLAT_BUFFER
@@ -194,16 +194,7 @@ class Picker:
             (ids, vk.VK_IMAGE_ASPECT_COLOR_BIT, 0),
             (depth, vk.VK_IMAGE_ASPECT_DEPTH_BIT, 8),
         ):
-            region = vk.VkBufferImageCopy(
-                bufferOffset=offset,
-                bufferRowLength=0,
-                bufferImageHeight=0,
-                imageSubresource=vk.VkImageSubresourceLayers(
-                    aspectMask=aspect, mipLevel=0, baseArrayLayer=0, layerCount=1
-                ),
-                imageOffset=vk.VkOffset3D(x, y, 0),
-                imageExtent=vk.VkExtent3D(1, 1, 1),
-            )
+            region = copy_region(1, 1, aspect, x, y, offset)
             layout = vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
             vk.vkCmdCopyImageToBuffer(cb, image.handle, layout, host.handle, 1, [region])
         splat = target.per_slot.get(SPLAT_BUFFER)

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..device import shaders, vk
 from ..device.handles import create_sampler, vk_create, vk_destroy
-from ..device.memory import Buffer, Image, layout_barrier, pipeline_barrier, run_once
+from ..device.memory import Buffer, Image, copy_region, layout_barrier, pipeline_barrier, run_once
 from ..device.pipelines import RenderPass, create_framebuffer, create_pipeline, create_set_layout
 from ..errors import RendererError
 
@@ -285,16 +285,7 @@ class UiPass:
                         )
                     ],
                 )
-                region = vk.VkBufferImageCopy(
-                    bufferOffset=0,
-                    bufferRowLength=0,
-                    bufferImageHeight=0,
-                    imageSubresource=vk.VkImageSubresourceLayers(
-                        aspectMask=vk.VK_IMAGE_ASPECT_COLOR_BIT, mipLevel=0, baseArrayLayer=0, layerCount=1
-                    ),
-                    imageOffset=vk.VkOffset3D(0, 0, 0),
-                    imageExtent=vk.VkExtent3D(image.width, image.height, 1),
-                )
+                region = copy_region(image.width, image.height)
                 vk.vkCmdCopyBufferToImage(
                     cb, staging.handle, image.handle, vk.VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, 1, [region]
                 )
