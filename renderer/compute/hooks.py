@@ -83,6 +83,8 @@ _loader = None  # libvulkan, opened on first use; its device functions dispatch 
 _fences: dict[int, list[int]] = {}  # registered device -> fences ready for reuse (unsignalled)
 _pools: dict[int, list[int]] = {}  # Taichi's descriptor pool -> [maxSets, sets allocated from it]
 _first: dict[int, int] = {}  # queue -> a command buffer to go first in Taichi's next submission on it
+_scratch: dict[int, tuple] = {}  # queue -> (VkSubmitInfo[], VkCommandBuffer[]) of its prepending submissions
+_SUBMIT_INFO_SIZE, _POINTER_SIZE = _ffi.sizeof("VkSubmitInfo"), _ffi.sizeof("VkCommandBuffer")
 
 
 def _lib():
@@ -167,18 +169,19 @@ def _free_descriptor_sets(device, pool, count, sets):
 
 @_ffi.callback("VkResult(VkQueue, uint32_t, const VkSubmitInfo *, VkFence)", error=-1)
 def _queue_submit(queue, count, submits, fence):
-    first = _first.pop(_key(queue), None)
+    key = _key(queue)
+    first = _first.pop(key, None)
     if first is None or count == 0:
         return _lib().vkQueueSubmit(queue, count, submits, fence)
-    infos = _ffi.new("VkSubmitInfo[]", count)
-    _ffi.memmove(infos, submits, _ffi.sizeof("VkSubmitInfo") * count)
-    taichi = submits[0]
-    buffers = _ffi.new(
-        "VkCommandBuffer[]",
-        [_ffi.cast("VkCommandBuffer", first)]
-        + [taichi.pCommandBuffers[i] for i in range(taichi.commandBufferCount)],
-    )
-    infos[0].commandBufferCount, infos[0].pCommandBuffers = len(buffers), buffers
+    taichi = submits[0].commandBufferCount
+    infos, buffers = _scratch.get(key, (None, None))
+    if infos is None or len(infos) < count or len(buffers) < taichi + 1:  # made once, kept: this is per frame
+        infos, buffers = _ffi.new("VkSubmitInfo[]", count), _ffi.new("VkCommandBuffer[]", taichi + 1)
+        _scratch[key] = infos, buffers
+    _ffi.memmove(infos, submits, _SUBMIT_INFO_SIZE * count)
+    buffers[0] = _ffi.cast("VkCommandBuffer", first)
+    _ffi.memmove(buffers + 1, submits[0].pCommandBuffers, _POINTER_SIZE * taichi)
+    infos[0].commandBufferCount, infos[0].pCommandBuffers = taichi + 1, buffers
     return _lib().vkQueueSubmit(queue, count, infos, fence)
 
 

@@ -475,12 +475,15 @@ def launch_extent(spec: ArgSpec, value) -> int:
 _AS_I32 = {lib.TI_DATA_TYPE_I8, lib.TI_DATA_TYPE_U8, lib.TI_DATA_TYPE_U32, lib.TI_DATA_TYPE_U1}
 _AS_SCALAR = {lib.TI_DATA_TYPE_I16, lib.TI_DATA_TYPE_U16}
 _UNPASSABLE = {lib.TI_DATA_TYPE_I64: "ti.i32", lib.TI_DATA_TYPE_U64: "ti.u32", lib.TI_DATA_TYPE_F64: "ti.f32"}
-_FLOAT_MAX = {lib.TI_DATA_TYPE_F16: 65504.0, lib.TI_DATA_TYPE_F32: float(np.finfo(np.float32).max)}
+_F32_MAX = float(np.finfo(np.float32).max)
+_FLOAT_MAX = {lib.TI_DATA_TYPE_F16: 65504.0, lib.TI_DATA_TYPE_F32: _F32_MAX}
 
 
 def _check_number(spec_dtype: int, value, where: str):
     """`value` as the Python number a kernel argument of type `spec_dtype` receives, or ArgumentError: a bool
     only for u1, an integer (never a truncated fraction) in the type's range, a finite float it can hold."""
+    if type(value) is float and spec_dtype == lib.TI_DATA_TYPE_F32 and -_F32_MAX <= value <= _F32_MAX:
+        return value  # the per-frame case (a time), without the checks below (NaN fails the comparison)
     if spec_dtype == lib.TI_DATA_TYPE_U1:
         if isinstance(value, (bool, np.bool_)) or (isinstance(value, numbers.Integral) and value in (0, 1)):
             return int(value)

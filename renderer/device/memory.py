@@ -222,6 +222,7 @@ class Buffer:
         self.context, self.size, self.usage, self.name, self.host = context, int(size), int(usage), name, host
         self.handle = self.memory = None
         self._mapped = self._block = None
+        self._views: dict = {}  # view()'s arrays
         self.owned = True
         self.host_owned = host_owned and bool(context.host_import_alignment)
         device = context.device
@@ -262,6 +263,7 @@ class Buffer:
         )
         self.handle, self.memory, self.owned = vk.ffi.cast("VkBuffer", handle), memory, False
         self._mapped = self._block = None
+        self._views: dict = {}  # view()'s arrays
         self.host_owned = False
         return self
 
@@ -281,9 +283,13 @@ class Buffer:
         return self.view(dtype, count).copy()
 
     def view(self, dtype=np.uint8, count: int = -1) -> np.ndarray:
-        """The contents in place, read-only (host buffers only): no copy, valid until the GPU writes again."""
-        array = np.frombuffer(self.map(), dtype=dtype, count=count)
-        array.flags.writeable = False
+        """The contents in place, read-only (host buffers only): no copy, valid until the GPU writes again. Made
+        once per (dtype, count): the frame loop asks for its readback's every frame."""
+        key = (np.dtype(dtype), count)
+        array = self._views.get(key)
+        if array is None:
+            array = self._views[key] = np.frombuffer(self.map(), dtype=dtype, count=count)
+            array.flags.writeable = False
         return array
 
     def write(self, data: np.ndarray) -> None:
@@ -297,6 +303,7 @@ class Buffer:
             self.handle = self.memory = None
             return
         device = self.context.device
+        self._views = {}
         if self._mapped is not None:
             vk.vkUnmapMemory(device, self.memory)
             self._mapped = None
@@ -337,7 +344,7 @@ class Image:
         self.context, self.width, self.height, self.format, self.usage = context, width, height, format, usage
         host = host or host_owned
         self.name, self.aspect, self.host = name, aspect, host
-        self.handle = self.memory = self.view = self._mapped = None
+        self.handle = self.memory = self.view = self._mapped = self._pixels = None
         device = context.device
         fields = dict(
             imageType=vk.VK_IMAGE_TYPE_2D,
@@ -392,15 +399,16 @@ class Image:
     def pixels(self) -> np.ndarray:
         """The texels in place, read-only, height x width x 4 bytes (host images only; the image must be in
         GENERAL layout and the GPU done writing it)."""
-        rows = np.frombuffer(self._mapped, np.uint8, count=self.offset + self.row_pitch * self.height)
-        array = rows[self.offset :].reshape(self.height, self.row_pitch)[:, : 4 * self.width]
-        array = array.reshape(self.height, self.width, 4)
-        array.flags.writeable = False
-        return array
+        if self._pixels is None:  # made once: the frame loop asks for it every frame
+            rows = np.frombuffer(self._mapped, np.uint8, count=self.offset + self.row_pitch * self.height)
+            array = rows[self.offset :].reshape(self.height, self.row_pitch)[:, : 4 * self.width]
+            self._pixels = array.reshape(self.height, self.width, 4)
+            self._pixels.flags.writeable = False
+        return self._pixels
 
     def destroy(self) -> None:
         device = self.context.device
-        self._mapped = (
+        self._mapped = self._pixels = (
             None  # unmapped with its memory; an imported mmap is never closed: arrays viewing it keep it
         )
         view, self.view = self.view, None

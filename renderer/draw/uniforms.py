@@ -31,6 +31,7 @@ for _prefix, _dtype in _SCALARS.items():
         TYPES[f"{_prefix}vec{_n}"] = (_n, 1, _dtype)
 for _n in (2, 3, 4):
     TYPES[f"mat{_n}"] = (_n, _n, np.float32)
+_VIEWS = (np.uint32, np.float32, np.int32)  # the typed views of a block's words (Std140.fill)
 
 
 def _std140(glsl_type: str) -> tuple[int, int]:
@@ -49,6 +50,7 @@ class Std140:
         self.fields = tuple(fields)
         self.offsets: dict[str, int] = {}
         self._types: dict[str, str] = {}
+        self._plan: dict[str, tuple[int, int, int, int]] = {}  # name -> (first word, rows, columns, view)
         offset = 0
         for name, glsl_type in self.fields:
             if glsl_type not in TYPES:
@@ -58,6 +60,8 @@ class Std140:
             align, size = _std140(glsl_type)
             offset = -(-offset // align) * align
             self.offsets[name], self._types[name] = offset, glsl_type
+            rows, columns, dtype = TYPES[glsl_type]
+            self._plan[name] = (offset // 4, rows, columns, _VIEWS.index(dtype))
             offset += size
         self.size = -(-offset // 16) * 16
 
@@ -66,34 +70,49 @@ class Std140:
         return self.words(values, **kwargs).tobytes()
 
     def words(self, values: dict | None = None, **kwargs) -> np.ndarray:
-        """The block as 4-byte words (every std140 scalar is one), written in place through typed views: this
-        runs for every drawable on every frame."""
+        """The block as 4-byte words (every std140 scalar is one)."""
         words = np.zeros(self.size // 4, dtype=np.uint32)
-        views = {np.uint32: words, np.float32: words.view(np.float32), np.int32: words.view(np.int32)}
-        for name, value in ({**values, **kwargs} if values and kwargs else values or kwargs).items():
-            glsl_type = self._types.get(name)
-            if glsl_type is None:
+        self.fill(words, {**values, **kwargs} if values and kwargs else values or kwargs, zero=False)
+        return words
+
+    def fill(self, words: np.ndarray, values: dict, zero: bool = True) -> None:
+        """Write the block with `values` into `words` (uint32, the block's size; a mapped uniform buffer), the
+        fields not given zero: this runs for every drawable on every frame, so each field's place and type
+        were worked out once (`_plan`)."""
+        if zero:
+            words.fill(0)
+        views = (words, words.view(np.float32), words.view(np.int32))
+        for name, value in values.items():
+            plan = self._plan.get(name)
+            if plan is None:
                 raise RendererError(
                     f"no uniform {name!r} in this block (fields: {[n for n, _ in self.fields]})"
                 )
-            rows, columns, dtype = TYPES[glsl_type]
-            start, target = self.offsets[name] // 4, views[dtype]
+            start, rows, columns, view = plan
+            target = views[view]
             try:
                 if columns > 1:  # column by column, each in a vec4's place
-                    matrix = np.asarray(value, dtype=dtype).reshape(rows, columns)
+                    matrix = np.asarray(value, dtype=target.dtype).reshape(rows, columns)
                     target[start : start + 4 * columns].reshape(columns, 4)[:, :rows] = matrix.T
-                    continue
-                count = len(value) if hasattr(value, "__len__") else 1
-                if count > rows:
-                    raise ValueError(f"{count} components")
-                target[start : start + count] = value
-            except (TypeError, ValueError) as exc:
+                elif rows == 1 and not hasattr(value, "__len__"):
+                    target[start] = value
+                else:
+                    count = len(value)
+                    if count > rows:
+                        raise ValueError(f"{count} components")
+                    target[start : start + count] = value
+            except (TypeError, ValueError, OverflowError) as exc:
+                glsl_type = self._types[name]
                 raise RendererError(f"uniform {name} is a {glsl_type}: {value!r} does not fit") from exc
-        return words
 
 
 def _uniform_buffer(context, size: int, name: str) -> Buffer:
     return Buffer(context, size, vk.VK_BUFFER_USAGE_UNIFORM_BUFFER_BIT, host=True, name=name)
+
+
+def _words(buffer: Buffer) -> np.ndarray:
+    """A uniform buffer's mapped memory as uint32 words (it stays mapped)."""
+    return np.frombuffer(buffer.map(), np.uint32, count=buffer.size // 4)
 
 
 def _buffer_write(descriptor_set, binding: int, buffer: Buffer):
@@ -139,6 +158,8 @@ class FrameUniforms:
         self.set_layout = self.pool = None
         self.buffers: list[Buffer] = []
         self.param_buffers: list[Buffer] = []
+        self.words: list[np.ndarray] = []  # each buffer's mapped words, written in place each frame
+        self.param_words: list[np.ndarray] = []
         try:
             described = self.layout_bindings(sampled is not None, params is not None, len(textures))
             bindings = [
@@ -157,10 +178,12 @@ class FrameUniforms:
             for i, descriptor_set in enumerate(self.sets):
                 buffer = _uniform_buffer(context, self.size, f"{name} {i}")
                 self.buffers.append(buffer)
+                self.words.append(_words(buffer))
                 writes = [_buffer_write(descriptor_set, 0, buffer)]
                 if params is not None:
                     block = _uniform_buffer(context, params.size, f"{name} params {i}")
                     self.param_buffers.append(block)
+                    self.param_words.append(_words(block))
                     writes.append(_buffer_write(descriptor_set, 2, block))
                 writes += [_image_write(descriptor_set, binding, *image) for binding, image in images]
                 vk.vkUpdateDescriptorSets(device, len(writes), writes, 0, None)
@@ -185,14 +208,16 @@ class FrameUniforms:
 
     def write(self, slot: int, values: dict | None = None, **kwargs) -> None:
         """The block's fields given by name (`Std140.pack`) into this slot's buffer; the others are zero."""
-        self.buffers[slot].write(self.block.words(values, **kwargs))
+        values = {**values, **kwargs} if values and kwargs else values or kwargs
+        self.block.fill(self.words[slot], values)
 
     def write_params(self, slot: int, values: dict) -> None:
         """The second block's fields by name (`Std140.pack` of `params`) into this slot's buffer."""
-        self.param_buffers[slot].write(self.params.words(values))
+        self.params.fill(self.param_words[slot], values)
 
     def destroy(self) -> None:
         device = self.context.device
+        self.words, self.param_words = [], []  # views of memory unmapped below
         for buffer in self.buffers + self.param_buffers:
             buffer.destroy()
         self.buffers, self.param_buffers = [], []

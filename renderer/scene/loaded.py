@@ -7,7 +7,6 @@ another on the same device and Taichi runtime. Closing needs the GPU idle (the c
 from __future__ import annotations
 
 import copy
-import dataclasses
 import inspect
 
 import numpy as np
@@ -89,16 +88,9 @@ class LoadedScene:
         key = (cam.eye, cam.target, cam.up, cam.fov_y, cam.near, cam.far, cam.orthographic, cam.ortho_height)
         key += (width, height, self.light)
         if self._matrices is None or self._matrices[0] != key:
-            view = FrameView(
-                cam.view_projection(width / height),
-                cam.view(),
-                cam.projection_scale(),
-                width,
-                height,
-                self.light,
-            )
-            self._matrices = (key, view)
-        view = dataclasses.replace(self._matrices[1], time=self.time, dt=self.dt)
+            view = (cam.view_projection(width / height), cam.view(), cam.projection_scale(), width, height)
+            self._matrices = (key, FrameView(*view, self.light))
+        view = FrameView(*self._matrices[1].fields(), self.time, self.dt)
         for drawable in self.gpu.drawables:
             drawable.write_uniforms(slot, view)
 
