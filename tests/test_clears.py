@@ -1,12 +1,13 @@
-"""The frame's colour and depth cleared by transfer commands before a render pass that loads them
-(frame/offscreen.py CLEAR_BEFORE_PASS) draw the same frames as the render pass's own clears: meshes, large
-particles drawn as sprites, small ones splatted, transparent draws, a background colour set from update().
-Under the validation layer with synchronization validation."""
+"""The frame cleared before a render pass that loads it (frame/offscreen.py CLEAR_BEFORE_PASS): colour and depth
+by transfer commands, or the colour by a compute shader, draws the same frames as the render pass's own clears:
+meshes, large particles drawn as sprites, small ones splatted, transparent draws, a background colour set from
+update(). Under the validation layer with synchronization validation."""
 
 import numpy as np
 import pytest
 
 from renderer.app.headless import HeadlessRenderer
+from renderer.device.pipelines import CLEARS
 from renderer.frame import offscreen
 from scenes.cloth import Cloth
 from scenes.fluid import Fluid
@@ -37,13 +38,21 @@ SCENES = {
 @pytest.mark.parametrize("name", sorted(SCENES))
 def test_clears_before_the_pass_draw_the_same_frames(name, monkeypatch):
     frames = {}
-    for before in (False, True):
-        monkeypatch.setattr(offscreen, "CLEAR_BEFORE_PASS", before)
+    for mode in CLEARS:
+        monkeypatch.setattr(offscreen, "CLEAR_BEFORE_PASS", mode)
         with HeadlessRenderer(SCENES[name](), 128, 96, validate=True) as r:
-            assert r.frames.render_pass.cleared_before is before
-            frames[before] = [pixels.copy() for _, pixels in r.frames_iter(4, 1 / 60)]
-            r.context.check_validation(f"{name}, cleared {'before' if before else 'by'} the pass")
-    for a, b in zip(frames[False], frames[True], strict=True):
-        assert np.array_equal(a, b)
-    for frame in frames[True]:  # something drawn over the background
+            assert r.frames.render_pass.cleared_before == mode
+            frames[mode] = [pixels.copy() for _, pixels in r.frames_iter(4, 1 / 60)]
+            r.context.check_validation(f"{name}, cleared by {mode}")
+    for mode in ("transfer", "compute"):
+        for a, b in zip(frames["pass"], frames[mode], strict=True):
+            assert np.array_equal(a, b), mode
+    for frame in frames["pass"]:  # something drawn over the background
         assert len(np.unique(frame.reshape(-1, 4), axis=0)) > 10
+
+
+def test_the_default_clear_per_kind_of_device():
+    with HeadlessRenderer(Particles(count=100), 64, 48) as r:
+        kind = "CPU" if r.context.device_type == "CPU" else "GPU"
+        assert r.frames.render_pass.cleared_before == offscreen.CLEAR_BEFORE[kind]
+    assert offscreen.CLEAR_BEFORE == {"CPU": "transfer", "GPU": "compute"}

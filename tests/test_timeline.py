@@ -74,7 +74,7 @@ def test_spans_are_positive_and_fit_the_frame():
         figures = renderer.gpu_times()
     assert renderer.timeline.supported and renderer.timeline.reason is None
     assert history.frames.tolist() == list(range(frames))  # every frame timed, none lost
-    # on this CPU driver the frame is cleared before the render pass (frame/offscreen.py CLEAR_BEFORE)
+    # on this CPU driver the frame is cleared by transfer commands before the render pass (offscreen.py CLEAR_BEFORE)
     assert history.names == [
         "kernels",
         "clear",

@@ -27,6 +27,9 @@ from .shaders import create_module
 COLOR_FORMAT = vk.VK_FORMAT_R8G8B8A8_UNORM
 DEPTH_FORMAT = vk.VK_FORMAT_D32_SFLOAT
 DEPTH_AFTER_PASS = vk.VK_IMAGE_LAYOUT_DEPTH_STENCIL_READ_ONLY_OPTIMAL  # the depth image's layout after a pass
+# what clears a frame's attachments (create_render_pass): the render pass itself, transfer commands before it
+# (colour and depth), or a compute shader before it (colour; the pass clears the depth)
+CLEARS = ("pass", "transfer", "compute")
 # colour blending presets: name -> (source factor, destination factor), for colour and alpha alike but "alpha",
 # whose alpha is source alpha + destination alpha * (1 - source alpha)
 BLENDS = {
@@ -69,7 +72,7 @@ class RenderPass:
     (idempotent; the GPU must be done with them) destroys them all and the render pass."""
 
     def __init__(
-        self, device, handle, color_formats: tuple = (COLOR_FORMAT,), final_layout=None, cleared_before=False
+        self, device, handle, color_formats: tuple = (COLOR_FORMAT,), final_layout=None, cleared_before="pass"
     ):
         self.device, self.handle = device, handle
         self.color_formats = tuple(color_formats)  # of its (first subpass's) colour attachments, in order
@@ -77,7 +80,7 @@ class RenderPass:
         self.pipelines: dict = {}  # description -> (pipeline, layout)
         self.push_set_layouts: dict = {}  # name -> push-descriptor set layout
         self._transparent: RenderPass | None = None
-        self.cleared_before = cleared_before  # loads what transfer commands cleared (create_render_pass)
+        self.cleared_before = cleared_before  # what clears its attachments (CLEARS, create_render_pass)
 
     def transparent_pass(self) -> RenderPass:
         """The pass of this frame's transparent draws (create_transparent_pass), made on first use: a frame
@@ -132,32 +135,37 @@ def create_depth_image(
 
 
 def create_render_pass(
-    device, color_format: int, final_layout: int, cleared_before: bool = False
+    device, color_format: int, final_layout: int, cleared_before: str = "pass"
 ) -> RenderPass:
-    """One subpass, colour + depth, cleared each frame; colour ends in `final_layout`. `cleared_before`: the
-    pass loads both, which transfer commands cleared before it (frame/offscreen.py record_clears), and finds
-    them in TRANSFER_DST_OPTIMAL."""
-    load = vk.VK_ATTACHMENT_LOAD_OP_LOAD if cleared_before else vk.VK_ATTACHMENT_LOAD_OP_CLEAR
-    initial = vk.VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL if cleared_before else vk.VK_IMAGE_LAYOUT_UNDEFINED
+    """One subpass, colour + depth, cleared each frame; colour ends in `final_layout`. `cleared_before` (CLEARS):
+    "pass": the pass clears both; "transfer": it loads both, which transfer commands cleared before it
+    (frame/offscreen.py record_clears), from TRANSFER_DST_OPTIMAL; "compute": it loads the colour, which a
+    compute shader cleared (record_compute_clear), from GENERAL, and clears the depth."""
+    if cleared_before not in CLEARS:
+        raise RendererError(f"cleared_before must be one of {CLEARS}, not {cleared_before!r}")
+    clear, load = vk.VK_ATTACHMENT_LOAD_OP_CLEAR, vk.VK_ATTACHMENT_LOAD_OP_LOAD
+    undefined, transfer_dst = vk.VK_IMAGE_LAYOUT_UNDEFINED, vk.VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL
+    color_initial = {"pass": undefined, "transfer": transfer_dst, "compute": vk.VK_IMAGE_LAYOUT_GENERAL}
+    transfer = cleared_before == "transfer"
     color = vk.VkAttachmentDescription(
         format=color_format,
         samples=vk.VK_SAMPLE_COUNT_1_BIT,
-        loadOp=load,
+        loadOp=clear if cleared_before == "pass" else load,
         storeOp=vk.VK_ATTACHMENT_STORE_OP_STORE,
         stencilLoadOp=vk.VK_ATTACHMENT_LOAD_OP_DONT_CARE,
         stencilStoreOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
-        initialLayout=initial,
+        initialLayout=color_initial[cleared_before],
         finalLayout=final_layout,
     )
     depth = vk.VkAttachmentDescription(
         format=DEPTH_FORMAT,
         samples=vk.VK_SAMPLE_COUNT_1_BIT,
-        loadOp=load,
+        loadOp=load if transfer else clear,
         # drawables may sample it after the pass (point_splat.py)
         storeOp=vk.VK_ATTACHMENT_STORE_OP_STORE,
         stencilLoadOp=vk.VK_ATTACHMENT_LOAD_OP_DONT_CARE,
         stencilStoreOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
-        initialLayout=initial,
+        initialLayout=transfer_dst if transfer else undefined,
         finalLayout=DEPTH_AFTER_PASS,
     )
     color_ref = vk.VkAttachmentReference(attachment=0, layout=vk.VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL)
@@ -180,7 +188,7 @@ def create_render_pass(
     after_stages = vk.VK_PIPELINE_STAGE_TRANSFER_BIT | vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
     dependencies = [
         # the previous use of these attachments (last frame's copy, present, or compute work after the pass; or
-        # this frame's clears) before this frame's loads and writes
+        # this frame's clears, by transfer or compute) before this frame's loads and writes
         vk.VkSubpassDependency(
             srcSubpass=vk.VK_SUBPASS_EXTERNAL,
             dstSubpass=0,

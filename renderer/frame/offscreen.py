@@ -5,9 +5,10 @@ event. The slot's command buffer is recorded once:
 
     vkCmdSetEvent(event, COMPUTE_SHADER)          first scope: everything submitted before, Taichi's work too
     vkCmdWaitEvents(event, COMPUTE_SHADER -> the draws' stages, buffer barriers SHADER_WRITE -> their reads)
-    on a CPU driver: clear colour and depth by transfer commands (CLEAR_BEFORE; the render pass loads them)
+    clear (CLEAR_BEFORE): on a GPU the colour by a compute shader (the render pass loads it, clears the depth),
+        on a CPU driver colour and depth by transfer commands (the render pass loads both)
     the drawables' work before the pass (the particles' splatting compute pass)
-    render pass: the drawables' draws (colour and depth cleared by it, or loaded)
+    render pass: the drawables' draws (colour and depth cleared by it, or loaded as cleared before it)
     the drawables' work after the pass (the splatted particles' shading into the colour image)
     copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ (on a CPU driver the colour
         image is itself linear host memory, read in place: only the barrier -> HOST_READ)
@@ -28,13 +29,23 @@ that Taichi frees what it submitted (target.py).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..compute.events import Event
-from ..device import vk
+from ..device import shaders, vk
 from ..device.handles import create_command_pool, vk_destroy
 from ..device.memory import Buffer, Image, copy_region, layout_barrier, pipeline_barrier
-from ..device.pipelines import COLOR_FORMAT, create_depth_image, create_framebuffer, create_render_pass
+from ..device.pipelines import (
+    CLEARS,
+    COLOR_FORMAT,
+    create_compute_pipeline,
+    create_depth_image,
+    create_framebuffer,
+    create_render_pass,
+    push_set_layout,
+)
 from ..draw.base import RenderTarget
 from ..draw.transparency import record_transparent_pass
 from ..errors import OutOfMemoryError, RendererError
@@ -44,16 +55,35 @@ from .target import (
 )
 
 COMPUTE = vk.VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT
-# Offscreen frames' colour and depth cleared by transfer commands before a render pass that loads them, rather
-# than by the pass (pipelines.create_render_pass(cleared_before=True)), per kind of device; CLEAR_BEFORE_PASS,
-# where set, overrides it (benchmarks and tests compare them; the image is the same). Measured at 1280x720: on
+# What clears offscreen frames, per kind of device (pipelines.CLEARS): "pass" (the render pass's loadOp CLEAR),
+# "transfer" (colour and depth by transfer commands before a pass that loads them) or "compute" (colour by a
+# compute shader before the pass, which loads it and clears the depth). CLEAR_BEFORE_PASS, where set to one of
+# them, overrides it (benchmarks and tests compare them; the image is the same). Measured at 1280x720: on
 # lavapipe the pass's clear fills each 64x64 tile's rows (short fills) and the transfer clear whole rows (clear
-# and pass 0.29 against 0.44 ms at 10k particles); on the H100 both clears cost the same through its graphics
-# units (0.145 against the pass's 0.137 ms; bench/h100/clear_probe.txt: a buffer fill as large takes 0.004).
-CLEAR_BEFORE = {"CPU": True, "GPU": False}
+# and pass 0.29 against 0.44 ms at 10k particles); the H100 clears an image through its graphics units, in the
+# pass (~0.066 ms an attachment) or by transfer (0.070 ms), where a buffer fill as large takes 0.004 ms
+# (bench/h100/clear_probe.txt): a compute shader writes the colour at about a fill's cost.
+CLEAR_BEFORE = {"CPU": "transfer", "GPU": "compute"}
+CLEAR_BEFORE_PASS: str | None = None
 # VK_FORMAT_FEATURE_TRANSFER_DST_BIT (Vulkan 1.1), which the `vulkan` package lacks: its FEATURE_2 twin's bit
 TRANSFER_DST_FEATURE = vk.VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT
-CLEAR_BEFORE_PASS: bool | None = None
+CLEAR_WORKGROUP = 16  # local_size_x and _y of clear.comp
+CLEAR_BINDINGS = {0: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE}  # the frame's colour, pushed
+
+
+def clear_mode(context, in_place: bool) -> str:
+    """What clears this device's offscreen frames (CLEAR_BEFORE, or CLEAR_BEFORE_PASS where set); "pass" where
+    the device cannot: a transfer clear of a linear (in-place) colour image needs the format's linear transfer
+    writes, the compute clear push descriptors."""
+    mode = CLEAR_BEFORE_PASS or CLEAR_BEFORE["CPU" if context.device_type == "CPU" else "GPU"]
+    if mode not in CLEARS:
+        raise RendererError(f"CLEAR_BEFORE_PASS must be one of {CLEARS} or None, not {mode!r}")
+    if mode == "transfer" and in_place:
+        props = vk.vkGetPhysicalDeviceFormatProperties(context.physical_device, COLOR_FORMAT)
+        return mode if props.linearTilingFeatures & TRANSFER_DST_FEATURE else "pass"
+    if mode == "compute" and not context.enabled_features.get("pushDescriptor"):
+        return "pass"
+    return mode
 
 
 def record_kernel_wait(cb, event, drawables) -> int:
@@ -120,6 +150,46 @@ def record_clears(cb, target, clear_color) -> None:
     vk.vkCmdClearDepthStencilImage(cb, target.depth, dst, depth, 1, [to_clear[1].subresourceRange])
 
 
+@functools.cache
+def clear_spirv() -> bytes:
+    return shaders.load_builtin("clear.comp")
+
+
+def compute_clear_pipeline(device, render_pass) -> tuple:
+    """(pipeline, layout) of clear.comp, the render pass's (made once, destroyed with it)."""
+    stage = vk.VK_SHADER_STAGE_COMPUTE_BIT
+    set_layout = push_set_layout(device, render_pass, "frame clear", CLEAR_BINDINGS, stage)
+    return create_compute_pipeline(device, render_pass, [set_layout], "frame clear", clear_spirv(), 16)
+
+
+def record_compute_clear(cb, render_pass, target, clear_color) -> None:
+    """Clear the frame's colour (to `clear_color`) with clear.comp, after the previous frame's uses of it (the
+    pass's writes, the drawables' compute passes after it, the copy that read it back), leaving it in GENERAL
+    for a render pass that loads it; the pass's first dependency orders the write before its load."""
+    device = render_pass.device
+    pipeline, layout = compute_clear_pipeline(device, render_pass)
+    earlier = vk.VK_PIPELINE_STAGE_COLOR_ATTACHMENT_OUTPUT_BIT | COMPUTE | vk.VK_PIPELINE_STAGE_TRANSFER_BIT
+    general = vk.VK_IMAGE_LAYOUT_GENERAL
+    earlier_writes = vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
+    # from UNDEFINED: every pixel is written
+    to_clear = layout_barrier(
+        target.color, vk.VK_IMAGE_LAYOUT_UNDEFINED, general, earlier_writes, vk.VK_ACCESS_SHADER_WRITE_BIT
+    )
+    pipeline_barrier(cb, earlier, COMPUTE, images=[to_clear])
+    bind = vk.VK_PIPELINE_BIND_POINT_COMPUTE
+    vk.vkCmdBindPipeline(cb, bind, pipeline)
+    image = vk.VkDescriptorImageInfo(imageView=target.color_view, imageLayout=general)
+    write = vk.VkWriteDescriptorSet(
+        dstBinding=0, descriptorCount=1, descriptorType=CLEAR_BINDINGS[0], pImageInfo=[image]
+    )
+    push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
+    push_descriptors(cb, bind, layout, 0, 1, [write])
+    color = np.array(clear_color, dtype=np.float32)
+    vk.vkCmdPushConstants(cb, layout, vk.VK_SHADER_STAGE_COMPUTE_BIT, 0, 16, vk.ffi.from_buffer(color))
+    groups = -(-target.width // CLEAR_WORKGROUP), -(-target.height // CLEAR_WORKGROUP)
+    vk.vkCmdDispatch(cb, *groups, 1)
+
+
 def record_ordered_draws(
     cb, event, render_pass, framebuffer, target, clear_color, drawables, slot, timeline
 ) -> int:
@@ -134,9 +204,12 @@ def record_ordered_draws(
     transparent = [d for d in drawables if d.transparent]
     target.transparent = bool(transparent)
     timeline.record_kernels_end(cb, slot)
-    if render_pass.cleared_before:  # before the drawables' compute passes, which need neither image
+    if render_pass.cleared_before != "pass":  # before the drawables' compute passes, which need neither image
         with timeline.span(cb, slot, "clear"):
-            record_clears(cb, target, clear_color)
+            if render_pass.cleared_before == "transfer":
+                record_clears(cb, target, clear_color)
+            else:
+                record_compute_clear(cb, render_pass, target, clear_color)
     for drawable in drawables:
         drawable.record_before_pass(cb, slot, target)
     width, height = target.width, target.height
@@ -208,7 +281,7 @@ class Slot(FrameSlot):
         ctx = frames.context
         lower = f"lower the frame size {frames.width}x{frames.height} (or frames_in_flight)"
         self.color = self.depth = self.readback = self.framebuffer = self.event = None
-        cleared = vk.VK_IMAGE_USAGE_TRANSFER_DST_BIT if frames.render_pass.cleared_before else 0
+        cleared = vk.VK_IMAGE_USAGE_TRANSFER_DST_BIT if frames.render_pass.cleared_before == "transfer" else 0
         super().__init__(ctx.device, index)
         try:
             self.color = Image(
@@ -316,14 +389,11 @@ class OffscreenFrames(FrameTarget):
         self.color_layout = (
             vk.VK_IMAGE_LAYOUT_GENERAL if self.in_place else vk.VK_IMAGE_LAYOUT_TRANSFER_SRC_OPTIMAL
         )
-        cleared_before = CLEAR_BEFORE_PASS
-        if cleared_before is None:
-            cleared_before = CLEAR_BEFORE["CPU" if context.device_type == "CPU" else "GPU"]
-        if self.in_place:  # a linear colour image: the clear needs the format's linear transfer writes
-            props = vk.vkGetPhysicalDeviceFormatProperties(context.physical_device, COLOR_FORMAT)
-            cleared_before = cleared_before and bool(props.linearTilingFeatures & TRANSFER_DST_FEATURE)
+        cleared_before = clear_mode(context, self.in_place)
         self.render_pass = create_render_pass(context.device, COLOR_FORMAT, self.color_layout, cleared_before)
         try:
+            if cleared_before == "compute":  # made now: a shader that fails to build fails here
+                compute_clear_pipeline(context.device, self.render_pass)
             self.pool = create_command_pool(context)
             for i in range(frames_in_flight):
                 self.slots.append(Slot(self, i))
