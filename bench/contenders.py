@@ -861,10 +861,6 @@ def run_ours(args: dict) -> dict:
     with HeadlessRenderer(BenchScene(**params), *size, readback=False, calls=counter.calls) as r:
         counter.attach(r)
         result["no_readback"] = timed_frames(r, 0, None)
-    # the same frames with the frame loop's thread kept on one core (app/pinning.py)
-    with HeadlessRenderer(BenchScene(**params), *size, pin_thread=True, calls=counter.calls) as r:
-        counter.attach(r)
-        result["pinned"] = timed_frames(r, 0, None)
     if args.get("window", True):
         result["window"] = window_frames(base, params, warmup, frames, size, counter.calls)
     return result

@@ -283,10 +283,7 @@ def table_rows(n: int, res: dict, labels: dict = CONTENDERS) -> list[list[str]]:
         )
     if "error" not in ours and ours:
         # the same scene without readback, and in a window (runs of their own in ours' child)
-        others = [
-            ("no_readback", "ours, no readback (frames stay on the GPU)"),
-            ("pinned", "ours, frame loop's thread pinned to one core (pin_thread=True)"),
-        ]
+        others = [("no_readback", "ours, no readback (frames stay on the GPU)")]
         window = ours.get("window", {})
         others.append(("window", f"ours, in a window ({window.get('present_mode', '')})"))
         for key, label in others:
@@ -554,14 +551,9 @@ def size_sections(
                 if gpu
                 else "- ours, GPU time per span: not measured (the GPU timeline is off on a CPU driver)."
             ]
-            nr, pinned, win = ours.get("no_readback"), ours.get("pinned"), ours.get("window", {})
+            nr, win = ours.get("no_readback"), ours.get("window", {})
             if nr:
                 out += [f"- ours, no readback, host waits: {waits_text(nr)}."]
-            if pinned:
-                out += [
-                    f"- ours, thread pinned: main thread {pinned['main_thread_cpu_ms']:.2f} ms CPU per frame"
-                    f"{wait_cpu_text(pinned)}."
-                ]
             if "median_ms" in win:
                 out += [
                     f"- ours, in a window: {win['extent'][0]}x{win['extent'][1]}, present mode "

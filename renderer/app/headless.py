@@ -4,7 +4,6 @@ scene, made, switched and released in its one fixed order) and the frame loop th
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -16,7 +15,6 @@ from ..frame.offscreen import OffscreenFrames
 from ..frame.target import FrameCalls
 from ..interrupts import deferred
 from ..scene.api import Picked, Scene
-from .pinning import pinned_thread
 from .session import Session
 
 
@@ -38,7 +36,6 @@ class HeadlessRenderer:
         readback: bool = True,
         calls: FrameCalls | None = None,
         timeline: bool | None = None,
-        pin_thread: bool = False,
     ):
         """By default the renderer creates the device and Taichi imports it. Pass `taichi_runtime` (one Taichi
         created, e.g. `TaichiRuntime.create_vulkan(device_extensions=[...])`) to adopt its device instead; the
@@ -50,11 +47,8 @@ class HeadlessRenderer:
         time or fail them (frame/target.py's FrameCalls). The frames' fence timeout and reclaim rule are
         attributes of `frames` (fence_timeout_s, reclaim_interval, reclaim_launches). `timeline=False` leaves
         the GPU timeline off (`gpu_times()` then has no figures); None (the default) turns it on but on a CPU
-        driver, where its timestamps cost ~0.7 ms a frame (lavapipe); True turns it on everywhere.
-        `pin_thread=True` keeps the thread that iterates `frames_iter` on the core it starts on until the
-        iteration ends (app/pinning.py: after long waits for the GPU a thread woken on another core ran its
-        Python ~70% slower)."""
-        self.width, self.height, self.pin_thread = width, height, pin_thread
+        driver, where its timestamps cost ~0.7 ms a frame (lavapipe); True turns it on everywhere."""
+        self.width, self.height = width, height
 
         def open_context():
             if taichi_runtime is None:
@@ -136,10 +130,6 @@ class HeadlessRenderer:
         device imports (VK_EXT_external_memory_host); a device without that hands out copies. Without
         readback, None."""
         self._check_loaded()
-        with pinned_thread() if self.pin_thread else contextlib.nullcontext():
-            yield from self._frames(count, dt, first, copy)
-
-    def _frames(self, count: int, dt: float, first: int, copy: bool):
         for frame in range(first, first + count):
             with deferred():  # Ctrl-C stops the loop here, between frames
                 done, pixels = self.frames.acquire(frame)
