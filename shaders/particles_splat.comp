@@ -84,6 +84,9 @@ layout(std430, set = 0, binding = 4) writeonly buffer Indices { uint indices[]; 
 layout(push_constant) uniform Push {
     vec4 base_color;  // rgb: colour of all particles; a: 1 when per-particle colours are bound instead
     uvec4 extent;     // x, y: frame size (px); z: particle count; w: the frame-wide id of particle 0
+    // 1: the render pass cleared and drew the depth only if this draw listed large particles (it was the pass's
+    // only draw, frame/offscreen.py); with none listed the depth is stale, and nothing was drawn in front
+    uint depth_if_drawn;
 } push;
 
 // where fixed-function points would draw particle i
@@ -226,7 +229,9 @@ void splat_pixel(bool covers, uint pixel, uint64_t mine) {
 
 // particles.frag's shading of particle i at pixel xy, where it is in front of what the render pass drew
 void shade(uint i, Sprite s, ivec2 xy) {
-    if (!(s.depth < texelFetch(scene_depth, xy, 0).r)) {
+    bool nothing_drawn = push.depth_if_drawn != 0u && draw.index_count == 0u;
+    float drawn = nothing_drawn ? 1.0 : texelFetch(scene_depth, xy, 0).r;  // 1: the depth cleared
+    if (!(s.depth < drawn)) {
         return;
     }
     vec3 base = push.base_color.a > 0.5 ? vec3(colors[3 * i], colors[3 * i + 1], colors[3 * i + 2])

@@ -56,3 +56,42 @@ def test_the_default_clear_per_kind_of_device():
         kind = "CPU" if r.context.device_type == "CPU" else "GPU"
         assert r.frames.render_pass.cleared_before == offscreen.CLEAR_BEFORE[kind]
     assert offscreen.CLEAR_BEFORE == {"CPU": "transfer", "GPU": "compute"}
+
+
+class Toggling(Particles):
+    """One particle draw whose particles are all splatted (small) in some frames and all drawn as sprites in the
+    render pass (large) in others, two frames each: every frame slot meets a pass that draws nothing after one
+    that drew, so its depth is stale then."""
+
+    def setup(self, gpu):
+        self.positions = gpu.array("positions", (self.count,), element_shape=(3,))
+        self.draw = gpu.particles(self.positions, radius=self.radius, color=self.color)
+        self.step = gpu.kernel("spiral").bind(self.positions, 0.0)
+
+    def update(self, frame, dt, input):
+        super().update(frame, dt, input)
+        self.draw.radius = 0.05 if (frame // 2) % 2 else 0.002
+        self.background = (0.1 * (frame % 3), 0.2, 0.3)
+
+
+def test_depth_cleared_only_when_the_pass_draws_gives_the_same_frames(monkeypatch):
+    """Where the pass's only draw is the particles' large sprites, the pass clears the depth only when SPLAT
+    listed some (conditional rendering); the shading after the pass then ignores a stale depth."""
+    predicated = []
+    clear_if = offscreen.record_depth_clear_if
+    monkeypatch.setattr(offscreen, "record_depth_clear_if", lambda *a: predicated.append(1) or clear_if(*a))
+    frames = {}
+    for skip in (False, True):
+        monkeypatch.setattr(offscreen, "SKIP_EMPTY_DEPTH_CLEAR", skip)
+        with HeadlessRenderer(Toggling(count=3000, radius=0.002), 128, 96, validate=True) as r:
+            if skip and r.frames.depth_loaded_pass is None:
+                pytest.skip("the device has no conditional rendering")
+            frames[skip] = [pixels.copy() for _, pixels in r.frames_iter(10, 1 / 60)]
+            r.context.check_validation(f"depth clear skipped when empty: {skip}")
+    assert predicated  # the frames were recorded with the conditional clear
+    for frame, (a, b) in enumerate(zip(frames[False], frames[True], strict=True)):
+        assert np.array_equal(a, b), frame
+    large, small = frames[True][2], frames[True][4]
+    assert not np.array_equal(large, small)  # both kinds of frame drawn
+    for frame in (large, small):
+        assert len(np.unique(frame.reshape(-1, 4), axis=0)) > 10

@@ -37,6 +37,11 @@ FEATURES = (
             "shaderSubgroupExtendedTypes",  # the point splat's 64-bit subgroup minimum (not declared to Taichi)
         ),
     ),
+    (  # the renderer's own: a frame skips the depth clear when its pass draws nothing (frame/offscreen.py)
+        "VkPhysicalDeviceConditionalRenderingFeaturesEXT",
+        "VK_EXT_conditional_rendering",
+        ("conditionalRendering",),
+    ),
     (
         "VkPhysicalDeviceShaderAtomicFloatFeaturesEXT",
         "VK_EXT_shader_atomic_float",

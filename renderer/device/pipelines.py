@@ -135,12 +135,14 @@ def create_depth_image(
 
 
 def create_render_pass(
-    device, color_format: int, final_layout: int, cleared_before: str = "pass"
+    device, color_format: int, final_layout: int, cleared_before: str = "pass", depth_loaded: bool = False
 ) -> RenderPass:
     """One subpass, colour + depth, cleared each frame; colour ends in `final_layout`. `cleared_before` (CLEARS):
     "pass": the pass clears both; "transfer": it loads both, which transfer commands cleared before it
     (frame/offscreen.py record_clears), from TRANSFER_DST_OPTIMAL; "compute": it loads the colour, which a
-    compute shader cleared (record_compute_clear), from GENERAL, and clears the depth."""
+    compute shader cleared (record_compute_clear), from GENERAL, and clears the depth. `depth_loaded`: the
+    depth is loaded as the last pass left it (DEPTH_AFTER_PASS), cleared inside the pass if at all (a variant
+    compatible with the pass without it)."""
     if cleared_before not in CLEARS:
         raise RendererError(f"cleared_before must be one of {CLEARS}, not {cleared_before!r}")
     clear, load = vk.VK_ATTACHMENT_LOAD_OP_CLEAR, vk.VK_ATTACHMENT_LOAD_OP_LOAD
@@ -157,15 +159,16 @@ def create_render_pass(
         initialLayout=color_initial[cleared_before],
         finalLayout=final_layout,
     )
+    depth_initial = DEPTH_AFTER_PASS if depth_loaded else transfer_dst if transfer else undefined
     depth = vk.VkAttachmentDescription(
         format=DEPTH_FORMAT,
         samples=vk.VK_SAMPLE_COUNT_1_BIT,
-        loadOp=load if transfer else clear,
+        loadOp=load if transfer or depth_loaded else clear,
         # drawables may sample it after the pass (point_splat.py)
         storeOp=vk.VK_ATTACHMENT_STORE_OP_STORE,
         stencilLoadOp=vk.VK_ATTACHMENT_LOAD_OP_DONT_CARE,
         stencilStoreOp=vk.VK_ATTACHMENT_STORE_OP_DONT_CARE,
-        initialLayout=transfer_dst if transfer else undefined,
+        initialLayout=depth_initial,
         finalLayout=DEPTH_AFTER_PASS,
     )
     color_ref = vk.VkAttachmentReference(attachment=0, layout=vk.VK_IMAGE_LAYOUT_COLOR_ATTACHMENT_OPTIMAL)

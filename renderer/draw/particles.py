@@ -140,8 +140,15 @@ class ParticleDraw(Drawable):
             reads += [(b, COMPUTE, vk.VK_ACCESS_SHADER_READ_BIT) for b in buffers]
         return reads
 
+    def _splats(self, target) -> bool:
+        return self.splat is not None and not target.transparent and self.splat.usable(target)
+
+    def pass_predicate(self, slot: int, target):
+        # splatted, the pass draws only the large particles, as many as SPLAT lists (an indirect draw)
+        return self.splat.large_count(slot) if self._splats(target) else None
+
     def record_before_pass(self, cb, slot: int, target) -> None:
-        self.splatting = self.splat is not None and not target.transparent and self.splat.usable(target)
+        self.splatting = self._splats(target)
         if self.splatting:
             self.splat.record_before_pass(cb, slot, target)
 
@@ -170,7 +177,7 @@ class ParticleDraw(Drawable):
 
     def record_pick_before_pass(self, cb, slot: int, target) -> None:
         self.pick_ids = None
-        if self.splat is not None and not target.transparent and self.splat.usable(target):
+        if self._splats(target):
             self.pick_ids = (target.this_frame.get(NEXT_ID, 0), self._count)
             self.splat.record_before_pass(cb, slot, target)
 

@@ -58,7 +58,9 @@ from ..errors import RendererError
 
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
 WORKGROUP = 128  # local_size_x of particles_splat.comp
-PUSH_BYTES = 32  # vec4 base colour, uvec4 (width, height, count, the frame-wide id of particle 0)
+# vec4 base colour, uvec4 (width, height, count, the frame-wide id of particle 0), uint: the render pass's depth
+# holds what it drew only where the large particles' count is not 0 (RenderTarget.depth_if_drawn)
+PUSH_BYTES = 36
 # each draw's commands, as SPLAT starts: VkDrawIndexedIndirectCommand with no index yet; at SHADE_COMMAND,
 # VkDispatchIndirectCommand of no workgroup yet, and the number of winners listed
 DRAW_COMMANDS = np.array([0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0], dtype=np.uint32)
@@ -112,9 +114,12 @@ WINNERS = "point splat winners"  # ... and the list's
 NEXT_ID = "point splat ids"  # ... and the frame's next free particle id in RenderTarget.this_frame
 MAX_IDS = 0xFFFFFFFF  # ids below the empty pattern's low half
 SHADER_RW = vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
-# what reads the splat's results as commands: the indirect draw of the large ones, SHADE_LISTED's dispatch
+# what reads the splat's results as commands: the indirect draw of the large ones, SHADE_LISTED's dispatch; and
+# where the large ones' count decides the pass's depth clear (Drawable.pass_predicate), conditional rendering
 DRAW_STAGES = vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
 DRAW_READS = vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT | vk.VK_ACCESS_INDEX_READ_BIT
+PREDICATE_STAGE = vk.VK_PIPELINE_STAGE_CONDITIONAL_RENDERING_BIT_EXT
+PREDICATE_READ = vk.VK_ACCESS_CONDITIONAL_RENDERING_READ_BIT_EXT
 # SPLAT's reduction within a subgroup: None: off (measured to cost more than it saves: subgroup_reduction());
 # "partitioned", "ballot" or "off" forces one (tests and benchmarks compare them; the image is the same)
 REDUCTION: str | None = None
@@ -221,12 +226,13 @@ def subgroup_reduction(context) -> str:
     return REDUCTION
 
 
-def reset_commands(cb, draw: Buffer, commands: np.ndarray) -> None:
+def reset_commands(cb, draw: Buffer, commands: np.ndarray, predicate: bool = False) -> None:
     """Before a splat: its draw's indirect commands rewritten to `commands`, after everything that read or
-    wrote them and the splat buffer (the slot's previous frame, this frame's earlier splats), before SPLAT."""
+    wrote them and the splat buffer (the slot's previous frame, this frame's earlier splats), before SPLAT.
+    `predicate`: conditional rendering reads them too."""
     pipeline_barrier(
         cb,
-        DRAW_STAGES | COMPUTE_STAGE,
+        DRAW_STAGES | COMPUTE_STAGE | (PREDICATE_STAGE if predicate else 0),
         TRANSFER_STAGE | COMPUTE_STAGE,
         vk.VK_ACCESS_SHADER_WRITE_BIT,
         vk.VK_ACCESS_TRANSFER_WRITE_BIT | SHADER_RW,
@@ -235,10 +241,16 @@ def reset_commands(cb, draw: Buffer, commands: np.ndarray) -> None:
     pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
 
 
-def splat_written(cb) -> None:
-    """After a splat: what it wrote visible to the render pass's indirect draw and to the passes after it."""
+def splat_written(cb, predicate: bool = False) -> None:
+    """After a splat: what it wrote visible to the render pass's indirect draw and to the passes after it (and
+    with `predicate`, to conditional rendering)."""
+    stages, reads = (PREDICATE_STAGE, PREDICATE_READ) if predicate else (0, 0)
     pipeline_barrier(
-        cb, COMPUTE_STAGE, DRAW_STAGES | COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, DRAW_READS | SHADER_RW
+        cb,
+        COMPUTE_STAGE,
+        DRAW_STAGES | COMPUTE_STAGE | stages,
+        vk.VK_ACCESS_SHADER_WRITE_BIT,
+        DRAW_READS | SHADER_RW | reads,
     )
 
 
@@ -357,7 +369,7 @@ class PointSplat:
         self.set_layout = self.target_layout = self.pool = self.sampler = None
         # (variant, runs per workgroup) of particles_splat.comp -> (pipeline, layout)
         self.pipelines: dict[tuple, tuple] = {}
-        self.push = np.zeros(8, dtype=np.uint32)
+        self.push = np.zeros(PUSH_BYTES // 4, dtype=np.uint32)
         self.push[:4] = np.array([*base_color, 1.0 if colors is not None else 0.0], np.float32).view(
             np.uint32
         )
@@ -373,6 +385,8 @@ class PointSplat:
         self.defines = ("RADII",) if radii is not None else ()
         self.defines += ("WORD_READS",) if WORD_READS[kind] else ()
         self.render_pass = render_pass
+        # the large particles' count may decide the render pass's depth clear (large_count)
+        self.predicate = bool(context.enabled_features.get("conditionalRendering"))
         device = context.device
         self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
         try:
@@ -389,6 +403,7 @@ class PointSplat:
                 | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
                 | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
                 | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read the count back (tests)
+                | (vk.VK_BUFFER_USAGE_CONDITIONAL_RENDERING_BIT_EXT if self.predicate else 0)
             )
             for i in range(slots):
                 self.indices.append(
@@ -465,10 +480,15 @@ class PointSplat:
         splat = splat_buffer(self.context, target)
         # after the previous frame of this slot: its draw and dispatch read the commands and list rewritten
         # now, and its passes 2 wrote the splat buffer back to empty; and after this frame's other splats
-        reset_commands(cb, self.draws[slot], DRAW_COMMANDS)
+        reset_commands(cb, self.draws[slot], DRAW_COMMANDS, self.predicate)
         with target.span(cb, "splat"):
             self._dispatch(cb, slot, "SPLAT", [buffer_write(0, splat)], self.particle_groups)
-        splat_written(cb)
+        splat_written(cb, self.predicate)
+
+    def large_count(self, slot: int):
+        """(buffer, offset) of the number of large particles SPLAT lists in this slot's frame, for conditional
+        rendering (Drawable.pass_predicate); None where the device has none."""
+        return (self.draws[slot], 0) if self.predicate else None
 
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the sprite pipeline and vertex buffers bound: the large particles."""
@@ -479,6 +499,7 @@ class PointSplat:
         """The winners' colours into the frame, where they are in front of what the pass drew (pass 2); then
         the colour image goes back to the layout the frame reads or presents it in."""
         color_to_compute(cb, target)
+        self.push[8] = target.depth_if_drawn
         images = target_images(self.sampler, target)
         splat = buffer_write(0, splat_buffer(self.context, target))
         pixels = splat_bytes(target.width, target.height) // 8
