@@ -164,15 +164,19 @@ class Recorder:
             raise RendererError(
                 f"a {self.pixel_format} frame is HxWx{channels} uint8, not {pixels.dtype} of shape {pixels.shape}"
             )
-        try:
-            buffer = self._free.get_nowait()
-        except queue.Empty:
-            start = time.perf_counter()
-            buffer = self._free.get()
-            self.wait_s += time.perf_counter() - start
-        self._fit(buffer, pixels)
-        self._queue.put(buffer)
-        self.frames += 1
+        # Ctrl-C waits for the block's end: raised inside the queue's put, between Condition.notify's release of
+        # the writer thread's waiter and its removal from the waiters, it left that waiter (taken again by the
+        # writer's wait) to absorb the next notify, so close()'s None never woke the writer: a hang at shutdown
+        with deferred():
+            try:
+                buffer = self._free.get_nowait()
+            except queue.Empty:
+                start = time.perf_counter()
+                buffer = self._free.get()
+                self.wait_s += time.perf_counter() - start
+            self._fit(buffer, pixels)
+            self._queue.put(buffer)
+            self.frames += 1
 
     def _fit(self, buffer: np.ndarray, pixels: np.ndarray) -> None:
         h, w = pixels.shape[:2]
