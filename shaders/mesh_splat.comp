@@ -51,6 +51,9 @@ layout(set = 1, binding = 2) uniform sampler2D scene_depth;
 layout(push_constant) uniform Push {
     vec4 base_color;  // rgb: the colour of all vertices; a: 1 when per-vertex colours are bound instead
     uvec4 extent;     // x, y: frame size; z: triangles (TRANSFORM: vertices); w: the frame-wide id of triangle 0
+    // 1: the render pass cleared and drew the depth only if this draw listed large triangles (it was the pass's
+    // only draw, frame/offscreen.py); with none listed the depth is stale, and nothing was drawn in front
+    uint depth_if_drawn;
 } push;
 
 // Where the rasterizer puts vertex v: window x, y (px), depth, clip w; w = 0 where the vertex is behind the
@@ -175,7 +178,9 @@ void main() {
     splat[pixel] = EMPTY;
     uint tile = pixel >> 9;
     ivec2 xy = ivec2(tile % tiles_x * 32u + (pixel & 31u), tile / tiles_x * 16u + ((pixel >> 5) & 15u));
-    if (!(uintBitsToFloat(uint(value >> 32)) < texelFetch(scene_depth, xy, 0).r)) {
+    bool nothing_drawn = push.depth_if_drawn != 0u && draw.index_count == 0u;
+    float drawn = nothing_drawn ? 1.0 : texelFetch(scene_depth, xy, 0).r;  // 1: the depth cleared
+    if (!(uintBitsToFloat(uint(value >> 32)) < drawn)) {
         return;  // the render pass drew something nearer (depth test LESS)
     }
     uvec3 tri = uvec3(indices[3 * t], indices[3 * t + 1], indices[3 * t + 2]);

@@ -164,3 +164,35 @@ def test_no_splat_on_a_device_where_it_is_not_measured(splat, monkeypatch):
     monkeypatch.setattr(triangle_splat, "SPLAT_FROM", {"CPU": None, "GPU": None})
     _, splatting, _, _ = render(sheet(splat), frames=1)
     assert not splatting
+
+
+class Swinging(Sheet):
+    """The camera close (large triangles drawn by the indirect draw) for two frames, then far (none), and so on:
+    each frame slot meets a pass that draws nothing after one that drew."""
+
+    def update(self, frame, dt, input):
+        super().update(frame, dt, input)
+        eye = (0.0, 0.45, 0.75) if (frame // 2) % 2 else (0.0, 2.4, 3.4)
+        self.camera = Camera(eye=eye, target=TARGET)
+
+
+def test_depth_cleared_only_when_the_pass_draws_gives_the_same_frames(monkeypatch):
+    """A frame whose only draw is the splatted sheet clears its depth only when SPLAT left large triangles
+    (frame/offscreen.py, conditional rendering); RESOLVE ignores the stale depth of a pass that drew none."""
+    from renderer.frame import offscreen
+
+    predicated = []
+    clear_if = offscreen.record_depth_clear_if
+    monkeypatch.setattr(offscreen, "record_depth_clear_if", lambda *a: predicated.append(1) or clear_if(*a))
+    frames = {}
+    for skip in (False, True):
+        monkeypatch.setattr(offscreen, "SKIP_EMPTY_DEPTH_CLEAR", skip)
+        with HeadlessRenderer(sheet(True, cls=Swinging), *SIZE, validate=True) as r:
+            if skip and r.frames.depth_loaded_pass is None:
+                pytest.skip("the device has no conditional rendering")
+            frames[skip] = [pixels.copy() for _, pixels in r.frames_iter(8, 1 / 60)]
+            assert r.scene.draw.splatting
+    assert predicated
+    for frame, (a, b) in enumerate(zip(frames[False], frames[True], strict=True)):
+        assert np.array_equal(a, b), frame
+    assert not np.array_equal(frames[True][2], frames[True][4])  # close and far

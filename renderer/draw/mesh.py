@@ -160,13 +160,21 @@ class MeshDraw(Transformable, Drawable):
             reads += [(b, compute, vk.VK_ACCESS_SHADER_READ_BIT) for b in (*buffers, self.indices)]
         return reads
 
-    def record_before_pass(self, cb, slot: int, target) -> None:
-        triangles = self.index_count // 3
-        self.splatting = (
-            self.splat is not None and not target.transparent and self.splat.usable(target, triangles)
+    def _splats(self, target) -> bool:
+        return (
+            self.splat is not None
+            and not target.transparent
+            and self.splat.usable(target, self.index_count // 3)
         )
+
+    def pass_predicate(self, slot: int, target):
+        # splatted, the pass draws only the large triangles, as many as SPLAT lists (an indirect draw)
+        return self.splat.large_count(slot) if self._splats(target) else None
+
+    def record_before_pass(self, cb, slot: int, target) -> None:
+        self.splatting = self._splats(target)
         if self.splatting:
-            self.splat.record_before_pass(cb, slot, target, triangles)
+            self.splat.record_before_pass(cb, slot, target, self.index_count // 3)
 
     def record(self, cb, slot: int) -> None:
         self.bind(cb, slot)

@@ -226,6 +226,18 @@ def subgroup_reduction(context) -> str:
     return REDUCTION
 
 
+def commands_usage(predicate: bool) -> int:
+    """The usage of a splat's indirect commands: drawn from, written by SPLAT and by `reset_commands`, read back
+    (tests), and with `predicate` read by conditional rendering (the large ones' count decides the depth clear)."""
+    return (
+        vk.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT
+        | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
+        | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
+        | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+        | (vk.VK_BUFFER_USAGE_CONDITIONAL_RENDERING_BIT_EXT if predicate else 0)
+    )
+
+
 def reset_commands(cb, draw: Buffer, commands: np.ndarray, predicate: bool = False) -> None:
     """Before a splat: its draw's indirect commands rewritten to `commands`, after everything that read or
     wrote them and the splat buffer (the slot's previous frame, this frame's earlier splats), before SPLAT.
@@ -398,13 +410,7 @@ class PointSplat:
             self.pool, self.sets = create_descriptor_sets(device, self.set_layout, BINDINGS, slots)
             self.sampler = create_sampler(device)
             index_usage = vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
-            draw_usage = (
-                vk.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT
-                | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
-                | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
-                | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read the count back (tests)
-                | (vk.VK_BUFFER_USAGE_CONDITIONAL_RENDERING_BIT_EXT if self.predicate else 0)
-            )
+            draw_usage = commands_usage(self.predicate)
             for i in range(slots):
                 self.indices.append(
                     Buffer(

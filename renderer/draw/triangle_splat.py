@@ -52,6 +52,7 @@ from .point_splat import (
     buffer_write,
     color_back,
     color_to_compute,
+    commands_usage,
     particle_groups,
     reset_commands,
     splat_buffer,
@@ -65,9 +66,9 @@ MAX_SPAN = 3  # pixel centres per side of a splatted triangle's box (mesh_splat.
 # triangles per pixel of the frame from which a mesh is splatted (the module docstring: the splat wins from ~0.3
 # on lavapipe, from ~0.1 on an H100; None: never)
 SPLAT_FROM = {"CPU": 0.3, "GPU": 0.1}
-PUSH_BYTES = (
-    32  # vec4 base colour, uvec4 (width, height, triangles or vertices, the frame-wide id of triangle 0)
-)
+# vec4 base colour, uvec4 (width, height, triangles or vertices, the frame-wide id of triangle 0), uint: the
+# render pass's depth holds what it drew only where the large triangles' count is not 0 (point_splat's)
+PUSH_BYTES = 36
 DRAW_COMMAND = np.array(
     [0, 1, 0, 0, 0, 0, 0, 0], dtype=np.uint32
 )  # the large triangles' draw, as SPLAT starts
@@ -120,8 +121,10 @@ class TriangleSplat:
         self.screen: list[Buffer] = []
         self.set_layout = self.pool = self.sampler = None
         self.pipelines: dict[str, tuple] = {}
-        self.push = np.zeros(8, dtype=np.uint32)
+        self.push = np.zeros(PUSH_BYTES // 4, dtype=np.uint32)
         self.push[:4] = np.array([*color, 1.0 if colors is not None else 0.0], np.float32).view(np.uint32)
+        # the large triangles' count may decide the render pass's depth clear (large_count)
+        self.predicate = bool(context.enabled_features.get("conditionalRendering"))
         limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
         self.max_grid = (int(limits.maxComputeWorkGroupCount[0]), int(limits.maxComputeWorkGroupCount[1]))
         self.splat_from = SPLAT_FROM["CPU" if context.device_type == "CPU" else "GPU"]
@@ -137,12 +140,7 @@ class TriangleSplat:
             self.pool, self.sets = create_descriptor_sets(device, self.set_layout, BINDINGS, slots)
             self.sampler = create_sampler(device)
             storage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
-            draw_usage = (
-                vk.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT
-                | storage
-                | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
-                | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read the count back (tests)
-            )
+            draw_usage = commands_usage(self.predicate)
             fewer = f"draw fewer than {self.triangles:,} triangles"
             for i in range(slots):
                 self.draws.append(
@@ -217,13 +215,18 @@ class TriangleSplat:
         # after the previous frame of this slot: its draw read the command and indices rewritten now, its RESOLVE
         # the transformed vertices, and its passes after the render pass wrote the splat buffer back to empty;
         # and after this frame's other splats
-        reset_commands(cb, self.draws[slot], DRAW_COMMAND)
+        reset_commands(cb, self.draws[slot], DRAW_COMMAND, self.predicate)
         with target.span(cb, "mesh splat"):
             self._dispatch(cb, slot, "TRANSFORM", splat, particle_groups(self.vertex_count, self.max_grid))
             pipeline_barrier(cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW)
             self.push[6] = triangles  # SPLAT's and RESOLVE's
             self._dispatch(cb, slot, "SPLAT", splat, particle_groups(triangles, self.max_grid))
-        splat_written(cb)
+        splat_written(cb, self.predicate)
+
+    def large_count(self, slot: int):
+        """(buffer, offset) of the large triangles' index count SPLAT leaves in this slot's frame, for
+        conditional rendering (Drawable.pass_predicate); None where the device has none."""
+        return (self.draws[slot], 0) if self.predicate else None
 
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the mesh's pipeline and vertex buffers bound: the large triangles."""
@@ -234,6 +237,7 @@ class TriangleSplat:
         """The won pixels' shading into the frame where nearer than what the pass drew, the pixels back to
         empty; then the colour image back to the layout the frame reads or presents it in."""
         color_to_compute(cb, target)
+        self.push[8] = target.depth_if_drawn
         pushed = [buffer_write(0, splat_buffer(self.context, target)), *target_images(self.sampler, target)]
         pixels = splat_bytes(target.width, target.height) // 8
         with target.span(cb, "mesh resolve"):

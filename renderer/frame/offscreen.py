@@ -9,8 +9,8 @@ event. The slot's command buffer is recorded once:
         on a CPU driver colour and depth by transfer commands (the render pass loads both)
     the drawables' work before the pass (the particles' splatting compute pass)
     render pass: the drawables' draws (colour and depth cleared by it, or loaded as cleared before it; where
-        the only draw is the particles' large sprites, the depth loaded and cleared only if SPLAT listed any,
-        by conditional rendering: SKIP_EMPTY_DEPTH_CLEAR)
+        the only draw is a splatted one's large particles or triangles, the depth loaded and cleared only if its
+        SPLAT listed any, by conditional rendering: SKIP_EMPTY_DEPTH_CLEAR)
     the drawables' work after the pass (the splatted particles' shading into the colour image)
     copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ (on a CPU driver the colour
         image is itself linear host memory, read in place: only the barrier -> HOST_READ)
@@ -71,9 +71,9 @@ CLEAR_BEFORE_PASS: str | None = None
 # VK_FORMAT_FEATURE_TRANSFER_DST_BIT (Vulkan 1.1), which the `vulkan` package lacks: its FEATURE_2 twin's bit
 TRANSFER_DST_FEATURE = vk.VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT
 # Where the device has conditional rendering and the frame's only draw draws in the render pass only what its
-# GPU work counted (the particles' large sprites; Drawable.pass_predicate), the pass loads the depth and clears
-# it only if that count is not 0: on the H100 the pass's depth clear is ~0.066 ms of every frame, on lavapipe
-# ~0.1 ms. False leaves the depth cleared every frame (tests compare both).
+# GPU work counted (a splatted draw's large particles or triangles; Drawable.pass_predicate), the pass loads the
+# depth and clears it only if that count is not 0: on the H100 the pass's depth clear is ~0.066 ms of every
+# frame, on lavapipe ~0.1 ms. False leaves the depth cleared every frame (tests compare both).
 SKIP_EMPTY_DEPTH_CLEAR = True
 CLEAR_WORKGROUP = 16  # local_size_x and _y of clear.comp
 CLEAR_BINDINGS = {0: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE}  # the frame's colour, pushed
