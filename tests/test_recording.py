@@ -138,7 +138,7 @@ def test_ctrl_c_mid_recording_finishes_a_valid_file(tmp_path):
         [sys.executable, "run_demo.py", "--headless", "--frames", "100000", "--size", "96x64"]
         + ["--param", "count=2000", "--record", str(video)],
         cwd=ROOT,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        env=dict(os.environ, PYTHONUNBUFFERED="1", PYTHONFAULTHANDLER="1"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -148,7 +148,16 @@ def test_ctrl_c_mid_recording_finishes_a_valid_file(tmp_path):
         assert proc.stdout.readline().startswith("rendering")
         time.sleep(1.5)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        try:
+            out, err = proc.communicate(timeout=60)
+        except (
+            subprocess.TimeoutExpired
+        ):  # where it hangs: faulthandler prints every thread's stack on SIGABRT
+            proc.send_signal(signal.SIGABRT)
+            out, err = proc.communicate(timeout=30)
+            pytest.fail(
+                f"no exit within 60 s of Ctrl-C; its output:\n{out[-2000:]}\nits threads:\n{err[-6000:]}"
+            )
     finally:
         proc.kill()
     assert proc.returncode == 0, err
