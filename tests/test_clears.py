@@ -74,24 +74,33 @@ class Toggling(Particles):
         self.background = (0.1 * (frame % 3), 0.2, 0.3)
 
 
-def test_depth_cleared_only_when_the_pass_draws_gives_the_same_frames(monkeypatch):
-    """Where the pass's only draw is the particles' large sprites, the pass clears the depth only when SPLAT
-    listed some (conditional rendering); the shading after the pass then ignores a stale depth."""
+def frames_with_and_without_the_depth_skip(monkeypatch, make_scene, size, frames: int) -> list:
+    """`frames` frames of `make_scene()` at `size` with the depth cleared every frame and with the clear skipped
+    where the pass draws nothing (offscreen.SKIP_EMPTY_DEPTH_CLEAR), under validation: asserts they are equal
+    and that the conditional clear was recorded; returns the latter."""
     predicated = []
     clear_if = offscreen.record_depth_clear_if
     monkeypatch.setattr(offscreen, "record_depth_clear_if", lambda *a: predicated.append(1) or clear_if(*a))
-    frames = {}
+    made = {}
     for skip in (False, True):
         monkeypatch.setattr(offscreen, "SKIP_EMPTY_DEPTH_CLEAR", skip)
-        with HeadlessRenderer(Toggling(count=3000, radius=0.002), 128, 96, validate=True) as r:
+        with HeadlessRenderer(make_scene(), *size, validate=True) as r:
             if skip and r.frames.depth_loaded_pass is None:
                 pytest.skip("the device has no conditional rendering")
-            frames[skip] = [pixels.copy() for _, pixels in r.frames_iter(10, 1 / 60)]
-            r.context.check_validation(f"depth clear skipped when empty: {skip}")
+            made[skip] = [pixels.copy() for _, pixels in r.frames_iter(frames, 1 / 60)]
     assert predicated  # the frames were recorded with the conditional clear
-    for frame, (a, b) in enumerate(zip(frames[False], frames[True], strict=True)):
+    for frame, (a, b) in enumerate(zip(made[False], made[True], strict=True)):
         assert np.array_equal(a, b), frame
-    large, small = frames[True][2], frames[True][4]
+    return made[True]
+
+
+def test_depth_cleared_only_when_the_pass_draws_gives_the_same_frames(monkeypatch):
+    """Where the pass's only draw is the particles' large sprites, the pass clears the depth only when SPLAT
+    listed some (conditional rendering); the shading after the pass then ignores a stale depth."""
+    frames = frames_with_and_without_the_depth_skip(
+        monkeypatch, lambda: Toggling(count=3000, radius=0.002), (128, 96), 10
+    )
+    large, small = frames[2], frames[4]
     assert not np.array_equal(large, small)  # both kinds of frame drawn
     for frame in (large, small):
         assert len(np.unique(frame.reshape(-1, 4), axis=0)) > 10

@@ -179,20 +179,11 @@ class Swinging(Sheet):
 def test_depth_cleared_only_when_the_pass_draws_gives_the_same_frames(monkeypatch):
     """A frame whose only draw is the splatted sheet clears its depth only when SPLAT left large triangles
     (frame/offscreen.py, conditional rendering); RESOLVE ignores the stale depth of a pass that drew none."""
-    from renderer.frame import offscreen
+    from tests.test_clears import frames_with_and_without_the_depth_skip
 
-    predicated = []
-    clear_if = offscreen.record_depth_clear_if
-    monkeypatch.setattr(offscreen, "record_depth_clear_if", lambda *a: predicated.append(1) or clear_if(*a))
-    frames = {}
-    for skip in (False, True):
-        monkeypatch.setattr(offscreen, "SKIP_EMPTY_DEPTH_CLEAR", skip)
-        with HeadlessRenderer(sheet(True, cls=Swinging), *SIZE, validate=True) as r:
-            if skip and r.frames.depth_loaded_pass is None:
-                pytest.skip("the device has no conditional rendering")
-            frames[skip] = [pixels.copy() for _, pixels in r.frames_iter(8, 1 / 60)]
-            assert r.scene.draw.splatting
-    assert predicated
-    for frame, (a, b) in enumerate(zip(frames[False], frames[True], strict=True)):
-        assert np.array_equal(a, b), frame
-    assert not np.array_equal(frames[True][2], frames[True][4])  # close and far
+    swinging = []  # the scenes made, to check they were splatted
+    frames = frames_with_and_without_the_depth_skip(
+        monkeypatch, lambda: swinging.append(sheet(True, cls=Swinging)) or swinging[-1], SIZE, 8
+    )
+    assert all(scene.draw.splatting for scene in swinging)
+    assert not np.array_equal(frames[2], frames[4])  # close and far
