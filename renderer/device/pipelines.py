@@ -325,6 +325,12 @@ def create_transparent_pass(device, color_format: int, final_layout: int) -> Ren
     return RenderPass(device, handle, (ACCUM_FORMAT, WEIGHT_FORMAT), final_layout)
 
 
+def push_descriptor_command(device):
+    """vkCmdPushDescriptorSetKHR of `device` (VK_KHR_push_descriptor's, loaded through the device): it writes the
+    descriptors of a set laid out by `push_set_layout` into a command buffer."""
+    return vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
+
+
 def push_set_layout(device, render_pass: RenderPass, name: str, bindings: dict, stages: int):
     """The render pass's push-descriptor set layout called `name` (`bindings`: binding -> descriptor type),
     made on first use and kept until the render pass is destroyed. Unlike an ordinary set, which any set

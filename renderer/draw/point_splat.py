@@ -51,6 +51,7 @@ from ..device.pipelines import (
     create_compute_pipeline,
     create_descriptor_sets,
     create_set_layout,
+    push_descriptor_command,
     push_set_layout,
     write_buffers,
 )
@@ -400,7 +401,7 @@ class PointSplat:
         # the large particles' count may decide the render pass's depth clear (large_count)
         self.predicate = bool(context.enabled_features.get("conditionalRendering"))
         device = context.device
-        self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
+        self._push_descriptors = push_descriptor_command(device)
         try:
             self.set_layout = create_set_layout(device, BINDINGS, COMPUTE)
             # the render pass's, like the pipelines (pipelines.py): not destroyed here

@@ -42,6 +42,7 @@ from ..device.pipelines import (
     create_compute_pipeline,
     create_descriptor_sets,
     create_set_layout,
+    push_descriptor_command,
     push_set_layout,
     write_buffers,
 )
@@ -129,7 +130,7 @@ class TriangleSplat:
         self.max_grid = (int(limits.maxComputeWorkGroupCount[0]), int(limits.maxComputeWorkGroupCount[1]))
         self.splat_from = SPLAT_FROM["CPU" if context.device_type == "CPU" else "GPU"]
         device = context.device
-        self._push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
+        self._push_descriptors = push_descriptor_command(device)
         slots = len(uniforms.buffers)
         try:
             self.set_layout = create_set_layout(device, BINDINGS, COMPUTE)

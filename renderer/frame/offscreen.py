@@ -47,6 +47,7 @@ from ..device.pipelines import (
     create_depth_image,
     create_framebuffer,
     create_render_pass,
+    push_descriptor_command,
     push_set_layout,
 )
 from ..draw.base import RenderTarget
@@ -190,8 +191,7 @@ def record_compute_clear(cb, render_pass, target, clear_color) -> None:
     write = vk.VkWriteDescriptorSet(
         dstBinding=0, descriptorCount=1, descriptorType=CLEAR_BINDINGS[0], pImageInfo=[image]
     )
-    push_descriptors = vk.vkGetDeviceProcAddr(device, "vkCmdPushDescriptorSetKHR")
-    push_descriptors(cb, bind, layout, 0, 1, [write])
+    push_descriptor_command(device)(cb, bind, layout, 0, 1, [write])
     color = np.array(clear_color, dtype=np.float32)
     vk.vkCmdPushConstants(cb, layout, vk.VK_SHADER_STAGE_COMPUTE_BIT, 0, 16, vk.ffi.from_buffer(color))
     groups = -(-target.width // CLEAR_WORKGROUP), -(-target.height // CLEAR_WORKGROUP)
