@@ -484,7 +484,10 @@ class PngWriter:
 
     def submit(self, path: Path, image) -> None:
         self.check()
-        self.jobs.append((path, self.pool.submit(self._write, path, image)))
+        with (
+            deferred()
+        ):  # a Ctrl-C inside the pool's queueing could leave its lock held, or the job untracked
+            self.jobs.append((path, self.pool.submit(self._write, path, image)))
 
     def _write(self, path: Path, image) -> bool:
         if self.failure is not None:
@@ -624,11 +627,12 @@ def render_headless(scene, args, out: Path, pngs: PngWriter, recorder: Recorder 
             try:
                 # in place when only recording: the recorder copies what it keeps
                 for frame, pixels in renderer.frames_iter(args.frames, args.dt, copy=args.pngs):
-                    if args.pngs:
-                        save(frame, pixels)
-                    if recorder is not None:
-                        recorder.write(pixels)
-                    done += 1
+                    with deferred():  # a Ctrl-C meanwhile: once the frame is saved, recorded and counted
+                        if args.pngs:
+                            save(frame, pixels)
+                        if recorder is not None:
+                            recorder.write(pixels)
+                        done += 1
                     progress.update(done)
                     now = time.perf_counter()
                     frame_ms.append([1000 * (now - last)])
