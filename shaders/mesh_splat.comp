@@ -44,6 +44,8 @@ layout(std430, set = 0, binding = 5) buffer Draw {  // VkDrawIndexedIndirectComm
 layout(std430, set = 0, binding = 6) writeonly buffer Large { uint large[]; };
 layout(std430, set = 0, binding = 7) buffer Screen { vec4 screen[]; };  // per vertex: TRANSFORM's
 layout(std430, set = 1, binding = 0) buffer Splat { uint64_t splat[]; };
+// the frame's count of its splatted draws that drew in the render pass (particles_splat.comp)
+layout(std430, set = 1, binding = 4) buffer PassDraws { uint pass_draws; };
 #ifdef RESOLVE
 layout(set = 1, binding = 1) uniform writeonly image2D target;
 layout(set = 1, binding = 2) uniform sampler2D scene_depth;
@@ -51,8 +53,9 @@ layout(set = 1, binding = 2) uniform sampler2D scene_depth;
 layout(push_constant) uniform Push {
     vec4 base_color;  // rgb: the colour of all vertices; a: 1 when per-vertex colours are bound instead
     uvec4 extent;     // x, y: frame size; z: triangles (TRANSFORM: vertices); w: the frame-wide id of triangle 0
-    // 1: the render pass cleared and drew the depth only if this draw listed large triangles (it was the pass's
-    // only draw, frame/offscreen.py); with none listed the depth is stale, and nothing was drawn in front
+    // 1: the render pass cleared and drew the depth only if one of the frame's splatted draws listed large
+    // triangles or particles (its only draws, frame/offscreen.py): pass_draws; with none, the depth is stale,
+    // and nothing was drawn in front
     uint depth_if_drawn;
 } push;
 
@@ -120,6 +123,9 @@ void main() {
     }
     if (!small) {
         uint k = atomicAdd(draw.index_count, 3u);
+        if (k == 0u) {
+            atomicAdd(pass_draws, 1u);  // this draw's first: the pass draws
+        }
         large[k] = tri.x;
         large[k + 1u] = tri.y;
         large[k + 2u] = tri.z;
@@ -178,7 +184,7 @@ void main() {
     splat[pixel] = EMPTY;
     uint tile = pixel >> 9;
     ivec2 xy = ivec2(tile % tiles_x * 32u + (pixel & 31u), tile / tiles_x * 16u + ((pixel >> 5) & 15u));
-    bool nothing_drawn = push.depth_if_drawn != 0u && draw.index_count == 0u;
+    bool nothing_drawn = push.depth_if_drawn != 0u && pass_draws == 0u;
     float drawn = nothing_drawn ? 1.0 : texelFetch(scene_depth, xy, 0).r;  // 1: the depth cleared
     if (!(uintBitsToFloat(uint(value >> 32)) < drawn)) {
         return;  // the render pass drew something nearer (depth test LESS)

@@ -65,6 +65,10 @@ uint id_at(uint pixel) {
 layout(set = 1, binding = 1) uniform writeonly image2D target;  // the frame's colour (RGBA8 or BGRA8)
 layout(set = 1, binding = 2) uniform sampler2D scene_depth;     // what the render pass drew
 #endif
+// the frame's count of its splatted draws that drew in the render pass (listed large particles or triangles),
+// zeroed before its first SPLAT: each SPLAT adds its draw; where the pass's depth clear hung on it
+// (push.depth_if_drawn), the shading after the pass reads it
+layout(std430, set = 1, binding = 4) buffer PassDraws { uint pass_draws; };
 #if defined(TAKE_BY_PIXEL) || defined(SHADE_LISTED)
 // x: pixel x | pixel y << 16; y: the particle's index in the draw
 layout(std430, set = 1, binding = 3) buffer Winners { uvec2 winners[]; };
@@ -84,8 +88,9 @@ layout(std430, set = 0, binding = 4) writeonly buffer Indices { uint indices[]; 
 layout(push_constant) uniform Push {
     vec4 base_color;  // rgb: colour of all particles; a: 1 when per-particle colours are bound instead
     uvec4 extent;     // x, y: frame size (px); z: particle count; w: the frame-wide id of particle 0
-    // 1: the render pass cleared and drew the depth only if this draw listed large particles (it was the pass's
-    // only draw, frame/offscreen.py); with none listed the depth is stale, and nothing was drawn in front
+    // 1: the render pass cleared and drew the depth only if one of the frame's splatted draws listed large
+    // particles or triangles (its only draws, frame/offscreen.py): pass_draws; with none, the depth is stale,
+    // and nothing was drawn in front
     uint depth_if_drawn;
 } push;
 
@@ -229,7 +234,7 @@ void splat_pixel(bool covers, uint pixel, uint64_t mine) {
 
 // particles.frag's shading of particle i at pixel xy, where it is in front of what the render pass drew
 void shade(uint i, Sprite s, ivec2 xy) {
-    bool nothing_drawn = push.depth_if_drawn != 0u && draw.index_count == 0u;
+    bool nothing_drawn = push.depth_if_drawn != 0u && pass_draws == 0u;
     float drawn = nothing_drawn ? 1.0 : texelFetch(scene_depth, xy, 0).r;  // 1: the depth cleared
     if (!(s.depth < drawn)) {
         return;
@@ -251,7 +256,11 @@ void particle(uint i) {
     uint kind = project(i, s);
     if (kind == LARGE) {
 #ifdef SPLAT
-        indices[atomicAdd(draw.index_count, 1u)] = i;
+        uint k = atomicAdd(draw.index_count, 1u);
+        indices[k] = i;
+        if (k == 0u) {
+            atomicAdd(pass_draws, 1u);  // this draw's first: the pass draws
+        }
 #endif
         return;
     }

@@ -104,3 +104,33 @@ def test_depth_cleared_only_when_the_pass_draws_gives_the_same_frames(monkeypatc
     assert not np.array_equal(large, small)  # both kinds of frame drawn
     for frame in (large, small):
         assert len(np.unique(frame.reshape(-1, 4), axis=0)) > 10
+
+
+class TogglingPair(Toggling):
+    """Two particle draws of the spiral, each all small in some frames and all large in others, out of step
+    (periods of two and three frames): frames where neither, either or both draw in the render pass."""
+
+    def setup(self, gpu):
+        super().setup(gpu)
+        self.second = gpu.particles(self.positions, radius=self.radius, color=(1.0, 0.4, 0.2))
+
+    def update(self, frame, dt, input):
+        super().update(frame, dt, input)
+        self.second.radius = 0.05 if (frame // 3) % 2 else 0.002
+
+
+def test_depth_cleared_only_when_one_of_several_draws_draws_in_the_pass(monkeypatch):
+    """Several splatted draws share one count of the draws that listed large particles: the pass clears the
+    depth when any of them did, and every draw's shading after the pass ignores a stale depth."""
+    scenes = []
+    frames = frames_with_and_without_the_depth_skip(
+        monkeypatch,
+        lambda: scenes.append(TogglingPair(count=3000, radius=0.002)) or scenes[-1],
+        (128, 96),
+        12,
+    )
+    assert all(s.draw.splatting and s.second.splatting for s in scenes)
+    kinds = [frames[f] for f in (0, 2, 3, 4)]  # neither, the first, both, the second drawn in the pass
+    for i, a in enumerate(kinds):
+        for b in kinds[i + 1 :]:
+            assert not np.array_equal(a, b)

@@ -187,3 +187,35 @@ def test_depth_cleared_only_when_the_pass_draws_gives_the_same_frames(monkeypatc
     )
     assert all(scene.draw.splatting for scene in swinging)
     assert not np.array_equal(frames[2], frames[4])  # close and far
+
+
+class SwingingDotted(Sheet):
+    """The sheet with particles at its vertices: the camera far for four frames, then close (large triangles
+    drawn in the render pass) for four; the particles small for three frames, then large for three. So a splatted
+    mesh and splatted particles meet in one frame, drawing in the pass together, alone or not at all, and a frame
+    slot meets the sheet alone in the pass after a frame where both drew."""
+
+    def setup(self, gpu):
+        super().setup(gpu)
+        self.dots = gpu.particles(self.positions, radius=0.0005, color=(1.0, 0.4, 0.2))
+
+    def update(self, frame, dt, input):
+        super().update(frame, dt, input)
+        eye = (0.0, 0.45, 0.75) if (frame // 4) % 2 else (0.0, 2.4, 3.4)
+        self.camera = Camera(eye=eye, target=TARGET)
+        self.dots.radius = 0.02 if (frame // 3) % 2 else 0.0005
+
+
+def test_depth_cleared_only_when_the_sheet_or_the_particles_draw_in_the_pass(monkeypatch):
+    """The sheet's and the particles' splats share the frame's count of draws that drew in the pass."""
+    from tests.test_clears import frames_with_and_without_the_depth_skip
+
+    scenes = []
+    frames = frames_with_and_without_the_depth_skip(
+        monkeypatch, lambda: scenes.append(sheet(True, cls=SwingingDotted)) or scenes[-1], SIZE, 12
+    )
+    assert all(scene.draw.splatting and scene.dots.splatting for scene in scenes)
+    kinds = [frames[f] for f in (0, 3, 4, 6)]  # far: small, large particles; close: large, small particles
+    for i, a in enumerate(kinds):
+        for b in kinds[i + 1 :]:
+            assert not np.array_equal(a, b)

@@ -76,8 +76,8 @@ class RenderTarget:
     per_slot: dict
     this_frame: dict = field(default_factory=dict)
     transparent: bool = False  # the frame has transparent draws (draw/transparency.py)
-    # the render pass cleared and wrote the depth image only if the one draw in it drew something: its
-    # `pass_predicate` was not 0 (frame/offscreen.py); otherwise the depth is stale and reads as far
+    # the render pass cleared and wrote the depth image only if its draws drew something: the count their
+    # `pass_predicate` names was not 0 (frame/offscreen.py); otherwise the depth is stale and reads as far
     depth_if_drawn: bool = False
     timeline: object = None
     slot: int = 0
@@ -197,10 +197,11 @@ class Drawable(abc.ABC):
         return
 
     def pass_predicate(self, slot: int, target):
-        """Where this draw's `record` into `target` (before `record_before_pass` is called for it) draws only
-        what its own work before the pass counts on the GPU: (buffer, byte offset) of that uint32 count, which
-        that work leaves 0 when nothing is drawn in the pass and makes visible to conditional rendering. None
-        (the default): it may draw whatever any count says."""
+        """Asked after `record_before_pass` into `target`: where this draw's `record` draws something only if
+        that work added to a uint32 count on the GPU (made visible to conditional rendering), which counts from
+        0 in each frame and which the frame's draws that name it share: (buffer, byte offset) of that count.
+        The frame clears its depth only if that count is not 0 where all its draws name the same one. None (the
+        default): it may draw whatever any count says."""
         return None
 
     # -- what the id pass of picking calls (frame/picking.py), on a pickable draw only

@@ -145,7 +145,7 @@ class ParticleDraw(Drawable):
 
     def pass_predicate(self, slot: int, target):
         # splatted, the pass draws only the large particles, as many as SPLAT lists (an indirect draw)
-        return self.splat.large_count(slot) if self._splats(target) else None
+        return self.splat.pass_count(target) if self.splatting else None
 
     def record_before_pass(self, cb, slot: int, target) -> None:
         self.splatting = self._splats(target)

@@ -102,16 +102,18 @@ BINDINGS = {
     4: STORAGE,
     5: STORAGE,
 }
-# set 1, pushed with each recording: the frame's splat buffer, colour image (written), depth (read) and list
-# of winners (TAKE_BY_PIXEL, SHADE_LISTED)
+# set 1, pushed with each recording: the frame's splat buffer, colour image (written), depth (read), list of
+# winners (TAKE_BY_PIXEL, SHADE_LISTED) and count of the splatted draws that drew in the render pass (pass_draws)
 TARGET_BINDINGS = {
     0: STORAGE,
     1: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE,
     2: vk.VK_DESCRIPTOR_TYPE_COMBINED_IMAGE_SAMPLER,
     3: STORAGE,
+    4: STORAGE,
 }
 SPLAT_BUFFER = "point splat"  # its key in RenderTarget.per_slot
 WINNERS = "point splat winners"  # ... and the list's
+PASS_DRAWS = "point splat pass draws"  # ... and the count's
 NEXT_ID = "point splat ids"  # ... and the frame's next free particle id in RenderTarget.this_frame
 MAX_IDS = 0xFFFFFFFF  # ids below the empty pattern's low half
 SHADER_RW = vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
@@ -239,10 +241,13 @@ def commands_usage(predicate: bool) -> int:
     )
 
 
-def reset_commands(cb, draw: Buffer, commands: np.ndarray, predicate: bool = False) -> None:
-    """Before a splat: its draw's indirect commands rewritten to `commands`, after everything that read or
-    wrote them and the splat buffer (the slot's previous frame, this frame's earlier splats), before SPLAT.
-    `predicate`: conditional rendering reads them too."""
+def reset_commands(
+    cb, draw: Buffer, commands: np.ndarray, predicate: bool = False, count: Buffer | None = None
+) -> None:
+    """Before a splat: its draw's indirect commands rewritten to `commands` (and `count`, the frame's
+    `pass_draws` at the frame's first splat, set to 0), after everything that read or wrote them and the splat
+    buffer (the slot's previous frame, this frame's earlier splats), before SPLAT. `predicate`: conditional
+    rendering reads them too."""
     pipeline_barrier(
         cb,
         DRAW_STAGES | COMPUTE_STAGE | (PREDICATE_STAGE if predicate else 0),
@@ -251,6 +256,8 @@ def reset_commands(cb, draw: Buffer, commands: np.ndarray, predicate: bool = Fal
         vk.VK_ACCESS_TRANSFER_WRITE_BIT | SHADER_RW,
     )
     vk.vkCmdUpdateBuffer(cb, draw.handle, 0, commands.nbytes, vk.ffi.from_buffer(commands))
+    if count is not None:
+        vk.vkCmdFillBuffer(cb, count.handle, 0, count.size, 0)
     pipeline_barrier(cb, TRANSFER_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_TRANSFER_WRITE_BIT, SHADER_RW)
 
 
@@ -273,18 +280,20 @@ def splat_bytes(width: int, height: int) -> int:
     return 8 * (32 * 16) * ((width + 31) // 32) * ((height + 15) // 16)
 
 
-def slot_buffer(context, target, key: str, fill: int | None = None) -> Buffer:
-    """The slot's buffer `key` (SPLAT_BUFFER, WINNERS) for the target's size, shared by the frame's splatted
-    draws: made, and filled with `fill` if given, when missing or of another size (while recording, so the
-    GPU is idle)."""
-    size = splat_bytes(target.width, target.height)
+def slot_buffer(
+    context, target, key: str, fill: int | None = None, size: int | None = None, usage: int = 0
+) -> Buffer:
+    """The slot's buffer `key` (SPLAT_BUFFER, WINNERS: of `splat_bytes` for the target's size; PASS_DRAWS: of
+    `size`), shared by the frame's splatted draws: made, with `usage` besides storage and transfers, and filled
+    with `fill` if given, when missing or of another size (while recording, so the GPU is idle)."""
+    size = splat_bytes(target.width, target.height) if size is None else size
     buffer = target.per_slot.get(key)
     if buffer is not None and buffer.size == size:
         return buffer
     if buffer is not None:
         buffer.destroy()
         del target.per_slot[key]
-    usage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
+    usage |= vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
     usage |= vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT  # to read it back (tests)
     lower = f"lower the frame size {target.width}x{target.height}"
     buffer = Buffer(context, size, usage, name=f"particle splat {key}", lower=lower)
@@ -315,6 +324,30 @@ def take_by_pixel(count: int, width: int, height: int, from_per_pixel: float, ma
 def splat_buffer(context, target) -> Buffer:
     """The slot's splat buffer: emptied once; from then on each frame's pass 2 leaves it empty."""
     return slot_buffer(context, target, SPLAT_BUFFER, EMPTY)
+
+
+def pass_draws(context, target) -> Buffer:
+    """The slot's count of the frame's splatted draws that listed large particles or triangles for the render
+    pass (a uint32): zeroed before the frame's first SPLAT (`first_pass_draws`), each SPLAT adds its draw; where
+    the pass's depth clear hangs on it (frame/offscreen.py, RenderTarget.depth_if_drawn), conditional rendering
+    and the shading after the pass read it. Made with conditional rendering's usage where the device has it."""
+    predicate = bool(context.enabled_features.get("conditionalRendering"))
+    usage = vk.VK_BUFFER_USAGE_CONDITIONAL_RENDERING_BIT_EXT if predicate else 0
+    return slot_buffer(context, target, PASS_DRAWS, 0, size=4, usage=usage)
+
+
+def first_pass_draws(context, target) -> Buffer | None:
+    """`pass_draws` at the frame's first splat, for `reset_commands` to zero; None at the others."""
+    if target.this_frame.get(PASS_DRAWS):
+        return None
+    target.this_frame[PASS_DRAWS] = True
+    return pass_draws(context, target)
+
+
+def frame_buffers(context, target) -> list:
+    """The push-descriptor writes of what every splat pass binds of the frame: the splat buffer and
+    `pass_draws` (TARGET_BINDINGS 0 and 4)."""
+    return [buffer_write(0, splat_buffer(context, target)), buffer_write(4, pass_draws(context, target))]
 
 
 def buffer_write(binding: int, buffer: Buffer):
@@ -398,7 +431,8 @@ class PointSplat:
         self.defines = ("RADII",) if radii is not None else ()
         self.defines += ("WORD_READS",) if WORD_READS[kind] else ()
         self.render_pass = render_pass
-        # the large particles' count may decide the render pass's depth clear (large_count)
+        # SPLAT counts its draw in the frame where it lists large particles (pass_count): that count may decide
+        # the render pass's depth clear
         self.predicate = bool(context.enabled_features.get("conditionalRendering"))
         device = context.device
         self._push_descriptors = push_descriptor_command(device)
@@ -484,18 +518,18 @@ class PointSplat:
         target.this_frame[NEXT_ID] = first_id + self.count
         self.push[4:6] = (target.width, target.height)
         self.push[7] = first_id
-        splat = splat_buffer(self.context, target)
         # after the previous frame of this slot: its draw and dispatch read the commands and list rewritten
         # now, and its passes 2 wrote the splat buffer back to empty; and after this frame's other splats
-        reset_commands(cb, self.draws[slot], DRAW_COMMANDS, self.predicate)
+        count = first_pass_draws(self.context, target)
+        reset_commands(cb, self.draws[slot], DRAW_COMMANDS, self.predicate, count)
         with target.span(cb, "splat"):
-            self._dispatch(cb, slot, "SPLAT", [buffer_write(0, splat)], self.particle_groups)
+            self._dispatch(cb, slot, "SPLAT", frame_buffers(self.context, target), self.particle_groups)
         splat_written(cb, self.predicate)
 
-    def large_count(self, slot: int):
-        """(buffer, offset) of the number of large particles SPLAT lists in this slot's frame, for conditional
-        rendering (Drawable.pass_predicate); None where the device has none."""
-        return (self.draws[slot], 0) if self.predicate else None
+    def pass_count(self, target):
+        """(buffer, offset) of the frame's count that SPLAT added this draw to if it listed large particles, for
+        conditional rendering (Drawable.pass_predicate); None where the device has none."""
+        return (pass_draws(self.context, target), 0) if self.predicate else None
 
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the sprite pipeline and vertex buffers bound: the large particles."""
@@ -508,12 +542,12 @@ class PointSplat:
         color_to_compute(cb, target)
         self.push[8] = target.depth_if_drawn
         images = target_images(self.sampler, target)
-        splat = buffer_write(0, splat_buffer(self.context, target))
+        frame = frame_buffers(self.context, target)
         pixels = splat_bytes(target.width, target.height) // 8
         if take_by_pixel(self.count, target.width, target.height, self.take_by_pixel_from, self.max_groups):
             winners = buffer_write(3, slot_buffer(self.context, target, WINNERS))
             with target.span(cb, "splat take"):
-                self._dispatch(cb, slot, "TAKE_BY_PIXEL", [splat, winners], -(-pixels // (ROW * WORKGROUP)))
+                self._dispatch(cb, slot, "TAKE_BY_PIXEL", [*frame, winners], -(-pixels // (ROW * WORKGROUP)))
             pipeline_barrier(
                 cb,
                 COMPUTE_STAGE,
@@ -522,10 +556,10 @@ class PointSplat:
                 vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT,
             )
             with target.span(cb, "splat shade"):
-                self._dispatch(cb, slot, "SHADE_LISTED", [winners, *images], None)
+                self._dispatch(cb, slot, "SHADE_LISTED", [*frame, winners, *images], None)
         else:
             with target.span(cb, "splat shade"):
-                self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [splat, *images], self.particle_groups)
+                self._dispatch(cb, slot, "SHADE_BY_PARTICLE", [*frame, *images], self.particle_groups)
         color_back(cb, target)
 
     @property

@@ -50,13 +50,14 @@ from .point_splat import (
     MAX_IDS,
     NEXT_ID,
     TARGET_BINDINGS,
-    buffer_write,
     color_back,
     color_to_compute,
     commands_usage,
+    first_pass_draws,
+    frame_buffers,
     particle_groups,
+    pass_draws,
     reset_commands,
-    splat_buffer,
     splat_bytes,
     splat_written,
     target_images,
@@ -124,7 +125,8 @@ class TriangleSplat:
         self.pipelines: dict[str, tuple] = {}
         self.push = np.zeros(PUSH_BYTES // 4, dtype=np.uint32)
         self.push[:4] = np.array([*color, 1.0 if colors is not None else 0.0], np.float32).view(np.uint32)
-        # the large triangles' count may decide the render pass's depth clear (large_count)
+        # SPLAT counts its draw in the frame where it lists large triangles (pass_count): that count may decide
+        # the render pass's depth clear
         self.predicate = bool(context.enabled_features.get("conditionalRendering"))
         limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
         self.max_grid = (int(limits.maxComputeWorkGroupCount[0]), int(limits.maxComputeWorkGroupCount[1]))
@@ -212,11 +214,12 @@ class TriangleSplat:
         first_id = target.this_frame.get(NEXT_ID, 0)
         target.this_frame[NEXT_ID] = first_id + triangles
         self.push[4:8] = (target.width, target.height, self.vertex_count, first_id)
-        splat = [buffer_write(0, splat_buffer(self.context, target))]
+        splat = frame_buffers(self.context, target)
         # after the previous frame of this slot: its draw read the command and indices rewritten now, its RESOLVE
         # the transformed vertices, and its passes after the render pass wrote the splat buffer back to empty;
         # and after this frame's other splats
-        reset_commands(cb, self.draws[slot], DRAW_COMMAND, self.predicate)
+        count = first_pass_draws(self.context, target)
+        reset_commands(cb, self.draws[slot], DRAW_COMMAND, self.predicate, count)
         with target.span(cb, "mesh splat"):
             self._dispatch(cb, slot, "TRANSFORM", splat, particle_groups(self.vertex_count, self.max_grid))
             pipeline_barrier(cb, COMPUTE_STAGE, COMPUTE_STAGE, vk.VK_ACCESS_SHADER_WRITE_BIT, SHADER_RW)
@@ -224,10 +227,10 @@ class TriangleSplat:
             self._dispatch(cb, slot, "SPLAT", splat, particle_groups(triangles, self.max_grid))
         splat_written(cb, self.predicate)
 
-    def large_count(self, slot: int):
-        """(buffer, offset) of the large triangles' index count SPLAT leaves in this slot's frame, for
+    def pass_count(self, target):
+        """(buffer, offset) of the frame's count that SPLAT added this draw to if it listed large triangles, for
         conditional rendering (Drawable.pass_predicate); None where the device has none."""
-        return (self.draws[slot], 0) if self.predicate else None
+        return (pass_draws(self.context, target), 0) if self.predicate else None
 
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the mesh's pipeline and vertex buffers bound: the large triangles."""
@@ -239,7 +242,7 @@ class TriangleSplat:
         empty; then the colour image back to the layout the frame reads or presents it in."""
         color_to_compute(cb, target)
         self.push[8] = target.depth_if_drawn
-        pushed = [buffer_write(0, splat_buffer(self.context, target)), *target_images(self.sampler, target)]
+        pushed = [*frame_buffers(self.context, target), *target_images(self.sampler, target)]
         pixels = splat_bytes(target.width, target.height) // 8
         with target.span(cb, "mesh resolve"):
             self._dispatch(cb, slot, "RESOLVE", pushed, particle_groups(pixels, self.max_grid))

@@ -71,10 +71,11 @@ CLEAR_BEFORE = {"CPU": "transfer", "GPU": "compute"}
 CLEAR_BEFORE_PASS: str | None = None
 # VK_FORMAT_FEATURE_TRANSFER_DST_BIT (Vulkan 1.1), which the `vulkan` package lacks: its FEATURE_2 twin's bit
 TRANSFER_DST_FEATURE = vk.VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT
-# Where the device has conditional rendering and the frame's only draw draws in the render pass only what its
-# GPU work counted (a splatted draw's large particles or triangles; Drawable.pass_predicate), the pass loads the
-# depth and clears it only if that count is not 0: on the H100 the pass's depth clear is ~0.066 ms of every
-# frame, on lavapipe ~0.1 ms. False leaves the depth cleared every frame (tests compare both).
+# Where the device has conditional rendering and every draw of the frame is opaque and draws in the render pass
+# only what its GPU work counted in one count they share (splatted draws' large particles or triangles;
+# Drawable.pass_predicate), the pass loads the depth and clears it only if that count is not 0: on the H100 the
+# pass's depth clear is ~0.066 ms of every frame, on lavapipe ~0.1 ms. False leaves the depth cleared every
+# frame (tests compare both).
 SKIP_EMPTY_DEPTH_CLEAR = True
 CLEAR_WORKGROUP = 16  # local_size_x and _y of clear.comp
 CLEAR_BINDINGS = {0: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE}  # the frame's colour, pushed
@@ -133,15 +134,18 @@ def record_kernel_wait(cb, event, drawables) -> int:
 
 
 def record_clears(cb, target, clear_color, depth: bool = True) -> None:
-    """Clear the frame's colour (to `clear_color`) and, with `depth`, its depth (to 1) with transfer commands,
-    after the previous frame's uses of them (the pass's writes, the drawables' compute passes after it, the copy
-    that read the colour back), leaving them in TRANSFER_DST_OPTIMAL for a render pass that loads them."""
+    """Clear the frame's colour (to `clear_color`; None: not) and, with `depth`, its depth (to 1) with transfer
+    commands, after the previous frame's uses of them (the pass's writes, the drawables' compute passes after
+    it, the copy that read the colour back), leaving them in TRANSFER_DST_OPTIMAL for a render pass that loads
+    them."""
     dst, write = vk.VK_IMAGE_LAYOUT_TRANSFER_DST_OPTIMAL, vk.VK_ACCESS_TRANSFER_WRITE_BIT
     depth_aspect = vk.VK_IMAGE_ASPECT_DEPTH_BIT
     earlier_color = vk.VK_ACCESS_COLOR_ATTACHMENT_WRITE_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
     earlier_depth = vk.VK_ACCESS_DEPTH_STENCIL_ATTACHMENT_WRITE_BIT
     undefined = vk.VK_IMAGE_LAYOUT_UNDEFINED
-    to_clear = [layout_barrier(target.color, undefined, dst, earlier_color, write)]
+    to_clear = []
+    if clear_color is not None:
+        to_clear.append(layout_barrier(target.color, undefined, dst, earlier_color, write))
     if depth:
         to_clear.append(layout_barrier(target.depth, undefined, dst, earlier_depth, write, depth_aspect))
     earlier_stages = (
@@ -152,11 +156,12 @@ def record_clears(cb, target, clear_color, depth: bool = True) -> None:
         | vk.VK_PIPELINE_STAGE_TRANSFER_BIT
     )
     pipeline_barrier(cb, earlier_stages, vk.VK_PIPELINE_STAGE_TRANSFER_BIT, images=to_clear)
-    color = vk.VkClearColorValue(float32=list(clear_color))
-    vk.vkCmdClearColorImage(cb, target.color, dst, color, 1, [to_clear[0].subresourceRange])
+    if clear_color is not None:
+        color = vk.VkClearColorValue(float32=list(clear_color))
+        vk.vkCmdClearColorImage(cb, target.color, dst, color, 1, [to_clear[0].subresourceRange])
     if depth:
         far = vk.VkClearDepthStencilValue(depth=1.0, stencil=0)
-        vk.vkCmdClearDepthStencilImage(cb, target.depth, dst, far, 1, [to_clear[1].subresourceRange])
+        vk.vkCmdClearDepthStencilImage(cb, target.depth, dst, far, 1, [to_clear[-1].subresourceRange])
 
 
 @functools.cache
@@ -199,12 +204,14 @@ def record_compute_clear(cb, render_pass, target, clear_color) -> None:
 
 
 def pass_predicate(drawables, slot: int, target):
-    """Where the frame's only draw is opaque and draws in the render pass only what its own work before the pass
-    counted (Drawable.pass_predicate), that count: the pass then clears the depth only if it is not 0; else
-    None."""
-    if len(drawables) != 1 or drawables[0].transparent:
+    """After the drawables' work before the pass: where every draw of the frame is opaque and draws in the render
+    pass only what that work counted in one count (Drawable.pass_predicate), that count: the pass then clears
+    the depth only if it is not 0; else None. (A transparent draw is tested against the depth the opaque pass
+    leaves.)"""
+    if not drawables or any(d.transparent for d in drawables):
         return None
-    return drawables[0].pass_predicate(slot, target)
+    counts = {d.pass_predicate(slot, target) for d in drawables}
+    return counts.pop() if len(counts) == 1 else None  # {None} gives None too
 
 
 def record_depth_clear_if(cb, device, predicate, area) -> None:
@@ -239,25 +246,31 @@ def record_ordered_draws(
     the timeline's `kernels`), what the drawables do before the render pass (compute), the render pass with the
     opaque drawables, what they do after it, then, if any drawable is transparent, the transparent pass
     (draw/transparency.py); the drawables name their spans with `target.span`. `depth_loaded_pass`: the render
-    pass's variant that loads the depth (where the device has conditional rendering), begun instead where a
-    `pass_predicate` says whether to clear it. Returns the stages the draws read in, for the caller's closing
-    barrier and event reset."""
+    pass's variant that loads the depth (where the device has conditional rendering), begun instead where the
+    drawables' work named a `pass_predicate` that says whether to clear it. Returns the stages the draws read
+    in, for the caller's closing barrier and event reset."""
     target.timeline, target.slot = timeline, slot
     event.record_signal(cb)
     draw_stages = record_kernel_wait(cb, event, drawables)
     transparent = [d for d in drawables if d.transparent]
     target.transparent = bool(transparent)
-    predicate = None if depth_loaded_pass is None else pass_predicate(drawables, slot, target)
-    target.depth_if_drawn = predicate is not None
     timeline.record_kernels_end(cb, slot)
+    # the depth's clear may hang on what the drawables' work counts (pass_predicate, asked after that work)
+    may_skip_depth = depth_loaded_pass is not None and not transparent
+    transfer = render_pass.cleared_before == "transfer"
     if render_pass.cleared_before != "pass":  # before the drawables' compute passes, which need neither image
         with timeline.span(cb, slot, "clear"):
-            if render_pass.cleared_before == "transfer":
-                record_clears(cb, target, clear_color, depth=predicate is None)
+            if transfer:
+                record_clears(cb, target, clear_color, depth=not may_skip_depth)
             else:
                 record_compute_clear(cb, render_pass, target, clear_color)
     for drawable in drawables:
         drawable.record_before_pass(cb, slot, target)
+    predicate = pass_predicate(drawables, slot, target) if may_skip_depth else None
+    target.depth_if_drawn = predicate is not None
+    if transfer and may_skip_depth and predicate is None:
+        with timeline.span(cb, slot, "clear"):
+            record_clears(cb, target, None, depth=True)
     width, height = target.width, target.height
     clear = [
         vk.VkClearValue(color=vk.VkClearColorValue(float32=list(clear_color))),
