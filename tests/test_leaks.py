@@ -204,22 +204,26 @@ def test_taichi_launches_do_not_grow_the_heap():
     """Taichi 1.7.4 allocates a descriptor set per launch from pools of 64 and never frees one, counting on a
     full pool to fail the allocation; lavapipe never fails it, so every launch used to keep ~0.17 KiB for good.
     renderer/compute/hooks.py fails the allocation at the pool's maxSets: Taichi moves to a new pool and the old
-    ones are destroyed."""
+    ones are destroyed. The leak grew the heap in every run of launches; the heap after hundreds of tests can
+    grow once by chance (627 KiB seen once): it must stay flat in one of two runs."""
     with HeadlessRenderer(
         registry.builtin_scenes()["cloth"](resolution=8), 16, 16, validate=False
     ) as renderer:
         renderer.render(100)  # 2,500 launches: warm-up
-        renderer.runtime.wait()
-        gc.collect()
-        before = heap_in_use()
-        renderer.render(400)  # 10,000 launches
-        renderer.runtime.wait()
-        gc.collect()
-        grown = heap_in_use() - before
+        grown = []
+        for _ in range(2):
+            renderer.runtime.wait()
+            gc.collect()
+            before = heap_in_use()
+            renderer.render(400)  # 10,000 launches
+            renderer.runtime.wait()
+            gc.collect()
+            grown.append(heap_in_use() - before)
         pools = taichi_hooks.descriptor_pools()
     assert all(used <= limit for limit, used in pools.values()), pools
     assert len(pools) <= 4, f"{len(pools)} of Taichi's descriptor pools are alive"
-    assert grown < 512 * 1024, f"the heap grew {grown / 1024:.0f} KiB over 10,000 launches"
+    kib = ", ".join(f"{g / 1024:.0f}" for g in grown)
+    assert min(grown) < 512 * 1024, f"the heap grew {kib} KiB over each of two runs of 10,000 launches"
 
 
 def test_frame_slots_that_fail_half_made_leave_nothing(context, monkeypatch):
