@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from renderer.app.headless import HeadlessRenderer
+from renderer.device.memory import read_device_buffer
 from renderer.device.pipelines import CLEARS
+from renderer.draw import point_splat
 from renderer.frame import offscreen
 from scenes.cloth import Cloth
 from scenes.fluid import Fluid
@@ -74,32 +76,45 @@ class Toggling(Particles):
         self.background = (0.1 * (frame % 3), 0.2, 0.3)
 
 
-def frames_with_and_without_the_depth_skip(monkeypatch, make_scene, size, frames: int) -> list:
+def frames_with_and_without_the_depth_skip(monkeypatch, make_scene, size, frames: int) -> tuple[list, list]:
     """`frames` frames of `make_scene()` at `size` with the depth cleared every frame and with the clear skipped
-    where the pass draws nothing (offscreen.SKIP_EMPTY_DEPTH_CLEAR), under validation: asserts they are equal
-    and that the conditional clear was recorded; returns the latter."""
+    where the pass draws nothing (offscreen.SKIP_EMPTY_DEPTH_CLEAR), under validation, with each way of clearing
+    before the pass (CLEARS): asserts they are all equal and that the conditional clear was recorded; returns
+    the frames and, for each, the count of draws that drew in its pass (the clear skipped where 0)."""
     predicated = []
     clear_if = offscreen.record_depth_clear_if
     monkeypatch.setattr(offscreen, "record_depth_clear_if", lambda *a: predicated.append(1) or clear_if(*a))
-    made = {}
-    for skip in (False, True):
-        monkeypatch.setattr(offscreen, "SKIP_EMPTY_DEPTH_CLEAR", skip)
-        with HeadlessRenderer(make_scene(), *size, validate=True) as r:
-            if skip and r.frames.depth_loaded_pass is None:
-                pytest.skip("the device has no conditional rendering")
-            made[skip] = [pixels.copy() for _, pixels in r.frames_iter(frames, 1 / 60)]
+    made, counts = {}, {}
+    for mode in CLEARS:
+        monkeypatch.setattr(offscreen, "CLEAR_BEFORE_PASS", mode)
+        for skip in (False, True):
+            monkeypatch.setattr(offscreen, "SKIP_EMPTY_DEPTH_CLEAR", skip)
+            with HeadlessRenderer(make_scene(), *size, validate=True) as r:
+                if skip and r.frames.depth_loaded_pass is None:
+                    pytest.skip("the device has no conditional rendering")
+                slots = r.frames.slots
+                made[mode, skip], counts[mode] = [], []
+                for frame, pixels in r.frames_iter(frames, 1 / 60):
+                    made[mode, skip].append(pixels)
+                    if skip:  # its slot's count, before the slot renders again
+                        count = slots[frame % len(slots)].shared[point_splat.PASS_DRAWS]
+                        counts[mode].append(int(read_device_buffer(r.context, count, np.uint32)[0]))
+                r.context.check_validation(f"cleared by {mode}, skip {skip}")
     assert predicated  # the frames were recorded with the conditional clear
-    for frame, (a, b) in enumerate(zip(made[False], made[True], strict=True)):
-        assert np.array_equal(a, b), frame
-    return made[True]
+    for key, frames_made in made.items():
+        for frame, (a, b) in enumerate(zip(made["pass", False], frames_made, strict=True)):
+            assert np.array_equal(a, b), (key, frame)
+    assert counts["pass"] == counts["transfer"] == counts["compute"]
+    return made["pass", True], counts["pass"]
 
 
 def test_depth_cleared_only_when_the_pass_draws_gives_the_same_frames(monkeypatch):
     """Where the pass's only draw is the particles' large sprites, the pass clears the depth only when SPLAT
     listed some (conditional rendering); the shading after the pass then ignores a stale depth."""
-    frames = frames_with_and_without_the_depth_skip(
+    frames, counts = frames_with_and_without_the_depth_skip(
         monkeypatch, lambda: Toggling(count=3000, radius=0.002), (128, 96), 10
     )
+    assert counts == [(f // 2) % 2 for f in range(10)]  # the clear skipped where no particle was large
     large, small = frames[2], frames[4]
     assert not np.array_equal(large, small)  # both kinds of frame drawn
     for frame in (large, small):
@@ -123,13 +138,14 @@ def test_depth_cleared_only_when_one_of_several_draws_draws_in_the_pass(monkeypa
     """Several splatted draws share one count of the draws that listed large particles: the pass clears the
     depth when any of them did, and every draw's shading after the pass ignores a stale depth."""
     scenes = []
-    frames = frames_with_and_without_the_depth_skip(
+    frames, counts = frames_with_and_without_the_depth_skip(
         monkeypatch,
         lambda: scenes.append(TogglingPair(count=3000, radius=0.002)) or scenes[-1],
         (128, 96),
         12,
     )
     assert all(s.draw.splatting and s.second.splatting for s in scenes)
+    assert counts == [(f // 2) % 2 + (f // 3) % 2 for f in range(12)]
     kinds = [frames[f] for f in (0, 2, 3, 4)]  # neither, the first, both, the second drawn in the pass
     for i, a in enumerate(kinds):
         for b in kinds[i + 1 :]:

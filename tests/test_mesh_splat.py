@@ -182,10 +182,11 @@ def test_depth_cleared_only_when_the_pass_draws_gives_the_same_frames(monkeypatc
     from tests.test_clears import frames_with_and_without_the_depth_skip
 
     swinging = []  # the scenes made, to check they were splatted
-    frames = frames_with_and_without_the_depth_skip(
+    frames, counts = frames_with_and_without_the_depth_skip(
         monkeypatch, lambda: swinging.append(sheet(True, cls=Swinging)) or swinging[-1], SIZE, 8
     )
     assert all(scene.draw.splatting for scene in swinging)
+    assert counts == [(f // 2) % 2 for f in range(8)]  # large triangles only close by
     assert not np.array_equal(frames[2], frames[4])  # close and far
 
 
@@ -211,10 +212,11 @@ def test_depth_cleared_only_when_the_sheet_or_the_particles_draw_in_the_pass(mon
     from tests.test_clears import frames_with_and_without_the_depth_skip
 
     scenes = []
-    frames = frames_with_and_without_the_depth_skip(
+    frames, counts = frames_with_and_without_the_depth_skip(
         monkeypatch, lambda: scenes.append(sheet(True, cls=SwingingDotted)) or scenes[-1], SIZE, 12
     )
     assert all(scene.draw.splatting and scene.dots.splatting for scene in scenes)
+    assert counts == [(f // 4) % 2 + (f // 3) % 2 for f in range(12)]
     kinds = [frames[f] for f in (0, 3, 4, 6)]  # far: small, large particles; close: large, small particles
     for i, a in enumerate(kinds):
         for b in kinds[i + 1 :]:

@@ -22,9 +22,10 @@ The particle passes (SPLAT, SHADE_BY_PARTICLE) take many particles per workgroup
 consecutive ones (`runs_per_workgroup`): a simulation's consecutive particles are often near each other.
 
 So the cost is per particle or per pixel, never both, and the buffer is filled once when it is made, never
-per frame. The splat buffer, the list and the frame's images come with each recording
-(`draw/base.py` RenderTarget) and are bound as push descriptors, since every slot and swapchain image is a
-different set.
+per frame. The splat buffer, the list, the frame's count of the splatted draws that drew in the render pass
+(`pass_draws`: zeroed by the frame's first splat; where the render pass's depth clear hangs on it, the shading
+after the pass reads it) and the frame's images come with each recording (`draw/base.py` RenderTarget) and are
+bound as push descriptors, since every slot and swapchain image is a different set.
 
 Where many particles fall on few pixels (a dense cloud seen from far away, a 2D simulation seen head-on),
 atomics on one pixel serialize: SPLAT reads a pixel before its atomic (most particles there are behind, or at
@@ -60,7 +61,7 @@ from ..errors import RendererError
 EMPTY = 0xFFFFFFFF  # fill pattern of an empty pixel (both halves)
 WORKGROUP = 128  # local_size_x of particles_splat.comp
 # vec4 base colour, uvec4 (width, height, count, the frame-wide id of particle 0), uint: the render pass's depth
-# holds what it drew only where the large particles' count is not 0 (RenderTarget.depth_if_drawn)
+# holds what it drew only where the frame's `pass_draws` is not 0 (RenderTarget.depth_if_drawn)
 PUSH_BYTES = 36
 # each draw's commands, as SPLAT starts: VkDrawIndexedIndirectCommand with no index yet; at SHADE_COMMAND,
 # VkDispatchIndirectCommand of no workgroup yet, and the number of winners listed
@@ -118,7 +119,7 @@ NEXT_ID = "point splat ids"  # ... and the frame's next free particle id in Rend
 MAX_IDS = 0xFFFFFFFF  # ids below the empty pattern's low half
 SHADER_RW = vk.VK_ACCESS_SHADER_READ_BIT | vk.VK_ACCESS_SHADER_WRITE_BIT
 # what reads the splat's results as commands: the indirect draw of the large ones, SHADE_LISTED's dispatch; and
-# where the large ones' count decides the pass's depth clear (Drawable.pass_predicate), conditional rendering
+# where the frame's `pass_draws` decides the pass's depth clear (Drawable.pass_predicate), conditional rendering
 DRAW_STAGES = vk.VK_PIPELINE_STAGE_DRAW_INDIRECT_BIT | vk.VK_PIPELINE_STAGE_VERTEX_INPUT_BIT
 DRAW_READS = vk.VK_ACCESS_INDIRECT_COMMAND_READ_BIT | vk.VK_ACCESS_INDEX_READ_BIT
 PREDICATE_STAGE = vk.VK_PIPELINE_STAGE_CONDITIONAL_RENDERING_BIT_EXT
@@ -229,16 +230,13 @@ def subgroup_reduction(context) -> str:
     return REDUCTION
 
 
-def commands_usage(predicate: bool) -> int:
-    """The usage of a splat's indirect commands: drawn from, written by SPLAT and by `reset_commands`, read back
-    (tests), and with `predicate` read by conditional rendering (the large ones' count decides the depth clear)."""
-    return (
-        vk.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT
-        | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
-        | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
-        | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
-        | (vk.VK_BUFFER_USAGE_CONDITIONAL_RENDERING_BIT_EXT if predicate else 0)
-    )
+# the usage of a splat's indirect commands: drawn from, written by SPLAT and by `reset_commands`, read back (tests)
+COMMANDS_USAGE = (
+    vk.VK_BUFFER_USAGE_INDIRECT_BUFFER_BIT
+    | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
+    | vk.VK_BUFFER_USAGE_TRANSFER_DST_BIT
+    | vk.VK_BUFFER_USAGE_TRANSFER_SRC_BIT
+)
 
 
 def reset_commands(
@@ -247,7 +245,7 @@ def reset_commands(
     """Before a splat: its draw's indirect commands rewritten to `commands` (and `count`, the frame's
     `pass_draws` at the frame's first splat, set to 0), after everything that read or wrote them and the splat
     buffer (the slot's previous frame, this frame's earlier splats), before SPLAT. `predicate`: conditional
-    rendering reads them too."""
+    rendering reads `pass_draws` too."""
     pipeline_barrier(
         cb,
         DRAW_STAGES | COMPUTE_STAGE | (PREDICATE_STAGE if predicate else 0),
@@ -445,7 +443,6 @@ class PointSplat:
             self.pool, self.sets = create_descriptor_sets(device, self.set_layout, BINDINGS, slots)
             self.sampler = create_sampler(device)
             index_usage = vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT | vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
-            draw_usage = commands_usage(self.predicate)
             for i in range(slots):
                 self.indices.append(
                     Buffer(
@@ -457,7 +454,7 @@ class PointSplat:
                     )
                 )
                 self.draws.append(
-                    Buffer(context, DRAW_COMMANDS.nbytes, draw_usage, name=f"particle draw {i}")
+                    Buffer(context, DRAW_COMMANDS.nbytes, COMMANDS_USAGE, name=f"particle draw {i}")
                 )
             for variant in ("SPLAT", "SHADE_BY_PARTICLE", "TAKE_BY_PIXEL", "SHADE_LISTED"):
                 self._pipeline(variant)  # made now: a shader that fails to build fails here

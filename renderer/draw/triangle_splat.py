@@ -47,12 +47,12 @@ from ..device.pipelines import (
     write_buffers,
 )
 from .point_splat import (
+    COMMANDS_USAGE,
     MAX_IDS,
     NEXT_ID,
     TARGET_BINDINGS,
     color_back,
     color_to_compute,
-    commands_usage,
     first_pass_draws,
     frame_buffers,
     particle_groups,
@@ -143,11 +143,10 @@ class TriangleSplat:
             self.pool, self.sets = create_descriptor_sets(device, self.set_layout, BINDINGS, slots)
             self.sampler = create_sampler(device)
             storage = vk.VK_BUFFER_USAGE_STORAGE_BUFFER_BIT
-            draw_usage = commands_usage(self.predicate)
             fewer = f"draw fewer than {self.triangles:,} triangles"
             for i in range(slots):
                 self.draws.append(
-                    Buffer(context, DRAW_COMMAND.nbytes, draw_usage, name=f"mesh splat draw {i}")
+                    Buffer(context, DRAW_COMMAND.nbytes, COMMANDS_USAGE, name=f"mesh splat draw {i}")
                 )
                 self.large.append(
                     Buffer(

@@ -8,9 +8,10 @@ event. The slot's command buffer is recorded once:
     clear (CLEAR_BEFORE): on a GPU the colour by a compute shader (the render pass loads it, clears the depth),
         on a CPU driver colour and depth by transfer commands (the render pass loads both)
     the drawables' work before the pass (the particles' splatting compute pass)
+    (on a CPU driver, where the depth's clear could hang on that work but does not: the depth's transfer clear)
     render pass: the drawables' draws (colour and depth cleared by it, or loaded as cleared before it; where
-        the only draw is a splatted one's large particles or triangles, the depth loaded and cleared only if its
-        SPLAT listed any, by conditional rendering: SKIP_EMPTY_DEPTH_CLEAR)
+        the only draws are splatted ones' large particles or triangles, the depth loaded and cleared only if a
+        SPLAT listed any, by conditional rendering on their shared count: SKIP_EMPTY_DEPTH_CLEAR)
     the drawables' work after the pass (the splatted particles' shading into the colour image)
     copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ (on a CPU driver the colour
         image is itself linear host memory, read in place: only the barrier -> HOST_READ)
@@ -217,7 +218,7 @@ def pass_predicate(drawables, slot: int, target):
 def record_depth_clear_if(cb, device, predicate, area) -> None:
     """Inside the render pass: the depth cleared to 1 if the count at `predicate` (buffer, offset) is not 0
     (VK_EXT_conditional_rendering). Otherwise the pass draws nothing, and its depth, which it loaded, is stale:
-    the draw after the pass knows it (RenderTarget.depth_if_drawn)."""
+    the splatted draws' shading after the pass knows it (RenderTarget.depth_if_drawn)."""
     buffer, offset = predicate
     begin = vk.vkGetDeviceProcAddr(device, "vkCmdBeginConditionalRenderingEXT")
     end = vk.vkGetDeviceProcAddr(device, "vkCmdEndConditionalRenderingEXT")
