@@ -484,9 +484,8 @@ class PngWriter:
 
     def submit(self, path: Path, image) -> None:
         self.check()
-        with (
-            deferred()
-        ):  # a Ctrl-C inside the pool's queueing could leave its lock held, or the job untracked
+        # a Ctrl-C inside the pool's queueing could leave its lock held, or the job untracked
+        with deferred():
             self.jobs.append((path, self.pool.submit(self._write, path, image)))
 
     def _write(self, path: Path, image) -> bool:

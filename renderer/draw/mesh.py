@@ -14,6 +14,7 @@ from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import ArgumentError, RendererError
 from .base import Drawable, FrameView, check_count, light_color
+from .point_splat import pass_count
 from .transform import Transformable
 from .triangle_splat import TriangleSplat
 from .triangle_splat import supported as splat_supported
@@ -169,7 +170,7 @@ class MeshDraw(Transformable, Drawable):
 
     def pass_predicate(self, slot: int, target):
         # splatted, the pass draws only the large triangles, as many as SPLAT lists (an indirect draw)
-        return self.splat.pass_count(target) if self.splatting else None
+        return pass_count(self.context, target) if self.splatting else None
 
     def record_before_pass(self, cb, slot: int, target) -> None:
         self.splatting = self._splats(target)

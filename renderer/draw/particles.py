@@ -21,7 +21,7 @@ from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
 from .base import Drawable, FrameView, check_count, light_color
-from .point_splat import NEXT_ID, PointSplat, supported
+from .point_splat import NEXT_ID, PointSplat, pass_count, supported
 from .uniforms import Std140
 
 VEC3, VEC4 = vk.VK_FORMAT_R32G32B32_SFLOAT, vk.VK_FORMAT_R32G32B32A32_SFLOAT
@@ -145,7 +145,7 @@ class ParticleDraw(Drawable):
 
     def pass_predicate(self, slot: int, target):
         # splatted, the pass draws only the large particles, as many as SPLAT lists (an indirect draw)
-        return self.splat.pass_count(target) if self.splatting else None
+        return pass_count(self.context, target) if self.splatting else None
 
     def record_before_pass(self, cb, slot: int, target) -> None:
         self.splatting = self._splats(target)

@@ -324,14 +324,26 @@ def splat_buffer(context, target) -> Buffer:
     return slot_buffer(context, target, SPLAT_BUFFER, EMPTY)
 
 
+def conditional_rendering(context) -> bool:
+    """Whether the device's conditional rendering is enabled: then the frame's depth clear may hang on
+    `pass_draws`."""
+    return bool(context.enabled_features.get("conditionalRendering"))
+
+
 def pass_draws(context, target) -> Buffer:
     """The slot's count of the frame's splatted draws that listed large particles or triangles for the render
     pass (a uint32): zeroed before the frame's first SPLAT (`first_pass_draws`), each SPLAT adds its draw; where
     the pass's depth clear hangs on it (frame/offscreen.py, RenderTarget.depth_if_drawn), conditional rendering
     and the shading after the pass read it. Made with conditional rendering's usage where the device has it."""
-    predicate = bool(context.enabled_features.get("conditionalRendering"))
-    usage = vk.VK_BUFFER_USAGE_CONDITIONAL_RENDERING_BIT_EXT if predicate else 0
+    usage = vk.VK_BUFFER_USAGE_CONDITIONAL_RENDERING_BIT_EXT if conditional_rendering(context) else 0
     return slot_buffer(context, target, PASS_DRAWS, 0, size=4, usage=usage)
+
+
+def pass_count(context, target):
+    """(buffer, offset) of the frame's `pass_draws`, which a splatted draw's SPLAT added it to if it listed large
+    particles or triangles, for conditional rendering (Drawable.pass_predicate); None where the device has
+    none."""
+    return (pass_draws(context, target), 0) if conditional_rendering(context) else None
 
 
 def first_pass_draws(context, target) -> Buffer | None:
@@ -431,7 +443,7 @@ class PointSplat:
         self.render_pass = render_pass
         # SPLAT counts its draw in the frame where it lists large particles (pass_count): that count may decide
         # the render pass's depth clear
-        self.predicate = bool(context.enabled_features.get("conditionalRendering"))
+        self.predicate = conditional_rendering(context)
         device = context.device
         self._push_descriptors = push_descriptor_command(device)
         try:
@@ -522,11 +534,6 @@ class PointSplat:
         with target.span(cb, "splat"):
             self._dispatch(cb, slot, "SPLAT", frame_buffers(self.context, target), self.particle_groups)
         splat_written(cb, self.predicate)
-
-    def pass_count(self, target):
-        """(buffer, offset) of the frame's count that SPLAT added this draw to if it listed large particles, for
-        conditional rendering (Drawable.pass_predicate); None where the device has none."""
-        return (pass_draws(self.context, target), 0) if self.predicate else None
 
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the sprite pipeline and vertex buffers bound: the large particles."""

@@ -53,10 +53,10 @@ from .point_splat import (
     TARGET_BINDINGS,
     color_back,
     color_to_compute,
+    conditional_rendering,
     first_pass_draws,
     frame_buffers,
     particle_groups,
-    pass_draws,
     reset_commands,
     splat_bytes,
     splat_written,
@@ -127,7 +127,7 @@ class TriangleSplat:
         self.push[:4] = np.array([*color, 1.0 if colors is not None else 0.0], np.float32).view(np.uint32)
         # SPLAT counts its draw in the frame where it lists large triangles (pass_count): that count may decide
         # the render pass's depth clear
-        self.predicate = bool(context.enabled_features.get("conditionalRendering"))
+        self.predicate = conditional_rendering(context)
         limits = vk.vkGetPhysicalDeviceProperties(context.physical_device).limits
         self.max_grid = (int(limits.maxComputeWorkGroupCount[0]), int(limits.maxComputeWorkGroupCount[1]))
         self.splat_from = SPLAT_FROM["CPU" if context.device_type == "CPU" else "GPU"]
@@ -225,11 +225,6 @@ class TriangleSplat:
             self.push[6] = triangles  # SPLAT's and RESOLVE's
             self._dispatch(cb, slot, "SPLAT", splat, particle_groups(triangles, self.max_grid))
         splat_written(cb, self.predicate)
-
-    def pass_count(self, target):
-        """(buffer, offset) of the frame's count that SPLAT added this draw to if it listed large triangles, for
-        conditional rendering (Drawable.pass_predicate); None where the device has none."""
-        return (pass_draws(self.context, target), 0) if self.predicate else None
 
     def record_large(self, cb, slot: int) -> None:
         """Inside the render pass, with the mesh's pipeline and vertex buffers bound: the large triangles."""
