@@ -584,3 +584,51 @@ def test_no_vulkan_loader_is_one_clear_error(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "NoVulkanDeviceError: no Vulkan loader" in proc.stdout and "libvulkan1" in proc.stdout
+
+
+SCRIPT = """
+import sys
+import taichi as ti
+from renderer import HeadlessRenderer, Scene
+
+@ti.kernel
+def fill(pos: ti.types.ndarray(dtype=ti.math.vec3, ndim=1)):
+    for i in pos:
+        pos[i] = ti.Vector([0.0, 0.0, 0.0])
+
+class Dot(Scene):
+    name = "dot"
+    kernels = (fill,)
+    def setup(self, gpu):
+        self.launch = gpu.kernel("fill").bind(gpu.array("p", (4,), element_shape=(3,)))
+    def update(self, frame, dt, input):
+        self.launch()
+
+def main():
+    print("MAIN", flush=True)
+    with HeadlessRenderer(Dot(), 8, 8) as renderer:
+        print("RENDERED", renderer.render(1).shape, flush=True)
+"""
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_kernels_of_the_script_that_is_run(tmp_path, guarded):
+    """The compiler imports the script under another name than __main__: its `if __name__ == "__main__":` block
+    does not run again in the compiler (which rendered, compiled in a child of its own, and so on until memory
+    ran out); a script that renders at its top level gets an error saying so, at once."""
+    script = tmp_path / "scene_script.py"
+    script.write_text(SCRIPT + ('if __name__ == "__main__":\n    main()\n' if guarded else "main()\n"))
+    env = dict(
+        os.environ,
+        RENDERER_CACHE_DIR=str(tmp_path / "cache"),
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+    )
+    env.pop("VK_INSTANCE_LAYERS", None)
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=240)
+    if guarded:
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert proc.stdout.count("MAIN") == 1 and "RENDERED (8, 8, 4)" in proc.stdout
+    else:
+        assert proc.returncode != 0 and proc.stdout.count("MAIN") == 1
+        assert "started a renderer when the compiler imported it" in proc.stderr
+        assert 'put that code under `if __name__ == "__main__":`' in proc.stderr

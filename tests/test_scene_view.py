@@ -167,3 +167,39 @@ def test_the_view_moved_by_the_mouse_stays_until_the_scene_sets_its_camera():
     far = frames_of(scripted({}, camera=Camera(eye=(0.0, 0.0, 4.0))), 1)[0]
     assert np.array_equal(rest[1], mouse)  # frame 2: the mouse's view (frame 1 was written before it moved)
     assert np.array_equal(rest[2], far) and np.array_equal(rest[3], far)  # frame 3 on: the scene set its own
+
+
+BAD_CAMERAS = {
+    "eye is its target": Camera(eye=(0.0, 0.0, 0.0), target=(0.0, 0.0, 0.0)),
+    "fov_y must be in 0..180": Camera(fov_y=0.0),
+    "three finite numbers": Camera(eye=(float("nan"), 0.0, 2.0)),
+    "along its view direction": Camera(eye=(0.0, 2.5, 0.0)),  # looking down, up is +y
+    "along its view direction ": Camera(eye=(0.0, 0.0, 2.0), up=np.array([0.0, 0.0, -3.0])),
+    "0 < near < far": Camera(near=10.0, far=1.0),
+    "orthographic must be True or False": Camera(orthographic="yes"),
+}
+
+
+@pytest.mark.parametrize("message", BAD_CAMERAS)
+def test_a_view_that_cannot_be_drawn_is_refused_wherever_it_is_set(message):
+    """On the instance before loading (it was taken as it was, and drew a blank frame) and in update alike."""
+    camera = BAD_CAMERAS[message]
+    with pytest.raises(SceneError, match=rf"scene 'one-ball': the camera.*{message.strip()}"):
+        frames_of(scripted({}, camera=camera), 1)
+    with pytest.raises(SceneError, match=rf"scene 'one-ball': the camera.*{message.strip()}"):
+        frames_of(scripted({1: {"camera": camera}}), 3)
+
+
+def test_numpy_vectors_in_the_view_draw_as_tuples_do():
+    """`self.camera.eye = np.array(...)` and a numpy background compared each frame as plain values (they were a
+    raw 'truth value of an array is ambiguous')."""
+    arrays = scripted(
+        {1: {"eye": np.array([0.4, 0.2, 2.0]), "background": np.array([0.0, 0.5, 1.0], np.float32)}},
+        camera=Camera(eye=np.array([0.0, 0.0, 3.0]), target=np.zeros(3), up=np.array([0, 1, 0])),
+    )
+    tuples = scripted(
+        {1: {"eye": (0.4, 0.2, 2.0), "background": (0.0, 0.5, 1.0)}}, camera=Camera(eye=(0, 0, 3))
+    )
+    got, expected = frames_of(arrays, 3), frames_of(tuples, 3)
+    assert all(np.array_equal(g, e) for g, e in zip(got, expected, strict=True))
+    assert not np.array_equal(got[0], got[1]) and tuple(got[2][0, 0, :3]) == (0, 128, 255)

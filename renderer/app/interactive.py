@@ -6,7 +6,6 @@ with nothing moving wait for events instead of rendering.
 
 from __future__ import annotations
 
-import copy
 import signal
 import sys
 import threading
@@ -194,7 +193,7 @@ class InteractiveApp:
 
     def reset_camera(self) -> None:
         """Back to the scene's own camera (R, or the panel's button)."""
-        self.loaded.camera = copy.deepcopy(self.loaded.scene.camera)
+        self.loaded.reset_camera()
 
     def set_vsync(self, vsync: bool) -> None:
         """Present with vsync (FIFO) or without (MAILBOX or IMMEDIATE where offered); rebuilds the swapchain."""

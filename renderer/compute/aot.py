@@ -29,6 +29,7 @@ from pathlib import Path
 from .. import cache
 from ..errors import DeviceLostError, RendererError
 
+IN_COMPILER = "RENDERER_IN_KERNEL_COMPILER"  # set in the compiler's environment
 FORMAT = 2  # bump when the way modules are built or stored changes (2: entries with their checksum inside)
 
 
@@ -162,6 +163,13 @@ def load_kernels(runtime, kernels: list[KernelRef], capabilities: dict[str, int]
 
 def run_compiler(kernels: list[KernelRef], capabilities: dict[str, int], out: Path) -> bytes:
     """Start Python Taichi in a child process to compile the kernels into `out`."""
+    names = ", ".join(f"{k.name} ({k.file})" for k in kernels)
+    if os.environ.get(IN_COMPILER):
+        # the child imports the kernels' files: one that renders at its top level would start a child of its own
+        raise KernelCompileError(
+            f"kernels {names} would be compiled inside the kernel compiler: a file that defines kernels started "
+            'a renderer when the compiler imported it; put that code under `if __name__ == "__main__":`'
+        )
     spec = {
         "out": str(out),
         "caps": [f"{k}={v}" for k, v in sorted(capabilities.items())],
@@ -172,7 +180,7 @@ def run_compiler(kernels: list[KernelRef], capabilities: dict[str, int], out: Pa
     env.pop("VK_INSTANCE_LAYERS", None)  # Taichi's own compile device is not the one under validation
     root = str(Path(__file__).resolve().parents[2])  # the folder holding the renderer package
     env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in [env.get("PYTHONPATH")] if p])
-    names = ", ".join(f"{k.name} ({k.file})" for k in kernels)
+    env[IN_COMPILER] = "1"
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "renderer.compute.aot_compiler", json.dumps(spec)],

@@ -12,7 +12,14 @@ import sys
 import taichi as ti
 
 
+# the name a script run as __main__ is imported under here: as "__main__" its `if __name__ == "__main__":` block
+# would run in this child, which renders, compiles its kernels in another child, and so on
+SCRIPT_MODULE = "__renderer_script__"
+
+
 def load_module(module: str, file: str):
+    if module == "__main__":
+        module = SCRIPT_MODULE
     try:
         loaded = importlib.import_module(module)
         if getattr(loaded, "__file__", None) and str(loaded.__file__) == file:

@@ -8,6 +8,7 @@ Vulkan or Taichi call; the same class renders in a window, headless, and under t
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import math
 import numbers
@@ -406,9 +407,24 @@ def check_declaration(cls) -> None:
     check_view(label, cls.camera, cls.background, cls.light)
 
 
+def plain_view(cam, background, light) -> tuple:
+    """The view with numpy arrays among its vectors as tuples: a scene may set `self.camera.eye = np.array(...)`,
+    and views compare (each frame) and check as plain values. Anything else is left for check_view."""
+    if isinstance(cam, Camera):
+        cam = dataclasses.replace(cam, eye=_plain(cam.eye), target=_plain(cam.target), up=_plain(cam.up))
+    if isinstance(light, Light):
+        light = dataclasses.replace(light, direction=_plain(light.direction), color=_plain(light.color))
+    return cam, _plain(background), light
+
+
+def _plain(value):
+    return tuple(value.tolist()) if isinstance(value, np.ndarray) and value.ndim == 1 else value
+
+
 def check_view(label: str, cam, background, light) -> None:
-    """Refuse a camera, background or light that cannot be drawn (when the class is defined, and when a scene
-    changes them in setup or update)."""
+    """Refuse a camera, background or light that cannot be drawn (when the class is defined, when a scene is
+    loaded, and when a scene changes them in setup or update)."""
+    cam, background, light = plain_view(cam, background, light)
     if not (_triple(background) and all(0 <= c <= 1 for c in background)):
         raise SceneError(f"scene {label!r}: background must be {COLOR_HELP}, not {background!r}")
     if not isinstance(cam, Camera):
@@ -420,6 +436,17 @@ def check_view(label: str, cam, background, light) -> None:
     if tuple(cam.eye) == tuple(cam.target) or not any(cam.up):
         raise SceneError(
             f"scene {label!r}: the camera's eye is its target, or its up is zero: no view direction"
+        )
+    forward = np.subtract(cam.target, cam.eye, dtype=np.float64)
+    side = np.cross(forward / np.linalg.norm(forward), np.divide(cam.up, np.linalg.norm(cam.up)))
+    if np.linalg.norm(side) < 1e-6:  # the sine of the angle between them
+        raise SceneError(
+            f"scene {label!r}: the camera's up {tuple(cam.up)} is along its view direction (from eye to target): "
+            "which way is up on the screen is undefined"
+        )
+    if not isinstance(cam.orthographic, (bool, np.bool_)):
+        raise SceneError(
+            f"scene {label!r}: the camera's orthographic must be True or False, not {cam.orthographic!r}"
         )
     if not (_real(cam.fov_y) and 0 < cam.fov_y < 180):
         raise SceneError(f"scene {label!r}: the camera's fov_y must be in 0..180 degrees, not {cam.fov_y!r}")

@@ -15,7 +15,17 @@ from ..compute import aot
 from ..device.memory import read_ranges
 from ..draw.base import FrameView
 from ..errors import DeviceLostError, OutOfMemoryError, RendererError
-from .api import NO_INPUT, FrameInput, Picked, Scene, SceneError, SceneGPU, check_kernels, check_view
+from .api import (
+    NO_INPUT,
+    FrameInput,
+    Picked,
+    Scene,
+    SceneError,
+    SceneGPU,
+    check_kernels,
+    check_view,
+    plain_view,
+)
 
 
 def scene_file(scene: Scene) -> str:
@@ -30,11 +40,8 @@ class LoadedScene:
         self.scene, self.context, self.runtime = scene, context, runtime
         # the view drawn: the scene's camera, background and light, followed each frame (follow_scene); the
         # window's mouse moves this camera, and whichever changed it last wins
-        self.camera = copy.deepcopy(scene.camera)
-        self.background, self.light = tuple(scene.background), scene.light
-        self._seen = copy.deepcopy(
-            (scene.camera, scene.background, scene.light)
-        )  # the scene's, when followed
+        self._seen = None  # the scene's (camera, background, light) when last followed
+        self.follow_scene()  # a view set on the instance before loading is checked like one set in update
         self.module = None
         self.gpu = None
         self._matrices = None  # (camera and viewport, view-projection, projection scale), computed on change
@@ -73,12 +80,18 @@ class LoadedScene:
         replace where the mouse moved it), its background and its light; SceneError if one cannot be drawn."""
         scene = self.scene
         seen = (scene.camera, scene.background, scene.light)
-        if seen != self._seen:
-            check_view(scene.name, *seen)
-            if scene.camera != self._seen[0]:
-                self.camera = copy.deepcopy(scene.camera)
-            self.background, self.light = tuple(float(c) for c in scene.background), scene.light
-            self._seen = copy.deepcopy(seen)
+        if self._seen is not None and _same(seen, self._seen):
+            return
+        check_view(scene.name, *seen)
+        camera, background, self.light = plain_view(*seen)
+        if self._seen is None or camera != plain_view(*self._seen)[0]:
+            self.camera = copy.deepcopy(camera)
+        self.background = tuple(float(c) for c in background)
+        self._seen = copy.deepcopy(seen)
+
+    def reset_camera(self) -> None:
+        """Back to the scene's own camera (the window's mouse moved this one)."""
+        self.camera = copy.deepcopy(plain_view(self.scene.camera, (), None)[0])
 
     def write_uniforms(self, slot: int, width: int, height: int) -> None:
         """The view (as follow_scene last took it up), the viewport and the drawables' settings into this slot's
@@ -142,6 +155,15 @@ class LoadedScene:
         if self.gpu is not None:
             self.gpu.destroy_buffers()
             self.gpu = None
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    """Whether two views are equal (each frame: plain values compare fast); with numpy arrays among their
+    values, compared as tuples."""
+    try:
+        return bool(a == b)
+    except ValueError:  # an array's truth value is ambiguous
+        return plain_view(*a) == plain_view(*b)
 
 
 def _tuples(value):
