@@ -1,7 +1,7 @@
 """The package's layers, read from the imports of every module in renderer/ (static: nothing is imported).
 
 Subpackages from the bottom: device, compute, draw, frame, scene, app, testing. A module may import its own
-subpackage, any lower one and the leaf modules at the top (errors, camera, cache, resources, interrupts), never a higher one.
+subpackage, any lower one and the leaf modules at the top (errors, checks, camera, cache, resources, interrupts), never a higher one.
 Only the device-facing subpackages call Vulkan (through `device/vk.py`, the one module that imports the `vulkan`
 package), only compute imports Taichi's C API binding, only the window's code imports glfw, and the scene API
 imports none of them.
@@ -22,6 +22,7 @@ LEAVES = {
     "interrupts",
     "files",
     "colormaps",
+    "checks",
 }  # modules of renderer/ itself that import nothing of the layers
 VULKAN_USERS = {"device", "compute", "draw", "frame"}
 BINDING = "renderer.compute.taichi_api"

@@ -167,11 +167,11 @@ def test_an_opaque_frame_has_no_transparent_pass():
         r.render(2)
         assert r.frames.render_pass._transparent is None  # no pass, images or pipelines made for it
         assert not any("transparency" in slot.shared for slot in r.frames.slots)
-    assert not scene.draw.transparent and not scene.particles.transparent
-    with pytest.raises(ArgumentError, match="opaque"):
-        scene.draw.opacity = 0.5
-    with pytest.raises(ArgumentError, match="opaque"):
-        scene.particles.opacity = 0.5
+        assert not scene.draw.transparent and not scene.particles.transparent
+        with pytest.raises(ArgumentError, match="opaque"):  # while loaded: after, the draws are released
+            scene.draw.opacity = 0.5
+        with pytest.raises(ArgumentError, match="opaque"):
+            scene.particles.opacity = 0.5
 
 
 class Setters(Scene):

@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from ..checks import checked_flag, checked_int, checked_number
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
-from ..errors import RendererError
+from ..errors import ArgumentError, RendererError
 from ..frame.offscreen import OffscreenFrames
+from ..frame.picking import pixel
 from ..frame.target import FrameCalls
 from ..interrupts import deferred
 from ..scene.api import Picked, Scene
@@ -48,7 +50,24 @@ class HeadlessRenderer:
         attributes of `frames` (fence_timeout_s, reclaim_interval, reclaim_launches). `timeline=False` leaves
         the GPU timeline off (`gpu_times()` then has no figures); None (the default) turns it on but on a CPU
         driver, where its timestamps cost ~0.7 ms a frame (lavapipe); True turns it on everywhere."""
+        # checked before anything is made: a wrong type would otherwise fail deep inside, or be taken
+        width, height = checked_int("width", width, 1), checked_int("height", height, 1)
+        frames_in_flight = checked_int("frames_in_flight", frames_in_flight, 1)
+        if device_name is not None and not isinstance(device_name, str):
+            raise ArgumentError(
+                f"device_name must be a str (part of a device's name) or None, not {device_name!r}"
+            )
+        validate = checked_flag("validate", validate)
+        echo_validation = checked_flag("echo_validation", echo_validation)
+        sync_between_submissions = checked_flag("sync_between_submissions", sync_between_submissions)
+        readback, timeline = checked_flag("readback", readback), checked_flag("timeline", timeline, none=True)
+        if not isinstance(taichi_runtime, TaichiRuntime | None):
+            raise ArgumentError(f"taichi_runtime must be a TaichiRuntime or None, not {taichi_runtime!r}")
+        if not isinstance(calls, FrameCalls | None):
+            raise ArgumentError(f"calls must be a FrameCalls (or a subclass's) or None, not {calls!r}")
         self.width, self.height = width, height
+        self._running: range | None = None  # the frames of the frames_iter producing frames now
+        self._abandoned = False  # one was closed before its end: its frames in flight are nobody's
 
         def open_context():
             if taichi_runtime is None:
@@ -128,9 +147,44 @@ class HeadlessRenderer:
         saves a copy of the whole frame each time (3.7 MB at 1280x720). The view stays readable after the
         renderer is closed (it holds the last frame its slot rendered): the memory is Python's, which the
         device imports (VK_EXT_external_memory_host); a device without that hands out copies. Without
-        readback, None."""
+        readback, None.
+
+        One iterator of a renderer produces frames at a time (they share its frame slots): one that starts
+        while another is live (started, and not yet exhausted, failed, closed or garbage-collected) raises
+        RendererError at its first frame, and the live one goes on. One still held but no longer advanced
+        stays live: close() it (a `for` loop left with break closes the iterator it made). Frames still in
+        flight from an iterator closed early are waited for and dropped; from one that failed (the scene's
+        update raised), the next iterator yields them first."""
+        count, first = checked_int("count", count), checked_int("first", first)
+        return self._frames(count, checked_number("dt", dt), first, checked_flag("copy", copy))
+
+    def _frames(
+        self, count: int, dt: float, first: int, copy: bool
+    ) -> Iterator[tuple[int, np.ndarray | None]]:
         self._check_loaded()
-        for frame in range(first, first + count):
+        if self._running is not None:
+            running = self._running
+            raise RendererError(
+                f"frames_iter (or render) of frames {first}..{first + count - 1} started while the frames_iter of "
+                f"frames {running.start}..{running.stop - 1} is still live: they would take each other's frames; "
+                "exhaust or close() that one first"
+            )
+        self._running = run = range(first, first + count)
+        try:
+            if self._abandoned:
+                with deferred():
+                    self.frames.wait_all()  # the frames in flight of an iterator closed early: nobody's to yield
+                self._abandoned = False
+            yield from self._render_frames(run, dt, copy)
+        except GeneratorExit:
+            # its frames in flight are waited for by the next iterator: a finalizer is no place to wait
+            self._abandoned = True
+            raise
+        finally:
+            self._running = None
+
+    def _render_frames(self, run: range, dt: float, copy: bool) -> Iterator[tuple[int, np.ndarray | None]]:
+        for frame in run:
             with deferred():  # Ctrl-C stops the loop here, between frames
                 done, pixels = self.frames.acquire(frame)
             if done is not None:
@@ -161,9 +215,13 @@ class HeadlessRenderer:
     def render(
         self, count: int, dt: float = 1 / 60, on_frame: Callable | None = None, *, copy: bool = True
     ) -> np.ndarray | None:
-        """Render `count` frames; return (a copy of) the last one's pixels (None without readback).
-        on_frame(frame, pixels) sees each; with copy=False as a view valid only during the call (see
-        frames_iter)."""
+        """Render `count` frames (at least 1); return (a copy of) the last one's pixels (None without
+        readback). on_frame(frame, pixels) sees each; with copy=False as a view valid only during the call
+        (see frames_iter, which this runs: not while another frames_iter is live)."""
+        # at least 1: with no frame rendered it would return None, as a frame without readback does
+        count = checked_int("count", count, 1)
+        if on_frame is not None and not callable(on_frame):
+            raise ArgumentError(f"on_frame must be a function of (frame, pixels) or None, not {on_frame!r}")
         last = None
         for frame, pixels in self.frames_iter(count, dt, copy=copy):
             if on_frame is not None:
@@ -175,7 +233,8 @@ class HeadlessRenderer:
         """What is drawn nearest at pixel (`x`, `y`) of the frame (from its top left) with the scene as its last
         update left it: the same id pass as a Ctrl+click in the window (frame/picking.py), which waits for the
         GPU. Frames still in flight (an abandoned `frames_iter`) are waited for and their pixels dropped.
-        ArgumentError for a pixel outside the frame."""
+        ArgumentError for a pixel outside the frame, or not whole numbers."""
+        x, y = pixel(x, y)
         self._check_loaded()
         frames = self.frames
         with deferred():
@@ -189,7 +248,8 @@ class HeadlessRenderer:
 
     def switch(self, scene: Scene) -> None:
         """Replace the scene on the same device and runtime (the GPU is idle while the old one is released);
-        the frames are cleared to the new scene's background."""
+        the frames are cleared to the new scene's background. ArgumentError, with the old scene kept, for
+        what is not a Scene instance."""
         self.session.switch(scene)
 
     def close(self) -> None:

@@ -28,10 +28,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ..errors import DeviceLostError, RendererError
+from ..errors import ArgumentError, DeviceLostError, RendererError
 from ..interrupts import deferred
 from ..scene.api import Scene
 from ..scene.loaded import LoadedScene
+
+
+def check_scene(scene) -> None:
+    """ArgumentError unless `scene` is a Scene instance: checked before anything is made, or released."""
+    if isinstance(scene, Scene):
+        return
+    if isinstance(scene, type) and issubclass(scene, Scene):  # a common slip: the class itself
+        raise ArgumentError(
+            f"scene must be a Scene instance, not the class {scene.__name__}: pass an instance, "
+            f"e.g. {scene.__name__}()"
+        )
+    raise ArgumentError(f"scene must be a Scene instance (e.g. Particles()), not {scene!r}")
 
 
 class Session:
@@ -44,6 +56,7 @@ class Session:
         *,
         owns_runtime: bool = True,
     ):
+        check_scene(scene)
         self.scene = scene
         self.context = self.runtime = self.frames = self.loaded = None
         self.owns_runtime = owns_runtime
@@ -69,6 +82,7 @@ class Session:
         """Replace the scene on the same device and runtime (the GPU is idle while the old one is released)."""
         if self.frames is None:
             raise RendererError("the renderer is closed: make a new one to render another scene")
+        check_scene(scene)  # before the old scene is released
         with deferred():
             self.wait_idle()
             if self.loaded is not None:

@@ -11,7 +11,6 @@ import sys
 
 import taichi as ti
 
-
 # the name a script run as __main__ is imported under here: as "__main__" its `if __name__ == "__main__":` block
 # would run in this child, which renders, compiles its kernels in another child, and so on
 SCRIPT_MODULE = "__renderer_script__"

@@ -278,7 +278,7 @@ class NdArray:
             raise ArgumentError(f"{name}: dtype {self.dtype} has no Taichi equivalent")
         if not self.shape or any(s <= 0 for s in self.shape) or len(self.shape) > 16:
             raise ArgumentError(f"{name}: shape must have 1-16 positive dimensions, not {self.shape}")
-        self.nbytes = int(np.prod(self.shape + self.element_shape)) * self.dtype.itemsize
+        self.nbytes = math.prod(self.shape + self.element_shape) * self.dtype.itemsize
         if self.nbytes > memory.size:
             raise ArgumentError(
                 f"{name}: shape {self.shape} x element {self.element_shape} of {self.dtype} needs "
@@ -463,7 +463,7 @@ def _gives_extent(spec: ArgSpec) -> bool:
 def launch_extent(spec: ArgSpec, value) -> int:
     """How long a loop this argument can give a kernel: an ndarray's element count, an integer's value."""
     if spec.kind == "ndarray":
-        return int(np.prod(value.shape))
+        return math.prod(value.shape)
     return abs(int(value))
 
 

@@ -4,6 +4,8 @@ Taichi allocates and the renderer draws what it exports."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..device import vk
@@ -82,7 +84,7 @@ def check_data(name: str, data, shape: tuple, dtype, element_shape: tuple = ()) 
         raise ArgumentError(
             f"{name}: data is {data.dtype}, the array holds {dtype} (convert it: data.astype(np.{dtype.name}))"
         )
-    expected = int(np.prod(full))
+    expected = math.prod(int(s) for s in full)  # Python ints: a product of numpy ints wraps
     if data.size != expected:
         raise ArgumentError(
             f"{name}: data holds {data.size} values, the array {expected} (shape {full}); give exactly that many"

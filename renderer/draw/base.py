@@ -115,6 +115,22 @@ class Drawable(abc.ABC):
     _shape: dict | None = (
         None  # the pipeline's vertex input and topology (create_pipeline), for its id variant
     )
+    what = "draw"  # what messages call it: "particles draw", "colormap", ...
+    _released = False  # destroy() ran: the scene that made it was closed or switched away
+
+    def __setattr__(self, name: str, value) -> None:
+        # a setting (count, opacity, colormap, range, transform, ...) of a released draw would be silently lost
+        if self._released and isinstance(getattr(type(self), name, None), property):
+            self._live(f"its {name} cannot be set")
+        super().__setattr__(name, value)
+
+    def _live(self, what: str) -> None:
+        """ArgumentError if the draw was released with its scene (the setters and public methods ask)."""
+        if self._released:
+            raise ArgumentError(
+                f"this {self.what} was released with its scene (the renderer was closed or switched scenes); "
+                f"{what}"
+            )
 
     # -- what the scene sets
 
@@ -252,6 +268,7 @@ class Drawable(abc.ABC):
     def destroy(self) -> None:
         """Release what the draw made: its uniforms and the `owned` objects. Idempotent; the GPU must be done
         with the draw."""
+        self._released = True
         self.pipeline = self.layout = None
         for attr in ("uniforms", *self.owned):
             obj = getattr(self, attr, None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import colormaps
+from ..checks import checked_flag
 from ..device import shaders, vk
 from ..device.handles import vk_destroy
 from ..device.memory import Buffer, pipeline_barrier, read_device_buffer, run_once
@@ -62,6 +63,7 @@ class ScalarColors(Drawable):
     owned = ("colors", "range_bits", "table")
     colors = range_bits = table = None
     pool = set_layout = None
+    what = "colormap"
 
     def __init__(self, context, render_pass, scalars: Buffer, count: int, name: str, value_range):
         self.context, self.scalars, self.count = context, scalars, count
@@ -146,6 +148,7 @@ class ScalarColors(Drawable):
         """The range the colours were mapped with: the fixed one, or with "auto" the last frame's min and max of
         the scalars as the GPU found them (read back: it waits for the GPU). Before any frame, or without a
         finite scalar, "auto" gives (nan, nan)."""
+        self._live("its range_now() cannot be read")
         if not self.auto:
             return tuple(float(np.float32(v)) for v in self._range)
         lo, hi = (int(w) for w in read_device_buffer(self.context, self.range_bits, np.uint32))
@@ -155,7 +158,8 @@ class ScalarColors(Drawable):
 
     def colorbar(self, width: int = 256, height: int = 16, vertical: bool = False) -> np.ndarray:
         """colormaps.colorbar of this draw's colormap: (height, width, 4) RGBA uint8."""
-        return colormaps.colorbar(self.name, width, height, vertical)
+        self._live("its colorbar() cannot be made")
+        return colormaps.colorbar(self.name, width, height, checked_flag("colorbar vertical", vertical))
 
     # -- what a frame calls
 

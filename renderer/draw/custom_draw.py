@@ -27,6 +27,7 @@ given no vertex attribute. `lines()` is built on this with shaders of the render
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 import os
 import re
@@ -107,6 +108,7 @@ class CustomDraw(Transformable, Drawable):
 
     # the block the scene's shaders see (the module's docstring)
     UNIFORMS = Std140(("view_proj", "mat4"), ("viewport", "vec4"))
+    what = "custom draw"  # "lines draw" for lines
 
     def __init__(
         self,
@@ -175,6 +177,18 @@ class CustomDraw(Transformable, Drawable):
                 )
             if not buffer.usage & vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT:
                 raise RendererError(f"{buffer.name} lacks usage 'vertex'; it cannot be a vertex input")
+        # never more vertices (without indices), instances or indices than their buffers hold: the draw would
+        # read past their ends
+        held = [
+            (b, 4 * math.prod(s), 0 if indices is not None else vertex_count, "vertices") for b, s in inputs
+        ]
+        held += [(b, 4 * math.prod(s), instance_count, "instances") for b, s in instance_inputs]
+        held += [(indices, 4, index_count, "indices")] if indices is not None else []
+        for buffer, size, count, what in held:
+            if buffer.size < size * count:
+                raise RendererError(
+                    f"{buffer.name} holds {buffer.size // size} {what}; the draw reads {count}"
+                )
         self.context, self.inputs, self.vertex_count = context, inputs, vertex_count
         self.indices, self.index_count = indices, index_count
         self.textures, self.instance_inputs = list(textures), list(instance_inputs)
@@ -210,7 +224,7 @@ class CustomDraw(Transformable, Drawable):
             rates = [vk.VK_VERTEX_INPUT_RATE_VERTEX] * len(inputs) + [vk.VK_VERTEX_INPUT_RATE_INSTANCE] * len(
                 instance_inputs
             )
-            strides = [4 * int(np.prod(shape)) for _, shape in arrays]
+            strides = [4 * math.prod(shape) for _, shape in arrays]
             self.create_pipeline(
                 render_pass,
                 vertex_spirv,
@@ -277,6 +291,7 @@ class CustomDraw(Transformable, Drawable):
     def set(self, **values) -> None:
         """Change uniforms by name (from update(): drawn this frame), each of the type it was given as; the
         dict or dataclass given as `uniforms` is changed too."""
+        self._live("its uniforms cannot be set")
         if self.params is None:
             raise RendererError("this draw was given no uniforms; pass uniforms={...} to gpu.custom")
         for name, value in values.items():

@@ -28,6 +28,7 @@ class ImageQuad(Transformable, Drawable):
         ("fit", "vec4"),  # xy: the full-screen quad's half extent in clip space (1, 1: the whole frame)
     )
     sampler = None
+    what = "quad"
 
     def __init__(
         self,
@@ -70,6 +71,7 @@ class ImageQuad(Transformable, Drawable):
     def fit(self, width: int, height: int) -> tuple[float, float]:
         """The full-screen quad's half extent in clip space in a `width` x `height` frame: (1, 1) when it
         stretches, else the largest the image's aspect ratio allows (letterbox)."""
+        self._live("its fit() cannot be asked")
         if self.stretch or width <= 0 or height <= 0:
             return (1.0, 1.0)
         ratio = (self.image.width / self.image.height) / (width / height)

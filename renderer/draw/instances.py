@@ -21,6 +21,7 @@ import numpy as np
 
 from ..device import shaders, vk
 from ..device.memory import Buffer
+from ..errors import RendererError
 from .base import Drawable, FrameView, check_count
 from .mesh import check_mesh, lit_mesh_uniforms
 from .transform import Transformable
@@ -46,6 +47,7 @@ class InstancedMeshDraw(Transformable, Drawable):
     owned = ("shape_buffers", "constants")
     shape_buffers = constants = None
     pick_kind = "instance"
+    what = "instances draw"
 
     def __init__(
         self,
@@ -101,6 +103,9 @@ class InstancedMeshDraw(Transformable, Drawable):
                 inputs.append((self._constant(color, "instance colour"), 0, VEC3))
             else:
                 inputs.append((colors, 16, VEC4) if rgba else (colors, 12, VEC3))
+            for buffer, stride, _ in inputs:  # a draw of more instances would read past a buffer's end
+                if buffer.size < stride * count:
+                    raise RendererError(f"{buffer.name} holds {buffer.size // stride} instances, not {count}")
             self.instance_buffers = [b for b, _, _ in inputs]
             self.kernel_written += [b for b, stride, _ in inputs if stride]
             self.create_uniforms(frames_in_flight, "instance uniforms")

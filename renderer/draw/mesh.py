@@ -70,6 +70,7 @@ class MeshDraw(Transformable, Drawable):
     owned = ("constant_color", "splat")
     constant_color = splat = None
     pick_kind = "triangle"  # where the device has geometry shaders (gl_PrimitiveID in the id pass)
+    what = "mesh draw"
 
     def __init__(
         self,

@@ -53,6 +53,7 @@ class ParticleDraw(Drawable):
     owned = ("constant_color", "splat")
     constant_color = splat = None
     pick_kind = "particle"
+    what = "particles draw"
     pick_ids: tuple[int, int] | None = None  # the splat's (first id, count) in the id pass being recorded
 
     def __init__(

@@ -20,6 +20,7 @@ wins, as it would in the frame's shading pass. Custom draws, lines and quads are
 
 from __future__ import annotations
 
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -49,6 +50,17 @@ class PixelPick(NamedTuple):
     depth: float
 
 
+def pixel(x, y) -> tuple[int, int]:
+    """(`x`, `y`) as Python ints, or ArgumentError: numpy integers too, converted (the splat buffer's offset,
+    `tiled`, would overflow in their width); a bool or a float is not a pixel."""
+    if not (isinstance(x, (bool, np.bool_)) or isinstance(y, (bool, np.bool_))):
+        try:
+            return operator.index(x), operator.index(y)
+        except TypeError:
+            pass
+    raise ArgumentError(f"a pick needs whole pixel coordinates, not ({x!r}, {y!r})")
+
+
 def tiled(x: int, y: int, width: int) -> int:
     """The splat buffer's word for pixel (x, y) (particles_splat.comp's `tiled`: tiles of 32x16 pixels)."""
     return ((y >> 4) * ((width + 31) >> 5) + (x >> 5)) * 512 + (y & 15) * 32 + (x & 31)
@@ -67,12 +79,7 @@ class Picker:
         uniforms), or None; waits for the slot first, then for the pick. `storage`: the frame's colour image
         is a storage image (where the frame splats, so does the pick)."""
         width, height = frames.extent
-        if (
-            not (isinstance(x, (int, np.integer)) and isinstance(y, (int, np.integer)))
-            or isinstance(x, bool)
-            or isinstance(y, bool)
-        ):
-            raise ArgumentError(f"a pick needs whole pixel coordinates, not ({x!r}, {y!r})")
+        x, y = pixel(x, y)
         if not (0 <= x < width and 0 <= y < height):
             raise ArgumentError(f"pixel ({x}, {y}) is outside the {width}x{height} frame")
         frames.wait_slot(slot)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..camera import Camera, Light
+from ..checks import checked_flag
 from ..colormaps import check_name, check_range
 from ..compute.interop import TaichiImage
 from ..compute.kernels import Kernel, NdArray
@@ -503,11 +504,32 @@ class SceneGPU:
         return SceneError(f"scene {self.scene_name!r}: {text}")
 
     def _dims(self, what: str, value, empty: bool) -> tuple:
-        """`value` as a tuple of whole numbers (one whole number is a 1-D shape), or SceneError."""
+        """`value` as a tuple of positive whole numbers (one whole number is a 1-D shape), or SceneError."""
         dims = (value,) if _whole(value) else value
-        if not (isinstance(dims, (tuple, list)) and all(_whole(d) for d in dims) and (empty or dims)):
-            raise self._refuse(f"{what} must be a tuple of whole numbers like (1000, 3), not {value!r}")
+        if not (
+            isinstance(dims, (tuple, list)) and all(_whole(d) and d > 0 for d in dims) and (empty or dims)
+        ):
+            raise self._refuse(
+                f"{what} must be a tuple of positive whole numbers like (1000, 3), not {value!r}"
+            )
         return tuple(int(d) for d in dims)
+
+    def _new_name(self, kind: str, name) -> str:
+        """The label of a new array or image `name`, refused if the scene has one of that name: pick() reports
+        the arrays' values by name (one would hide the other), and messages name both by it."""
+        label = f"{self.scene_name}.{name}"
+        if any(n == name for n, _ in self.arrays) or any(i.name == label for i in self.images):
+            raise self._refuse(
+                f"{kind} {name!r}: the scene already has an array or image named {name!r}; give each its own name"
+            )
+        return label
+
+    def _flag(self, what: str, value) -> bool:
+        """A bool option (`splat=`, ...) checked: True or False, never "no" taken as true."""
+        try:
+            return checked_flag(what, value)
+        except ArgumentError as exc:
+            raise self._refuse(str(exc)) from None
 
     def _array(self, what: str, value) -> NdArray:
         if not isinstance(value, NdArray) or getattr(value, "buffer", None) is None:
@@ -591,7 +613,7 @@ class SceneGPU:
         `data`: a numpy array to fill it with (exactly `dtype`; its shape is shape + element_shape, and gives
         the shape when `shape` is left out), copied through a staging buffer before setup() returns. The array's
         `write(data)` replaces its contents later (from update() too), `read()` reads them back."""
-        label = f"{self.scene_name}.{name}"
+        label = self._new_name("array", name)
         if shape is None and data is not None:
             if not isinstance(data, np.ndarray):
                 check_data(label, data, (), dtype)  # refuses it, naming what to give
@@ -616,7 +638,9 @@ class SceneGPU:
             )
         if data is not None:  # refused before anything is allocated
             check_data(label, data, shape, dtype, element_shape)
-        nbytes = int(np.prod(tuple(shape) + tuple(element_shape))) * np.dtype(dtype).itemsize
+        # Python ints: numpy's int64 product wraps (2^64 + 2 floats would make an 8-byte buffer); too many is
+        # share_buffer's OutOfMemoryError, naming the array and its size
+        nbytes = math.prod(shape + element_shape) * dtype.itemsize
         lower = f"give array {name!r} fewer elements than {tuple(shape)} (a scene parameter such as count may set it)"
         buffer, memory, owned = share_buffer(self.context, self.runtime, nbytes, tuple(usage), label, lower)
         if owned:
@@ -642,6 +666,7 @@ class SceneGPU:
     def image(self, name: str, width: int, height: int, format: str = "rgba8"):
         """A renderer-owned 2-D image that kernels write as a `ti.types.rw_texture(num_dimensions=2, fmt=...)`
         argument and drawables sample (`quad`). Formats: "rgba8", "r32f", "rgba32f"."""
+        label = self._new_name("image", name)
         if format not in IMAGE_FORMATS:
             raise SceneError(
                 f"scene {self.scene_name!r}: image {name!r} has format {format!r}; use one of "
@@ -655,9 +680,7 @@ class SceneGPU:
             raise SceneError(
                 f"scene {self.scene_name!r}: images need the renderer's own device (not one Taichi created)"
             )
-        image, shared = share_image(
-            self.context, self.runtime, width, height, format, f"{self.scene_name}.{name}"
-        )
+        image, shared = share_image(self.context, self.runtime, int(width), int(height), format, label)
         self.images.append(image)
         self.memories.append(shared)
         return shared
@@ -676,17 +699,15 @@ class SceneGPU:
             and all(_real(v) and math.isfinite(v) and v > 0 for v in size)
         ):
             raise self._refuse(f"quad size must be two positive numbers (width, height), not {size!r}")
-        if not isinstance(stretch, bool):
-            raise self._refuse(f"quad stretch must be True or False, not {stretch!r}")
         draw = ImageQuad(
             self.context,
             self.render_pass,
             image.image,
             self.frames_in_flight,
-            fullscreen=fullscreen,
+            fullscreen=self._flag("quad fullscreen", fullscreen),
             size=size,
-            smooth=smooth,
-            stretch=stretch,
+            smooth=self._flag("quad smooth", smooth),
+            stretch=self._flag("quad stretch", stretch),
         )
         self.drawables.append(draw)
         return draw
@@ -737,6 +758,9 @@ class SceneGPU:
         "front" (counter-clockwise triangles face the camera); `depth_compare`: "less" (the default),
         "less_or_equal", "greater", "greater_or_equal", "equal" or "always". The draw's `count` and
         `instances` may be lowered (and raised again) from update()."""
+        depth_test = self._flag("custom draw depth_test", depth_test)
+        depth_write = self._flag("custom draw depth_write", depth_write)
+        transparent = self._flag("custom draw transparent", transparent)
         if not isinstance(inputs, (tuple, list)):
             raise self._refuse(f"custom draw inputs must be a list of arrays, not {type(inputs).__name__}")
         if not isinstance(instance_inputs, (tuple, list)):
@@ -760,7 +784,7 @@ class SceneGPU:
                     f"custom draw textures must be a list of images made by gpu.image(...); textures[{i}] is a "
                     f"{type(texture).__name__}"
                 )
-        instances = min((int(np.prod(a.shape)) for a in instance_inputs), default=None)
+        instances = min((math.prod(a.shape) for a in instance_inputs), default=None)
         if instance_count is None:
             instance_count = 1 if instances is None else instances
         elif not (
@@ -775,9 +799,15 @@ class SceneGPU:
         self._check_indices(indices)
         # the most vertices every input holds: a draw of more would read past an array's end (without inputs,
         # the shader makes its vertices from gl_VertexIndex: any count)
-        vertices = min((int(np.prod(a.shape)) for a in inputs), default=2**31 - 1)
+        vertices = min((math.prod(a.shape) for a in inputs), default=2**31 - 1)
         if count is None:
             count = inputs[0].shape[0] if inputs else 0
+            if count > vertices:
+                raise self._refuse(
+                    f"custom draw inputs hold different numbers of vertices: the first {count}, the fewest "
+                    f"{vertices}; a draw of the first's count would read past the others' ends: give count= "
+                    f"up to {vertices}"
+                )
         elif not (_whole(count) and 0 <= count <= vertices):
             held = "the vertices its inputs hold" if inputs else "a draw's most"
             raise self._refuse(
@@ -805,7 +835,7 @@ class SceneGPU:
             depth_write=depth_write,
             instance_inputs=[(a.buffer, a.element_shape) for a in instance_inputs],
             instance_count=int(instance_count),
-            transparent=bool(transparent),
+            transparent=transparent,
             cull=cull,
             depth_compare=depth_compare,
         )
@@ -829,6 +859,7 @@ class SceneGPU:
         (vec3 float32, one per position; RGBA vec4 makes the lines transparent), or float32 `scalars` (one per
         position) through `colormap` with `range` (see `particles`). `opacity` (0..1): the lines are transparent
         (see `particles`); the draw's `opacity` changes it from update()."""
+        strip = self._flag("line strip", strip)
         color = self._color("line color", color)
         mapped = self._scalar_colors("line", positions, scalars, colors, colormap, range)
         opacity = self._opacity("line", opacity)
@@ -867,6 +898,7 @@ class SceneGPU:
             transparent=transparent,
             opacity=opacity,
         )
+        draw.what = "lines draw"
         return self._added(draw, mapped)
 
     def kernel(self, name: str) -> Kernel:
@@ -903,6 +935,7 @@ class SceneGPU:
         opaque ones (renderer/draw/transparency.py); they are then drawn as sprites, never splatted (so are the
         opaque particles of a frame with transparent draws). The draw's `opacity`, `count` (up to the number
         of positions), `colormap` (a name) and `range` can be set from update()."""
+        splat = self._flag("particle splat", splat)
         mapped = self._scalar_colors("particle", positions, scalars, colors, colormap, range)
         opacity = self._opacity("particle", opacity)
         if radii is not None:
@@ -967,6 +1000,7 @@ class SceneGPU:
         An opaque mesh of many triangles per pixel of the frame (on lavapipe from 0.3) has its small triangles
         splatted by compute passes where the device can, the others rasterized (`splat=False`: all rasterized;
         renderer/draw/triangle_splat.py); the image is the same but for rounding on a few edge pixels."""
+        splat = self._flag("mesh splat", splat)
         mapped = self._scalar_colors("mesh", positions, scalars, colors, colormap, range)
         opacity = self._opacity("mesh", opacity)
         vec3s = {"positions": positions, "normals": normals, "colors": colors}
@@ -1012,7 +1046,7 @@ class SceneGPU:
         """The element width (1 for a scalar) of a per-instance float32 `array`, checked: 1-D, one of `widths`,
         at least `count` elements."""
         self._array(f"instance {what}", array)
-        width = int(np.prod(array.element_shape))
+        width = math.prod(array.element_shape)
         allowed = " or ".join("float" if w == 1 else f"vec{w}" for w in widths)
         if (
             array.dtype != np.float32
