@@ -208,6 +208,28 @@ def test_a_second_frames_iter_while_one_is_live_is_refused_and_the_first_goes_on
         r.context.check_validation("after the interleaved iterators")
 
 
+def test_a_pick_or_a_switch_inside_the_loop_drops_the_frames_in_flight_in_order():
+    """As pick() and switch() say: the loop goes on after the frames they waited for, in order, each frame's
+    pixels its own."""
+    with HeadlessRenderer(FrameMarker(), 128, 48, validate=True) as r:
+        reference = {frame: lit_column(pixels) for frame, pixels in r.frames_iter(12)}
+        got = []
+        for frame, pixels in r.frames_iter(12):
+            got.append((frame, lit_column(pixels)))
+            if frame == 3:
+                r.pick(5, 5)
+            if frame == 7:
+                r.switch(FrameMarker())
+        frames = [frame for frame, _ in got]
+        assert frames == sorted(frames) and frames[:4] == [0, 1, 2, 3] and frames[-1] == 11
+        skipped = sorted(set(range(12)) - set(frames))
+        assert skipped == [
+            4,
+            8,
+        ]  # in flight at the pick and at the switch (frames_in_flight - 1 while it yields)
+        assert all(column == reference[frame] for frame, column in got)
+
+
 def test_an_iterator_left_early_blocks_nothing_once_closed_and_leaves_no_frames():
     with HeadlessRenderer(FrameMarker(), W, H, validate=True) as r:
         for frame, _ in r.frames_iter(10):  # the loop's own iterator, dropped (closed) at the break

@@ -232,7 +232,9 @@ class HeadlessRenderer:
     def pick(self, x: int, y: int) -> Picked:
         """What is drawn nearest at pixel (`x`, `y`) of the frame (from its top left) with the scene as its last
         update left it: the same id pass as a Ctrl+click in the window (frame/picking.py), which waits for the
-        GPU. Frames still in flight (an abandoned `frames_iter`) are waited for and their pixels dropped.
+        GPU. Frames still in flight are waited for and their pixels dropped: those of an abandoned
+        `frames_iter`, and those of a live one (picking inside its loop), which then goes on with the frame
+        after them (`frames_in_flight` - 1 frame numbers are skipped; none comes out of order).
         ArgumentError for a pixel outside the frame, or not whole numbers."""
         x, y = pixel(x, y)
         self._check_loaded()
@@ -249,7 +251,8 @@ class HeadlessRenderer:
     def switch(self, scene: Scene) -> None:
         """Replace the scene on the same device and runtime (the GPU is idle while the old one is released);
         the frames are cleared to the new scene's background. ArgumentError, with the old scene kept, for
-        what is not a Scene instance."""
+        what is not a Scene instance. Inside a live `frames_iter` loop, its frames in flight (the old scene's)
+        are dropped as pick() drops them, and the loop goes on with the new scene."""
         self.session.switch(scene)
 
     def close(self) -> None:
