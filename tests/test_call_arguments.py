@@ -272,3 +272,30 @@ def test_a_failed_iterator_is_not_live():
         with pytest.raises(RuntimeError, match="scene bug"):
             list(frames)
         assert [frame for frame, _ in r.frames_iter(2, first=10)] == [2, 10, 11]  # frame 2 was in flight
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        (([],), {}, "scene_classes must be a non-empty list of Scene classes"),
+        ((FrameMarker,), {}, "scene_classes must be a non-empty list"),
+        (([FrameMarker()],), {}, "scene_classes must be a non-empty list"),
+        (([FrameMarker], 1), {}, "first must name one of the 1 scenes"),
+        (([FrameMarker], -1), {}, "first must be a whole number of at least 0"),
+        (([FrameMarker],), {"size": (0, 10)}, "width must be a whole number of at least 1"),
+        (([FrameMarker],), {"size": "1280x720"}, r"size must be \(width, height\)"),
+        (([FrameMarker],), {"frames_in_flight": 2.0}, "frames_in_flight must be a whole number"),
+        (([FrameMarker],), {"dt": math.nan}, "dt must be a finite number"),
+        (([FrameMarker],), {"device_name": 5}, "device_name must be a str"),
+        (([FrameMarker],), {"out_dir": 5}, "out_dir must be a path"),
+        (([FrameMarker],), {"record": 5}, "record must be a path"),
+        (([FrameMarker],), {"vsync": "no"}, "vsync must be True or False"),
+        (([FrameMarker],), {"params": [("count", 5)]}, "params must be a dict"),
+    ],
+)
+def test_the_window_refuses_wrong_arguments_before_it_opens(args, kwargs, message):
+    """Checked before glfw or Vulkan is touched (no display is needed to see them refused)."""
+    from renderer.app.interactive import InteractiveApp
+
+    with pytest.raises(ArgumentError, match=message):
+        InteractiveApp(*args, **kwargs)

@@ -6,6 +6,7 @@ with nothing moving wait for events instead of rendering.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import threading
@@ -17,13 +18,14 @@ import glfw
 import numpy as np
 
 from .. import camera as camera_control
+from ..checks import checked_flag, checked_int, checked_number
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
-from ..errors import DeviceLostError, OutOfMemoryError, OutputError, RendererError
+from ..errors import ArgumentError, DeviceLostError, OutOfMemoryError, OutputError, RendererError
 from ..files import output_failure, save_png
 from ..frame.target import FrameCalls
 from ..frame.windowed import WindowFrames
-from ..scene.api import Picked
+from ..scene.api import Picked, Scene
 from .frame_log import write_frame_log
 from .recording import Recorder
 from .session import Session
@@ -89,6 +91,41 @@ class InteractiveApp:
         F9 records into a timestamped file in `out_dir`. `record_ui`: the video shows the panel drawn over the
         scene too. `screenshot_scale`: S renders the screenshot offscreen at that many times the window's size
         (1: the frame shown)."""
+        # checked before anything is opened: a wrong type would otherwise fail deep inside, or be taken
+        if not (
+            isinstance(scene_classes, (list, tuple))
+            and scene_classes
+            and all(isinstance(c, type) and issubclass(c, Scene) for c in scene_classes)
+        ):
+            raise ArgumentError(
+                f"scene_classes must be a non-empty list of Scene classes, not {scene_classes!r}"
+            )
+        first = checked_int("first", first)
+        if first >= len(scene_classes):
+            raise ArgumentError(f"first must name one of the {len(scene_classes)} scenes (0..), not {first}")
+        if params is not None and not isinstance(params, dict):
+            raise ArgumentError(
+                f"params must be a dict of the first scene's parameters or None, not {params!r}"
+            )
+        if not (isinstance(size, (tuple, list)) and len(size) == 2):
+            raise ArgumentError(f"size must be (width, height), not {size!r}")
+        size = (checked_int("width", size[0], 1), checked_int("height", size[1], 1))
+        frames_in_flight, dt = checked_int("frames_in_flight", frames_in_flight, 1), checked_number("dt", dt)
+        vsync, validate, panel = (
+            checked_flag(n, v) for n, v in (("vsync", vsync), ("validate", validate), ("panel", panel))
+        )
+        stop_on_error, record_ui = (
+            checked_flag("stop_on_error", stop_on_error),
+            checked_flag("record_ui", record_ui),
+        )
+        timeline = checked_flag("timeline", timeline, none=True)
+        if device_name is not None and not isinstance(device_name, str):
+            raise ArgumentError(
+                f"device_name must be a str (part of a device's name) or None, not {device_name!r}"
+            )
+        for name, path in (("out_dir", out_dir), ("record", record)):
+            if not (isinstance(path, (str, os.PathLike)) or (name == "record" and path is None)):
+                raise ArgumentError(f"{name} must be a path, not {path!r}")
         self.scene_classes, self.params, self.out_dir, self.dt = (
             scene_classes,
             params or {},
