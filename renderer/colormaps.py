@@ -3,8 +3,10 @@
 Each colormap is a table of 256 RGB entries (8 bits each: matplotlib's own tables for viridis, magma, turbo,
 coolwarm and gray, sampled at 256 points). A scalar `s` mapped with the range (lo, hi) takes `t = (s - lo) /
 (hi - lo)`, clamped to 0..1, and the colour interpolated linearly between entries `t * 255`: at `s = lo + k /
-255 * (hi - lo)` it is exactly entry `k`. The GPU does the same (shaders/colormap.comp); `sample()` here gives
-the colours it should give, `colorbar()` an image of a colormap to show beside the scene.
+255 * (hi - lo)` it is exactly entry `k`; a NaN scalar takes entry 0, and with an empty range (lo == hi: "auto"
+over equal scalars) every scalar the middle of the map. The GPU does the same in float32 (shaders/colormap.comp),
+with the halves of the distances, so that a range may span all of float32; `sample()` here gives the colours it
+should give, `colorbar()` an image of a colormap to show beside the scene.
 
 This module is numpy only: it opens no device and may be used anywhere (a UI, a test, a plot).
 """
@@ -15,6 +17,7 @@ import numbers
 
 import numpy as np
 
+from .checks import checked_flag, checked_int
 from .errors import ArgumentError
 
 # name -> 256 RGB entries, as hex of 768 bytes (made from matplotlib 3.11's tables; tests/test_colors.py
@@ -123,43 +126,67 @@ def table(name: str) -> np.ndarray:
     return (raw.reshape(SIZE, 3).astype(np.float32) / np.float32(255)).astype(np.float32)
 
 
+def _float32(value):
+    """`value` as a float32 if it is a real number finite there (the GPU maps in float32), else None."""
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):  # not "0", "1"
+        return None
+    try:
+        with np.errstate(over="ignore"):
+            number = np.float32(value)
+    except OverflowError:  # an int beyond float's range
+        return None
+    return number if np.isfinite(number) else None
+
+
 def check_range(value) -> tuple | str:
-    """`value` as (lo, hi) floats with lo < hi, or "auto"; ArgumentError otherwise."""
+    """`value` as (lo, hi) floats, finite in float32 with lo < hi, or "auto"; ArgumentError otherwise."""
     if isinstance(value, str) and value == "auto":
         return "auto"
-    ok = isinstance(value, (tuple, list)) and len(value) == 2
-    ok = ok and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value)  # not "0", "1"
-    if ok:
-        lo, hi = (float(v) for v in value)
-        # the GPU maps in float32: a bound beyond it would be an infinite range there
-        with np.errstate(over="ignore"):
-            ok = bool(np.isfinite(np.float32([lo, hi])).all())
-    if not ok:
+    bounds = (_float32(v) for v in value) if isinstance(value, (tuple, list)) and len(value) == 2 else ()
+    bounds = tuple(bounds)
+    if len(bounds) != 2 or None in bounds:
         raise ArgumentError(
             f'a colormap range is (lo, hi), two finite numbers, or "auto" (within float32, 3.4e38); not {value!r}'
         )
-    if not np.float32(lo) < np.float32(hi):  # also in float32, where the GPU divides by hi - lo
+    if not bounds[0] < bounds[1]:  # also in float32, where the GPU divides by hi - lo
         raise ArgumentError(f"a colormap range (lo, hi) needs lo < hi, not {value!r}")
-    return (lo, hi)
+    return tuple(float(v) for v in value)
 
 
 def sample(name: str, scalars, lo: float, hi: float) -> np.ndarray:
-    """The colours (..., 3) float32 that scalars map to with the range (lo, hi), as the GPU maps them."""
+    """The colours (..., 3) float32 that scalars map to with the range (lo, hi), as the GPU maps them: a NaN
+    scalar to the first entry, every scalar to the middle of the map where lo == hi (or lo > hi), as "auto"
+    does for scalars all equal. lo and hi are finite in float32 (ArgumentError)."""
     entries = table(name)
-    s = np.asarray(scalars, np.float32)
-    t = np.clip((s - np.float32(lo)) / (np.float32(hi) - np.float32(lo)), 0, 1) * np.float32(SIZE - 1)
+    lo32, hi32 = _float32(lo), _float32(hi)
+    if lo32 is None or hi32 is None:
+        raise ArgumentError(
+            f"a colormap range's lo and hi must be finite numbers (within float32, 3.4e38), not {lo!r}, {hi!r}"
+        )
+    raw = np.asarray(scalars)
+    if raw.dtype.kind not in "iuf":  # not "1" (numpy would convert it), None or a bool
+        raise ArgumentError(f"sample's scalars must be numbers, not {scalars!r}"[:200])
+    with np.errstate(all="ignore"):  # inf and NaN scalars map as on the GPU: clamped, and NaN to 0
+        s = raw.astype(np.float32)
+        half = np.float32(0.5)  # as the GPU: halves of the distances, which cannot overflow
+        t = (s * half - lo32 * half) / (hi32 * half - lo32 * half) if lo32 < hi32 else np.full(s.shape, half)
+    t = np.clip(np.where(np.isnan(t), np.float32(0), t), 0, 1) * np.float32(SIZE - 1)
     k = np.minimum(np.floor(t).astype(np.int64), SIZE - 2)
     f = (t - k)[..., None].astype(np.float32)
     return (entries[k] * (1 - f) + entries[k + 1] * f).astype(np.float32)
 
 
+MAX_COLORBAR = 16384  # pixels along either side of a colorbar(), like a frame's
+
+
 def colorbar(name: str, width: int = 256, height: int = 16, vertical: bool = False) -> np.ndarray:
     """An image of the colormap: (height, width, 4) RGBA uint8, low values on the left (at the bottom when
-    `vertical`), for a UI or a legend beside a frame. Label it with the draw's range (`range_now()` of a
-    particles, mesh or lines draw that maps scalars)."""
+    `vertical`), for a UI or a legend beside a frame; each side at most MAX_COLORBAR pixels. Label it with the
+    draw's range (`range_now()` of a particles, mesh or lines draw that maps scalars)."""
     for what, value in (("width", width), ("height", height)):
-        if not (isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0):
-            raise ArgumentError(f"colorbar {what} must be a positive whole number, not {value!r}")
+        if checked_int(f"colorbar {what}", value, least=1) > MAX_COLORBAR:
+            raise ArgumentError(f"colorbar {what} must be at most {MAX_COLORBAR}, not {value!r}")
+    vertical = checked_flag("colorbar vertical", vertical)
     length = height if vertical else width
     ramp = np.linspace(0.0, 1.0, length, dtype=np.float32)  # the ends: the first and last entries
     rgb = np.round(sample(name, ramp, 0.0, 1.0) * 255).astype(np.uint8)
@@ -169,4 +196,4 @@ def colorbar(name: str, width: int = 256, height: int = 16, vertical: bool = Fal
     return np.ascontiguousarray(np.broadcast_to(rgba[None, :, :], (height, width, 4)))
 
 
-__all__ = ["NAMES", "colorbar", "sample", "table"]
+__all__ = ["MAX_COLORBAR", "NAMES", "colorbar", "sample", "table"]

@@ -59,8 +59,9 @@ void main() {
         return;
     }
     float lo = unordered(range_bits[0]), hi = unordered(range_bits[1]);
-    // no finite scalar (lo, hi not a range): the middle of the map
-    float t = hi > lo ? (scalars[i] - lo) / (hi - lo) : 0.5;
+    // no finite scalar (lo, hi not a range): the middle of the map; halves (exact) of the distances, which
+    // never overflow float32 where the bounds are as far apart as it goes (-3.4e38, 3.4e38)
+    float t = hi > lo ? (scalars[i] * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5) : 0.5;
     t = clamp(isnan(t) ? 0.0 : t, 0.0, 1.0) * 255.0;
     uint k = min(uint(t), 254u);
     vec3 c = mix(entries[push.first + k].rgb, entries[push.first + k + 1u].rgb, t - float(k));

@@ -126,7 +126,7 @@ class ScalarColors(Drawable):
     @property
     def range(self):
         """(lo, hi), or "auto": the scalars' min and max each frame; set another to map with it from the next
-        frame."""
+        frame (bounds finite in float32, which the GPU maps in)."""
         return self._range
 
     @range.setter

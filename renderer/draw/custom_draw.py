@@ -147,13 +147,14 @@ class CustomDraw(Transformable, Drawable):
         "front" (counter-clockwise triangles face the camera); `depth_compare`: a name of
         pipelines.DEPTH_COMPARES; `opacity`: the value of the uniform "opacity" that `draw.opacity` sets (the
         renderer's own lines)."""
-        if topology not in TOPOLOGIES:
+        # names only: a list or a dict is no key (and `in` would raise TypeError: unhashable)
+        if not (isinstance(topology, str) and topology in TOPOLOGIES):
             raise RendererError(f"topology must be one of {sorted(TOPOLOGIES)}, not {topology!r}")
-        if blend is not None and blend not in BLENDS:
+        if blend is not None and not (isinstance(blend, str) and blend in BLENDS):
             raise RendererError(f"blend must be None, 'alpha' or 'additive', not {blend!r}")
-        if cull not in CULL_MODES:
+        if not (isinstance(cull, str) and cull in CULL_MODES):
             raise RendererError(f"cull must be one of {sorted(CULL_MODES)}, not {cull!r}")
-        if depth_compare not in DEPTH_COMPARES:
+        if not (isinstance(depth_compare, str) and depth_compare in DEPTH_COMPARES):
             raise RendererError(
                 f"depth_compare must be one of {sorted(DEPTH_COMPARES)}, not {depth_compare!r}"
             )
@@ -464,6 +465,13 @@ def compile_scene_shader(shader, stage: str, scene_file: str, transparent: bool 
             f"{scene_file}: a {STAGES[stage]} shader is GLSL text or a pathlib.Path of a file of it, not "
             f"{type(shader).__name__}"
         )
+    try:
+        source.encode()  # glslc reads UTF-8, which has no lone surrogate ("\udcff")
+    except UnicodeEncodeError as exc:
+        raise shaders.ShaderCompileError(
+            f"shader {label} failed to compile:\n{label}: character {exc.start} ({source[exc.start]!r}) is not "
+            f"text ({exc.reason})"
+        ) from None
     if transparent:
         source = transparent_fragment(source, label)
     return shaders.compile_glsl(source, stage, label, names=True), name

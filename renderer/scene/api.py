@@ -53,11 +53,20 @@ class ParamError(SceneError):
 
 
 COLOR_HELP = "an RGB colour: three numbers in 0..1 like 1,0.5,0 (or #ff8000)"
+_CHOICE_TYPES = (str, numbers.Real, np.bool_)  # what a Param's choices may be
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
 def _real(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _finite(value) -> bool:
+    """A real number finite as a float: an int too large for one is not (math.isfinite would overflow)."""
+    try:
+        return _real(value) and math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _bounds(low, high) -> str:
@@ -125,7 +134,7 @@ class Param:
         if kind in ("int", "float"):
             if not _real(value):
                 return f"must be {self.describe()}", None
-            if not math.isfinite(value):
+            if not _finite(value):
                 return f"must be finite: {self.describe()}", None
             if kind == "int":
                 if not (isinstance(value, numbers.Integral) or float(value).is_integer()):
@@ -142,14 +151,15 @@ class Param:
             return "must be True or False", None
         if kind == "color":
             if (
-                isinstance(value, (tuple, list, np.ndarray))
+                (isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim == 1))
                 and len(value) == 3
-                and all(_real(c) and math.isfinite(c) and 0 <= c <= 1 for c in value)
+                and all(_finite(c) and 0 <= c <= 1 for c in value)
             ):
                 return None, tuple(float(c) for c in value)
             return f"must be {COLOR_HELP}", None
         if kind == "choice":
-            for choice in self.choices:
+            # only a str, number or bool can be one: an array's == is no answer
+            for choice in self.choices if isinstance(value, _CHOICE_TYPES) else ():
                 if choice == value and isinstance(choice, bool) == isinstance(value, bool):
                     return None, choice
             return f"must be {self.describe()}", None
@@ -169,6 +179,10 @@ class Param:
     def parse(self, scene: str, name: str, text: str) -> object:
         """The value that command-line `text` means for this parameter (checked), or ParamError."""
         kind, value = self.kind, text
+        if not isinstance(text, str):
+            raise ParamError(
+                f"scene {scene!r}: parameter {name}={text!r} must be given as text, like the command line's"
+            )
         stripped = text.strip()
         try:
             if kind == "int":
@@ -208,8 +222,12 @@ class Param:
             )
         if kind in ("int", "float"):
             for bound, value in (("low", self.low), ("high", self.high)):
-                if value is not None and not (_real(value) and not math.isnan(value)):
-                    raise SceneError(f"{where}: {bound} must be a number or None, not {value!r}")
+                if value is not None and not (
+                    _finite(value) or (_real(value) and value in (math.inf, -math.inf))
+                ):
+                    raise SceneError(
+                        f"{where}: {bound} must be a number or None, not {value!r} (not NaN, and within float's range)"
+                    )
             if self.low is not None and self.high is not None and self.low > self.high:
                 raise SceneError(f"{where}: low {self.low} is above high {self.high}")
         elif self.low is not None or self.high is not None:
@@ -217,6 +235,10 @@ class Param:
         if kind == "choice":
             if not isinstance(self.choices, (tuple, list)) or not self.choices:
                 raise SceneError(f"{where}: choices must be a non-empty tuple, not {self.choices!r}")
+            # what a command line can name (by str()) and == compares: an array's == is no answer
+            odd = next((c for c in self.choices if not isinstance(c, _CHOICE_TYPES)), None)
+            if odd is not None:
+                raise SceneError(f"{where}: choices must be strings, numbers or bools, not {odd!r}")
         problem, _ = self._problem(self.default)
         if problem:
             raise SceneError(f"{where}: its default {self.default!r} {problem}")
@@ -304,6 +326,10 @@ class Scene:
     def parse_params(cls, texts: dict[str, str]) -> dict:
         """Command-line texts {name: "value"} as the values the parameters take ("1e6" for an int is 1000000,
         "2.5" is refused; "yes" for a bool; "1,0.5,0" or "#ff8000" for a colour); ParamError names a bad one."""
+        if not (isinstance(texts, dict) and all(isinstance(key, str) for key in texts)):
+            raise ParamError(
+                f"scene {cls.name!r}: parse_params takes a dict of {{name: text}}, not {texts!r}"
+            )
         cls._check_names(texts)
         return {key: cls.params[key].parse(cls.name, key, text) for key, text in texts.items()}
 
@@ -371,11 +397,7 @@ def check_kernels(scene: str, kernels) -> None:
 
 
 def _triple(value) -> bool:
-    return (
-        isinstance(value, (tuple, list))
-        and len(value) == 3
-        and all(_real(v) and math.isfinite(v) for v in value)
-    )
+    return isinstance(value, (tuple, list)) and len(value) == 3 and all(_finite(v) for v in value)
 
 
 def check_declaration(cls) -> None:
@@ -524,6 +546,14 @@ class SceneGPU:
             )
         return label
 
+    def _option(self, what: str, value, allowed):
+        """A named option (`format=`, ...) checked: one of `allowed`'s names; a list or a dict is none (and `in`
+        would raise TypeError: unhashable)."""
+        if isinstance(value, str) and value in allowed:
+            return value
+        names = [repr(n) for n in allowed]
+        raise self._refuse(f"{what} must be {', '.join(names[:-1])} or {names[-1]}, not {value!r}")
+
     def _flag(self, what: str, value) -> bool:
         """A bool option (`splat=`, ...) checked: True or False, never "no" taken as true."""
         try:
@@ -667,11 +697,7 @@ class SceneGPU:
         """A renderer-owned 2-D image that kernels write as a `ti.types.rw_texture(num_dimensions=2, fmt=...)`
         argument and drawables sample (`quad`). Formats: "rgba8", "r32f", "rgba32f"."""
         label = self._new_name("image", name)
-        if format not in IMAGE_FORMATS:
-            raise SceneError(
-                f"scene {self.scene_name!r}: image {name!r} has format {format!r}; use one of "
-                f"{sorted(IMAGE_FORMATS)}"
-            )
+        self._option(f"image {name!r}: format", format, IMAGE_FORMATS)
         if not (_whole(width) and _whole(height)):
             raise self._refuse(
                 f"image {name!r}: width and height must be whole numbers, not {width!r}x{height!r}"
@@ -694,9 +720,7 @@ class SceneGPU:
         if not isinstance(image, TaichiImage):
             raise self._refuse(f"quad shows an image made by gpu.image(...), not {type(image).__name__}")
         if not (
-            isinstance(size, (tuple, list))
-            and len(size) == 2
-            and all(_real(v) and math.isfinite(v) and v > 0 for v in size)
+            isinstance(size, (tuple, list)) and len(size) == 2 and all(_finite(v) and v > 0 for v in size)
         ):
             raise self._refuse(f"quad size must be two positive numbers (width, height), not {size!r}")
         draw = ImageQuad(
@@ -954,7 +978,7 @@ class SceneGPU:
                     f"scene {self.scene_name!r}: particle {what} must be a 1-D array of {kind}, not "
                     f"shape {array.shape} x {array.element_shape} {array.dtype}"
                 )
-        if not (_real(radius) and math.isfinite(radius) and radius > 0):
+        if not (_finite(radius) and radius > 0):
             raise self._refuse(f"particle radius must be a positive number, not {radius!r}")
         color = self._color("particle color", color)
         if colors is not None and colors.shape != positions.shape:
@@ -1140,7 +1164,7 @@ class SceneGPU:
             scales_input = (scales.buffer, self._per_instance("scales", scales, (1, 3), count))
         else:
             scales_input = None
-            if not (_real(scale) and math.isfinite(scale) and scale > 0):
+            if not (_finite(scale) and scale > 0):
                 raise self._refuse(f"instance scale must be a positive number, not {scale!r}")
         color_width = 3
         if colors is not None:
