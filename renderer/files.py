@@ -9,6 +9,7 @@ import contextlib
 import errno
 import os
 import secrets
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,11 +36,41 @@ def open_new(path: Path, mode: int) -> BinaryIO:
     return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode), "wb")
 
 
+NOT_REGULAR = {
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def check_output_path(path: Path) -> None:
+    """OSError (as a failed write's, for the callers' messages) unless `path` can be made or replaced by a
+    regular file: a NUL in its name, or something other than a regular file there (a folder, a device, a FIFO,
+    a socket; a symbolic link is followed, so one to a device counts as the device) is refused before anything
+    is written, since the rename would replace a device node or a pipe with a file. A symbolic link to a
+    regular file is replaced by the new file."""
+    if "\0" in str(path):
+        raise OSError(None, "a file's name cannot contain a NUL character")
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:  # nothing there (or a dangling link): the write makes it, or says why it cannot
+        return
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+    if not stat.S_ISREG(mode):
+        raise OSError(
+            None, f"it is {NOT_REGULAR.get(stat.S_IFMT(mode), 'not a regular file')}, not a regular file"
+        )
+
+
 def write_atomically(path: Path, write: Callable[[BinaryIO], object], mode: int = 0o666) -> None:
     """Write `path` through `write(file)` into a temporary file, then rename it over `path`. The file gets
     `mode` less the umask. On any failure the temporary file is removed and the exception raised. (No fsync:
-    a full disk says so at write or close, and a cache entry that a crash damaged fails its checksum.)"""
+    a full disk says so at write or close, and a cache entry that a crash damaged fails its checksum.)
+    OSError, before anything is written, where `path` is not a regular file (check_output_path)."""
     path = Path(path)
+    check_output_path(path)
     temp = temp_name(path)
     file = open_new(temp, mode)
     try:

@@ -18,7 +18,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from ..errors import DeviceNotFoundError, OutputError, RendererError, WindowError
-from ..files import output_failure, remove_stale_temps, save_png
+from ..files import check_output_path, output_failure, remove_stale_temps, save_png
 from ..interrupts import deferred
 from ..scene import registry
 from ..scene import template as new_scene
@@ -27,7 +27,7 @@ from ..scene.registry import SceneNotFoundError
 from .frame_log import write_frame_log
 from .headless import HeadlessRenderer
 from .progress import Progress
-from .recording import Recorder, check_video_path
+from .recording import MAX_FPS, MIN_FPS, Recorder, check_video_path
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -108,9 +108,11 @@ def _first_existing(path: Path) -> Path:
 
 def output_folder(text: str | Path) -> Path:
     """A folder for output files: one that is, or can be made (no file in its place or above it, writable)."""
-    path = Path(text).expanduser()
     if not str(text).strip():
         raise argparse.ArgumentTypeError("must be a folder's path, not empty")
+    if "\0" in str(text):
+        raise argparse.ArgumentTypeError(f"a path cannot contain a NUL character, not {str(text)!r}")
+    path = Path(text).expanduser()
     if path.exists() and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{path} is a file, not a folder")
     base = _first_existing(path.absolute())
@@ -123,10 +125,16 @@ def output_folder(text: str | Path) -> Path:
 
 def output_file(text: str) -> Path:
     """A file to write at the end of a run: checked now, so that a long run does not fail at its end."""
+    if "\0" in text:
+        raise argparse.ArgumentTypeError(f"a path cannot contain a NUL character, not {text!r}")
     path = Path(text).expanduser()
     if not text.strip() or path.is_dir() or text.endswith(("/", os.sep)):
         raise argparse.ArgumentTypeError(f"must be a file's path, not {text!r}")
     output_folder(path.parent)
+    try:  # a device or FIFO there would be replaced by the file
+        check_output_path(path)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(output_failure(path, exc, "write it elsewhere")) from None
     if path.exists() and not os.access(path, os.W_OK):
         raise argparse.ArgumentTypeError(f"{path} cannot be written: permission denied")
     return path
@@ -293,6 +301,13 @@ def _main(argv: list[str] | None, prog: str) -> int:
         print(f"{parser.prog}: error: {message}", file=sys.stderr)
         return 2
 
+    # the video's frame rate is 1/dt: checked before rendering, not by the recorder after the scene's set-up
+    if args.record is not None and not MIN_FPS <= 1 / args.dt <= MAX_FPS:
+        return usage_error(
+            f"argument --dt: with --record it must be {1 / MAX_FPS:g} to {1 / MIN_FPS:g} seconds (the video's "
+            f"{MIN_FPS:g} to {MAX_FPS:g} frames a second), not {args.dt!r}"
+        )
+
     def scene_error(exc: Exception) -> int:
         if isinstance(exc, SceneNotFoundError):
             return usage_error(f"argument --scene: {exc}")
@@ -342,6 +357,9 @@ def _main(argv: list[str] | None, prog: str) -> int:
     ):  # in set-up or compilation (the frame loops stop at a frame's end by themselves)
         print("interrupted; shutting down", file=sys.stderr)
         return 0
+    except RendererError as exc:  # one the run did not say itself: its one line, never a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def run(scene_cls, params: dict, scene, args) -> int:
@@ -529,7 +547,7 @@ def run_headless(scene, args) -> int:
         remove_stale_temps(args.record.parent, args.record.name)  # of a run killed while it recorded
         try:  # before the device's set-up: an unwritable file is said at once
             recorder = Recorder(args.record, *args.size, fps=1 / args.dt)
-        except OutputError as exc:
+        except RendererError as exc:  # an unwritable file, a size beyond memory...
             print(f"error: {exc}", file=sys.stderr)
             return 1
     pngs = PngWriter()

@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutOfMemoryError, OutputError, RendererError
-from ..files import open_new, output_failure, temp_name
+from ..files import check_output_path, open_new, output_failure, temp_name
 from ..interrupts import deferred
 
 # container by the file's suffix (ffmpeg writes a temporary name, whose suffix cannot say)
@@ -44,6 +44,10 @@ PIXEL_FORMATS = {"rgba": 4, "bgra": 4, "rgb24": 3, "bgr24": 3}  # ffmpeg's names
 # this project's 2-core machine), at a larger file; CRF 18 is visually lossless for rendered frames
 ENCODER = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]
 QUEUE_FRAMES = 4
+# the frame rates every container encodes: mp4 cannot mux below about 1/10000 fps ("pts/dts pair unsupported")
+# and Matroska's timestamps are milliseconds, so above 1000 fps frames would share one
+MIN_FPS, MAX_FPS = 1 / 1000, 1000.0
+BUFFER_OVERHEAD = 512  # bytes of a frame buffer beyond its pixels (the ndarray object, the queue's slot)
 ELSEWHERE = "choose another --record file"
 
 
@@ -56,6 +60,8 @@ def check_video_path(path: str | Path) -> Path:
     """`path` as a video file's path: RendererError unless it ends in a suffix of CONTAINERS."""
     if not isinstance(path, (str, os.PathLike)):
         raise RendererError(f"a video file's path is a str or Path, not {path!r}")
+    if "\0" in os.fspath(path):
+        raise OutputError(f"cannot record to {str(path)!r}: a file's name cannot contain a NUL character")
     path = Path(path).expanduser()
     if path.suffix.lower() not in CONTAINERS or not path.stem:
         raise RendererError(
@@ -100,11 +106,18 @@ class Recorder:
             raise RendererError(
                 f"pixel_format must be one of {', '.join(PIXEL_FORMATS)}, not {pixel_format!r}"
             )
-        if not (isinstance(fps, numbers.Real) and not isinstance(fps, bool) and np.isfinite(fps) and fps > 0):
-            raise RendererError(f"fps must be a positive number, not {fps!r}")
+        if not (isinstance(fps, numbers.Real) and not isinstance(fps, bool) and MIN_FPS <= fps <= MAX_FPS):
+            raise RendererError(
+                f"fps must be a positive number from {MIN_FPS:g} to {MAX_FPS:g} (what every container encodes), "
+                f"not {fps!r}"
+            )
         width, height = int(width), int(height)
         if self.path.is_dir():  # found now, not at the rename after the whole run
             raise OutputError(f"cannot record to {self.path}: it is a folder; {ELSEWHERE}")
+        try:  # nor a device or FIFO, which the rename would replace
+            check_output_path(self.path)
+        except OSError as exc:
+            raise OutputError(output_failure(self.path, exc, ELSEWHERE)) from None
         self.width, self.height, self.fps, self.pixel_format = width, height, float(fps), pixel_format
         self.size = (
             width + width % 2,
@@ -116,6 +129,19 @@ class Recorder:
         self.failure: OutputError | None = None
         self.closed = False
         channels = PIXEL_FORMATS[pixel_format]
+        # np.zeros of a size beyond memory succeeds lazily (overcommit) and the OOM killer ends the process
+        # when the frames fill it: the whole size is checked against the machine's memory first
+        nbytes = (self.size[0] * self.size[1] * channels + BUFFER_OVERHEAD) * int(queue_frames)
+        if nbytes > os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"):
+            raise OutOfMemoryError(
+                f"a {width}x{height} video's queue_frames={queue_frames} frame buffers need {nbytes} bytes, "
+                "more than this machine's memory: lower queue_frames or record a smaller size"
+            )
+        if 8 * (self.size[0] + 128) * (self.size[1] + 128) >= 2**31 - 1:  # ffmpeg's av_image_check_size
+            raise RendererError(
+                f"cannot record a {width}x{height} video: ffmpeg takes frames of under about 2^28 pixels "
+                "(16384x8192); record a smaller size"
+            )
         self._free: queue.Queue = queue.Queue()
         try:  # first: a size too large leaves no temporary file or ffmpeg process behind
             for _ in range(queue_frames):
@@ -233,6 +259,7 @@ class Recorder:
                     self._discard()
                 else:
                     try:
+                        check_output_path(self.path)  # a device or FIFO made there meanwhile
                         os.replace(self._temp, self.path)
                     except OSError as exc:
                         self._discard()

@@ -118,12 +118,18 @@ def load_scene_file(path: str | Path) -> type[Scene]:
     """The one Scene subclass of the Python file at `path`. SceneNotFoundError: nothing to load there (no
     file, a folder, not a .py file, unreadable); SceneError: the file is not a working scene (its syntax error,
     its import's failure, a declaration the scene API refuses, no or several scene classes)."""
+    if "\0" in str(path):
+        raise SceneNotFoundError(f"no scene file at {str(path)!r}: a path cannot contain a NUL character")
     given = Path(path).expanduser()
     path = given.resolve()
     if not given.exists():
         raise SceneNotFoundError(f"no scene file at {path}")
     if path.is_dir():
         raise SceneNotFoundError(f"{path} is a folder, not a scene file (a Python file ending in .py)")
+    if not path.is_file():  # a FIFO, a device...: reading it would wait forever or never end
+        raise SceneNotFoundError(
+            f"{path} is not a regular file, so not a scene file (a Python file ending in .py)"
+        )
     if path.suffix != ".py":
         raise SceneNotFoundError(f"{path} is not a Python file: a scene file's name ends in .py")
     if not os.access(path, os.R_OK):
