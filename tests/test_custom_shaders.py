@@ -216,6 +216,21 @@ def test_a_kernel_written_image_is_sampled(regenerate):
     testing.assert_matches_reference(frames[-1], REFERENCES / "custom_texture.png", regenerate=regenerate)
 
 
+@pytest.mark.parametrize("format", ["r32f", "rgba32f"])
+def test_a_kernel_is_refused_an_image_of_another_format_than_it_writes(format):
+    """The kernel's rw_texture(fmt=rgba8), read from its SPIR-V (the metadata leaves it out): an r32f image was
+    written wrongly, with no error from Taichi, the driver or the validation layer."""
+
+    class Mismatched(Texture):
+        def setup(self, gpu):
+            gpu.kernel("paint").bind(gpu.image("picture", 4, 4, format), 0.0)
+
+    with pytest.raises(
+        SceneError, match=rf"the kernel writes rgba8 texels, image 'custom_texture.picture' holds {format}"
+    ):
+        HeadlessRenderer(Mismatched(), 8, 8)
+
+
 # -- blending and depth
 
 

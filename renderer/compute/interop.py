@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..device import handles, vk
+from ..device.memory import IMAGE_FORMATS
 from . import taichi_api as api
 from .taichi_api import lib
 
@@ -45,6 +46,11 @@ class TaichiImage:
         self.runtime, self.handle, self.image = runtime, handle, image
         self.ti_format = TI_IMAGE_FORMATS[image.format]
         handles.opened("TiImage")
+
+    @property
+    def format_name(self) -> str:
+        """The image's format by the scene API's name for it ("rgba8", "r32f", "rgba32f")."""
+        return next(name for name, vk_format in IMAGE_FORMATS.items() if vk_format == self.image.format)
 
     def destroy(self) -> None:
         handle, self.handle = self.handle, None

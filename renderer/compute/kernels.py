@@ -7,6 +7,7 @@ error. `Kernel.bind()` builds the argument array once; a bound launch only updat
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..device import handles
+from ..device import handles, spirv
 from ..errors import ArgumentError, RendererError
 from . import taichi_api as api
 from .interop import TaichiImage
@@ -62,6 +63,7 @@ class ArgSpec:
     dtype: int
     ndim: int = 0  # ndarray dimensions
     element_shape: tuple = ()  # ndarray element shape, or (n,) for a vector argument
+    image_format: str = ""  # a storage texture's format as its tasks declare it (IMAGE_FORMATS' name), or ""
 
     def describe(self) -> str:
         if self.kind == "ndarray":
@@ -240,6 +242,30 @@ def check_capabilities(required: dict[str, int], available: dict[str, int], name
         )
 
 
+def with_image_formats(tcm: bytes, meta: dict, kernels: dict[str, list[ArgSpec]]) -> dict[str, list[ArgSpec]]:
+    """The kernels' arguments with the format each storage texture's tasks declare (`rw_texture(fmt=...)`), read
+    from their SPIR-V: the metadata leaves it out, and a launch on an image of another format writes it
+    wrongly with no error from Taichi or the driver."""
+    formats: dict[tuple[str, int], str] = {}
+    with zipfile.ZipFile(io.BytesIO(tcm)) as archive:
+        for kernel in meta.get("kernels", []):
+            for task in kernel.get("tasks_attribs", []):
+                binds = {
+                    b["binding"]: b["arg_id"][0] for b in task.get("texture_binds", []) if b["is_storage"]
+                }
+                if not binds:
+                    continue
+                module = spirv.reflect(archive.read(task["name"] + ".spv"))
+                for variable in module.variables.values():
+                    if variable.type.kind == "image" and variable.decorations.get("Binding") in binds:
+                        index = binds[variable.decorations["Binding"]]
+                        formats[(kernel["name"], index)] = variable.type.format
+    return {
+        name: [dataclasses.replace(a, image_format=formats.get((name, a.index), "")) for a in args]
+        for name, args in kernels.items()
+    }
+
+
 def parse_kernels(meta: dict) -> dict[str, list[ArgSpec]]:
     """Each kernel's arguments, in launch order, from the module's metadata."""
     try:
@@ -292,7 +318,7 @@ class AotModule:
     def __init__(self, runtime, tcm: bytes, name: str = "module", *, cap_dispatch: bool = True):
         self.runtime, self.name = runtime, name
         meta = read_metadata(tcm)
-        self.arguments = parse_kernels(meta)
+        self.arguments = with_image_formats(tcm, meta, parse_kernels(meta))
         check_capabilities(required_capabilities(meta), runtime.capabilities(), name)
         context = runtime.context
         if context is not None:
@@ -598,6 +624,12 @@ def _set_texture(arg, spec: ArgSpec, value, where: str) -> None:
         raise ArgumentError(f"{where}: the image was released")
     if spec.ndim != 2:
         raise ArgumentError(f"{where}: the kernel wants a {spec.ndim}-D texture; images here are 2-D")
+    if spec.image_format and spec.image_format != value.format_name:
+        raise ArgumentError(
+            f"{where}: the kernel writes {spec.image_format} texels, image {value.image.name!r} holds "
+            f"{value.format_name}: make the image with format={spec.image_format!r} (or the kernel's rw_texture "
+            f"with fmt=ti.Format.{value.format_name})"
+        )
     arg.type = lib.TI_ARGUMENT_TYPE_TEXTURE
     tex = arg.value.texture
     tex.image = value.handle

@@ -20,6 +20,8 @@ from ..errors import RendererError
 MAGIC = 0x07230203
 MAX_LOCATIONS = 1024  # of one interface variable: devices have 32-128 (maxFragmentInputComponents / 4)
 
+# SPIR-V's Image Format operand, by the names renderer/device/memory.py's IMAGE_FORMATS gives the renderer's own
+IMAGE_FORMATS = {0: "", 1: "rgba32f", 2: "rgba16f", 3: "r32f", 4: "rgba8", 5: "rgba8snorm", 15: "r16f"}
 EXECUTION_MODELS = {
     0: "vertex",
     1: "tessellation control",
@@ -150,7 +152,7 @@ class Type:
     "struct", "image", "sampler", "sampled_image", "pointer", "acceleration_structure" or "other".
     Scalars have `width` (and `signed` for int); vectors and matrices `element` and `count` (components or
     columns); arrays `element` and `length` (None for a runtime array); structs `members`; images `dim` and
-    `sampled` (1: with a sampler, 2: storage); pointers `storage` and `element`. `decorations` are the type's
+    `sampled` (1: with a sampler, 2: storage) and `format` (IMAGE_FORMATS' name; "" for Unknown); pointers `storage` and `element`. `decorations` are the type's
     own (Block, ArrayStride, ...), `member_decorations` per member index; `name` and `member_names` from the
     module's debug names, if any."""
 
@@ -163,6 +165,7 @@ class Type:
     members: list = field(default_factory=list)
     dim: str = ""
     sampled: int = 0
+    format: str = ""
     storage: str = ""
     decorations: dict = field(default_factory=dict)
     member_decorations: dict = field(default_factory=dict)
@@ -514,7 +517,11 @@ class Module:
             t = Type(kind, element=get(args[1]), count=args[2])
         elif op == OP_TYPE_IMAGE:
             t = Type(
-                "image", element=get(args[1]), dim=IMAGE_DIMS.get(args[2], str(args[2])), sampled=args[6]
+                "image",
+                element=get(args[1]),
+                dim=IMAGE_DIMS.get(args[2], str(args[2])),
+                sampled=args[6],
+                format=IMAGE_FORMATS.get(args[7], f"format {args[7]}"),
             )
         elif op == OP_TYPE_SAMPLER:
             t = Type("sampler")
