@@ -299,3 +299,13 @@ def test_the_window_refuses_wrong_arguments_before_it_opens(args, kwargs, messag
 
     with pytest.raises(ArgumentError, match=message):
         InteractiveApp(*args, **kwargs)
+
+
+def test_an_arrays_write_takes_wait_as_a_bool_only():
+    with HeadlessRenderer(Grid(), 64, 48, validate=True) as r:
+        array = r.loaded.gpu.arrays[0][1]
+        data = array.read()
+        for wait in ("no", 0, None):
+            with pytest.raises(ArgumentError, match="write's wait must be True or False"):
+                array.write(data, wait=wait)
+        array.write(data, wait=np.bool_(True))

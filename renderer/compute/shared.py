@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..checks import checked_flag
 from ..device import vk
 from ..device.memory import (
     IMAGE_FORMATS,
@@ -125,6 +126,7 @@ class SharedArray(NdArray):
         """Replace the contents with `data` (see the class's docstring for the ordering); `wait`: return once
         the copy is done."""
         self._live("written")
+        wait = checked_flag("write's wait", wait)
         check_data(self.name, data, self.shape, self.dtype, self.element_shape)
         self.runtime.flush()  # the kernels launched so far go first
         self.uploader.upload(self.buffer, data, wait=wait)
