@@ -51,3 +51,9 @@ def half_vector(out: out_array, v: ti.types.vector(2, ti.f16), w: ti.types.vecto
 @ti.kernel
 def byte_vector(out: out_array, v: ti.types.vector(2, ti.u8)):
     out[0] = ti.cast(v[0], ti.f32)
+
+
+@ti.kernel
+def returns(out: ti.types.ndarray(dtype=ti.f32, ndim=1)) -> ti.f32:
+    out[0] = 1.0
+    return 2.0

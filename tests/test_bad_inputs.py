@@ -494,7 +494,7 @@ def scalar_module(kernel_cache):
 
     context = VulkanContext(validate=True)
     runtime = TaichiRuntime.import_vulkan(context)
-    kernels = (sk.every_scalar, sk.wide_int, sk.wide_float, sk.half_vector, sk.byte_vector)
+    kernels = (sk.every_scalar, sk.wide_int, sk.wide_float, sk.half_vector, sk.byte_vector, sk.returns)
     module = AotModule(
         runtime,
         aot.compile_kernels([aot.KernelRef.of(k) for k in kernels], context.taichi_capabilities),
@@ -545,6 +545,8 @@ GOOD_SCALARS = dict(a=0, b=0, c=0, d=0, e=0, f=0, g=False, h=0.0, k=0.0)
         ("every_scalar", {"h": 1e5}, "argument 'h' (scalar float16): 100000.0 is too large for float16"),
         ("every_scalar", {"k": math.nan}, "argument 'k' (scalar float32): expected a finite number, got nan"),
         ("every_scalar", {"k": 1e39}, "argument 'k' (scalar float32): 1e+39 is too large for float32"),
+        ("every_scalar", {"k": 10**400}, "argument 'k' (scalar float32): expected a finite number, got inf"),
+        ("every_scalar", {"h": -(10**400)}, "argument 'h' (scalar float16): expected a finite number"),
         ("every_scalar", {"k": True}, "argument 'k' (scalar float32): expected a number, got bool True"),
         ("every_scalar", {"e": "3"}, "argument 'e' (scalar int32): expected a number, got str '3'"),
         (
@@ -588,3 +590,23 @@ def test_scalar_argument_the_launch_would_refuse_or_garble_is_refused_at_bind(
     with pytest.raises(ArgumentError) as info:
         module.kernel(kernel).bind(out, **values)
     assert f"kernel '{kernel}', " + expected in str(info.value)
+
+
+def test_names_that_are_not_strings_are_no_kernel_nor_argument(scalar_module):
+    module, _, out = scalar_module
+    for name in (["every_scalar"], None, 3):
+        with pytest.raises(ArgumentError, match="has no kernel"):
+            module.kernel(name)
+    launch = module.kernel("every_scalar").bind(out, **GOOD_SCALARS)
+    for name in (["a"], {"a": 1}, None):
+        with pytest.raises(ArgumentError, match="has no argument"):
+            launch.set(name, 1)
+
+
+def test_a_kernel_that_returns_a_value_is_refused(scalar_module):
+    """Its launches ran and the value was lost, with no error."""
+    module, _, _ = scalar_module
+    with pytest.raises(
+        ArgumentError, match="kernel 'returns' returns a value, which its launches cannot hand back"
+    ):
+        module.kernel("returns")

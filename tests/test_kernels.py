@@ -611,13 +611,19 @@ def main():
 """
 
 
-@pytest.mark.parametrize("guarded", [True, False])
-def test_kernels_of_the_script_that_is_run(tmp_path, guarded):
+@pytest.mark.parametrize("guarded, ti_init", [(True, False), (False, False), (True, True)])
+def test_kernels_of_the_script_that_is_run(tmp_path, guarded, ti_init):
     """The compiler imports the script under another name than __main__: its `if __name__ == "__main__":` block
     does not run again in the compiler (which rendered, compiled in a child of its own, and so on until memory
-    ran out); a script that renders at its top level gets an error saying so, at once."""
+    ran out); a script that renders at its top level gets an error saying so, at once. A script that calls
+    ti.init itself (the Taichi habit) compiles too: the compiler died of SIGSEGV, reset under the module."""
     script = tmp_path / "scene_script.py"
-    script.write_text(SCRIPT + ('if __name__ == "__main__":\n    main()\n' if guarded else "main()\n"))
+    text = (
+        SCRIPT.replace("import taichi as ti\n", "import taichi as ti\nti.init(arch=ti.cpu)\n")
+        if ti_init
+        else SCRIPT
+    )
+    script.write_text(text + ('if __name__ == "__main__":\n    main()\n' if guarded else "main()\n"))
     env = dict(
         os.environ,
         RENDERER_CACHE_DIR=str(tmp_path / "cache"),

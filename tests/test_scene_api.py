@@ -192,3 +192,28 @@ def test_scene_with_its_own_shaders_and_lines():
     # y points down the image: the ring's upper half (first 32 points, y > 0) is red, its lower half green
     assert red[:64].sum() > 20 and green[64:].sum() > 20, (red.sum(), green.sum())
     assert blue.sum() > 100  # the line strip joining the points
+
+
+@pytest.mark.parametrize(
+    "method, message",
+    [
+        ("def update(self, frame, dt, input):\n    yield", "update must be a plain method"),
+        ("async def update(self, frame, dt, input):\n    pass", "update must be a plain method"),
+        (
+            "def update(self, frame, dt):\n    pass",
+            r"update must take its arguments as def update\(self, frame, dt, input\)",
+        ),
+        ("update = 5", "update must be a plain method"),
+        ("def setup(self):\n    pass", r"setup must take its arguments as def setup\(self, gpu\)"),
+        ("async def setup(self, gpu):\n    pass", "setup must be a plain method"),
+    ],
+)
+def test_setup_and_update_the_frame_loop_cannot_call_are_refused_with_the_class(method, message):
+    """A stray `yield` in update drew a frozen scene with no error; a missing `input` was a TypeError of the
+    framework's call."""
+    from renderer.scene import Scene, SceneError
+
+    namespace: dict = {"Scene": Scene}
+    body = "\n".join("    " + line for line in method.splitlines())
+    with pytest.raises(SceneError, match=rf"scene 'mistaken': {message}"):
+        exec(f"class Mistaken(Scene):\n    name = 'mistaken'\n{body}\n", namespace)

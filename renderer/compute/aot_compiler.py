@@ -35,6 +35,9 @@ def load_module(module: str, file: str):
 def main(spec_text: str) -> None:
     spec = json.loads(spec_text)
     ti.init(arch=ti.vulkan, offline_cache=False, log_level=ti.WARN, print_preprocessed_ir=False)
+    # a kernels' file that calls ti.init itself (a Taichi habit) would reset Taichi under the module being
+    # built (the compiler died of SIGSEGV): imported here, it finds Taichi initialised for the compile
+    ti.init = lambda *args, **kwargs: None
     module = ti.aot.Module(arch=ti.vulkan, caps=spec["caps"])
     for ref in spec["kernels"]:
         kernel = getattr(load_module(ref["module"], ref["file"]), ref["name"], None)

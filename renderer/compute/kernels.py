@@ -319,6 +319,7 @@ class AotModule:
         self.runtime, self.name = runtime, name
         meta = read_metadata(tcm)
         self.arguments = with_image_formats(tcm, meta, parse_kernels(meta))
+        self.returning = {k["name"] for k in meta["kernels"] if k["ctx_attribs"].get("ret_attribs_vec_")}
         check_capabilities(required_capabilities(meta), runtime.capabilities(), name)
         context = runtime.context
         if context is not None:
@@ -337,9 +338,14 @@ class AotModule:
         self._warned = False  # the LoopLimitWarning, once
 
     def kernel(self, name: str) -> Kernel:
-        if name not in self._kernels:
-            if name not in self.arguments:
+        if not isinstance(name, str) or name not in self._kernels:
+            if not isinstance(name, str) or name not in self.arguments:
                 raise ArgumentError(f"{self.name} has no kernel {name!r}; it has {sorted(self.arguments)}")
+            if name in self.returning:
+                raise ArgumentError(
+                    f"kernel {name!r} returns a value, which its launches cannot hand back (they run with the "
+                    "frame's work, later): write the result into an array and read() that"
+                )
             handle = api.call(
                 "ti_get_aot_module_kernel", self.handle, name.encode(), context=f"kernel {name!r}"
             )
@@ -449,7 +455,7 @@ class BoundLaunch:
 
     def set(self, name: str, value) -> None:
         """Change argument `name` to `value`, checked as bind() checks it (a scalar per frame costs ~1 us)."""
-        if name not in self._slots:
+        if not isinstance(name, str) or name not in self._slots:
             raise ArgumentError(f"kernel {self.kernel.signature()} has no argument {name!r}")
         i, spec, where = self._slots[name]
         arg = self.array[i]
@@ -525,7 +531,10 @@ def _check_number(spec_dtype: int, value, where: str):
         if not info.min <= int(value) <= info.max:
             raise ArgumentError(f"{where}: {value} is out of range for {dtype.name} ({info.min}..{info.max})")
         return int(value)
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int beyond float's range
+        value = math.inf
     if not math.isfinite(value):
         raise ArgumentError(f"{where}: expected a finite number, got {value}")
     limit = _FLOAT_MAX.get(spec_dtype)

@@ -11,7 +11,7 @@ import numpy as np
 from ..camera import Light
 from ..device import vk
 from ..device.pipelines import constant_vec3, create_pipeline
-from ..errors import ArgumentError
+from ..errors import ArgumentError, RendererError
 from .transparency import check_opacity
 from .uniforms import FrameUniforms, Std140
 
@@ -47,6 +47,21 @@ def check_count(value, capacity: int, what: str) -> int:
             f"not {value!r}"
         )
     return int(value)
+
+
+# what a draw binds an array as, and the buffer usage that needs
+BIND_USAGES = {"vertex": vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT, "index": vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT}
+
+
+def check_usage(buffer, usage: str, what: str) -> None:
+    """Refuse a buffer a draw would bind as a vertex or index buffer (`usage`: "vertex" or "index") that was made
+    without that usage (binding it is invalid: VUID-vkCmdBindVertexBuffers-pBuffers-00627,
+    VUID-vkCmdBindIndexBuffer-buffer-00433); `what` names the draw and its argument."""
+    if not buffer.usage & BIND_USAGES[usage]:
+        raise RendererError(
+            f"{what} ({buffer.name}) lacks usage {usage!r}; it cannot be drawn: make the array with "
+            f"usage=({usage!r},) (and any others it needs)"
+        )
 
 
 def light_color(light: Light | None, ambient: float) -> tuple:

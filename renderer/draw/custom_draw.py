@@ -40,7 +40,7 @@ from ..device.handles import create_sampler, vk_destroy
 from ..device.memory import Buffer
 from ..device.pipelines import BLENDS, CULL_MODES, DEPTH_COMPARES
 from ..errors import ArgumentError, RendererError
-from .base import Drawable, FrameView, check_count
+from .base import Drawable, FrameView, check_count, check_usage
 from .transform import Transformable
 from .transparency import check_opacity
 from .uniforms import FrameUniforms, Std140
@@ -136,8 +136,11 @@ class CustomDraw(Transformable, Drawable):
         cull: str = "none",
         depth_compare: str = "less",
         opacity: float | None = None,
+        input_names: tuple = (),
+        what: str = "custom draw",
     ):
-        """`inputs`: (buffer, element_shape) per vertex input, all float32; `vertex_name`, `fragment_name`:
+        """`inputs`: (buffer, element_shape) per vertex input, all float32 (`what`, `input_names`: what messages
+        call the draw and them, "input 0", ... by default); `vertex_name`, `fragment_name`:
         what messages call the shaders (the scene's file, or the shader's own); `uniforms`: the scene's own
         (a dict or dataclass instance, kept and read every frame; the Params block at binding 2); `textures`:
         Images kernels write, sampled at bindings 3, ...; `blend`: None, "alpha" or "additive"; `depth_test`,
@@ -171,13 +174,17 @@ class CustomDraw(Transformable, Drawable):
                 raise RendererError("uniforms has no values; leave it out for a draw without a Params block")
             self.params = Std140(*((name, uniform_type(name, value)) for name, value in items.items()))
         self.uniforms_given = uniforms
-        for buffer, shape in [*inputs, *instance_inputs]:
+        self.what = what
+        names = [*input_names[: len(inputs)], *(f"input {i}" for i in range(len(input_names), len(inputs)))]
+        names += [f"instance input {i}" for i in range(len(instance_inputs))]
+        for (buffer, shape), name in zip([*inputs, *instance_inputs], names, strict=True):
             if shape not in FORMATS:
                 raise RendererError(
                     f"{buffer.name}: vertex inputs are float, vec2, vec3 or vec4, not {shape}"
                 )
-            if not buffer.usage & vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT:
-                raise RendererError(f"{buffer.name} lacks usage 'vertex'; it cannot be a vertex input")
+            check_usage(buffer, "vertex", f"{self.what} {name}")
+        if indices is not None:
+            check_usage(indices, "index", f"{self.what} indices")
         # never more vertices (without indices), instances or indices than their buffers hold: the draw would
         # read past their ends
         held = [

@@ -22,7 +22,7 @@ import numpy as np
 from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
-from .base import Drawable, FrameView, check_count
+from .base import Drawable, FrameView, check_count, check_usage
 from .mesh import check_mesh, lit_mesh_uniforms
 from .transform import Transformable
 from .uniforms import Std140
@@ -81,9 +81,19 @@ class InstancedMeshDraw(Transformable, Drawable):
             if isinstance(mesh[0], np.ndarray):
                 mesh = self._upload_mesh(*mesh)
             else:
-                check_mesh(*mesh)
+                check_mesh(*mesh, what="instances mesh")
             self.mesh_positions, self.mesh_normals, self.mesh_indices, _, self.index_count = mesh
             self.kernel_written = [] if self.shape_buffers else list(mesh[:3])
+            given = {
+                "positions": positions,
+                "scales": None if scales is None else scales[0],
+                "colors": colors,
+            }
+            if orientation is not None:
+                given[orientation[1]] = orientation[0]
+            for what, buffer in given.items():  # the scene's arrays, bound as per-instance vertex buffers
+                if buffer is not None:
+                    check_usage(buffer, "vertex", f"instances {what}")
             defines, inputs = [], [(positions, 12, VEC3)]
             if orientation is None:
                 inputs.append((self._constant([0.0, 0.0, 0.0, 1.0], "identity rotation"), 0, VEC4))

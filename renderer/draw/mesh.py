@@ -13,7 +13,7 @@ from __future__ import annotations
 from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import ArgumentError, RendererError
-from .base import Drawable, FrameView, check_count, light_color
+from .base import Drawable, FrameView, check_count, check_usage, light_color
 from .point_splat import pass_count
 from .transform import Transformable
 from .triangle_splat import TriangleSplat
@@ -24,9 +24,15 @@ VEC3, VEC4 = vk.VK_FORMAT_R32G32B32_SFLOAT, vk.VK_FORMAT_R32G32B32A32_SFLOAT
 
 
 def check_mesh(
-    positions: Buffer, normals: Buffer, indices: Buffer, vertex_count: int, index_count: int
+    positions: Buffer,
+    normals: Buffer,
+    indices: Buffer,
+    vertex_count: int,
+    index_count: int,
+    what: str = "mesh",
 ) -> None:
-    """Refuse a mesh of buffers that do not hold what it says, meshes and instanced meshes alike."""
+    """Refuse a mesh of buffers that do not hold what it says, or that it cannot bind, meshes and instanced
+    meshes alike (`what`: "mesh" or "instances mesh", for messages)."""
     for buffer, need in (
         (positions, vertex_count * 12),
         (normals, vertex_count * 12),
@@ -36,10 +42,9 @@ def check_mesh(
             raise RendererError(f"{buffer.name} holds {buffer.size} bytes; the mesh needs {need}")
     if index_count % 3:
         raise RendererError(f"a triangle mesh needs a multiple of 3 indices, not {index_count}")
-    if not indices.usage & vk.VK_BUFFER_USAGE_INDEX_BUFFER_BIT:
-        raise RendererError(
-            f"{indices.name} lacks VK_BUFFER_USAGE_INDEX_BUFFER_BIT (create it with usage ('index',))"
-        )
+    check_usage(positions, "vertex", f"{what} positions")
+    check_usage(normals, "vertex", f"{what} normals")
+    check_usage(indices, "index", f"{what} indices")
 
 
 def lit_mesh_uniforms(draw, view: FrameView) -> dict:
@@ -93,6 +98,8 @@ class MeshDraw(Transformable, Drawable):
         # opacity: a transparent draw's (None: opaque); color_width: 4 for RGBA `colors` (then transparent);
         # splat: small triangles by compute passes where the device and the frame allow it (triangle_splat.py)
         check_mesh(positions, normals, indices, vertex_count, index_count)
+        if colors is not None:
+            check_usage(colors, "vertex", "mesh colors")
         self.context, self.positions, self.normals, self.indices = context, positions, normals, indices
         self.colors, self.index_count, self.light = colors, index_count, light
         self.capacity = index_count

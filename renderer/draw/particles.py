@@ -20,7 +20,7 @@ from __future__ import annotations
 from ..device import shaders, vk
 from ..device.memory import Buffer
 from ..errors import RendererError
-from .base import Drawable, FrameView, check_count, light_color
+from .base import Drawable, FrameView, check_count, check_usage, light_color
 from .point_splat import NEXT_ID, PointSplat, pass_count, supported
 from .uniforms import Std140
 
@@ -34,8 +34,7 @@ def _check_vertex_buffer(buffer: Buffer, count: int, what: str, width: int = 3) 
         raise RendererError(
             f"{buffer.name} holds {buffer.size // (4 * width)} vec{width} {what}, not {count}"
         )
-    if not buffer.usage & vk.VK_BUFFER_USAGE_VERTEX_BUFFER_BIT:
-        raise RendererError(f"{buffer.name} lacks VK_BUFFER_USAGE_VERTEX_BUFFER_BIT; it cannot be drawn")
+    check_usage(buffer, "vertex", f"particles {what}")
 
 
 class ParticleDraw(Drawable):
@@ -77,9 +76,11 @@ class ParticleDraw(Drawable):
         # draw's (None: opaque); color_width: 4 for RGBA `colors` (then transparent)
         _check_vertex_buffer(positions, count, "positions")
         if colors is not None:
-            _check_vertex_buffer(colors, count, "colours", color_width)
+            _check_vertex_buffer(colors, count, "colors", color_width)
         if radii is not None and radii.size < 4 * count:
             raise RendererError(f"{radii.name} holds {radii.size // 4} radii, not {count}")
+        if radii is not None:
+            check_usage(radii, "vertex", "particles radii")
         self.context, self.positions, self.colors, self.capacity = context, positions, colors, count
         self._count = count
         self.radii = radii

@@ -428,6 +428,24 @@ def check_declaration(cls) -> None:
         param.declare(label, key)
     check_kernels(label, cls.kernels)
     check_view(label, cls.camera, cls.background, cls.light)
+    for method, args in (("setup", ("gpu",)), ("update", ("frame", "dt", "input"))):
+        _check_method(label, cls, method, args)
+
+
+def _check_method(label: str, cls, method: str, args: tuple) -> None:
+    """`setup` and `update` are functions the frame loop can call as it does: a generator's or a coroutine's
+    body would never run (a stray `yield` in update drew a frozen scene), a wrong signature would fail as a
+    TypeError of the framework's call."""
+    func = getattr(cls, method)
+    wanted = f"def {method}(self, {', '.join(args)})"
+    if not callable(func) or inspect.isgeneratorfunction(func) or inspect.iscoroutinefunction(func):
+        raise SceneError(f"scene {label!r}: {method} must be a plain method, {wanted}, not {func!r}")
+    try:
+        inspect.signature(func).bind(*([None] if inspect.isfunction(func) else []), *args)
+    except TypeError:
+        raise SceneError(f"scene {label!r}: {method} must take its arguments as {wanted}") from None
+    except ValueError:  # no signature to read (a builtin): left to the call
+        pass
 
 
 def plain_view(cam, background, light) -> tuple:
@@ -521,9 +539,18 @@ class SceneGPU:
         self.images: list[Image] = []
         self.memories: list = []  # Taichi's records of buffers and images
         self.uploader: Uploader | None = None  # the arrays' copies from the host (made with the first array)
+        self.released = False  # with its scene: then it makes nothing more (nothing would release it)
 
     def _refuse(self, text: str) -> SceneError:
         return SceneError(f"scene {self.scene_name!r}: {text}")
+
+    def _live(self, what: str) -> None:
+        """SceneError if the scene was released (its public methods ask first): what it made would never be."""
+        if self.released:
+            raise self._refuse(
+                f"this scene's gpu was released with its scene (switched away or closed); it cannot make {what}: "
+                "use the gpu that setup() of the scene now loaded is given"
+            )
 
     def _dims(self, what: str, value, empty: bool) -> tuple:
         """`value` as a tuple of positive whole numbers (one whole number is a 1-D shape), or SceneError."""
@@ -643,6 +670,7 @@ class SceneGPU:
         `data`: a numpy array to fill it with (exactly `dtype`; its shape is shape + element_shape, and gives
         the shape when `shape` is left out), copied through a staging buffer before setup() returns. The array's
         `write(data)` replaces its contents later (from update() too), `read()` reads them back."""
+        self._live("an array")
         label = self._new_name("array", name)
         if shape is None and data is not None:
             if not isinstance(data, np.ndarray):
@@ -696,6 +724,7 @@ class SceneGPU:
     def image(self, name: str, width: int, height: int, format: str = "rgba8"):
         """A renderer-owned 2-D image that kernels write as a `ti.types.rw_texture(num_dimensions=2, fmt=...)`
         argument and drawables sample (`quad`). Formats: "rgba8", "r32f", "rgba32f"."""
+        self._live("an image")
         label = self._new_name("image", name)
         self._option(f"image {name!r}: format", format, IMAGE_FORMATS)
         if not (_whole(width) and _whole(height)):
@@ -717,6 +746,7 @@ class SceneGPU:
         """Show an image from `image()`: over the whole frame, or as a `size` rectangle centred in the XY plane
         (set the returned draw's `transform` to place it anywhere in 3-D). Full screen, it keeps the image's
         aspect ratio (letterbox: the background shows in the bars) unless `stretch` is True."""
+        self._live("a quad")
         if not isinstance(image, TaichiImage):
             raise self._refuse(f"quad shows an image made by gpu.image(...), not {type(image).__name__}")
         if not (
@@ -782,6 +812,7 @@ class SceneGPU:
         "front" (counter-clockwise triangles face the camera); `depth_compare`: "less" (the default),
         "less_or_equal", "greater", "greater_or_equal", "equal" or "always". The draw's `count` and
         `instances` may be lowered (and raised again) from update()."""
+        self._live("a custom draw")
         depth_test = self._flag("custom draw depth_test", depth_test)
         depth_write = self._flag("custom draw depth_write", depth_write)
         transparent = self._flag("custom draw transparent", transparent)
@@ -797,6 +828,11 @@ class SceneGPU:
             if array.dtype != np.float32:
                 raise self._refuse(
                     f"custom draw {what} ({array.name}) is {array.dtype}; vertex inputs are float32 arrays"
+                )
+            if len(array.shape) != 1:
+                raise self._refuse(
+                    f"custom draw {what} ({array.name}) must be a 1-D array (one element per vertex or "
+                    f"instance), not shape {array.shape}"
                 )
         if not isinstance(textures, (tuple, list)):
             raise self._refuse(
@@ -883,14 +919,16 @@ class SceneGPU:
         (vec3 float32, one per position; RGBA vec4 makes the lines transparent), or float32 `scalars` (one per
         position) through `colormap` with `range` (see `particles`). `opacity` (0..1): the lines are transparent
         (see `particles`); the draw's `opacity` changes it from update()."""
+        self._live("a lines draw")
         strip = self._flag("line strip", strip)
         color = self._color("line color", color)
         mapped = self._scalar_colors("line", positions, scalars, colors, colormap, range)
         opacity = self._opacity("line", opacity)
         self._array("line positions", positions)
-        if positions.dtype != np.float32 or positions.element_shape != (3,):
+        if positions.dtype != np.float32 or positions.element_shape != (3,) or len(positions.shape) != 1:
             raise self._refuse(
-                f"line positions must be vec3 float32, not {positions.element_shape} {positions.dtype}"
+                f"line positions must be a 1-D array of vec3 float32, not shape {positions.shape} x "
+                f"{positions.element_shape} {positions.dtype}"
             )
         if colors is not None:
             self._per_element("line", positions, "colors", colors, (3,))
@@ -921,12 +959,14 @@ class SceneGPU:
             uniforms={"opacity": opacity} if transparent else None,
             transparent=transparent,
             opacity=opacity,
+            input_names=("positions", "scalars" if mapped is not None else "colors"),
+            what="lines draw",
         )
-        draw.what = "lines draw"
         return self._added(draw, mapped)
 
     def kernel(self, name: str) -> Kernel:
         """The scene's compiled kernel `name` (one of its `kernels`); `.bind(...)` it to launch it each frame."""
+        self._live("a kernel")
         if self.module is None:
             raise SceneError(f"scene {self.scene_name!r} asks for kernel {name!r} but lists no `kernels`")
         return self.module.kernel(name)
@@ -959,6 +999,7 @@ class SceneGPU:
         opaque ones (renderer/draw/transparency.py); they are then drawn as sprites, never splatted (so are the
         opaque particles of a frame with transparent draws). The draw's `opacity`, `count` (up to the number
         of positions), `colormap` (a name) and `range` can be set from update()."""
+        self._live("a particles draw")
         splat = self._flag("particle splat", splat)
         mapped = self._scalar_colors("particle", positions, scalars, colors, colormap, range)
         opacity = self._opacity("particle", opacity)
@@ -1024,6 +1065,7 @@ class SceneGPU:
         An opaque mesh of many triangles per pixel of the frame (on lavapipe from 0.3) has its small triangles
         splatted by compute passes where the device can, the others rasterized (`splat=False`: all rasterized;
         renderer/draw/triangle_splat.py); the image is the same but for rounding on a few edge pixels."""
+        self._live("a mesh draw")
         splat = self._flag("mesh splat", splat)
         mapped = self._scalar_colors("mesh", positions, scalars, colors, colormap, range)
         opacity = self._opacity("mesh", opacity)
@@ -1112,6 +1154,7 @@ class SceneGPU:
         one `color`. The returned draw's `transform` moves them all. `opacity` (0..1), or RGBA `colors` (vec4):
         the instances are transparent (see `particles`). The draw's `opacity` and `count` (up to the number of
         positions) can be set from update()."""
+        self._live("an instances draw")
         opacity = self._opacity("instance", opacity)
         if isinstance(mesh, str):
             if mesh not in BUILTIN_MESHES:
@@ -1125,7 +1168,12 @@ class SceneGPU:
             for what, array in (("positions", vertices), ("normals", normals), ("indices", indices)):
                 self._array(f"instances mesh {what}", array)
             for what, array in (("positions", vertices), ("normals", normals)):
-                if array.dtype != np.float32 or array.element_shape != (3,) or array.shape != vertices.shape:
+                if (
+                    array.dtype != np.float32
+                    or array.element_shape != (3,)
+                    or len(array.shape) != 1
+                    or array.shape != vertices.shape
+                ):
                     raise self._refuse(
                         f"instances mesh {what} must be a 1-D array of vec3 float32 with one per vertex "
                         f"({vertices.shape[0]}), not shape {array.shape} x {array.element_shape} {array.dtype}"
@@ -1189,7 +1237,8 @@ class SceneGPU:
         return draw
 
     def destroy_drawables(self) -> None:
-        """Release every draw the scene made (the GPU idle)."""
+        """Release every draw the scene made (the GPU idle); the first step of releasing the scene."""
+        self.released = True
         for d in self.drawables:
             d.destroy()
         self.drawables = []
