@@ -285,7 +285,7 @@ def table_rows(n: int, res: dict, labels: dict = CONTENDERS) -> list[list[str]]:
         # the same scene without readback, and in a window (runs of their own in ours' child)
         others = [("no_readback", "ours, no readback (frames stay on the GPU)")]
         window = ours.get("window", {})
-        others.append(("window", f"ours, in a window ({window.get('present_mode', '')})"))
+        others.append(("window", f"ours, in a window with its panel ({window.get('present_mode', '')})"))
         for key, label in others:
             o = ours.get(key, {})
             if "median_ms" in o:
@@ -558,7 +558,8 @@ def size_sections(
                 out += [
                     f"- ours, in a window: {win['extent'][0]}x{win['extent'][1]}, present mode "
                     f"{win['present_mode']}; each frame from waiting for a free frame and swapchain "
-                    "image to present (run_demo.py's window loop)."
+                    "image to present (run_demo.py's window loop, its panel shown: on a CPU driver the panel "
+                    "is rasterized on the CPU too, see bench/panel_cost.py)."
                 ]
             elif win:
                 out += [f"- ours, in a window: not measured, {win['skipped']}."]
