@@ -90,9 +90,13 @@ UNBINDABLE = {
     ("instances mesh", "positions", "vertex"): lambda g: _own_mesh(g, positions=STORAGE),
     ("instances mesh", "normals", "vertex"): lambda g: _own_mesh(g, normals=STORAGE),
     ("instances mesh", "indices", "index"): lambda g: _own_mesh(g, indices=STORAGE),
-    ("lines draw", "positions", "vertex"): lambda g: g.lines(_vec(g, "p", usage=STORAGE)),
-    ("lines draw", "colors", "vertex"): lambda g: g.lines(_vec(g, "p"), colors=_vec(g, "c", usage=STORAGE)),
-    ("lines draw", "indices", "index"): lambda g: g.lines(_vec(g, "p"), indices=_indices(g, usage=STORAGE)),
+    ("lines draw", "positions", "vertex"): lambda g: g.lines(_vec(g, "p", usage=STORAGE), strip=True),
+    ("lines draw", "colors", "vertex"): lambda g: g.lines(
+        _vec(g, "p"), colors=_vec(g, "c", usage=STORAGE), strip=True
+    ),
+    ("lines draw", "indices", "index"): lambda g: g.lines(
+        _vec(g, "p"), indices=_indices(g, usage=STORAGE), strip=True
+    ),
     ("custom draw", "input 1", "vertex"): lambda g: g.custom(
         V, F, [_vec(g, "p"), _vec(g, "t", 4, usage=STORAGE)], "points"
     ),
@@ -214,3 +218,25 @@ def test_every_method_of_a_released_scenes_gpu_is_refused_and_makes_nothing(how)
             assert "scene 'usages'" in str(info.value)
         assert handles.live_counts() == before
     assert handles.live_counts() == start
+
+
+@pytest.mark.parametrize("vertices, indices", [(3, None), (5, None), (4, 3), (6, 1)])
+def test_a_line_list_of_an_odd_count_is_refused(vertices, indices):
+    """Segments pair their vertices (or indices): the last of an odd count was dropped silently."""
+
+    class Odd(Scene):
+        name = "odd-lines"
+
+        def setup(self, gpu):
+            points = gpu.array("p", element_shape=(3,), data=np.zeros((vertices, 3), np.float32))
+            pairs = None
+            if indices is not None:
+                pairs = gpu.array("i", dtype=np.uint32, usage=("index",), data=np.zeros(indices, np.uint32))
+            gpu.lines(points, pairs)
+            gpu.lines(points, pairs, strip=True)  # one connected line: any count
+
+        def update(self, frame, dt, input):
+            pass
+
+    with pytest.raises(SceneError, match=r"line segments pair their (vertices|indices): give an even number"):
+        HeadlessRenderer(Odd(), 8, 8)

@@ -914,8 +914,8 @@ class SceneGPU:
         range="auto",
         opacity: float | None = None,
     ) -> CustomDraw:
-        """Line segments between vec3 `positions`: pairs of `indices` (or of consecutive positions), or one
-        connected strip. In one `color`, or a colour per vertex (interpolated along each segment): `colors`
+        """Line segments between vec3 `positions`: pairs of `indices` (or of consecutive positions: an even
+        number), or one connected strip. In one `color`, or a colour per vertex (interpolated along each segment): `colors`
         (vec3 float32, one per position; RGBA vec4 makes the lines transparent), or float32 `scalars` (one per
         position) through `colormap` with `range` (see `particles`). `opacity` (0..1): the lines are transparent
         (see `particles`); the draw's `opacity` changes it from update()."""
@@ -935,6 +935,12 @@ class SceneGPU:
             if colors.element_shape == (4,) and opacity is None:
                 opacity = 1.0
         self._check_indices(indices)
+        paired = positions.shape[0] if indices is None else indices.shape[0]
+        if not strip and paired % 2:  # the last would be dropped, silently
+            raise self._refuse(
+                f"line segments pair their {'vertices' if indices is None else 'indices'}: give an even number, "
+                f"not {paired} (or strip=True for one connected line)"
+            )
         transparent = opacity is not None
         if mapped is None and colors is None:
             fragment, inputs = lines_fragment(color, transparent), [(positions.buffer, (3,))]
