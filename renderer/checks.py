@@ -45,3 +45,10 @@ def checked_flag(name: str, value, none: bool = False) -> bool | None:
     if none and value is None:
         return None
     raise ArgumentError(f"{name} must be True or False{' or None' if none else ''}, not {value!r}")
+
+
+def checked_device_name(value) -> str | None:
+    """A device to pick by part of its name, or None (the renderer's choice); ArgumentError otherwise."""
+    if value is not None and not isinstance(value, str):
+        raise ArgumentError(f"device_name must be a str (part of a device's name) or None, not {value!r}")
+    return value

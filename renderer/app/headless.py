@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from ..checks import checked_flag, checked_int, checked_number
+from ..checks import checked_device_name, checked_flag, checked_int, checked_number
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
 from ..errors import ArgumentError, RendererError
@@ -53,10 +53,7 @@ class HeadlessRenderer:
         # checked before anything is made: a wrong type would otherwise fail deep inside, or be taken
         width, height = checked_int("width", width, 1), checked_int("height", height, 1)
         frames_in_flight = checked_int("frames_in_flight", frames_in_flight, 1)
-        if device_name is not None and not isinstance(device_name, str):
-            raise ArgumentError(
-                f"device_name must be a str (part of a device's name) or None, not {device_name!r}"
-            )
+        checked_device_name(device_name)
         validate = checked_flag("validate", validate)
         echo_validation = checked_flag("echo_validation", echo_validation)
         sync_between_submissions = checked_flag("sync_between_submissions", sync_between_submissions)

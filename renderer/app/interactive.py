@@ -18,7 +18,7 @@ import glfw
 import numpy as np
 
 from .. import camera as camera_control
-from ..checks import checked_flag, checked_int, checked_number
+from ..checks import checked_device_name, checked_flag, checked_int, checked_number
 from ..compute.runtime import TaichiRuntime
 from ..device.context import VulkanContext
 from ..errors import ArgumentError, DeviceLostError, OutOfMemoryError, OutputError, RendererError
@@ -119,10 +119,7 @@ class InteractiveApp:
             checked_flag("record_ui", record_ui),
         )
         timeline = checked_flag("timeline", timeline, none=True)
-        if device_name is not None and not isinstance(device_name, str):
-            raise ArgumentError(
-                f"device_name must be a str (part of a device's name) or None, not {device_name!r}"
-            )
+        checked_device_name(device_name)
         for name, path in (("out_dir", out_dir), ("record", record)):
             if not (isinstance(path, (str, os.PathLike)) or (name == "record" and path is None)):
                 raise ArgumentError(f"{name} must be a path, not {path!r}")
