@@ -59,9 +59,17 @@ void main() {
         return;
     }
     float lo = unordered(range_bits[0]), hi = unordered(range_bits[1]);
-    // no finite scalar (lo, hi not a range): the middle of the map; halves (exact) of the distances, which
-    // never overflow float32 where the bounds are as far apart as it goes (-3.4e38, 3.4e38)
-    float t = hi > lo ? (scalars[i] * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5) : 0.5;
+    // halves (exact) of the distances, which never overflow float32 where the bounds are as far apart as it
+    // goes (-3.4e38, 3.4e38); a wide span and its offset scaled by 2^-64 (exact) too: a GPU divides by
+    // multiplying with the reciprocal, which of a span above ~8.5e37 is denormal and flushed to 0 (NVIDIA's)
+    precise float span = hi * 0.5 - lo * 0.5;
+    precise float offset = scalars[i] * 0.5 - lo * 0.5;
+    if (span > 1e30) {
+        span *= 5.421010862427522e-20;
+        offset *= 5.421010862427522e-20;
+    }
+    // no finite scalar (lo, hi not a range): the middle of the map
+    float t = hi > lo ? offset / span : 0.5;
     t = clamp(isnan(t) ? 0.0 : t, 0.0, 1.0) * 255.0;
     uint k = min(uint(t), 254u);
     vec3 c = mix(entries[push.first + k].rgb, entries[push.first + k + 1u].rgb, t - float(k));
