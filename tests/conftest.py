@@ -39,6 +39,26 @@ def runtime(context):
     rt.destroy()
 
 
+@pytest.fixture(scope="session")
+def device_type() -> str:
+    """The type of the device the tests run on: "CPU" on lavapipe, what CI runs; some behaviours tested (the
+    loop limiter, timestamps off by default, spans of tiny kernels) are a CPU driver's."""
+    from renderer.device.context import VulkanContext
+
+    ctx = VulkanContext()
+    try:
+        return ctx.device_type
+    finally:
+        ctx.destroy()
+
+
+@pytest.fixture
+def cpu_driver(device_type):
+    """Skips a test of a CPU driver's behaviour on a GPU."""
+    if device_type != "CPU":
+        pytest.skip(f"a CPU driver's behaviour; this device is a {device_type}")
+
+
 @pytest.fixture
 def test_module(runtime):
     """The kernels of tests/kernels_src.py, compiled for the runtime's device and loaded."""

@@ -160,7 +160,9 @@ def test_the_dispatch_is_capped_only_for_runtime_ranges_without_inner_loops():
     assert capped.read("runtime_t00.spv") == spirv_with_loops(1)
 
 
-def test_a_launch_longer_than_the_capped_dispatch_covers_takes_the_full_dispatch(res, test_module):
+def test_a_launch_longer_than_the_capped_dispatch_covers_takes_the_full_dispatch(
+    res, test_module, cpu_driver
+):
     fill = test_module.kernel("fill")
     assert fill.capped and fill.for_range(kernels.CPU_CAPPED_RANGE) is fill
     full = fill.for_range(kernels.CPU_CAPPED_RANGE + 1)

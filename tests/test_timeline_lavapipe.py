@@ -5,6 +5,7 @@ timestamps waits for nothing (lavapipe's vkGetQueryPoolResults waits for its dev
 import time
 
 import numpy as np
+import pytest
 import taichi as ti
 
 from renderer.app.headless import HeadlessRenderer
@@ -12,6 +13,8 @@ from renderer.frame import timeline
 from renderer.frame.timeline import Timeline
 from renderer.scene import Param
 from scenes.particles import Particles
+
+pytestmark = pytest.mark.usefixtures("cpu_driver")  # lavapipe's behaviours
 
 
 @ti.kernel
