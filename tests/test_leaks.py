@@ -11,7 +11,9 @@ import vulkan as vk
 from renderer.app.headless import HeadlessRenderer
 from renderer.compute import hooks as taichi_hooks
 from renderer.compute.events import Event
+from renderer.device import context as context_module
 from renderer.device import handles
+from renderer.device.context import VulkanContext, handle_value
 from renderer.device.memory import Buffer, Image, clear_to_general
 from renderer.device.pipelines import COLOR_FORMAT, create_render_pass
 from renderer.draw.particles import ParticleDraw
@@ -282,3 +284,21 @@ def test_teardown_goes_on_after_a_failing_step(monkeypatch):
         renderer.close()
     assert renderer.runtime is None and renderer.context.device is None
     assert handles.live_counts() == baseline
+
+
+def test_headless_contexts_share_one_instance_for_the_process(monkeypatch):
+    """NVIDIA's driver refuses vkCreateInstance after 30 instances made and destroyed in one process: contexts
+    without instance extensions keep one per validation setting (device/context.py `_instances`)."""
+    made, create = [], context_module.vk.vkCreateInstance
+    monkeypatch.setattr(context_module.vk, "vkCreateInstance", lambda *a: made.append(1) or create(*a))
+    for validate in (False, True):
+        seen = set()
+        for _ in range(40):
+            with VulkanContext(validate=validate) as ctx:
+                seen.add(handle_value(ctx.instance))
+                assert handles.live_counts()["Instance"] == 1  # counted while a context uses it
+            if validate:
+                ctx.validation_log.raise_if_any("at teardown")
+            assert "Instance" not in handles.live_counts()
+        assert len(seen) == 1
+    assert len(made) <= 2  # none where this process made them before

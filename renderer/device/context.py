@@ -7,6 +7,7 @@ other direction: drive a device that a Taichi runtime created (the context then 
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import os
 
@@ -30,6 +31,22 @@ DEVICE_TYPE_NAMES = {
     vk.VK_PHYSICAL_DEVICE_TYPE_CPU: "CPU",
     vk.VK_PHYSICAL_DEVICE_TYPE_OTHER: "other",
 }
+
+
+# The instances of contexts without instance extensions (headless ones), one per validation setting, made on
+# first use and kept for the process: such a context makes and destroys only its device and messenger on one.
+# NVIDIA's driver fails vkCreateInstance with VK_ERROR_INCOMPATIBLE_DRIVER after 30 instances made and destroyed
+# in one process (measured on an H100, with validation and without), and has been reported to corrupt subgroup
+# invocation ids after fewer. A window's context (surface extensions) has its own: Mesa's window system code
+# keeps per-connection state in the instance, and a display reopened by the next window exits the process.
+# Destroyed at exit.
+_instances: dict[tuple, object] = {}
+
+
+@atexit.register
+def _destroy_instances() -> None:
+    while _instances:
+        vk.vkDestroyInstance(_instances.popitem()[1], None)  # not counted: handles counts contexts' uses
 
 
 def handle_value(handle) -> int:
@@ -92,6 +109,7 @@ class VulkanContext:
         self._sync_between_submissions = sync_between_submissions
         self.validation_log = validation.ValidationLog(echo=echo_validation) if validate else None
         self.instance = self.device = self._messenger = None
+        self._shares_instance = False
         self.host_import_alignment = 0  # with HOST_MEMORY_EXTENSION: the alignment of host memory to import
         self._create_instance(list(instance_extensions))
         try:
@@ -106,6 +124,23 @@ class VulkanContext:
     # -- creation
 
     def _create_instance(self, extensions: list[str]) -> None:
+        self._shares_instance = not extensions
+        key = (self.validation_log is not None, self._sync_between_submissions)
+        if not self._shares_instance:
+            self.instance = self._new_instance(extensions)
+        else:
+            if key not in _instances:
+                _instances[key] = self._new_instance(extensions)
+            self.instance = _instances[key]
+        handles.opened("Instance")  # this context's, until its destroy()
+        if self.validation_log is not None:
+            create = vk.vkGetInstanceProcAddr(self.instance, "vkCreateDebugUtilsMessengerEXT")
+            self._messenger_info = validation.messenger_create_info(self.validation_log)
+            self._messenger = vk_create(
+                "DebugUtilsMessenger", create, self.instance, self._messenger_info, None
+            )
+
+    def _new_instance(self, extensions: list[str]):
         layers, chain = [], None
         if self.validation_log is not None:
             if not validation.layer_available():
@@ -135,8 +170,7 @@ class VulkanContext:
             ppEnabledExtensionNames=extensions,
         )
         try:
-            self.instance = vk.vkCreateInstance(info, None)
-            handles.opened("Instance")
+            return vk.vkCreateInstance(info, None)
         except VulkanError as exc:
             if exc.result == "VK_ERROR_INCOMPATIBLE_DRIVER":
                 raise NoVulkanDeviceError(
@@ -145,12 +179,6 @@ class VulkanContext:
             if exc.result == "VK_ERROR_EXTENSION_NOT_PRESENT":
                 raise NoVulkanDeviceError(f"a required instance extension is missing: {extensions}") from exc
             raise
-        if self.validation_log is not None:
-            create = vk.vkGetInstanceProcAddr(self.instance, "vkCreateDebugUtilsMessengerEXT")
-            self._messenger_info = validation.messenger_create_info(self.validation_log)
-            self._messenger = vk_create(
-                "DebugUtilsMessenger", create, self.instance, self._messenger_info, None
-            )
 
     def _tune_for_cpu_driver(self) -> None:
         """On a CPU driver (lavapipe) rendering runs in this process and frees tens of MB per frame; glibc's
@@ -269,7 +297,9 @@ class VulkanContext:
             vk_destroy("DebugUtilsMessenger", destroy, self.instance, messenger, None)
         instance, self.instance = self.instance, None
         if instance is not None:
-            vk_destroy("Instance", vk.vkDestroyInstance, instance, None)
+            handles.closed("Instance")
+            if not self._shares_instance:  # a shared one is kept for the process (_instances)
+                vk.vkDestroyInstance(instance, None)
         if self.validation_log is not None:
             validation.release(self.validation_log)
 
