@@ -11,7 +11,7 @@ event. The slot's command buffer is recorded once:
     (on a CPU driver, where the depth's clear could hang on that work but does not: the depth's transfer clear)
     render pass: the drawables' draws (colour and depth cleared by it, or loaded as cleared before it; where
         the only draws are splatted ones' large particles or triangles, the depth loaded and cleared only if a
-        SPLAT listed any, by conditional rendering on their shared count: SKIP_EMPTY_DEPTH_CLEAR)
+        SPLAT listed any, by conditional rendering on their shared count: SKIP_EMPTY_DEPTH_CLEAR, CPU drivers)
     the drawables' work after the pass (the splatted particles' shading into the colour image)
     copy colour image -> readback buffer; barrier TRANSFER_WRITE -> HOST_READ (on a CPU driver the colour
         image is itself linear host memory, read in place: only the barrier -> HOST_READ)
@@ -76,8 +76,9 @@ TRANSFER_DST_FEATURE = vk.VK_FORMAT_FEATURE_2_TRANSFER_DST_BIT
 # only what its GPU work counted in one count they share (splatted draws' large particles or triangles;
 # Drawable.pass_predicate), the pass loads the depth and clears it only if that count is not 0: on the H100 the
 # pass's depth clear is ~0.066 ms of every frame, on lavapipe ~0.1 ms. False leaves the depth cleared every
-# frame (tests compare both).
-SKIP_EMPTY_DEPTH_CLEAR = True
+# frame (tests compare both). None, the default: on CPU drivers only. On the H100 the skip gave frames that differ
+# from the cleared ones in one pixel now and then (tests/test_clears.py): a race not yet found, so GPUs clear.
+SKIP_EMPTY_DEPTH_CLEAR: bool | None = None
 CLEAR_WORKGROUP = 16  # local_size_x and _y of clear.comp
 CLEAR_BINDINGS = {0: vk.VK_DESCRIPTOR_TYPE_STORAGE_IMAGE}  # the frame's colour, pushed
 
@@ -462,7 +463,8 @@ class OffscreenFrames(FrameTarget):
         self.render_pass = create_render_pass(context.device, COLOR_FORMAT, self.color_layout, cleared_before)
         self.depth_loaded_pass = None  # its variant that loads the depth (record_ordered_draws)
         try:
-            if SKIP_EMPTY_DEPTH_CLEAR and context.enabled_features.get("conditionalRendering"):
+            skip = context.device_type == "CPU" if SKIP_EMPTY_DEPTH_CLEAR is None else SKIP_EMPTY_DEPTH_CLEAR
+            if skip and context.enabled_features.get("conditionalRendering"):
                 self.depth_loaded_pass = create_render_pass(
                     context.device, COLOR_FORMAT, self.color_layout, cleared_before, depth_loaded=True
                 )
