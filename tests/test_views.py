@@ -27,7 +27,9 @@ def _render_views(width, height):
 
 @pytest.mark.parametrize("in_place", [True, False], ids=["image-in-place", "readback-buffer"])
 @pytest.mark.parametrize("size", [(1280, 720), (16, 16)])
-def test_views_outlive_the_renderer(monkeypatch, in_place, size):
+def test_views_outlive_the_renderer(monkeypatch, in_place, size, device_type):
+    if in_place and device_type != "CPU":  # forced there, the H100 lost the device (Taichi's wait aborted)
+        pytest.skip("frames are read in place on CPU drivers only (offscreen.in_place_readback)")
     monkeypatch.setattr(offscreen, "in_place_readback", lambda context: in_place)
     views, slots, owned = _render_views(*size)
     assert all(owned)
