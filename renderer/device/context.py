@@ -45,6 +45,8 @@ _instances: dict[tuple, object] = {}
 
 @atexit.register
 def _destroy_instances() -> None:
+    if handles.live_counts().get("Instance"):  # a context left open: its device would outlive its instance
+        return
     while _instances:
         vk.vkDestroyInstance(_instances.popitem()[1], None)  # not counted: handles counts contexts' uses
 
