@@ -14,6 +14,8 @@ from renderer.compute.events import Event
 from renderer.device import context as context_module
 from renderer.device import handles
 from renderer.device.context import VulkanContext, handle_value
+from renderer.device.vk import error_for
+from renderer.errors import NoVulkanDeviceError
 from renderer.device.memory import Buffer, Image, clear_to_general
 from renderer.device.pipelines import COLOR_FORMAT, create_render_pass
 from renderer.draw.particles import ParticleDraw
@@ -302,3 +304,18 @@ def test_headless_contexts_share_one_instance_for_the_process(monkeypatch):
             assert "Instance" not in handles.live_counts()
         assert len(seen) == 1
     assert len(made) <= 2  # none where this process made them before
+
+
+def test_a_driver_that_refuses_more_instances_is_named_so(monkeypatch):
+    """Where instances were made before in this process, VK_ERROR_INCOMPATIBLE_DRIVER is the driver's limit on
+    them (NVIDIA's: 30), not a missing driver: the error says so."""
+
+    def refuse(*args):
+        raise error_for("vkCreateInstance", "VK_ERROR_INCOMPATIBLE_DRIVER")
+
+    with VulkanContext():  # one made in this process at least
+        pass
+    monkeypatch.setattr(context_module.vk, "vkCreateInstance", refuse)
+    with pytest.raises(NoVulkanDeviceError, match=r"refused a new instance after \d+ made in this process"):
+        VulkanContext(instance_extensions=["VK_KHR_surface"])  # a window's: its own instance
+    assert "Instance" not in handles.live_counts()

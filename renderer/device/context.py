@@ -41,6 +41,7 @@ DEVICE_TYPE_NAMES = {
 # keeps per-connection state in the instance, and a display reopened by the next window exits the process.
 # Destroyed at exit.
 _instances: dict[tuple, object] = {}
+_instances_made = 0  # in this process, shared or not
 
 
 @atexit.register
@@ -171,9 +172,17 @@ class VulkanContext:
             ppEnabledLayerNames=layers,
             ppEnabledExtensionNames=extensions,
         )
+        global _instances_made
         try:
-            return vk.vkCreateInstance(info, None)
+            instance = vk.vkCreateInstance(info, None)
+            _instances_made += 1
+            return instance
         except VulkanError as exc:
+            if exc.result == "VK_ERROR_INCOMPATIBLE_DRIVER" and _instances_made:
+                raise NoVulkanDeviceError(
+                    f"the Vulkan driver refused a new instance after {_instances_made} made in this process "
+                    "(NVIDIA's refuses the 31st; each window makes one): open fewer windows in one process"
+                ) from exc
             if exc.result == "VK_ERROR_INCOMPATIBLE_DRIVER":
                 raise NoVulkanDeviceError(
                     "no Vulkan driver: install the Debian package mesa-vulkan-drivers (lavapipe) or a GPU driver"
