@@ -14,11 +14,11 @@ from renderer.compute.events import Event
 from renderer.device import context as context_module
 from renderer.device import handles
 from renderer.device.context import VulkanContext, handle_value
-from renderer.device.vk import error_for
-from renderer.errors import NoVulkanDeviceError
 from renderer.device.memory import Buffer, Image, clear_to_general
 from renderer.device.pipelines import COLOR_FORMAT, create_render_pass
+from renderer.device.vk import error_for
 from renderer.draw.particles import ParticleDraw
+from renderer.errors import NoVulkanDeviceError
 from renderer.scene import registry
 from scenes.particles import Particles
 
