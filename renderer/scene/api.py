@@ -451,11 +451,16 @@ def _check_method(label: str, cls, method: str, args: tuple) -> None:
 def plain_view(cam, background, light) -> tuple:
     """The view with numpy arrays among its vectors as tuples: a scene may set `self.camera.eye = np.array(...)`,
     and views compare (each frame) and check as plain values. Anything else is left for check_view."""
-    if isinstance(cam, Camera):
-        cam = dataclasses.replace(cam, eye=_plain(cam.eye), target=_plain(cam.target), up=_plain(cam.up))
     if isinstance(light, Light):
         light = dataclasses.replace(light, direction=_plain(light.direction), color=_plain(light.color))
-    return cam, _plain(background), light
+    return plain_camera(cam), _plain(background), light
+
+
+def plain_camera(cam):
+    """The camera with numpy vectors as tuples (plain_view)."""
+    if not isinstance(cam, Camera):
+        return cam
+    return dataclasses.replace(cam, eye=_plain(cam.eye), target=_plain(cam.target), up=_plain(cam.up))
 
 
 def _plain(value):

@@ -24,6 +24,7 @@ from .api import (
     SceneGPU,
     check_kernels,
     check_view,
+    plain_camera,
     plain_view,
 )
 
@@ -84,14 +85,14 @@ class LoadedScene:
             return
         check_view(scene.name, *seen)
         camera, background, self.light = plain_view(*seen)
-        if self._seen is None or camera != plain_view(*self._seen)[0]:
+        if self._seen is None or camera != plain_camera(self._seen[0]):
             self.camera = copy.deepcopy(camera)
         self.background = tuple(float(c) for c in background)
         self._seen = copy.deepcopy(seen)
 
     def reset_camera(self) -> None:
         """Back to the scene's own camera (the window's mouse moved this one)."""
-        self.camera = copy.deepcopy(plain_view(self.scene.camera, (), None)[0])
+        self.camera = copy.deepcopy(plain_camera(self.scene.camera))
 
     def write_uniforms(self, slot: int, width: int, height: int) -> None:
         """The view (as follow_scene last took it up), the viewport and the drawables' settings into this slot's
