@@ -142,8 +142,7 @@ def check_range(value) -> tuple | str:
     """`value` as (lo, hi) floats, finite in float32 with lo < hi, or "auto"; ArgumentError otherwise."""
     if isinstance(value, str) and value == "auto":
         return "auto"
-    bounds = (_float32(v) for v in value) if isinstance(value, (tuple, list)) and len(value) == 2 else ()
-    bounds = tuple(bounds)
+    bounds = tuple(_float32(v) for v in value) if isinstance(value, (tuple, list)) and len(value) == 2 else ()
     if len(bounds) != 2 or None in bounds:
         raise ArgumentError(
             f'a colormap range is (lo, hi), two finite numbers, or "auto" (within float32, 3.4e38); not {value!r}'
