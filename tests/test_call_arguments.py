@@ -13,7 +13,7 @@ from renderer import HeadlessRenderer
 from renderer.camera import Camera
 from renderer.errors import ArgumentError, RendererError
 from renderer.scene import Scene
-from tests.scenes_for_tests import FrameMarker
+from tests.scenes_for_tests import FrameMarker, place
 
 W, H = 32, 24
 NUMPY_INTS = [np.int8, np.int16, np.uint8, np.int64]
@@ -63,6 +63,38 @@ def test_the_constructor_refuses_what_is_not_a_scene_instance(scene):
     )
     with pytest.raises(ArgumentError, match=f"scene must be a Scene instance.*{message}"):
         HeadlessRenderer(scene, W, H)
+
+
+class SkipsSuperInit(FrameMarker):
+    def __init__(self, speed=1.0):  # sets its own attribute, but not the parameters and camera Scene's sets
+        self.speed = speed
+
+
+def test_a_scene_whose_init_skipped_super_init_is_refused_before_anything_is_made():
+    with pytest.raises(ArgumentError, match=r"SkipsSuperInit: its __init__ did not call super\(\).__init__"):
+        HeadlessRenderer(SkipsSuperInit(), W, H)
+
+
+class StaticMarker(Scene):
+    """Places its particles once, in setup, at frame 3's column, and defines no update."""
+
+    name = "static-marker"
+    kernels = (place,)
+    camera = FrameMarker.camera
+
+    def setup(self, gpu):
+        positions = gpu.array("positions", (64,), element_shape=(3,))
+        gpu.particles(positions, radius=0.03, color=(1.0, 1.0, 1.0))
+        gpu.kernel("place").bind(positions, 3)()
+
+
+def test_a_static_scene_needs_no_update():
+    with HeadlessRenderer(StaticMarker(), W, H, validate=True) as r:
+        first, later = r.render(1), r.render(5)
+        assert np.array_equal(first, later)
+        with HeadlessRenderer(FrameMarker(), W, H) as marker:
+            assert lit_column(later) == lit_column(marker.render(4))  # frame 3 drawn: what setup placed
+        r.context.check_validation("a scene without update")
 
 
 def test_numpy_integers_are_whole_numbers_everywhere():

@@ -5,6 +5,7 @@ and the validation layer reports no object left alive when the device and instan
 import gc
 import resource
 
+import numpy as np
 import pytest
 import vulkan as vk
 
@@ -319,3 +320,18 @@ def test_a_driver_that_refuses_more_instances_is_named_so(monkeypatch):
     with pytest.raises(NoVulkanDeviceError, match=r"refused a new instance after \d+ made in this process"):
         VulkanContext(instance_extensions=["VK_KHR_surface"])  # a window's: its own instance
     assert "Instance" not in handles.live_counts()
+
+
+@pytest.mark.parametrize("outer_validates", [True, False])
+def test_renderers_with_and_without_validation_live_in_one_process(outer_validates):
+    """Taichi calls the functions it loaded for the last device it was given, from every runtime: they are the
+    loader's trampolines (compute/hooks.py), so a renderer goes on after another on a device with another layer
+    chain (validation on, or off) came and went. The device's own functions crashed the process here."""
+    with HeadlessRenderer(Particles(count=300), 32, 24, validate=outer_validates) as outer:
+        before = outer.render(2)
+        with HeadlessRenderer(Particles(count=300), 32, 24, validate=not outer_validates) as inner:
+            assert np.array_equal(inner.render(2), before)
+            assert np.array_equal(outer.render(2), before)  # both alive
+        assert np.array_equal(outer.render(2), before)  # the other gone
+        if outer_validates:
+            outer.context.check_validation("beside a renderer without validation")

@@ -37,6 +37,11 @@ from ..scene.loaded import LoadedScene
 def check_scene(scene) -> None:
     """ArgumentError unless `scene` is a Scene instance: checked before anything is made, or released."""
     if isinstance(scene, Scene):
+        if not vars(scene).get("_scene_initialized"):  # its parameters unset, its camera the class's
+            raise ArgumentError(
+                f"scene {type(scene).__name__}: its __init__ did not call super().__init__(**values), which sets "
+                "the scene's parameters and its own camera: call it first in __init__"
+            )
         return
     if isinstance(scene, type) and issubclass(scene, Scene):  # a common slip: the class itself
         raise ArgumentError(

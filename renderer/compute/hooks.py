@@ -22,7 +22,10 @@ for the renderer's devices (`register`) a few resolve to the functions here, the
 
 Taichi keeps the functions it loaded in process-wide tables, so a device it creates itself reaches these functions
 too: for a device not registered they only forward. `drain(device)` must run before a registered device is
-destroyed.
+destroyed. Those tables hold the functions of the last device Taichi was given, and every runtime calls them: a
+device's own functions (with or without the validation layer in front) called with another device's handles
+crashed the process (a renderer with validation and one without, in one process). So device functions resolve
+to the loader's trampolines, which dispatch on the handle they are given, whichever device it is.
 """
 
 from __future__ import annotations
@@ -199,14 +202,24 @@ _OURS = {
 }
 
 
+_instance = None  # the instance Taichi last loaded functions for: its device's are resolved through it
+
+
 @_ffi.callback("PFN_vkVoidFunction(VkDevice, const char *)")
 def _device_proc_addr(device, name):
     ours = _OURS.get(_ffi.string(name))
-    return _ffi.cast("PFN_vkVoidFunction", ours) if ours else _lib().vkGetDeviceProcAddr(device, name)
+    if ours:
+        return _ffi.cast("PFN_vkVoidFunction", ours)
+    # the loader's trampoline, which dispatches on the handle it is called with, not the device's own function
+    trampoline = _lib().vkGetInstanceProcAddr(_instance, name) if _instance is not None else _ffi.NULL
+    return trampoline if trampoline != _ffi.NULL else _lib().vkGetDeviceProcAddr(device, name)
 
 
 @_ffi.callback("PFN_vkVoidFunction(VkInstance, const char *)")
 def _instance_proc_addr(instance, name):
+    global _instance
+    if instance != _ffi.NULL:
+        _instance = instance
     wanted = _ffi.string(name)
     if wanted == b"vkGetDeviceProcAddr":
         return _ffi.cast("PFN_vkVoidFunction", _device_proc_addr)

@@ -312,6 +312,7 @@ class Scene:
         self._check_names(values)
         for key, param in self.params.items():
             setattr(self, key, param.check(self.name, key, values.get(key, param.default)))
+        self._scene_initialized = True  # checked when a renderer takes the scene (session.check_scene)
 
     @classmethod
     def _check_names(cls, values: dict) -> None:
@@ -338,8 +339,8 @@ class Scene:
         raise NotImplementedError
 
     def update(self, frame: int, dt: float, input: FrameInput) -> None:
-        """Launch this frame's kernels; `frame` counts from 0 (0 after a reset), `dt` is the time step."""
-        raise NotImplementedError
+        """Launch this frame's kernels; `frame` counts from 0 (0 after a reset), `dt` is the time step. A static
+        scene, which launches nothing after setup, need not define it."""
 
 
 SCENE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
