@@ -7,6 +7,7 @@ in this process (demo.main, which fails before any device starts); a few run as 
 exit status, the stderr and the files a user sees.
 """
 
+import importlib.util
 import math
 import os
 import subprocess
@@ -431,6 +432,29 @@ def test_kernel_redefined_after_the_scene_class_is_refused_when_loaded(tmp_path,
         check_kernels(cls.name, cls.kernels)
     text = str(info.value)
     assert "kernel 'place'" in text and "redefined at" in text and "give each kernel its own name" in text
+
+
+def test_kernel_of_more_arguments_than_a_launch_takes_is_refused_when_the_class_is_defined(tmp_path):
+    """Taichi's ti_launch_kernel takes at most 64 arguments: 65 were refused only at the first frame's launch."""
+    params = ", ".join(f"a{i}: ti.f32" for i in range(64))
+    path = tmp_path / "wide_kernels.py"
+    path.write_text(
+        "import taichi as ti\n\n\n@ti.kernel\n"
+        f"def wide(pos: ti.types.ndarray(dtype=ti.math.vec3, ndim=1), {params}):\n    pass\n\n\n"
+        f"@ti.kernel\ndef widest_allowed({params}):\n    pass\n"
+    )
+    spec = importlib.util.spec_from_file_location("wide_kernels", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["wide_kernels"] = module
+    try:
+        spec.loader.exec_module(module)
+        check_kernels("s", (module.widest_allowed,))
+        with pytest.raises(
+            SceneError, match="kernel 'wide' .* takes 65 arguments; Taichi launches kernels of at most 64"
+        ):
+            check_kernels("s", (module.wide,))
+    finally:
+        del sys.modules["wide_kernels"]
 
 
 def test_kernel_defined_inside_a_function_is_refused():
