@@ -213,6 +213,7 @@ void main() {
     n = len > 1e-12 ? n / len : vec3(0.0, 1.0, 0.0);
     float diffuse = abs(dot(n, normalize(frame.light.xyz)));
     float ambient = frame.light_color.a;
-    imageStore(target, xy, vec4(base * (ambient + (1.0 - ambient) * diffuse * frame.light_color.rgb), 1.0));
+    vec3 shaded = base * (ambient + (1.0 - ambient) * diffuse * frame.light_color.rgb);
+    imageStore(target, xy, vec4(mix(shaded, vec3(0.0), isnan(shaded)), 1.0));  // NaN as 0 (particles_splat.comp)
 #endif
 }

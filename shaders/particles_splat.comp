@@ -245,7 +245,10 @@ void shade(uint i, Sprite s, ivec2 xy) {
     vec2 c = 2.0 * (vec2(xy) + 0.5 - s.win) / s.size;
     // the particle won this pixel: in the disc by SPLAT's rounding, whatever this compilation's (the shading
     // clamps what is outside it to the disc's edge)
-    imageStore(target, xy, vec4(sphere_shading(base, c, normalize(frame.light.xyz), frame.light_color), 1.0));
+    vec3 shaded = sphere_shading(base, c, normalize(frame.light.xyz), frame.light_color);
+    // NaN (a kernel's colour) stored as 0, as the draws' colour attachment writes do; a storage image write of
+    // it is the driver's own (lavapipe: 1)
+    imageStore(target, xy, vec4(mix(shaded, vec3(0.0), isnan(shaded)), 1.0));
 }
 #endif
 

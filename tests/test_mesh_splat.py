@@ -28,10 +28,11 @@ BAD_PIXELS = 12  # of 57,600: see the module's docstring
 class Sheet(WaveMesh):
     """The mesh benchmark's sheet (its `splat` parameter as given); `extra`: "crossing" adds an opaque quad through it (two
     triangles, rasterized: far below the size rule), "transparent" the same quad transparent; `scalars` colours
-    the sheet through a colormap."""
+    the sheet through a colormap; `nan_green` gives half the vertices a NaN green."""
 
     extra = None
     scalars = False
+    nan_green = False
     eye = EYE
 
     def setup(self, gpu):
@@ -44,6 +45,10 @@ class Sheet(WaveMesh):
         if self.scalars:
             values = np.linspace(0.0, 1.0, n * n, dtype=np.float32)
             colour = {"scalars": gpu.array("scalars", data=values), "colormap": "turbo", "range": (0.0, 1.0)}
+        if self.nan_green:
+            values = np.tile(np.float32(COLOR), (n * n, 1))
+            values[: n * n // 2, 1] = np.nan  # the near half's vertices
+            colour = {"colors": gpu.array("colors", data=values, element_shape=(3,))}
         self.draw = gpu.mesh(self.positions, self.normals, self.indices, splat=self.splat, **colour)
         if self.extra is not None:
             quad = np.array(
@@ -128,6 +133,19 @@ def test_colormapped_sheet_splats_its_mapped_colours():
     raster, _, _, _ = render(sheet(False, scalars=True))
     splat, splatting, _, context = render(sheet(True, scalars=True))
     assert splatting
+    assert_same_image(splat, raster, context)
+
+
+def test_nan_colours_splat_as_rasterized():
+    """A NaN colour component reaches the frame as 0, as the rasterizer's colour attachment writes store it, not
+    as the driver's own storage image write makes it (lavapipe: 1)."""
+    raster, _, _, _ = render(sheet(False, nan_green=True))
+    splat, splatting, _, context = render(sheet(True, nan_green=True))
+    assert splatting
+    for pixels in (raster, splat):
+        assert ((pixels[..., 1] == 0) & (pixels[..., 0] > 60)).sum() > 5000 and not (
+            pixels[..., 1] == 255
+        ).any()
     assert_same_image(splat, raster, context)
 
 

@@ -13,6 +13,7 @@ from renderer.app.headless import HeadlessRenderer
 from renderer.camera import Camera
 from renderer.device.memory import read_device_buffer
 from renderer.draw import point_splat
+from renderer.scene import Param, Scene
 from scenes.galaxies import Galaxies
 from scenes.particles import Particles
 
@@ -102,6 +103,39 @@ def test_per_particle_colours_splat_like_sprites(pass_2):
     sprite, _ = render(Sprites(**params), (480, 270), frames=20)
     splat, context = render(Galaxies(**params), (480, 270), frames=20)
     assert_same_image(splat, sprite, context)
+
+
+class NanColours(Scene):
+    """A grid of particles whose every other colour is NaN (a simulation that blew up), one pixel each."""
+
+    name = "nan-colours"
+    camera = Camera(eye=(0.0, 0.0, 2.5))
+    params = {"splat": Param(True, help="splat the small particles")}
+
+    def setup(self, gpu):
+        g = np.linspace(-0.8, 0.8, 40, dtype=np.float32)
+        grid = np.stack(np.meshgrid(g, g), -1).reshape(-1, 2)
+        colours = np.tile(np.float32([0.4, 0.6, 1.0]), (len(grid), 1))
+        colours[::2, 1] = np.nan
+        positions = gpu.array("positions", (len(grid),), element_shape=(3,))
+        positions.write(np.c_[grid, np.zeros(len(grid))].astype(np.float32))
+        colors = gpu.array("colors", (len(grid),), element_shape=(3,))
+        colors.write(colours)
+        gpu.particles(positions, radius=0.002, colors=colors, splat=self.splat)
+
+
+def test_nan_colours_are_black_splatted_as_drawn(pass_2):
+    """A NaN colour component reaches the frame as 0, as the draws' colour attachment writes store it, not as
+    the driver's own storage image write makes it (lavapipe: 1): splatted and sprites alike."""
+    (sprite, _), (splat, context) = (
+        render(NanColours(splat=splat), (160, 120), frames=2) for splat in (False, True)
+    )
+    for pixels in (sprite, splat):
+        green_lost = (pixels[..., 1] == 0) & (pixels[..., 2] > 100)  # the particles of a NaN green
+        assert green_lost.sum() >= 300 and not (pixels[..., 1] == 255).any()
+    if testing.compare_on_this_device(context):
+        comparison = testing.compare(splat[..., :3], sprite[..., :3])
+        assert comparison.bad_fraction < 0.0005, str(comparison)
 
 
 @pytest.mark.parametrize("reason", ["option", "feature"])
