@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,15 @@ import pytest
 from renderer.app import demo
 from renderer.errors import ArgumentError
 from renderer.scene import registry, template
-from renderer.scene.api import Param, ParamError, Scene, SceneError, check_kernels
+from renderer.scene.api import (
+    KernelDebugWarning,
+    Param,
+    ParamError,
+    Scene,
+    SceneError,
+    check_kernels,
+    warn_of_dropped_debug,
+)
 from renderer.scene.registry import SceneNotFoundError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -455,6 +464,26 @@ def test_kernel_of_more_arguments_than_a_launch_takes_is_refused_when_the_class_
             check_kernels("s", (module.wide,))
     finally:
         del sys.modules["wide_kernels"]
+
+
+def test_print_and_assert_in_a_kernel_warn_once_that_they_are_dropped(tmp_path):
+    """Kernels run through Taichi's C API print nothing and check nothing: loading one that uses print or
+    assert says so, once a process; a kernel without them says nothing."""
+    path = tmp_path / "debugging_kernels.py"
+    path.write_text(
+        "import taichi as ti\n\n\n@ti.kernel\ndef chatty(t: ti.f32):\n    print('t', t)\n    assert t < 1\n\n\n"
+        "@ti.kernel\ndef quiet(t: ti.f32):\n    pass\n"
+    )
+    spec = importlib.util.spec_from_file_location("debugging_kernels", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.warns(
+        KernelDebugWarning, match=r"kernel 'chatty' \(.*debugging_kernels.py:4\) uses assert and print\(\)"
+    ):
+        warn_of_dropped_debug("s", (module.chatty, module.quiet))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warn_of_dropped_debug("s", (module.chatty, module.quiet))  # once a process
 
 
 def test_kernel_defined_inside_a_function_is_refused():

@@ -3,12 +3,23 @@
 `from renderer.scene import Scene, Param`."""
 
 from ..camera import Camera, Light
-from .api import NO_INPUT, FrameInput, Param, ParamError, Picked, Scene, SceneError, SceneGPU
+from .api import (
+    NO_INPUT,
+    FrameInput,
+    KernelDebugWarning,
+    Param,
+    ParamError,
+    Picked,
+    Scene,
+    SceneError,
+    SceneGPU,
+)
 
 __all__ = [
     "NO_INPUT",
     "Camera",
     "FrameInput",
+    "KernelDebugWarning",
     "Light",
     "Param",
     "ParamError",

@@ -7,6 +7,7 @@ Vulkan or Taichi call; the same class renders in a window, headless, and under t
 
 from __future__ import annotations
 
+import ast
 import copy
 import dataclasses
 import inspect
@@ -14,6 +15,8 @@ import math
 import numbers
 import re
 import sys
+import textwrap
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -406,6 +409,46 @@ def check_kernels(scene: str, kernels) -> None:
                 f"kernels of at most {MAX_KERNEL_ARGUMENTS}: pass some of the values in an array instead"
             )
         seen[name] = func
+
+
+class KernelDebugWarning(UserWarning):
+    """A scene's kernel calls print or uses assert: kernels compiled for the renderer (Taichi's AOT modules, run
+    through its C API) drop both, so nothing is printed and nothing is checked."""
+
+
+_warned_debug: set = set()  # the kernels warned of: once a process each
+
+
+def warn_of_dropped_debug(scene: str, kernels) -> None:
+    """KernelDebugWarning, once a process for each kernel that calls print or uses assert."""
+    for kernel in kernels:
+        func = inspect.unwrap(kernel)
+        if func in _warned_debug:
+            continue
+        _warned_debug.add(func)
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+        except (OSError, TypeError, SyntaxError):
+            continue  # no source to read: the compiler says so
+        dropped = sorted(
+            {
+                "assert" if isinstance(node, ast.Assert) else "print()"
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Assert)
+                or (
+                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
+                )
+            }
+        )
+        if dropped:
+            warnings.warn(
+                KernelDebugWarning(
+                    f"scene {scene!r}: kernel {func.__name__!r} ({_origin(func)}) uses {' and '.join(dropped)}, "
+                    "which kernels run by the renderer drop (Taichi's C API has no print and no debug checks): "
+                    "write what you want to see into an array and read() it, or check it on the host"
+                ),
+                stacklevel=3,
+            )
 
 
 def _triple(value) -> bool:

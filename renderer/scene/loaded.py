@@ -26,6 +26,7 @@ from .api import (
     check_view,
     plain_camera,
     plain_view,
+    warn_of_dropped_debug,
 )
 
 
@@ -50,6 +51,7 @@ class LoadedScene:
         try:
             if scene.kernels:  # a scene may draw static data and launch nothing
                 check_kernels(scene.name, scene.kernels)  # again: a kernel's name may mean another one by now
+                warn_of_dropped_debug(scene.name, scene.kernels)
                 refs = [aot.KernelRef.of(k) for k in scene.kernels]
                 self.module = aot.load_kernels(
                     runtime, refs, context.taichi_capabilities, name=f"scene {scene.name!r}"
