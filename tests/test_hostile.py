@@ -1,6 +1,7 @@
 """Misuse that used to escape as a raw exception from inside the framework, or to do something silently wrong:
 each is one typed error naming what was wrong."""
 
+import math
 import os
 import subprocess
 import sys
@@ -39,6 +40,11 @@ SETUP_MISTAKES = {
     "particle radius nan": (lambda g: g.particles(_vec(g), radius=float("nan")), "radius must be a positive"),
     "particle radius negative": (lambda g: g.particles(_vec(g), radius=-1), "radius must be a positive"),
     "particle colour of text": (lambda g: g.particles(_vec(g), color=(1, "x", 0)), "particle color must be"),
+    "particle colour above 1": (lambda g: g.particles(_vec(g), color=(2, 0.5, 0)), "three numbers in 0..1"),
+    "mesh colour below 0": (
+        lambda g: g.mesh(_vec(g, "p"), _vec(g, "n"), g.array("i", (3,), dtype="uint32"), color=(-1, 0, 0)),
+        "mesh color must be an RGB colour: three numbers in 0..1",
+    ),
     "mesh of a list": (
         lambda g: g.mesh(_vec(g, "p"), _vec(g, "n"), [0, 1, 2]),
         "mesh indices must be an array",
@@ -74,6 +80,48 @@ def test_setup_mistake_is_a_scene_error(case):
     with pytest.raises(SceneError, match="setup failed") as info:
         HeadlessRenderer(Mistaken(), 32, 24)
     assert expected in str(info.value)
+
+
+class SetsItsDraw(FrameMarker):
+    """Sets `name` = `value` on its particles draw in update()."""
+
+    name, value = "count", 64
+
+    def setup(self, gpu):
+        super().setup(gpu)
+        self.draw = gpu.drawables[-1]
+
+    def update(self, frame, dt, input):
+        super().update(frame, dt, input)
+        setattr(self.draw, self.name, self.value)
+
+
+@pytest.mark.parametrize("name, value", [("color", (1.0, 0.0, 0.0)), ("visible", False), ("raduis", 0.5)])
+def test_a_draw_refuses_an_attribute_that_nothing_would_read(name, value):
+    """`draw.color = ...` from update() added an attribute that nothing read: the frame stayed as it was."""
+    scene = SetsItsDraw()
+    scene.name, scene.value = name, value
+    with HeadlessRenderer(scene, 32, 24) as r:
+        with pytest.raises(
+            ArgumentError, match=rf"particles draw has no setting '{name}'.*\(colormap, count,"
+        ):
+            r.render(1)
+        assert not hasattr(r.scene.draw, name)
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [(0.0, "radius must be a positive number"), (math.nan, "radius must be a finite number")],
+)
+def test_a_particle_radius_set_from_update_is_checked(value, message):
+    scene = SetsItsDraw()
+    scene.name, scene.value = "radius", value
+    with HeadlessRenderer(scene, 32, 24) as r:
+        with pytest.raises(ArgumentError, match=message):
+            r.render(1)
+        scene.value = 0.05
+        r.render(1)
+        assert r.scene.draw.radius == 0.05
 
 
 def test_a_one_number_shape_is_one_dimension():

@@ -132,11 +132,22 @@ class Drawable(abc.ABC):
     )
     what = "draw"  # what messages call it: "particles draw", "colormap", ...
     _released = False  # destroy() ran: the scene that made it was closed or switched away
+    _sealed = False  # handed to the scene (SceneGPU): from then on no new attribute can be set
 
     def __setattr__(self, name: str, value) -> None:
-        # a setting (count, opacity, colormap, range, transform, ...) of a released draw would be silently lost
-        if self._released and isinstance(getattr(type(self), name, None), property):
-            self._live(f"its {name} cannot be set")
+        if isinstance(getattr(type(self), name, None), property):
+            # a setting (count, opacity, colormap, range, transform, ...) of a released draw would be lost
+            if self._released:
+                self._live(f"its {name} cannot be set")
+        elif self._sealed and not name.startswith("_") and not hasattr(self, name):
+            # `draw.color = ...` would add an attribute that nothing reads: the frame silently unchanged
+            settable = sorted(
+                key for key in dir(type(self)) if getattr(getattr(type(self), key), "fset", None) is not None
+            )
+            raise ArgumentError(
+                f"this {self.what} has no setting {name!r}, nothing would read it: what it draws is fixed when it "
+                f"is made, but for its settings ({', '.join(settable) or 'none'})"
+            )
         super().__setattr__(name, value)
 
     def _live(self, what: str) -> None:

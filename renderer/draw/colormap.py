@@ -169,7 +169,7 @@ class ScalarColors(Drawable):
     def record_before_pass(self, cb, slot: int, target) -> None:
         # after the previous frames' reads of the range and colours (the same queue): then write them
         pipeline_barrier(cb, READERS, TRANSFER_STAGE | COMPUTE_STAGE)
-        self.push = np.array([self.count, colormaps.NAMES.index(self._name) * colormaps.SIZE], np.uint32)
+        self._push = np.array([self.count, colormaps.NAMES.index(self._name) * colormaps.SIZE], np.uint32)
         if self.auto:
             vk.vkCmdFillBuffer(cb, self.range_bits.handle, 0, 4, 0xFFFFFFFF)
             vk.vkCmdFillBuffer(cb, self.range_bits.handle, 4, 4, 0)
@@ -189,7 +189,9 @@ class ScalarColors(Drawable):
         bind = vk.VK_PIPELINE_BIND_POINT_COMPUTE
         vk.vkCmdBindPipeline(cb, bind, pipeline)
         vk.vkCmdBindDescriptorSets(cb, bind, layout, 0, 1, [self.set], 0, None)
-        vk.vkCmdPushConstants(cb, layout, vk.VK_SHADER_STAGE_COMPUTE_BIT, 0, 8, vk.ffi.from_buffer(self.push))
+        vk.vkCmdPushConstants(
+            cb, layout, vk.VK_SHADER_STAGE_COMPUTE_BIT, 0, 8, vk.ffi.from_buffer(self._push)
+        )
         vk.vkCmdDispatch(cb, groups, 1, 1)
 
     def record(self, cb, slot: int) -> None:

@@ -17,9 +17,10 @@ vertex input, and a storage buffer of the splat).
 
 from __future__ import annotations
 
+from ..checks import checked_number
 from ..device import shaders, vk
 from ..device.memory import Buffer
-from ..errors import RendererError
+from ..errors import ArgumentError, RendererError
 from .base import Drawable, FrameView, check_count, check_usage, light_color
 from .point_splat import NEXT_ID, PointSplat, pass_count, supported
 from .uniforms import Std140
@@ -85,7 +86,7 @@ class ParticleDraw(Drawable):
         self._count = count
         self.radii = radii
         self.make_transparent(1.0 if opacity is None and color_width == 4 else opacity)
-        self.radius, self.light = (1.0 if radii is not None else radius), light
+        self._radius, self.light = (1.0 if radii is not None else radius), light
         self.splatting = False  # in the frame being recorded
         with self.destroyed_on_failure():
             color_rate = self.color_input_rate(colors, color, "particle colour")
@@ -110,6 +111,23 @@ class ParticleDraw(Drawable):
                 )
 
     @property
+    def radius(self) -> float:
+        """The particles' radius in world units; set it from update() (drawn that frame). A draw of per-particle
+        `radii` reads them instead (its radius is 1): write that array."""
+        return self._radius
+
+    @radius.setter
+    def radius(self, value) -> None:
+        if self.radii is not None:
+            raise ArgumentError(
+                "this particles draw takes its radii from its `radii` array: write that array"
+            )
+        value = checked_number("radius", value)
+        if value <= 0:
+            raise ArgumentError(f"radius must be a positive number, not {value!r}")
+        self._radius = value
+
+    @property
     def count(self) -> int:
         """How many particles are drawn: the first `count` of the arrays; set it from update(), from 0 to the
         number the draw was made with (the frames record again, once each)."""
@@ -131,7 +149,7 @@ class ParticleDraw(Drawable):
             "view_proj": view.view_projection,
             "color": (1.0, 1.0, 1.0, self.opacity),
             "light": self.light if view.light is None else view.view[:3, :3] @ view.light.direction,
-            "params": (self.radius, view.projection_scale * view.height, max_size),
+            "params": (self._radius, view.projection_scale * view.height, max_size),
             "light_color": light_color(view.light, self.AMBIENT),
         }
 

@@ -654,7 +654,7 @@ class SceneGPU:
         return value
 
     def _color(self, what: str, value) -> tuple:
-        if not _triple(value):
+        if not (_triple(value) and all(0 <= c <= 1 for c in value)):
             raise self._refuse(f"{what} must be {COLOR_HELP}, not {value!r}")
         return tuple(float(c) for c in value)
 
@@ -703,8 +703,7 @@ class SceneGPU:
         mapped = ScalarColors(
             self.context, self.render_pass, scalars.buffer, positions.shape[0], colormap, value_range
         )
-        self.drawables.append(mapped)
-        return mapped
+        return self._added(mapped)
 
     @staticmethod
     def _color_source(mapped, colors) -> dict:
@@ -717,10 +716,12 @@ class SceneGPU:
         return {"colors": colors.buffer, "color_width": 4 if colors.element_shape == (4,) else 3}
 
     def _added(self, draw, mapped=None):
-        """`draw` among the scene's drawables, with its colours mapped through `mapped` (ScalarColors) if given."""
+        """`draw` among the scene's drawables, with its colours mapped through `mapped` (ScalarColors) if given;
+        from now on only its settings can be set (Drawable.__setattr__)."""
         if mapped is not None:
             draw.colormap = mapped
         self.drawables.append(draw)
+        draw._sealed = True
         return draw
 
     def array(
@@ -823,8 +824,7 @@ class SceneGPU:
             smooth=self._flag("quad smooth", smooth),
             stretch=self._flag("quad stretch", stretch),
         )
-        self.drawables.append(draw)
-        return draw
+        return self._added(draw)
 
     def _check_indices(self, indices) -> None:
         """Refuse draw indices that are not a 1-D uint32 array of the scene's (None: no indices)."""
@@ -959,8 +959,7 @@ class SceneGPU:
             cull=cull,
             depth_compare=depth_compare,
         )
-        self.drawables.append(draw)
-        return draw
+        return self._added(draw)
 
     def lines(
         self,
@@ -1299,8 +1298,7 @@ class SceneGPU:
             opacity=opacity,
             color_width=color_width,
         )
-        self.drawables.append(draw)
-        return draw
+        return self._added(draw)
 
     def destroy_drawables(self) -> None:
         """Release every draw the scene made (the GPU idle); the first step of releasing the scene."""
