@@ -214,6 +214,7 @@ void main() {
     float diffuse = abs(dot(n, normalize(frame.light.xyz)));
     float ambient = frame.light_color.a;
     vec3 shaded = base * (ambient + (1.0 - ambient) * diffuse * frame.light_color.rgb);
-    imageStore(target, xy, vec4(mix(shaded, vec3(0.0), isnan(shaded)), 1.0));  // NaN as 0 (particles_splat.comp)
+    bvec3 nan = greaterThan(floatBitsToUint(shaded) & 0x7fffffffu, uvec3(0x7f800000u));
+    imageStore(target, xy, vec4(mix(shaded, vec3(0.0), nan), 1.0));  // NaN as 0 (see particles_splat.comp)
 #endif
 }

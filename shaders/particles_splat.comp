@@ -247,8 +247,9 @@ void shade(uint i, Sprite s, ivec2 xy) {
     // clamps what is outside it to the disc's edge)
     vec3 shaded = sphere_shading(base, c, normalize(frame.light.xyz), frame.light_color);
     // NaN (a kernel's colour) stored as 0, as the draws' colour attachment writes do; a storage image write of
-    // it is the driver's own (lavapipe: 1)
-    imageStore(target, xy, vec4(mix(shaded, vec3(0.0), isnan(shaded)), 1.0));
+    // it is the driver's own (lavapipe: 1). By its bits: a compiler may take isnan() to be false
+    imageStore(target, xy, vec4(mix(shaded, vec3(0.0), greaterThan(floatBitsToUint(shaded) & 0x7fffffffu,
+                                                                    uvec3(0x7f800000u))), 1.0));
 }
 #endif
 

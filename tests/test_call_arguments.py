@@ -4,6 +4,7 @@ failing later), numpy integers are whole numbers everywhere (converted: no arith
 something not a Scene instance is refused before the old scene is released, and two frames_iter of one
 renderer never take each other's frames."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -73,6 +74,24 @@ class SkipsSuperInit(FrameMarker):
 def test_a_scene_whose_init_skipped_super_init_is_refused_before_anything_is_made():
     with pytest.raises(ArgumentError, match=r"SkipsSuperInit: its __init__ did not call super\(\).__init__"):
         HeadlessRenderer(SkipsSuperInit(), W, H)
+
+
+@dataclasses.dataclass(eq=False)
+class DataMarker(FrameMarker):
+    speed: float = 1.0
+
+    def __post_init__(self):
+        super().__init__()
+
+
+def test_a_dataclass_scene_calls_super_init_from_post_init():
+    with HeadlessRenderer(DataMarker(speed=2.0), W, H) as r:
+        assert r.scene.speed == 2.0 and lit_column(r.render(4)) > 0
+    plain = dataclasses.dataclass(eq=False)(
+        type("PlainDataMarker", (FrameMarker,), {"__annotations__": {"x": int}})
+    )
+    with pytest.raises(ArgumentError, match=r"call it first in __init__ \(in a dataclass's __post_init__\)"):
+        HeadlessRenderer(plain(x=1), W, H)
 
 
 class StaticMarker(Scene):

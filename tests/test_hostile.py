@@ -96,17 +96,25 @@ class SetsItsDraw(FrameMarker):
         setattr(self.draw, self.name, self.value)
 
 
-@pytest.mark.parametrize("name, value", [("color", (1.0, 0.0, 0.0)), ("visible", False), ("raduis", 0.5)])
-def test_a_draw_refuses_an_attribute_that_nothing_would_read(name, value):
-    """`draw.color = ...` from update() added an attribute that nothing read: the frame stayed as it was."""
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("color", (1.0, 0.0, 0.0), " has no setting 'color'"),
+        ("raduis", 0.5, " has no setting 'raduis'"),
+        ("splat", None, "'s splat is fixed when it is made"),
+        ("transparent", True, "'s transparent is fixed when it is made"),
+    ],
+)
+def test_a_draw_refuses_an_attribute_that_nothing_would_read(name, value, message):
+    """`draw.color = ...` from update() added an attribute that nothing read, and `draw.splat = None` replaced
+    one the recorded frames did not read again (and lost the splat's GPU objects): the frame stayed as it was."""
     scene = SetsItsDraw()
     scene.name, scene.value = name, value
     with HeadlessRenderer(scene, 32, 24) as r:
-        with pytest.raises(
-            ArgumentError, match=rf"particles draw has no setting '{name}'.*\(colormap, count,"
-        ):
+        before = getattr(r.scene.draw, name, "absent")
+        with pytest.raises(ArgumentError, match=rf"particles draw{message}: .* settings: colormap, count,"):
             r.render(1)
-        assert not hasattr(r.scene.draw, name)
+        assert getattr(r.scene.draw, name, "absent") is before
 
 
 @pytest.mark.parametrize(
@@ -119,9 +127,12 @@ def test_a_particle_radius_set_from_update_is_checked(value, message):
     with HeadlessRenderer(scene, 32, 24) as r:
         with pytest.raises(ArgumentError, match=message):
             r.render(1)
+        scene.value = 0.01
+        small = r.render(1)
         scene.value = 0.05
-        r.render(1)
+        large = r.render(1)
         assert r.scene.draw.radius == 0.05
+        assert (large[..., 0] > 128).sum() > 2 * (small[..., 0] > 128).sum()  # drawn larger
 
 
 def test_a_one_number_shape_is_one_dimension():

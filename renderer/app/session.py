@@ -40,7 +40,8 @@ def check_scene(scene) -> None:
         if not vars(scene).get("_scene_initialized"):  # its parameters unset, its camera the class's
             raise ArgumentError(
                 f"scene {type(scene).__name__}: its __init__ did not call super().__init__(**values), which sets "
-                "the scene's parameters and its own camera: call it first in __init__"
+                "the scene's parameters and its own camera: call it first in __init__ (in a dataclass's "
+                "__post_init__)"
             )
         return
     if isinstance(scene, type) and issubclass(scene, Scene):  # a common slip: the class itself

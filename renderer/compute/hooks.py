@@ -30,6 +30,8 @@ to the loader's trampolines, which dispatch on the handle they are given, whiche
 
 from __future__ import annotations
 
+import contextlib
+
 import cffi
 
 from .. import interrupts
@@ -202,7 +204,23 @@ _OURS = {
 }
 
 
-_instance = None  # the instance Taichi last loaded functions for: its device's are resolved through it
+_instance = (
+    None  # inside `resolving()`: the instance Taichi loads functions for, its device's resolved through it
+)
+_resolving = False
+
+
+@contextlib.contextmanager
+def resolving():
+    """Around a call in which Taichi loads its Vulkan functions (ti_import_vulkan_runtime,
+    ti_create_vulkan_runtime_ext): its device functions then resolve to the loader's trampolines, through the
+    instance it loads them for. No instance handle is kept after (it may be destroyed before the next)."""
+    global _instance, _resolving
+    _resolving = True
+    try:
+        yield
+    finally:
+        _instance, _resolving = None, False
 
 
 @_ffi.callback("PFN_vkVoidFunction(VkDevice, const char *)")
@@ -211,6 +229,8 @@ def _device_proc_addr(device, name):
     if ours:
         return _ffi.cast("PFN_vkVoidFunction", ours)
     # the loader's trampoline, which dispatches on the handle it is called with, not the device's own function
+    # (unlike the device's lookup, it is not NULL for an extension the device did not enable: Taichi calls
+    # only those it enabled)
     trampoline = _lib().vkGetInstanceProcAddr(_instance, name) if _instance is not None else _ffi.NULL
     return trampoline if trampoline != _ffi.NULL else _lib().vkGetDeviceProcAddr(device, name)
 
@@ -218,7 +238,7 @@ def _device_proc_addr(device, name):
 @_ffi.callback("PFN_vkVoidFunction(VkInstance, const char *)")
 def _instance_proc_addr(instance, name):
     global _instance
-    if instance != _ffi.NULL:
+    if _resolving and instance != _ffi.NULL:
         _instance = instance
     wanted = _ffi.string(name)
     if wanted == b"vkGetDeviceProcAddr":

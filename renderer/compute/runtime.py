@@ -86,7 +86,8 @@ class TaichiRuntime:
         info.device = ffi.cast("VkDevice", h["device"])
         info.compute_queue = info.graphics_queue = ffi.cast("VkQueue", h["queue"])
         info.compute_queue_family_index = info.graphics_queue_family_index = context.queue_family
-        handle = api.call("ti_import_vulkan_runtime", info)
+        with taichi_hooks.resolving():
+            handle = api.call("ti_import_vulkan_runtime", info)
         if handle == ffi.NULL:
             raise RendererError("ti_import_vulkan_runtime returned no runtime and no error")
         runtime = cls(handle, imported=True, context=context)
@@ -102,7 +103,10 @@ class TaichiRuntime:
         dev = [ffi.new("char[]", e.encode()) for e in device_extensions]
         inst_arr = ffi.new("const char *[]", inst) if inst else ffi.NULL
         dev_arr = ffi.new("const char *[]", dev) if dev else ffi.NULL
-        handle = api.call("ti_create_vulkan_runtime_ext", api_version, len(inst), inst_arr, len(dev), dev_arr)
+        with taichi_hooks.resolving():
+            handle = api.call(
+                "ti_create_vulkan_runtime_ext", api_version, len(inst), inst_arr, len(dev), dev_arr
+            )
         if handle == ffi.NULL:
             raise RendererError(
                 "ti_create_vulkan_runtime_ext created no runtime: is a Vulkan driver installed?"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,6 +107,11 @@ class RenderTarget:
         return self.timeline.span(cb, self.slot, name)
 
 
+def _renderer_code(frame) -> bool:
+    """Whether `frame` runs the renderer's own code (its modules are renderer.*), not a scene's."""
+    return frame.f_globals.get("__name__", "").startswith("renderer.")
+
+
 class Drawable(abc.ABC):
     """What a frame calls on every drawable, and what they share: per-frame uniforms laid out by the class's
     `UNIFORMS` (`FrameUniforms`, binding 0 of set 0), a graphics pipeline and its layout (the render pass's,
@@ -132,21 +138,27 @@ class Drawable(abc.ABC):
     )
     what = "draw"  # what messages call it: "particles draw", "colormap", ...
     _released = False  # destroy() ran: the scene that made it was closed or switched away
-    _sealed = False  # handed to the scene (SceneGPU): from then on no new attribute can be set
+    _sealed = (
+        False  # handed to the scene (SceneGPU): from then on the scene can set its settings (properties) only
+    )
 
     def __setattr__(self, name: str, value) -> None:
         if isinstance(getattr(type(self), name, None), property):
             # a setting (count, opacity, colormap, range, transform, ...) of a released draw would be lost
             if self._released:
                 self._live(f"its {name} cannot be set")
-        elif self._sealed and not name.startswith("_") and not hasattr(self, name):
-            # `draw.color = ...` would add an attribute that nothing reads: the frame silently unchanged
+        elif self._sealed and not name.startswith("_") and not _renderer_code(sys._getframe(1)):
+            # the scene's `draw.color = ...` would add an attribute that nothing reads, and `draw.splat = None`
+            # change one that the recorded frames do not read again (or lose what it owns): the frame silently
+            # unchanged
             settable = sorted(
                 key for key in dir(type(self)) if getattr(getattr(type(self), key), "fset", None) is not None
             )
+            what = (
+                f"'s {name} is fixed when it is made" if hasattr(self, name) else f" has no setting {name!r}"
+            )
             raise ArgumentError(
-                f"this {self.what} has no setting {name!r}, nothing would read it: what it draws is fixed when it "
-                f"is made, but for its settings ({', '.join(settable) or 'none'})"
+                f"this {self.what}{what}: nothing would read a new value; its settings: {', '.join(settable)}"
             )
         super().__setattr__(name, value)
 

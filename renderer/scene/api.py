@@ -425,7 +425,6 @@ def warn_of_dropped_debug(scene: str, kernels) -> None:
         func = inspect.unwrap(kernel)
         if func in _warned_debug:
             continue
-        _warned_debug.add(func)
         try:
             tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
         except (OSError, TypeError, SyntaxError):
@@ -441,14 +440,18 @@ def warn_of_dropped_debug(scene: str, kernels) -> None:
             }
         )
         if dropped:
-            warnings.warn(
+            code = func.__code__  # the warning points at the kernel
+            warnings.warn_explicit(
                 KernelDebugWarning(
-                    f"scene {scene!r}: kernel {func.__name__!r} ({_origin(func)}) uses {' and '.join(dropped)}, "
-                    "which kernels run by the renderer drop (Taichi's C API has no print and no debug checks): "
-                    "write what you want to see into an array and read() it, or check it on the host"
+                    f"scene {scene!r}: kernel {func.__name__!r} uses {' and '.join(dropped)}, which kernels run "
+                    "by the renderer drop (Taichi's C API has no print and no debug checks): write what you want "
+                    "to see into an array and read() it, or check it on the host"
                 ),
-                stacklevel=3,
+                KernelDebugWarning,
+                code.co_filename,
+                code.co_firstlineno,
             )
+        _warned_debug.add(func)
 
 
 def _triple(value) -> bool:
