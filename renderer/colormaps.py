@@ -153,7 +153,8 @@ def check_range(value) -> tuple | str:
 
 
 def sample(name: str, scalars, lo: float, hi: float) -> np.ndarray:
-    """The colours (..., 3) float32 that scalars map to with the range (lo, hi), as the GPU maps them: a NaN
+    """The colours (..., 3) float32 that scalars map to with the range (lo, hi), as the GPU maps them (to the
+    bit on a CPU driver; a GPU's division may differ in the last bit): a NaN
     scalar to the first entry, every scalar to the middle of the map where lo == hi (or lo > hi), as "auto"
     does for scalars all equal. lo and hi are finite in float32 (ArgumentError)."""
     entries = table(name)

@@ -76,10 +76,14 @@ class Toggling(Particles):
         self.background = (0.1 * (frame % 3), 0.2, 0.3)
 
 
+SPRITE_TIES = 16  # pixels a frame that may differ run to run on a GPU (see below)
+
+
 def frames_with_and_without_the_depth_skip(monkeypatch, make_scene, size, frames: int) -> tuple[list, list]:
     """`frames` frames of `make_scene()` at `size` with the depth cleared every frame and with the clear skipped
     where the pass draws nothing (offscreen.SKIP_EMPTY_DEPTH_CLEAR), under validation, with each way of clearing
-    before the pass (CLEARS): asserts they are all equal and that the conditional clear was recorded; returns
+    before the pass (CLEARS): asserts they are all equal (on a GPU, but for SPRITE_TIES) and that the conditional
+    clear was recorded; returns
     the frames and, for each, the count of draws that drew in its pass (the clear skipped where 0)."""
     predicated = []
     clear_if = offscreen.record_depth_clear_if
@@ -101,9 +105,13 @@ def frames_with_and_without_the_depth_skip(monkeypatch, make_scene, size, frames
                         counts[mode].append(int(read_device_buffer(r.context, count, np.uint32)[0]))
                 r.context.check_validation(f"cleared by {mode}, skip {skip}")
     assert predicated  # the frames were recorded with the conditional clear
+    # a GPU draws large particles' sprites in the order its atomics listed them, and of two at one depth the first
+    # drawn wins: two runs of the same frames differ there (the H100: up to 5 pixels a frame, skip or not)
+    ties = 0 if r.context.device_type == "CPU" else SPRITE_TIES
     for key, frames_made in made.items():
         for frame, (a, b) in enumerate(zip(made["pass", False], frames_made, strict=True)):
-            assert np.array_equal(a, b), (key, frame)
+            differ = int((a != b).any(axis=2).sum())
+            assert differ <= ties, (key, frame, differ)
     assert counts["pass"] == counts["transfer"] == counts["compute"]
     return made["pass", True], counts["pass"]
 
