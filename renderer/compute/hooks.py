@@ -204,9 +204,8 @@ _OURS = {
 }
 
 
-_instance = (
-    None  # inside `resolving()`: the instance Taichi loads functions for, its device's resolved through it
-)
+# inside `resolving()`: the instance Taichi loads functions for, its device's resolved through it
+_instance = None
 _resolving = False
 
 

@@ -138,9 +138,8 @@ class Drawable(abc.ABC):
     )
     what = "draw"  # what messages call it: "particles draw", "colormap", ...
     _released = False  # destroy() ran: the scene that made it was closed or switched away
-    _sealed = (
-        False  # handed to the scene (SceneGPU): from then on the scene can set its settings (properties) only
-    )
+    # handed to the scene (SceneGPU): from then on the scene can set its settings (properties) only
+    _sealed = False
 
     def __setattr__(self, name: str, value) -> None:
         if isinstance(getattr(type(self), name, None), property):

@@ -354,16 +354,16 @@ def _origin(func) -> str:
     return f"{code.co_filename}:{code.co_firstlineno}" if code else repr(func)
 
 
-MAX_KERNEL_ARGUMENTS = (
-    64  # Taichi 1.7.4's C API: ti_launch_kernel refuses more (TI_ERROR_ARGUMENT_OUT_OF_RANGE)
-)
+# Taichi 1.7.4's C API: ti_launch_kernel refuses more (TI_ERROR_ARGUMENT_OUT_OF_RANGE)
+MAX_KERNEL_ARGUMENTS = 64
 
 
 def check_kernels(scene: str, kernels) -> None:
     """Refuse a `kernels` declaration that the compiler would get wrong: something not a top-level
     `@ti.kernel`, two kernels of one name (a compiled module holds one kernel per name: one would silently win,
     or the other be reported missing), a kernel of more arguments than a launch takes, or a kernel whose name in
-    its module now means another function (the compiler finds kernels by module and name). Checked when the class is defined and again when it is loaded."""
+    its module now means another function (the compiler finds kernels by module and name). Checked when the
+    class is defined and again when it is loaded."""
     if not isinstance(kernels, (tuple, list)):
         hint = " (one kernel: `kernels = (step,)`, with the comma)" if callable(kernels) else ""
         raise SceneError(
