@@ -468,11 +468,14 @@ def test_kernel_of_more_arguments_than_a_launch_takes_is_refused_when_the_class_
 
 def test_print_and_assert_in_a_kernel_warn_once_that_they_are_dropped(tmp_path):
     """Kernels run through Taichi's C API print nothing and check nothing: loading one that uses print or
-    assert says so, once a process; a kernel without them says nothing."""
+    assert, itself or in the ti.funcs it calls, says so, once a process; a kernel without them says nothing."""
     path = tmp_path / "debugging_kernels.py"
     path.write_text(
         "import taichi as ti\n\n\n@ti.kernel\ndef chatty(t: ti.f32):\n    print('t', t)\n    assert t < 1\n\n\n"
-        "@ti.kernel\ndef quiet(t: ti.f32):\n    pass\n"
+        "@ti.kernel\ndef quiet(t: ti.f32):\n    pass\n\n\n"
+        "@ti.func\ndef checks(t):\n    assert t < 1\n    return t\n\n\n"
+        "@ti.func\ndef calls_checks(t):\n    return checks(t) + 1\n\n\n"
+        "@ti.kernel\ndef through_funcs(t: ti.f32):\n    x = calls_checks(t)\n"
     )
     spec = importlib.util.spec_from_file_location("debugging_kernels", path)
     module = importlib.util.module_from_spec(spec)
@@ -483,6 +486,8 @@ def test_print_and_assert_in_a_kernel_warn_once_that_they_are_dropped(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_of_dropped_debug("s", (module.chatty, module.quiet))  # once a process
+    with pytest.warns(KernelDebugWarning, match=r"kernel 'through_funcs' uses assert,"):
+        warn_of_dropped_debug("s", (module.through_funcs,))  # in a ti.func a ti.func it calls calls
 
 
 def test_kernel_defined_inside_a_function_is_refused():

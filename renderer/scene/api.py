@@ -419,26 +419,42 @@ class KernelDebugWarning(UserWarning):
 _warned_debug: set = set()  # the kernels warned of: once a process each
 
 
+def _dropped_debug(func, seen: set) -> set[str]:
+    """ "print()" and "assert" where `func`'s body uses them, or the body of a `ti.func` it calls (by a name of its
+    module, or module.name), each function read once."""
+    seen.add(func)
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
+    except (OSError, TypeError, SyntaxError):
+        return set()  # no source to read: the compiler says so
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            found.add("assert")
+        elif isinstance(node, ast.Call):
+            callee = node.func
+            if isinstance(callee, ast.Name) and callee.id == "print":
+                found.add("print()")
+                continue
+            if isinstance(callee, ast.Name):
+                called = func.__globals__.get(callee.id)
+            elif isinstance(callee, ast.Attribute) and isinstance(callee.value, ast.Name):
+                called = getattr(func.__globals__.get(callee.value.id), callee.attr, None)
+            else:
+                continue
+            if getattr(called, "_is_taichi_function", False) and inspect.unwrap(called) not in seen:
+                found |= _dropped_debug(inspect.unwrap(called), seen)
+    return found
+
+
 def warn_of_dropped_debug(scene: str, kernels) -> None:
-    """KernelDebugWarning, once a process for each kernel that calls print or uses assert."""
+    """KernelDebugWarning, once a process for each kernel that calls print or uses assert, itself or in a
+    `ti.func` it calls."""
     for kernel in kernels:
         func = inspect.unwrap(kernel)
         if func in _warned_debug:
             continue
-        try:
-            tree = ast.parse(textwrap.dedent(inspect.getsource(func)))
-        except (OSError, TypeError, SyntaxError):
-            continue  # no source to read: the compiler says so
-        dropped = sorted(
-            {
-                "assert" if isinstance(node, ast.Assert) else "print()"
-                for node in ast.walk(tree)
-                if isinstance(node, ast.Assert)
-                or (
-                    isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print"
-                )
-            }
-        )
+        dropped = sorted(_dropped_debug(func, set()))
         if dropped:
             code = func.__code__  # the warning points at the kernel
             warnings.warn_explicit(
