@@ -10,7 +10,7 @@ import taichi as ti
 
 from renderer import Camera, HeadlessRenderer, Scene
 from renderer.draw.transform import check_transform
-from renderer.errors import RendererError
+from renderer.errors import ArgumentError, RendererError
 from renderer.scene.api import SceneError
 from renderer.testing import assert_matches_reference, compare_on_this_device
 
@@ -193,6 +193,37 @@ def test_quad_placed_in_3d(request):
     turned = Picture(fullscreen=False, transform=translation(0.1, 0.3, 0.2) @ rotation_y(60.0))
     turned.camera = Camera(eye=(0.6, 0.8, 2.2))
     check_reference(render(turned), "transforms_quad_3d.png", request)
+
+
+class Resized(Picture):
+    """The quad's size and stretch set from update(): from frame 1 on, `settings`."""
+
+    settings: dict = {}
+
+    def update(self, frame, dt, input):
+        super().update(frame, dt, input)
+        if frame >= 1:
+            for name, value in self.settings.items():
+                setattr(self.quad, name, value)
+
+
+def test_quad_size_and_stretch_are_settings():
+    resized = Resized(fullscreen=False)
+    resized.settings = {"size": (0.5, 0.25)}
+    assert lit_box(render(resized)) == (56, 71, 48, 79)  # half the 1 x 0.5 quad, centred
+    stretched = Resized()
+    stretched.settings = {"stretch": True}
+    assert (render(stretched) != BACKGROUND).any(axis=-1).all()  # the letterbox's bars gone
+    for settings, message in (
+        ({"size": (1.0, 0.0)}, r"quad size must be two positive numbers \(width, height\), not \(1.0, 0.0\)"),
+        ({"size": (1.0, float("nan"))}, "quad size must be two positive numbers"),
+        ({"stretch": "yes"}, "stretch must be True or False, not 'yes'"),
+        ({"fullscreen": False}, "quad's fullscreen is fixed when it is made"),
+    ):
+        wrong = Resized()
+        wrong.settings = settings
+        with pytest.raises(ArgumentError, match=message):
+            render(wrong)
 
 
 # -- lines

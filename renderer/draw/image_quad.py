@@ -9,12 +9,25 @@ orders the fragment shader's reads after the kernel's writes (an image barrier, 
 
 from __future__ import annotations
 
+from ..checks import checked_flag, checked_number
 from ..device import shaders, vk
 from ..device.handles import create_sampler, vk_destroy
 from ..device.memory import Image
+from ..errors import ArgumentError
 from .base import Drawable, FrameView
 from .transform import Transformable
 from .uniforms import Std140
+
+
+def quad_size(value) -> tuple[float, float] | None:
+    """`value` as a quad's (width, height): two positive finite numbers; None if it is not that."""
+    if not (isinstance(value, (tuple, list)) and len(value) == 2):
+        return None
+    try:
+        size = tuple(checked_number("size", v) for v in value)
+    except ArgumentError:
+        return None
+    return size if min(size) > 0 else None
 
 
 class ImageQuad(Transformable, Drawable):
@@ -42,8 +55,8 @@ class ImageQuad(Transformable, Drawable):
         smooth: bool = True,
         stretch: bool = False,
     ):
-        self.context, self.image, self.fullscreen, self.size = context, image, fullscreen, size
-        self.stretch = stretch
+        self.context, self.image, self.fullscreen = context, image, fullscreen
+        self._size, self._stretch = quad_size(size), stretch
         with self.destroyed_on_failure():
             self.sampler = create_sampler(
                 context.device, vk.VK_FILTER_LINEAR if smooth else vk.VK_FILTER_NEAREST
@@ -59,8 +72,30 @@ class ImageQuad(Transformable, Drawable):
                 depth_write=not fullscreen,
             )
 
+    @property
+    def size(self) -> tuple[float, float]:
+        """The rectangle's (width, height) in world units (not full screen); set it from update()."""
+        return self._size
+
+    @size.setter
+    def size(self, value) -> None:
+        size = quad_size(value)
+        if size is None:
+            raise ArgumentError(f"quad size must be two positive numbers (width, height), not {value!r}")
+        self._size = size
+
+    @property
+    def stretch(self) -> bool:
+        """Whether the full-screen quad fills the frame (else it keeps the image's aspect ratio); set it from
+        update()."""
+        return self._stretch
+
+    @stretch.setter
+    def stretch(self, value) -> None:
+        self._stretch = checked_flag("stretch", value)
+
     def uniform_values(self, view: FrameView) -> dict:
-        params = (self.size[0] / 2, self.size[1] / 2, 1.0 if self.fullscreen else 0.0)
+        params = (self._size[0] / 2, self._size[1] / 2, 1.0 if self.fullscreen else 0.0)
         return {
             "view_proj": view.view_projection,
             "params": params,
@@ -72,7 +107,7 @@ class ImageQuad(Transformable, Drawable):
         """The full-screen quad's half extent in clip space in a `width` x `height` frame: (1, 1) when it
         stretches, else the largest the image's aspect ratio allows (letterbox)."""
         self._live("its fit() cannot be asked")
-        if self.stretch or width <= 0 or height <= 0:
+        if self._stretch or width <= 0 or height <= 0:
             return (1.0, 1.0)
         ratio = (self.image.width / self.image.height) / (width / height)
         return (1.0, 1.0 / ratio) if ratio > 1.0 else (ratio, 1.0)

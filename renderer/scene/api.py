@@ -38,7 +38,7 @@ from ..draw.custom_draw import (
     lines_colored_fragment,
     lines_fragment,
 )
-from ..draw.image_quad import ImageQuad
+from ..draw.image_quad import ImageQuad, quad_size
 from ..draw.instances import InstancedMeshDraw
 from ..draw.mesh import MeshDraw
 from ..draw.particles import ParticleDraw
@@ -829,9 +829,7 @@ class SceneGPU:
         self._live("a quad")
         if not isinstance(image, TaichiImage):
             raise self._refuse(f"quad shows an image made by gpu.image(...), not {type(image).__name__}")
-        if not (
-            isinstance(size, (tuple, list)) and len(size) == 2 and all(_finite(v) and v > 0 for v in size)
-        ):
+        if quad_size(size) is None:
             raise self._refuse(f"quad size must be two positive numbers (width, height), not {size!r}")
         draw = ImageQuad(
             self.context,
