@@ -16,6 +16,8 @@
 //   the frame's colour image.
 #extension GL_EXT_shader_explicit_arithmetic_types_int64 : require
 #extension GL_EXT_shader_atomic_int64 : require
+#extension GL_GOOGLE_include_directive : require
+#include "nan_as_zero.glsl"
 layout(local_size_x = 128) in;
 
 const int MAX_SPAN = 3;  // pixel centres per side of a splatted triangle's box (triangle_splat.py: MAX_SPAN)
@@ -214,7 +216,6 @@ void main() {
     float diffuse = abs(dot(n, normalize(frame.light.xyz)));
     float ambient = frame.light_color.a;
     vec3 shaded = base * (ambient + (1.0 - ambient) * diffuse * frame.light_color.rgb);
-    bvec3 nan = greaterThan(floatBitsToUint(shaded) & 0x7fffffffu, uvec3(0x7f800000u));
-    imageStore(target, xy, vec4(mix(shaded, vec3(0.0), nan), 1.0));  // NaN as 0 (see particles_splat.comp)
+    imageStore(target, xy, vec4(nan_as_zero(shaded), 1.0));
 #endif
 }

@@ -231,6 +231,7 @@ void splat_pixel(bool covers, uint pixel, uint64_t mine) {
 
 #if defined(SHADE_BY_PARTICLE) || defined(SHADE_LISTED)
 #include "sphere_shading.glsl"
+#include "nan_as_zero.glsl"
 
 // particles.frag's shading of particle i at pixel xy, where it is in front of what the render pass drew
 void shade(uint i, Sprite s, ivec2 xy) {
@@ -246,10 +247,7 @@ void shade(uint i, Sprite s, ivec2 xy) {
     // the particle won this pixel: in the disc by SPLAT's rounding, whatever this compilation's (the shading
     // clamps what is outside it to the disc's edge)
     vec3 shaded = sphere_shading(base, c, normalize(frame.light.xyz), frame.light_color);
-    // NaN (a kernel's colour) stored as 0, as the draws' colour attachment writes do; a storage image write of
-    // it is the driver's own (lavapipe: 1). By its bits: a compiler may take isnan() to be false
-    imageStore(target, xy, vec4(mix(shaded, vec3(0.0), greaterThan(floatBitsToUint(shaded) & 0x7fffffffu,
-                                                                    uvec3(0x7f800000u))), 1.0));
+    imageStore(target, xy, vec4(nan_as_zero(shaded), 1.0));
 }
 #endif
 
