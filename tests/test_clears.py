@@ -83,8 +83,8 @@ def frames_with_and_without_the_depth_skip(monkeypatch, make_scene, size, frames
     """`frames` frames of `make_scene()` at `size` with the depth cleared every frame and with the clear skipped
     where the pass draws nothing (offscreen.SKIP_EMPTY_DEPTH_CLEAR), under validation, with each way of clearing
     before the pass (CLEARS): asserts they are all equal (on a GPU, but for SPRITE_TIES) and that the conditional
-    clear was recorded; returns
-    the frames and, for each, the count of draws that drew in its pass (the clear skipped where 0)."""
+    clear was recorded; returns the frames and, for each, the count of draws that drew in its pass (the clear
+    skipped where 0)."""
     predicated = []
     clear_if = offscreen.record_depth_clear_if
     monkeypatch.setattr(offscreen, "record_depth_clear_if", lambda *a: predicated.append(1) or clear_if(*a))
@@ -94,6 +94,7 @@ def frames_with_and_without_the_depth_skip(monkeypatch, make_scene, size, frames
         for skip in (False, True):
             monkeypatch.setattr(offscreen, "SKIP_EMPTY_DEPTH_CLEAR", skip)
             with HeadlessRenderer(make_scene(), *size, validate=True) as r:
+                on_cpu = r.context.device_type == "CPU"
                 if skip and r.frames.depth_loaded_pass is None:
                     pytest.skip("the device has no conditional rendering")
                 slots = r.frames.slots
@@ -107,7 +108,7 @@ def frames_with_and_without_the_depth_skip(monkeypatch, make_scene, size, frames
     assert predicated  # the frames were recorded with the conditional clear
     # a GPU draws large particles' sprites in the order its atomics listed them, and of two at one depth the first
     # drawn wins: two runs of the same frames differ there (the H100: up to 5 pixels a frame, skip or not)
-    ties = 0 if r.context.device_type == "CPU" else SPRITE_TIES
+    ties = 0 if on_cpu else SPRITE_TIES
     for key, frames_made in made.items():
         for frame, (a, b) in enumerate(zip(made["pass", False], frames_made, strict=True)):
             differ = int((a != b).any(axis=2).sum())
